@@ -1,0 +1,400 @@
+//! Request and reply bodies of the public NATS API v1 (JSON, UTF-8, RFC 3339 times with offset).
+//!
+//! Requests reject unknown shapes with a 400; replies may gain fields in later versions, never lose
+//! them.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ConferenceId, SiteId};
+
+/// A person in a role: a chair, a guest or a delegate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Full name, as it should appear in the minutes (e.g. "Phương Thị Thanh").
+    pub name: String,
+    /// Position or title (e.g. "Phó Bí thư Thường trực Tỉnh ủy"); may be empty.
+    #[serde(default)]
+    pub title: String,
+}
+
+/// A site as shown to people: id and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteRef {
+    /// The site id (slug).
+    pub id: SiteId,
+    /// The site's name (e.g. "Huyện ủy Ba Bể").
+    pub name: String,
+}
+
+/// An agenda item as requested.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgendaItem {
+    /// What the item is (e.g. "Báo cáo sơ kết công tác dân vận 6 tháng đầu năm").
+    pub title: String,
+}
+
+// ---------------------------------------------------------------- scheduling
+
+/// `hoinghi.v1.scheduling.sites.register`: register a site, or rename a registered one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterSite {
+    /// The site id: 1 to 64 characters from `a-z`, `0-9`, `-`.
+    pub id: SiteId,
+    /// The site's name.
+    pub name: String,
+}
+
+/// Reply to `sites.register`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteView {
+    /// The site id.
+    pub id: SiteId,
+    /// The site's current name.
+    pub name: String,
+    /// When the site was first registered.
+    pub registered_at: DateTime<Utc>,
+}
+
+/// `hoinghi.v1.scheduling.conferences.create`: schedule a conference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateConference {
+    /// The conference title.
+    pub title: String,
+    /// Who convenes it (e.g. "Tỉnh ủy Bắc Kạn").
+    pub organizer: String,
+    /// Start, RFC 3339 with offset (Vietnam time is `+07:00`).
+    pub starts_at: DateTime<FixedOffset>,
+    /// End, after the start.
+    pub ends_at: DateTime<FixedOffset>,
+    /// The host bridge, where the chairs sit; a registered site not listed in `sites`.
+    pub host_site: SiteId,
+    /// The linked bridges to invite: registered sites, at least one, no repeats.
+    pub sites: Vec<SiteId>,
+    /// The chairs or co-chairs, at least one.
+    pub chairs: Vec<Person>,
+    /// Guests attending (cùng dự); may be empty.
+    #[serde(default)]
+    pub guests: Vec<Person>,
+    /// The agenda, in order, at least one item.
+    pub agenda: Vec<AgendaItem>,
+}
+
+/// `{conference_id}`: the body of `invite`, `start`, `end`, `get` and of several queries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConferenceRef {
+    /// The conference.
+    pub conference_id: ConferenceId,
+}
+
+/// `hoinghi.v1.scheduling.conferences.cancel`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelConference {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Why it is cancelled; every invited site sees it.
+    pub reason: String,
+}
+
+/// Where a conference is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConferenceStatus {
+    /// Scheduled, invitations not yet issued.
+    Scheduled,
+    /// Invitations issued; sites may confirm, decline and check in.
+    Invited,
+    /// The session is open.
+    InSession,
+    /// The session has ended; minutes are being written.
+    Ended,
+    /// Cancelled before it was held.
+    Cancelled,
+    /// Minutes published: the conference's record is complete.
+    Closed,
+}
+
+/// A conference, as every scheduling command and `get` replies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConferenceView {
+    /// The conference id (UUID v7).
+    pub id: ConferenceId,
+    /// Where it is in its life.
+    pub status: ConferenceStatus,
+    /// Title.
+    pub title: String,
+    /// Who convenes it.
+    pub organizer: String,
+    /// Start.
+    pub starts_at: DateTime<FixedOffset>,
+    /// End.
+    pub ends_at: DateTime<FixedOffset>,
+    /// The host bridge.
+    pub host_site: SiteRef,
+    /// The linked bridges.
+    pub sites: Vec<SiteRef>,
+    /// Chairs.
+    pub chairs: Vec<Person>,
+    /// Guests.
+    pub guests: Vec<Person>,
+    /// Agenda.
+    pub agenda: Vec<AgendaItem>,
+    /// The reason given when it was cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
+    /// SHA-256 of the published minutes, once closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes_sha256: Option<String>,
+    /// Number of events this conference has had in the scheduling log.
+    pub version: u64,
+}
+
+// ---------------------------------------------------------------- attendance
+
+/// `hoinghi.v1.attendance.sites.<site>.confirm`: the site will attend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmAttendance {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The named delegates (at least one); a substitute is named like anyone else.
+    pub delegates: Vec<Person>,
+    /// How many people will be at the bridge in all, at least the number of named delegates.
+    pub headcount: u32,
+}
+
+/// `hoinghi.v1.attendance.sites.<site>.decline`: the site will not attend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeclineAttendance {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Why; recorded in the minutes.
+    pub reason: String,
+}
+
+/// A site's answer and presence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttendanceStatus {
+    /// Invited, no answer yet.
+    Invited,
+    /// Confirmed, not (yet) checked in.
+    Confirmed,
+    /// Declined.
+    Declined,
+    /// Present at the session.
+    CheckedIn,
+}
+
+/// One site's line on the roster, and the reply to every site attendance command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteAttendance {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The site.
+    pub site_id: SiteId,
+    /// The site's name.
+    pub site_name: String,
+    /// Its status.
+    pub status: AttendanceStatus,
+    /// Named delegates, once confirmed.
+    pub delegates: Vec<crate::api::Person>,
+    /// Declared headcount, once confirmed (0 otherwise).
+    pub headcount: u32,
+    /// The reason, if it declined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_reason: Option<String>,
+    /// When it last answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When it checked in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<DateTime<Utc>>,
+}
+
+/// Whether a roster still takes answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RosterState {
+    /// Sites may confirm, decline and check in.
+    Open,
+    /// The session ended; the record is final.
+    Closed,
+    /// The conference was cancelled.
+    Cancelled,
+}
+
+/// Counts per status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterCounts {
+    /// Sites invited.
+    pub invited: usize,
+    /// Sites that confirmed (whether or not they checked in).
+    pub confirmed: usize,
+    /// Sites that declined.
+    pub declined: usize,
+    /// Sites that never answered.
+    pub no_answer: usize,
+    /// Sites checked in.
+    pub checked_in: usize,
+}
+
+/// Reply to `hoinghi.v1.attendance.roster`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roster {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Whether it still takes answers.
+    pub state: RosterState,
+    /// Counts per status.
+    pub counts: RosterCounts,
+    /// One line per invited site, in invitation order.
+    pub sites: Vec<SiteAttendance>,
+}
+
+// ---------------------------------------------------------------- minutes
+
+/// A task as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    /// What must be done.
+    pub description: String,
+    /// The responsible site: the host or one of the linked sites.
+    pub owner_site: SiteId,
+    /// Deadline (a date, `YYYY-MM-DD`).
+    pub due: NaiveDate,
+}
+
+/// `hoinghi.v1.minutes.record`: record (or re-record) one agenda item of a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordItem {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The agenda item, 0-based.
+    pub item: usize,
+    /// Who spoke, in order ("Name, position, site").
+    #[serde(default)]
+    pub speakers: Vec<String>,
+    /// What was said.
+    pub summary: String,
+    /// Conclusions reached.
+    #[serde(default)]
+    pub conclusions: Vec<String>,
+    /// Tasks assigned.
+    #[serde(default)]
+    pub tasks: Vec<Task>,
+}
+
+/// `hoinghi.v1.minutes.approve`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApproveMinutes {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The approving chair's name, as listed among the conference's chairs.
+    pub approved_by: String,
+}
+
+/// Where minutes are in their life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MinutesStatus {
+    /// Being written.
+    Draft,
+    /// Waiting for a chair.
+    Submitted,
+    /// Approved by a chair, not yet published.
+    Approved,
+    /// Published: immutable.
+    Published,
+}
+
+/// A site's attendance as the minutes record it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendanceRecord {
+    /// The site.
+    pub site_id: SiteId,
+    /// Its name.
+    pub site_name: String,
+    /// Its final status.
+    pub status: AttendanceStatus,
+    /// Whether it answered "attending" (it may still not have checked in).
+    pub confirmed: bool,
+    /// Named delegates.
+    pub delegates: Vec<Person>,
+    /// Declared headcount.
+    pub headcount: u32,
+    /// Reason given, if it declined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_reason: Option<String>,
+    /// When it checked in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<DateTime<Utc>>,
+}
+
+/// One agenda item in the minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinutesItem {
+    /// 0-based index.
+    pub index: usize,
+    /// The agenda title.
+    pub title: String,
+    /// Whether the minute-taker has recorded it.
+    pub recorded: bool,
+    /// Speakers.
+    pub speakers: Vec<String>,
+    /// Summary.
+    pub summary: String,
+    /// Conclusions.
+    pub conclusions: Vec<String>,
+    /// Tasks.
+    pub tasks: Vec<Task>,
+}
+
+/// A site's acknowledgement of the published minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    /// The site.
+    pub site_id: SiteId,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Reply to every minutes command and to `get`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinutesView {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Where the minutes are in their life.
+    pub status: MinutesStatus,
+    /// Conference title.
+    pub title: String,
+    /// Who convened it.
+    pub organizer: String,
+    /// Start.
+    pub starts_at: DateTime<FixedOffset>,
+    /// End.
+    pub ends_at: DateTime<FixedOffset>,
+    /// The host bridge.
+    pub host_site: SiteRef,
+    /// Chairs.
+    pub chairs: Vec<Person>,
+    /// Guests.
+    pub guests: Vec<Person>,
+    /// Attendance as it happened, one entry per invited site.
+    pub attendance: Vec<AttendanceRecord>,
+    /// One entry per agenda item.
+    pub items: Vec<MinutesItem>,
+    /// The approving chair.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// When published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<DateTime<Utc>>,
+    /// The published document (Markdown), once published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<String>,
+    /// Hex SHA-256 of the UTF-8 bytes of `markdown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Sites that acknowledged receipt.
+    pub acknowledgements: Vec<Acknowledgement>,
+}

@@ -1,0 +1,398 @@
+//! Events: the durable record of every state change, one JetStream message each.
+//!
+//! Every event travels in an [`EventEnvelope`] published on a subject built by
+//! [`crate::subjects::events`], whose last token is the event type. Payload types are past tense.
+//! Each service's events form one enum, tagged by `type` with the payload in `data`.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::api::{AgendaItem, AttendanceRecord, Person, SiteRef, Task};
+use crate::ids::{ConferenceId, SiteId};
+
+/// The envelope around every event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    /// Unique id of this event (UUID v7).
+    pub id: Uuid,
+    /// The event type, also the last token of the subject (e.g. `attendance_confirmed`).
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Schema version of `data` for this type; readers upcast older versions.
+    #[serde(default = "first_version")]
+    pub version: u32,
+    /// The conference the event is about (absent for site registry events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conference_id: Option<ConferenceId>,
+    /// The site the event is about, where one applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<SiteId>,
+    /// When the change happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Who caused it: `secretariat`, `site:<id>`, `minute-taker`, `chair:<name>`, or
+    /// `service:<name>` for a reaction to another event.
+    pub actor: String,
+    /// The command (idempotency key) that produced it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_id: Option<String>,
+    /// The event that caused it, for reactions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub causation_id: Option<Uuid>,
+    /// The W3C trace id of the request that started the chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+    /// The payload, whose shape depends on `type` and `version`.
+    pub data: serde_json::Value,
+}
+
+fn first_version() -> u32 {
+    1
+}
+
+/// Why an event could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// Not JSON, or not an envelope.
+    #[error("not an event envelope: {0}")]
+    Envelope(serde_json::Error),
+    /// A type this reader does not know.
+    #[error("unknown event type {0:?}")]
+    UnknownType(String),
+    /// A version newer than this reader knows.
+    #[error("event type {event_type:?} version {version} is newer than this reader (knows up to {known})")]
+    TooNew {
+        /// The type.
+        event_type: String,
+        /// The version found.
+        version: u32,
+        /// The newest version known.
+        known: u32,
+    },
+    /// The payload does not match its type.
+    #[error("payload of {event_type:?} does not match its schema: {source}")]
+    Payload {
+        /// The type.
+        event_type: String,
+        /// The mismatch.
+        source: serde_json::Error,
+    },
+}
+
+/// An event enum of one service.
+pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
+    /// Every type this enum knows, with the current version of each.
+    const TYPES: &'static [(&'static str, u32)];
+
+    /// This event's type token.
+    fn event_type(&self) -> &'static str;
+
+    /// Rewrites an older payload into the current shape. The default knows only version 1.
+    fn upcast(event_type: &str, version: u32, data: serde_json::Value) -> Result<serde_json::Value, String> {
+        let _ = event_type;
+        if version == 1 {
+            Ok(data)
+        } else {
+            Err(format!("no upcaster from version {version}"))
+        }
+    }
+}
+
+impl EventEnvelope {
+    /// Wraps an event.
+    pub fn new<E: DomainEvent>(event: &E, actor: impl Into<String>) -> Self {
+        let event_type = event.event_type();
+        let version = E::TYPES.iter().find(|(t, _)| *t == event_type).map_or(1, |(_, v)| *v);
+        let data = match serde_json::to_value(event) {
+            Ok(serde_json::Value::Object(mut map)) => map.remove("data").unwrap_or(serde_json::Value::Null),
+            _ => serde_json::Value::Null,
+        };
+        Self {
+            id: Uuid::now_v7(),
+            event_type: event_type.to_owned(),
+            version,
+            conference_id: None,
+            site_id: None,
+            occurred_at: Utc::now(),
+            actor: actor.into(),
+            command_id: None,
+            causation_id: None,
+            trace_id: None,
+            data,
+        }
+    }
+
+    /// Reads an envelope from a message payload.
+    ///
+    /// # Errors
+    /// [`DecodeError::Envelope`] if the bytes are not an envelope.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, DecodeError> {
+        serde_json::from_slice(bytes).map_err(DecodeError::Envelope)
+    }
+
+    /// Decodes the payload as one of `E`'s events, upcasting older versions.
+    ///
+    /// # Errors
+    /// Unknown type, a version newer than `E` knows, or a payload that does not match.
+    pub fn decode<E: DomainEvent>(&self) -> Result<E, DecodeError> {
+        let Some(&(_, known)) = E::TYPES.iter().find(|(t, _)| *t == self.event_type) else {
+            return Err(DecodeError::UnknownType(self.event_type.clone()));
+        };
+        if self.version > known {
+            return Err(DecodeError::TooNew { event_type: self.event_type.clone(), version: self.version, known });
+        }
+        let data = if self.version < known {
+            E::upcast(&self.event_type, self.version, self.data.clone()).map_err(|e| DecodeError::Payload {
+                event_type: self.event_type.clone(),
+                source: serde::de::Error::custom(e),
+            })?
+        } else {
+            self.data.clone()
+        };
+        let tagged = serde_json::json!({ "type": self.event_type, "data": data });
+        serde_json::from_value(tagged)
+            .map_err(|source| DecodeError::Payload { event_type: self.event_type.clone(), source })
+    }
+}
+
+/// Everything about a conference that the other services need, copied into their events so each
+/// service's log is complete on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConferenceDetails {
+    /// Title.
+    pub title: String,
+    /// Who convenes it.
+    pub organizer: String,
+    /// Start.
+    pub starts_at: DateTime<FixedOffset>,
+    /// End.
+    pub ends_at: DateTime<FixedOffset>,
+    /// The host bridge.
+    pub host_site: SiteRef,
+    /// The linked bridges, in the order they were listed.
+    pub sites: Vec<SiteRef>,
+    /// Chairs.
+    pub chairs: Vec<Person>,
+    /// Guests.
+    pub guests: Vec<Person>,
+    /// Agenda.
+    pub agenda: Vec<AgendaItem>,
+}
+
+/// Events of the scheduling service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum SchedulingEvent {
+    /// A site was registered or renamed.
+    SiteRegistered {
+        /// The site.
+        site_id: SiteId,
+        /// Its name.
+        name: String,
+    },
+    /// A conference was scheduled.
+    ConferenceScheduled {
+        /// What was scheduled.
+        details: ConferenceDetails,
+    },
+    /// Invitations went out to every linked site.
+    InvitationsIssued {
+        /// The conference as invited (attendance opens its roster from this).
+        details: ConferenceDetails,
+    },
+    /// The session opened.
+    SessionStarted {},
+    /// The session closed.
+    SessionEnded {},
+    /// The conference was cancelled.
+    ConferenceCancelled {
+        /// Why.
+        reason: String,
+        /// Whether invitations had gone out (then every site must see the cancellation).
+        was_invited: bool,
+    },
+    /// The minutes were published; the conference's record is complete.
+    ConferenceClosed {
+        /// SHA-256 of the published minutes.
+        minutes_sha256: String,
+    },
+}
+
+impl DomainEvent for SchedulingEvent {
+    const TYPES: &'static [(&'static str, u32)] = &[
+        ("site_registered", 1),
+        ("conference_scheduled", 1),
+        ("invitations_issued", 1),
+        ("session_started", 1),
+        ("session_ended", 1),
+        ("conference_cancelled", 1),
+        ("conference_closed", 1),
+    ];
+
+    fn event_type(&self) -> &'static str {
+        match self {
+            Self::SiteRegistered { .. } => "site_registered",
+            Self::ConferenceScheduled { .. } => "conference_scheduled",
+            Self::InvitationsIssued { .. } => "invitations_issued",
+            Self::SessionStarted {} => "session_started",
+            Self::SessionEnded {} => "session_ended",
+            Self::ConferenceCancelled { .. } => "conference_cancelled",
+            Self::ConferenceClosed { .. } => "conference_closed",
+        }
+    }
+}
+
+/// Events of the attendance service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum AttendanceEvent {
+    /// The roster opened when invitations were issued.
+    RosterOpened {
+        /// The conference as invited.
+        details: ConferenceDetails,
+    },
+    /// A site confirmed (or re-confirmed with other delegates).
+    AttendanceConfirmed {
+        /// Named delegates.
+        delegates: Vec<Person>,
+        /// Declared headcount.
+        headcount: u32,
+    },
+    /// A site declined.
+    AttendanceDeclined {
+        /// Why.
+        reason: String,
+    },
+    /// A site checked in.
+    SiteCheckedIn {},
+    /// The session ended: the attendance record is final. Site events after this one have no effect.
+    RosterClosed {
+        /// The conference.
+        details: ConferenceDetails,
+        /// The final record, one entry per invited site.
+        attendance: Vec<AttendanceRecord>,
+    },
+    /// The conference was cancelled. Site events after this one have no effect.
+    RosterCancelled {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl DomainEvent for AttendanceEvent {
+    const TYPES: &'static [(&'static str, u32)] = &[
+        ("roster_opened", 1),
+        ("attendance_confirmed", 1),
+        ("attendance_declined", 1),
+        ("site_checked_in", 1),
+        ("roster_closed", 1),
+        ("roster_cancelled", 1),
+    ];
+
+    fn event_type(&self) -> &'static str {
+        match self {
+            Self::RosterOpened { .. } => "roster_opened",
+            Self::AttendanceConfirmed { .. } => "attendance_confirmed",
+            Self::AttendanceDeclined { .. } => "attendance_declined",
+            Self::SiteCheckedIn {} => "site_checked_in",
+            Self::RosterClosed { .. } => "roster_closed",
+            Self::RosterCancelled { .. } => "roster_cancelled",
+        }
+    }
+}
+
+/// Events of the minutes service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum MinutesEvent {
+    /// The draft opened when the session ended, with the attendance record.
+    DraftOpened {
+        /// The conference.
+        details: ConferenceDetails,
+        /// Attendance as it happened.
+        attendance: Vec<AttendanceRecord>,
+    },
+    /// An agenda item was recorded (replacing an earlier record of it).
+    ItemRecorded {
+        /// 0-based index.
+        item: usize,
+        /// Speakers.
+        speakers: Vec<String>,
+        /// Summary.
+        summary: String,
+        /// Conclusions.
+        conclusions: Vec<String>,
+        /// Tasks.
+        tasks: Vec<Task>,
+    },
+    /// The draft went to the chairs.
+    MinutesSubmitted {},
+    /// A chair approved.
+    MinutesApproved {
+        /// The chair's name.
+        approved_by: String,
+    },
+    /// The minutes were published.
+    MinutesPublished {
+        /// The document.
+        markdown: String,
+        /// Hex SHA-256 of the UTF-8 bytes of `markdown`.
+        sha256: String,
+    },
+    /// A site acknowledged receipt.
+    MinutesAcknowledged {},
+}
+
+impl DomainEvent for MinutesEvent {
+    const TYPES: &'static [(&'static str, u32)] = &[
+        ("draft_opened", 1),
+        ("item_recorded", 1),
+        ("minutes_submitted", 1),
+        ("minutes_approved", 1),
+        ("minutes_published", 1),
+        ("minutes_acknowledged", 1),
+    ];
+
+    fn event_type(&self) -> &'static str {
+        match self {
+            Self::DraftOpened { .. } => "draft_opened",
+            Self::ItemRecorded { .. } => "item_recorded",
+            Self::MinutesSubmitted {} => "minutes_submitted",
+            Self::MinutesApproved { .. } => "minutes_approved",
+            Self::MinutesPublished { .. } => "minutes_published",
+            Self::MinutesAcknowledged {} => "minutes_acknowledged",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_round_trips_through_its_envelope() {
+        let event = AttendanceEvent::AttendanceDeclined { reason: "lũ".into() };
+        let envelope = EventEnvelope::new(&event, "site:ba-be");
+        assert_eq!(envelope.event_type, "attendance_declined");
+        assert_eq!(envelope.data, serde_json::json!({"reason": "lũ"}));
+        let bytes = serde_json::to_vec(&envelope).unwrap();
+        let back = EventEnvelope::from_slice(&bytes).unwrap();
+        assert_eq!(back.decode::<AttendanceEvent>().unwrap(), event);
+    }
+
+    #[test]
+    fn an_empty_payload_round_trips() {
+        let envelope = EventEnvelope::new(&SchedulingEvent::SessionStarted {}, "secretariat");
+        assert_eq!(envelope.decode::<SchedulingEvent>().unwrap(), SchedulingEvent::SessionStarted {});
+    }
+
+    #[test]
+    fn a_newer_version_is_refused_not_misread() {
+        let mut envelope = EventEnvelope::new(&SchedulingEvent::SessionEnded {}, "secretariat");
+        envelope.version = 9;
+        assert!(matches!(envelope.decode::<SchedulingEvent>(), Err(DecodeError::TooNew { .. })));
+        envelope.event_type = "meteor_struck".into();
+        assert!(matches!(envelope.decode::<SchedulingEvent>(), Err(DecodeError::UnknownType(_))));
+    }
+}

@@ -1,0 +1,16 @@
+//! Header names that carry meaning in the contract.
+
+/// Optional request header: a client-chosen key (up to 128 printable ASCII characters) that makes a
+/// retried command safe. The same key gets the same effect once; it also becomes the JetStream
+/// `Nats-Msg-Id` of the event the command writes.
+pub const IDEMPOTENCY_KEY: &str = "Hoinghi-Idempotency-Key";
+
+/// W3C trace context, carried on requests, on events in JetStream and on replies, so one command can
+/// be followed through every service it touches.
+pub const TRACEPARENT: &str = "traceparent";
+
+/// Set by the micro-service framework on error replies: the numeric status (400, 403, 404, 409, 503).
+pub const SERVICE_ERROR_CODE: &str = "Nats-Service-Error-Code";
+
+/// Set by the micro-service framework on error replies: the message.
+pub const SERVICE_ERROR: &str = "Nats-Service-Error";

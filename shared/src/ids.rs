@@ -1,0 +1,173 @@
+//! Identifiers, parsed once at the edge: a value of these types is always valid.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Why an identifier was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// A conference id that is not a UUID v7.
+    #[error("conference id {0:?} is not a UUID v7 (like 01912f3e-7c4b-7a51-9d3e-2b8f4c1a9e70)")]
+    Conference(String),
+    /// A site id that is not a slug.
+    #[error("site id {0:?} is not valid: use 1 to 64 characters from a-z, 0-9 and '-' (like \"ba-be\")")]
+    Site(String),
+}
+
+/// A conference id: a UUID v7 (time-ordered), shown in its hyphenated lowercase form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ConferenceId(Uuid);
+
+impl ConferenceId {
+    /// A new id for a conference scheduled now.
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    /// Parses a conference id.
+    ///
+    /// # Errors
+    /// [`IdError::Conference`] unless `s` is a UUID of version 7.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        match Uuid::parse_str(s) {
+            Ok(uuid) if uuid.get_version_num() == 7 => Ok(Self(uuid)),
+            _ => Err(IdError::Conference(truncate(s))),
+        }
+    }
+
+    /// The underlying UUID.
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for ConferenceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+impl FromStr for ConferenceId {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for ConferenceId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ConferenceId> for String {
+    fn from(id: ConferenceId) -> Self {
+        id.to_string()
+    }
+}
+
+/// A site id: a slug of 1 to 64 characters from `a-z`, `0-9` and `-`, e.g. `ba-be`.
+///
+/// Because it can hold neither `.`, `*`, `>` nor white space it is always safe as one subject token.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SiteId(String);
+
+impl SiteId {
+    /// Longest site id accepted.
+    pub const MAX_LEN: usize = 64;
+
+    /// Parses a site id.
+    ///
+    /// # Errors
+    /// [`IdError::Site`] unless `s` is a slug of 1 to 64 characters from `a-z`, `0-9` and `-`.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let ok = !s.is_empty()
+            && s.len() <= Self::MAX_LEN
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(IdError::Site(truncate(s)))
+        }
+    }
+
+    /// The slug.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SiteId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for SiteId {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for SiteId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        if Self::parse(&s).is_ok() {
+            Ok(Self(s))
+        } else {
+            Err(IdError::Site(truncate(&s)))
+        }
+    }
+}
+
+impl From<SiteId> for String {
+    fn from(id: SiteId) -> Self {
+        id.0
+    }
+}
+
+/// Keeps error messages short when someone sends a megabyte as an id.
+fn truncate(s: &str) -> String {
+    const MAX: usize = 80;
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("{head}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_site_id_is_a_lowercase_slug() {
+        assert!(SiteId::parse("ba-be").is_ok());
+        assert!(SiteId::parse("pac-nam-2").is_ok());
+        for bad in ["", "Ba-Be", "ba.be", "ba*", ">", "ba be", "bắc-kạn", &"a".repeat(65)] {
+            assert!(SiteId::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn a_conference_id_must_be_a_uuid_v7() {
+        let id = ConferenceId::generate();
+        assert_eq!(ConferenceId::parse(&id.to_string()), Ok(id));
+        assert!(ConferenceId::parse("6ba7b810-9dad-11d1-80b4-00c04fd430c8").is_err());
+        assert!(ConferenceId::parse("not-a-uuid").is_err());
+    }
+
+    #[test]
+    fn ids_are_parsed_when_deserialised() {
+        let err = serde_json::from_str::<SiteId>("\"a.b\"").unwrap_err();
+        assert!(err.to_string().contains("is not valid"), "{err}");
+    }
+}

@@ -1,0 +1,28 @@
+//! The hoinghi wire contract, shared by every service and client.
+//!
+//! Nothing here talks to NATS: these are the names and shapes that cross the wire, so that a client
+//! in any language can be written from this crate (or from `docs/asyncapi.yaml`, which mirrors it).
+//!
+//! # Layout
+//! - [`subjects`]: every NATS subject, built by functions.
+//! - [`ids`]: parsed identifiers ([`ids::ConferenceId`], [`ids::SiteId`]).
+//! - [`api`]: request and reply bodies of the public API v1.
+//! - [`events`]: the event envelope and the events of each service.
+//! - [`error`]: error codes and the error reply body.
+//! - [`headers`]: header names with a meaning in the contract.
+//! - [`limits`]: input size limits every service enforces.
+//! - [`streams`]: the JetStream streams that hold the event log.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod error;
+pub mod events;
+pub mod headers;
+pub mod ids;
+pub mod limits;
+pub mod streams;
+pub mod subjects;
+
+pub use error::{ApiError, ErrorCode};
+pub use ids::{ConferenceId, SiteId};

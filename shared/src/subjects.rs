@@ -1,0 +1,164 @@
+//! Every NATS subject of the contract, built by functions.
+//!
+//! Shape: `hoinghi.v1.<service>.<resource>.<action>` for commands and queries, and
+//! `hoinghi.v1.events.<service>.<conference>[.<site>].<event type>` for events, so a consumer can
+//! filter by conference, site or event type with ordinary wildcards.
+
+use crate::ids::{ConferenceId, SiteId};
+
+/// The prefix of every subject.
+pub const PREFIX: &str = "hoinghi.v1";
+
+/// Command and query subjects of the scheduling service (used by the secretariat).
+pub mod scheduling {
+    /// Register (or rename) a site.
+    pub const REGISTER_SITE: &str = "hoinghi.v1.scheduling.sites.register";
+    /// Schedule a conference.
+    pub const CREATE: &str = "hoinghi.v1.scheduling.conferences.create";
+    /// Issue the invitations.
+    pub const INVITE: &str = "hoinghi.v1.scheduling.conferences.invite";
+    /// Open the session.
+    pub const START: &str = "hoinghi.v1.scheduling.conferences.start";
+    /// Close the session.
+    pub const END: &str = "hoinghi.v1.scheduling.conferences.end";
+    /// Cancel the conference.
+    pub const CANCEL: &str = "hoinghi.v1.scheduling.conferences.cancel";
+    /// Read a conference.
+    pub const GET: &str = "hoinghi.v1.scheduling.conferences.get";
+}
+
+/// Command and query subjects of the attendance service.
+pub mod attendance {
+    use super::SiteId;
+
+    /// The secretariat's roster query.
+    pub const ROSTER: &str = "hoinghi.v1.attendance.roster";
+    /// The action token of a confirmation.
+    pub const CONFIRM: &str = "confirm";
+    /// The action token of a refusal.
+    pub const DECLINE: &str = "decline";
+    /// The action token of a check-in.
+    pub const CHECK_IN: &str = "check_in";
+
+    /// `hoinghi.v1.attendance.sites.<site>.<action>`: a district point acting for its site.
+    pub fn site_command(site: &SiteId, action: &str) -> String {
+        format!("hoinghi.v1.attendance.sites.{site}.{action}")
+    }
+
+    /// The subject a service listens on for `action` from every site.
+    pub fn any_site(action: &str) -> String {
+        format!("hoinghi.v1.attendance.sites.*.{action}")
+    }
+}
+
+/// Command and query subjects of the minutes service.
+pub mod minutes {
+    use super::SiteId;
+
+    /// Record one agenda item.
+    pub const RECORD: &str = "hoinghi.v1.minutes.record";
+    /// Submit the draft for approval.
+    pub const SUBMIT: &str = "hoinghi.v1.minutes.submit";
+    /// A chair approves the minutes.
+    pub const APPROVE: &str = "hoinghi.v1.minutes.approve";
+    /// Publish the approved minutes.
+    pub const PUBLISH: &str = "hoinghi.v1.minutes.publish";
+    /// Read the minutes.
+    pub const GET: &str = "hoinghi.v1.minutes.get";
+    /// The action token of an acknowledgement.
+    pub const ACKNOWLEDGE: &str = "acknowledge";
+
+    /// `hoinghi.v1.minutes.sites.<site>.<action>`: a district point acting for its site.
+    pub fn site_command(site: &SiteId, action: &str) -> String {
+        format!("hoinghi.v1.minutes.sites.{site}.{action}")
+    }
+
+    /// The subject a service listens on for `action` from every site.
+    pub fn any_site(action: &str) -> String {
+        format!("hoinghi.v1.minutes.sites.*.{action}")
+    }
+}
+
+/// The site token of a per-site command subject (`hoinghi.v1.<service>.sites.<site>.<action>`).
+pub fn site_of_command(subject: &str) -> Option<&str> {
+    let mut tokens = subject.split('.');
+    match (tokens.next(), tokens.next(), tokens.next(), tokens.next(), tokens.next()) {
+        (Some("hoinghi"), Some("v1"), Some(_service), Some("sites"), Some(site)) => Some(site),
+        _ => None,
+    }
+}
+
+/// Event subjects.
+pub mod events {
+    use super::{ConferenceId, SiteId};
+
+    /// Everything under the event prefix.
+    pub const ALL: &str = "hoinghi.v1.events.>";
+
+    /// `hoinghi.v1.events.sites.<site>.<type>`: a site registry event.
+    pub fn site(site: &SiteId, event_type: &str) -> String {
+        format!("hoinghi.v1.events.sites.{site}.{event_type}")
+    }
+
+    /// `hoinghi.v1.events.sites.<site>.*`: one site's registry events.
+    pub fn site_filter(site: &SiteId) -> String {
+        format!("hoinghi.v1.events.sites.{site}.*")
+    }
+
+    /// `hoinghi.v1.events.<service>.<conference>.<type>`: a conference-level event of a service.
+    pub fn conference(service: &str, conference: &ConferenceId, event_type: &str) -> String {
+        format!("hoinghi.v1.events.{service}.{conference}.{event_type}")
+    }
+
+    /// `hoinghi.v1.events.<service>.<conference>.*`: the conference-level events of a service.
+    pub fn conference_filter(service: &str, conference: &ConferenceId) -> String {
+        format!("hoinghi.v1.events.{service}.{conference}.*")
+    }
+
+    /// `hoinghi.v1.events.<service>.<conference>.<site>.<type>`: a site's event in a conference.
+    pub fn conference_site(service: &str, conference: &ConferenceId, site: &SiteId, event_type: &str) -> String {
+        format!("hoinghi.v1.events.{service}.{conference}.{site}.{event_type}")
+    }
+
+    /// `hoinghi.v1.events.<service>.<conference>.<site>.*`: one site's events in a conference.
+    pub fn conference_site_filter(service: &str, conference: &ConferenceId, site: &SiteId) -> String {
+        format!("hoinghi.v1.events.{service}.{conference}.{site}.*")
+    }
+
+    /// `hoinghi.v1.events.<service>.<conference>.>`: every event of a service about a conference.
+    pub fn conference_all(service: &str, conference: &ConferenceId) -> String {
+        format!("hoinghi.v1.events.{service}.{conference}.>")
+    }
+
+    /// `hoinghi.v1.events.<service>.*.<type>`: one conference-level event type, every conference.
+    pub fn of_type(service: &str, event_type: &str) -> String {
+        format!("hoinghi.v1.events.{service}.*.{event_type}")
+    }
+
+    /// `hoinghi.v1.events.<service>.>`: every event of a service.
+    pub fn service_all(service: &str) -> String {
+        format!("hoinghi.v1.events.{service}.>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_site_token_is_read_from_a_site_command_subject() {
+        let site = SiteId::parse("ba-be").unwrap();
+        assert_eq!(site_of_command(&attendance::site_command(&site, attendance::CONFIRM)), Some("ba-be"));
+        assert_eq!(site_of_command(&minutes::site_command(&site, minutes::ACKNOWLEDGE)), Some("ba-be"));
+        assert_eq!(site_of_command(attendance::ROSTER), None);
+    }
+
+    #[test]
+    fn event_subjects_end_with_the_event_type() {
+        let c = ConferenceId::generate();
+        let s = SiteId::parse("na-ri").unwrap();
+        let subject = events::conference_site("attendance", &c, &s, "attendance_confirmed");
+        assert_eq!(subject, format!("hoinghi.v1.events.attendance.{c}.na-ri.attendance_confirmed"));
+        assert!(subject.ends_with(".attendance_confirmed"));
+    }
+}
