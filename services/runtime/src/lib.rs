@@ -1,0 +1,22 @@
+//! The plumbing every hoinghi service runs on, so that a service crate holds only its domain.
+//!
+//! # Layout
+//! - [`config`]: layered settings (base file, `HOINGHI_CONFIG` file, `HOINGHI__…` variables).
+//! - [`telemetry`]: logging and W3C trace context carried in NATS headers.
+//! - [`connect`]: connecting to NATS with reconnects and optional credentials.
+//! - [`store`]: the JetStream event store and the projection each instance keeps.
+//! - [`host`]: the NATS micro-service host with bounded concurrency and graceful stop.
+//! - [`reaction`]: durable consumers on other services' events.
+//! - [`input`]: parsing request bodies and bounded text at the edge.
+//! - [`shutdown`]: SIGTERM / Ctrl-C.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod connect;
+pub mod host;
+pub mod input;
+pub mod reaction;
+pub mod shutdown;
+pub mod store;
+pub mod telemetry;

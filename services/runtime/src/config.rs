@@ -1,0 +1,129 @@
+//! Layered configuration: the base file compiled in, an optional file named by `HOINGHI_CONFIG`, then
+//! environment variables `HOINGHI__<SECTION>__<KEY>`.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The base layer: every key with its default.
+pub const BASE: &str = include_str!("../config/base.toml");
+
+/// All settings of a service.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// How to reach NATS.
+    pub nats: NatsSettings,
+    /// Request handling.
+    pub service: ServiceSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// How to reach NATS.
+#[derive(Clone, Deserialize)]
+pub struct NatsSettings {
+    /// Server URL(s), comma separated.
+    pub url: String,
+    /// Credentials file; empty for none.
+    pub creds: String,
+    /// Give up the first connection after this long.
+    pub connect_timeout_ms: u64,
+    /// JetStream replicas for created streams.
+    pub replicas: usize,
+}
+
+impl std::fmt::Debug for NatsSettings {
+    // The credentials path is not secret, but keep the habit: settings are logged at start.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsSettings")
+            .field("url", &self.url)
+            .field("creds", &if self.creds.is_empty() { "none" } else { "<file>" })
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("replicas", &self.replicas)
+            .finish()
+    }
+}
+
+impl NatsSettings {
+    /// The credentials file, if one is configured.
+    pub fn creds_path(&self) -> Option<PathBuf> {
+        (!self.creds.trim().is_empty()).then(|| PathBuf::from(self.creds.trim()))
+    }
+}
+
+/// Request handling.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceSettings {
+    /// Most requests in flight per instance.
+    pub max_in_flight: usize,
+    /// Drain time on SIGTERM.
+    pub drain_timeout_ms: u64,
+    /// How long a command waits for its own event to be applied.
+    pub apply_timeout_ms: u64,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// A tracing filter.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+impl Settings {
+    /// Loads the layers from the process environment.
+    ///
+    /// # Errors
+    /// A file that cannot be read, or a value of the wrong type (the message names the key).
+    pub fn load() -> Result<Self, config::ConfigError> {
+        Self::load_from(std::env::vars())
+    }
+
+    /// Loads the layers from the given environment (tests pass their own).
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn load_from(env: impl IntoIterator<Item = (String, String)>) -> Result<Self, config::ConfigError> {
+        let env: std::collections::HashMap<String, String> = env.into_iter().collect();
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(BASE, config::FileFormat::Toml));
+        if let Some(path) = env.get("HOINGHI_CONFIG").filter(|p| !p.is_empty()) {
+            builder = builder.add_source(config::File::with_name(path).required(true));
+        }
+        builder
+            .add_source(
+                config::Environment::with_prefix("HOINGHI")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(env.into_iter().collect())),
+            )
+            .build()?
+            .try_deserialize()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_variables_override_the_base_file() {
+        let settings = Settings::load_from([
+            ("HOINGHI__NATS__URL".to_owned(), "nats://10.1.2.3:4333".to_owned()),
+            ("HOINGHI__SERVICE__MAX_IN_FLIGHT".to_owned(), "7".to_owned()),
+        ])
+        .unwrap();
+        assert_eq!(settings.nats.url, "nats://10.1.2.3:4333");
+        assert_eq!(settings.service.max_in_flight, 7);
+        assert_eq!(settings.log.level, "info");
+        assert!(settings.nats.creds_path().is_none());
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_reported_with_its_key() {
+        let err = Settings::load_from([("HOINGHI__NATS__REPLICAS".to_owned(), "three".to_owned())]).unwrap_err();
+        assert!(err.to_string().contains("replicas"), "{err}");
+    }
+}

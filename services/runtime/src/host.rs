@@ -1,0 +1,229 @@
+//! The micro-service host: endpoints on the NATS `service` API (so `$SRV.PING`, `$SRV.INFO` and
+//! `$SRV.STATS` discovery work), a bounded number of requests in flight, error replies in the
+//! contract's shape, and a graceful stop that lets in-flight requests finish.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::service::{Service, ServiceExt};
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use futures::StreamExt;
+use hoinghi_shared::error::ErrorBody;
+use hoinghi_shared::headers::{IDEMPOTENCY_KEY, SERVICE_ERROR, SERVICE_ERROR_CODE};
+use hoinghi_shared::ApiError;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{error, info, warn, Instrument};
+
+use crate::store::CommandMeta;
+use crate::telemetry::TraceContext;
+
+/// A request as a handler sees it.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// The subject it arrived on.
+    pub subject: String,
+    /// The body.
+    pub payload: Bytes,
+    /// The headers.
+    pub headers: Option<HeaderMap>,
+    /// The trace it belongs to.
+    pub trace: TraceContext,
+}
+
+impl Incoming {
+    /// The client's idempotency key, if it sent a valid one.
+    ///
+    /// # Errors
+    /// `invalid` for a key that is empty, longer than 128 characters or not printable ASCII.
+    pub fn idempotency_key(&self) -> Result<Option<String>, ApiError> {
+        let Some(value) = self.headers.as_ref().and_then(|h| h.get(IDEMPOTENCY_KEY)) else {
+            return Ok(None);
+        };
+        let key = value.as_str();
+        if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ApiError::invalid(format!(
+                "{IDEMPOTENCY_KEY} must be 1 to 128 printable ASCII characters without spaces"
+            )));
+        }
+        Ok(Some(key.to_owned()))
+    }
+
+    /// The metadata of a command sent by `actor`. The command id is the client's idempotency key
+    /// scoped to the subject (so one key reused for two different commands does not merge them), or
+    /// a fresh UUID.
+    ///
+    /// # Errors
+    /// An invalid idempotency key.
+    pub fn command(&self, actor: impl Into<String>) -> Result<CommandMeta, ApiError> {
+        let command_id = match self.idempotency_key()? {
+            Some(key) => format!("{}|{key}", self.subject),
+            None => uuid::Uuid::now_v7().to_string(),
+        };
+        Ok(CommandMeta { command_id, actor: actor.into(), trace: self.trace.clone(), causation_id: None })
+    }
+}
+
+/// What a handler answers: a JSON body or an error.
+pub type Reply = Result<Bytes, ApiError>;
+
+/// Serialises a reply body.
+///
+/// # Errors
+/// Never in practice: the wire types always serialise.
+pub fn json<T: Serialize>(value: &T) -> Reply {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| ApiError::unavailable(format!("could not encode the reply: {e}")))
+}
+
+/// A running micro service.
+pub struct Host {
+    client: async_nats::Client,
+    service: Service,
+    tracker: TaskTracker,
+    limiter: Arc<Semaphore>,
+    stop: CancellationToken,
+}
+
+impl Host {
+    /// Registers the service with NATS.
+    ///
+    /// # Errors
+    /// The server refused the registration.
+    pub async fn start(
+        client: async_nats::Client,
+        name: &str,
+        description: &str,
+        max_in_flight: usize,
+    ) -> anyhow::Result<Self> {
+        let service = client
+            .service_builder()
+            .description(description)
+            .start(name, env!("CARGO_PKG_VERSION"))
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot register micro service {name}: {e}"))?;
+        Ok(Self {
+            client,
+            service,
+            tracker: TaskTracker::new(),
+            limiter: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            stop: CancellationToken::new(),
+        })
+    }
+
+    /// Adds an endpoint named `name` on `subject` (which may hold `*`), served by `handler`.
+    ///
+    /// # Errors
+    /// The server refused the subscription.
+    pub async fn endpoint<F, Fut>(&self, name: &str, subject: &str, handler: F) -> anyhow::Result<()>
+    where
+        F: Fn(Incoming) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Reply> + Send + 'static,
+    {
+        let mut endpoint = self
+            .service
+            .endpoint_builder()
+            .name(name)
+            .add(subject)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot add endpoint {subject}: {e}"))?;
+        let handler = Arc::new(handler);
+        let tracker = self.tracker.clone();
+        let limiter = self.limiter.clone();
+        let stop = self.stop.clone();
+        let endpoint_name = name.to_owned();
+        self.tracker.spawn(async move {
+            loop {
+                let request = tokio::select! {
+                    _ = stop.cancelled() => break,
+                    r = endpoint.next() => match r { Some(r) => r, None => break },
+                };
+                let Ok(permit) = limiter.clone().acquire_owned().await else { break };
+                let handler = handler.clone();
+                let endpoint_name = endpoint_name.clone();
+                tracker.spawn(async move {
+                    let _permit = permit;
+                    serve(request, &endpoint_name, handler).await;
+                });
+            }
+        });
+        Ok(())
+    }
+
+    /// Serves until `shutdown` resolves, then stops taking requests and waits (up to `drain`) for the
+    /// ones in flight.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>, drain: Duration) {
+        shutdown.await;
+        info!("stopping: no new requests; finishing those in flight");
+        self.stop.cancel();
+        if let Err(e) = self.service.stop().await {
+            warn!(error = %e, "could not unregister the micro service cleanly");
+        }
+        self.tracker.close();
+        if tokio::time::timeout(drain, self.tracker.wait()).await.is_err() {
+            warn!(?drain, "in-flight requests did not finish in time");
+        }
+        if let Err(e) = self.client.flush().await {
+            warn!(error = %e, "could not flush the last replies");
+        }
+        info!("stopped");
+    }
+}
+
+async fn serve<F, Fut>(request: async_nats::service::Request, endpoint: &str, handler: Arc<F>)
+where
+    F: Fn(Incoming) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    let message = &request.message;
+    let trace = TraceContext::from_headers(message.headers.as_ref());
+    let span = tracing::info_span!("request", endpoint, subject = %message.subject, trace_id = %trace.trace_id);
+    let incoming = Incoming {
+        subject: message.subject.to_string(),
+        payload: message.payload.clone(),
+        headers: message.headers.clone(),
+        trace: trace.clone(),
+    };
+    async move {
+        // The handler runs in its own task so that a panic answers the caller instead of leaving it
+        // waiting, and never reaches the service loop.
+        let reply = match tokio::spawn(handler(incoming)).await {
+            Ok(reply) => reply,
+            Err(e) => {
+                error!(error = %e, "handler panicked");
+                Err(ApiError::unavailable("internal error while handling the request; it has been logged"))
+            }
+        };
+        let mut headers = HeaderMap::new();
+        trace.inject(&mut headers);
+        let body = match reply {
+            Ok(body) => body,
+            Err(err) => {
+                if err.code == hoinghi_shared::ErrorCode::Unavailable {
+                    warn!(code = err.code.as_str(), message = %err.message, "request failed");
+                } else {
+                    info!(code = err.code.as_str(), message = %err.message, "request refused");
+                }
+                headers.insert(SERVICE_ERROR_CODE, err.code.status().to_string().as_str());
+                headers.insert(SERVICE_ERROR, header_safe(&err.message).as_str());
+                json(&ErrorBody { error: err }).unwrap_or_default()
+            }
+        };
+        if let Err(e) = request.respond_with_headers(Ok(body), headers).await {
+            warn!(error = %e, "could not send the reply");
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// Header values cannot hold line breaks; long messages are cut (the body has the full text).
+fn header_safe(message: &str) -> String {
+    let flat: String = message.chars().map(|c| if c.is_control() { ' ' } else { c }).take(400).collect();
+    flat
+}

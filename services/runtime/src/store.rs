@@ -1,0 +1,425 @@
+//! The event store: one JetStream stream per service, read into an in-memory projection.
+//!
+//! Every instance of a service follows its stream from the first message with an ordered consumer
+//! and applies each event to its [`Projection`]; that projection is the only state, so a restarted
+//! instance rebuilds it by replaying the stream. A command is decided against the projection and its
+//! event appended with optimistic concurrency: `Nats-Expected-Last-Subject-Sequence` over the
+//! aggregate's subject filter (`Nats-Expected-Last-Subject-Sequence-Subject`, nats-server ≥ 2.11),
+//! and the command id as `Nats-Msg-Id`. If another instance wrote first, the command is decided
+//! again on the fresh state. The reply is built only after the instance has applied its own event,
+//! so a client always reads its own writes.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, consumer, context::PublishErrorKind, stream};
+use async_nats::HeaderMap;
+use futures::StreamExt;
+use hoinghi_shared::events::{DomainEvent, EventEnvelope};
+use hoinghi_shared::streams::StreamDef;
+use hoinghi_shared::{ApiError, ConferenceId, SiteId};
+use tokio::sync::watch;
+use tracing::{debug, error, info, warn};
+use uuid::Uuid;
+
+use crate::telemetry::TraceContext;
+
+/// What an applied event knows about where it came from.
+#[derive(Debug, Clone)]
+pub struct EventMeta {
+    /// Stream sequence.
+    pub seq: u64,
+    /// The subject it was published on.
+    pub subject: String,
+    /// The envelope, without its payload.
+    pub id: Uuid,
+    /// Conference it is about.
+    pub conference_id: Option<ConferenceId>,
+    /// Site it is about.
+    pub site_id: Option<SiteId>,
+    /// When it happened.
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    /// Who caused it.
+    pub actor: String,
+}
+
+/// A service's state, built only by applying its events in stream order.
+pub trait Projection: Default + Send + Sync + 'static {
+    /// The service's events.
+    type Event: DomainEvent + Send;
+
+    /// Applies one event. Never fails: every rule was checked when the event was decided.
+    fn apply(&mut self, meta: &EventMeta, event: Self::Event);
+}
+
+/// The optimistic-concurrency condition of an append: the last sequence the decider saw on the
+/// aggregate's subject filter (0 for an aggregate with no events yet).
+#[derive(Debug, Clone)]
+pub struct Expect {
+    /// Subject filter covering every event of the aggregate.
+    pub filter: String,
+    /// Last stream sequence among them, as the decider saw it.
+    pub last_seq: u64,
+}
+
+/// One event to append.
+#[derive(Debug, Clone)]
+pub struct Append<E> {
+    /// Subject, ending with the event type.
+    pub subject: String,
+    /// Concurrency condition.
+    pub expect: Expect,
+    /// The event.
+    pub event: E,
+    /// Conference it is about.
+    pub conference_id: Option<ConferenceId>,
+    /// Site it is about.
+    pub site_id: Option<SiteId>,
+}
+
+/// What a command decided.
+#[derive(Debug, Clone)]
+pub enum Decision<E> {
+    /// Nothing to change (the command repeats the current state).
+    Unchanged,
+    /// Append this event.
+    Append(Append<E>),
+}
+
+/// Who sent a command, and how to recognise it when it comes again.
+#[derive(Debug, Clone)]
+pub struct CommandMeta {
+    /// Idempotency key, unique per command (becomes `Nats-Msg-Id`).
+    pub command_id: String,
+    /// The acting identity.
+    pub actor: String,
+    /// Trace context to write on the event.
+    pub trace: TraceContext,
+    /// The event this command reacts to, if any.
+    pub causation_id: Option<Uuid>,
+}
+
+/// Why an append failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// Someone else appended to the aggregate since it was read.
+    #[error("the aggregate changed since it was read")]
+    Conflict,
+    /// Too big for the server.
+    #[error("event too large for the server's max_payload")]
+    TooLarge,
+    /// The log could not be reached.
+    #[error("event log unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The store of one service.
+pub struct EventStore<P: Projection> {
+    js: jetstream::Context,
+    def: StreamDef,
+    state: Arc<RwLock<P>>,
+    applied: watch::Receiver<u64>,
+    apply_timeout: Duration,
+}
+
+impl<P: Projection> Clone for EventStore<P> {
+    fn clone(&self) -> Self {
+        Self {
+            js: self.js.clone(),
+            def: self.def,
+            state: self.state.clone(),
+            applied: self.applied.clone(),
+            apply_timeout: self.apply_timeout,
+        }
+    }
+}
+
+/// Creates a stream if missing (every service may create every stream, with the same settings).
+///
+/// # Errors
+/// The server refused or did not answer.
+pub async fn ensure_stream(js: &jetstream::Context, def: StreamDef, replicas: usize) -> anyhow::Result<stream::Stream> {
+    let config = stream::Config {
+        name: def.name.to_owned(),
+        subjects: def.subjects.iter().map(|s| (*s).to_owned()).collect(),
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        num_replicas: replicas.max(1),
+        duplicate_window: Duration::from_secs(120),
+        allow_direct: true,
+        // The log is a legal record: nobody deletes or purges it through the API.
+        deny_delete: true,
+        deny_purge: true,
+        ..Default::default()
+    };
+    let stream = js
+        .get_or_create_stream(config)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create or open stream {}: {e}", def.name))?;
+    Ok(stream)
+}
+
+/// Creates every stream of the contract.
+///
+/// # Errors
+/// As [`ensure_stream`].
+pub async fn ensure_all_streams(js: &jetstream::Context, replicas: usize) -> anyhow::Result<()> {
+    for def in hoinghi_shared::streams::ALL {
+        ensure_stream(js, def, replicas).await?;
+    }
+    Ok(())
+}
+
+impl<P: Projection> EventStore<P> {
+    /// Opens the store: follows the stream from its first message and returns once the projection
+    /// has caught up with everything the stream held at open time.
+    ///
+    /// # Errors
+    /// The stream cannot be opened, or catching up took longer than `catch_up_timeout`.
+    pub async fn open(
+        js: jetstream::Context,
+        def: StreamDef,
+        apply_timeout: Duration,
+        catch_up_timeout: Duration,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let mut stream = js
+            .get_stream(def.name)
+            .await
+            .map_err(|e| anyhow::anyhow!("stream {} not found: {e}", def.name))?;
+        let last = stream.info().await.map_err(|e| anyhow::anyhow!("stream {} info: {e}", def.name))?.state.last_sequence;
+        let state = Arc::new(RwLock::new(P::default()));
+        let (tx, applied) = watch::channel(0u64);
+        tokio::spawn(follow::<P>(js.clone(), def, state.clone(), tx, shutdown));
+        let store = Self { js, def, state, applied, apply_timeout };
+        let mut rx = store.applied.clone();
+        tokio::time::timeout(catch_up_timeout, rx.wait_for(|s| *s >= last))
+            .await
+            .map_err(|_| anyhow::anyhow!("replaying {} took longer than {catch_up_timeout:?}", def.name))?
+            .map_err(|_| anyhow::anyhow!("projection of {} stopped", def.name))?;
+        info!(stream = def.name, events = last, elapsed_ms = started.elapsed().as_millis() as u64, "state rebuilt from the event log");
+        Ok(store)
+    }
+
+    /// Reads the projection.
+    pub fn read<R>(&self, f: impl FnOnce(&P) -> R) -> R {
+        // A poisoned lock means an `apply` panicked; the state it left is still the best we have.
+        let guard = self.state.read().unwrap_or_else(|e| e.into_inner());
+        f(&guard)
+    }
+
+    /// Sequence of the last event applied.
+    pub fn applied_seq(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// Waits until the projection has applied `seq`.
+    ///
+    /// # Errors
+    /// `unavailable` after the apply timeout.
+    pub async fn wait_applied(&self, seq: u64) -> Result<(), ApiError> {
+        let mut rx = self.applied.clone();
+        let reached = tokio::time::timeout(self.apply_timeout, rx.wait_for(|s| *s >= seq)).await;
+        match reached {
+            Ok(Ok(_)) => Ok(()),
+            _ => Err(ApiError::unavailable(
+                "the change was written but this service has not caught up with its event log yet; \
+                 read it back in a moment",
+            )),
+        }
+    }
+
+    /// Waits until the projection has applied everything the stream holds now.
+    ///
+    /// # Errors
+    /// `unavailable` if the stream cannot be asked or the projection does not catch up in time.
+    pub async fn catch_up(&self) -> Result<(), ApiError> {
+        let mut stream = self
+            .js
+            .get_stream(self.def.name)
+            .await
+            .map_err(|e| ApiError::unavailable(format!("event log unavailable: {e}")))?;
+        let last = stream
+            .info()
+            .await
+            .map_err(|e| ApiError::unavailable(format!("event log unavailable: {e}")))?
+            .state
+            .last_sequence;
+        self.wait_applied(last).await
+    }
+
+    /// Appends one event, returning its stream sequence (the original's, for a duplicate command).
+    ///
+    /// # Errors
+    /// [`AppendError`].
+    pub async fn append(&self, append: &Append<P::Event>, meta: &CommandMeta) -> Result<u64, AppendError> {
+        let mut envelope = EventEnvelope::new(&append.event, meta.actor.clone());
+        envelope.conference_id = append.conference_id;
+        envelope.site_id = append.site_id.clone();
+        envelope.command_id = Some(meta.command_id.clone());
+        envelope.causation_id = meta.causation_id;
+        envelope.trace_id = Some(meta.trace.trace_id.clone());
+        let payload = serde_json::to_vec(&envelope).map_err(|e| AppendError::Unavailable(e.to_string()))?;
+
+        let mut headers = HeaderMap::new();
+        headers.insert("Nats-Msg-Id", meta.command_id.as_str());
+        headers.insert("Nats-Expected-Last-Subject-Sequence", append.expect.last_seq.to_string().as_str());
+        headers.insert("Nats-Expected-Last-Subject-Sequence-Subject", append.expect.filter.as_str());
+        meta.trace.child().inject(&mut headers);
+
+        let ack = self
+            .js
+            .publish_with_headers(append.subject.clone(), headers, payload.into())
+            .await
+            .map_err(map_publish_error)?
+            .await
+            .map_err(map_publish_error)?;
+        if ack.duplicate {
+            debug!(seq = ack.sequence, command_id = %meta.command_id, "duplicate command: the original event stands");
+        }
+        Ok(ack.sequence)
+    }
+
+    /// Decides a command against the current state, appends its event, waits until it is applied and
+    /// builds the reply from the state then. Lost races are decided again, up to a few times.
+    ///
+    /// `view` gets the sequence of the appended event (`None` when nothing changed).
+    ///
+    /// # Errors
+    /// Whatever `decide` or `view` return, `conflict` after repeated lost races, `unavailable` when
+    /// the log cannot be reached.
+    pub async fn execute<T>(
+        &self,
+        meta: &CommandMeta,
+        decide: impl Fn(&P) -> Result<Decision<P::Event>, ApiError>,
+        view: impl Fn(&P, Option<u64>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        const ATTEMPTS: usize = 8;
+        for attempt in 1..=ATTEMPTS {
+            let decision = self.read(&decide)?;
+            let append = match decision {
+                Decision::Unchanged => return self.read(|s| view(s, None)),
+                Decision::Append(append) => append,
+            };
+            match self.append(&append, meta).await {
+                Ok(seq) => {
+                    self.wait_applied(seq).await?;
+                    return self.read(|s| view(s, Some(seq)));
+                }
+                Err(AppendError::Conflict) => {
+                    debug!(attempt, subject = %append.subject, "lost a race on the aggregate; deciding again");
+                    self.catch_up().await?;
+                }
+                Err(AppendError::TooLarge) => {
+                    return Err(ApiError::invalid(
+                        "the change is larger than the server accepts in one message (max_payload)",
+                    ))
+                }
+                Err(AppendError::Unavailable(reason)) => {
+                    warn!(%reason, "append failed");
+                    return Err(ApiError::unavailable(format!("the event log is unavailable ({reason}); try again")));
+                }
+            }
+        }
+        Err(ApiError::conflict("too many concurrent changes to the same record; try again"))
+    }
+}
+
+fn map_publish_error(e: async_nats::jetstream::context::PublishError) -> AppendError {
+    match e.kind() {
+        PublishErrorKind::WrongLastSequence => AppendError::Conflict,
+        PublishErrorKind::MaxPayloadExceeded => AppendError::TooLarge,
+        _ => {
+            // The server reports a wrong subject sequence as an API error (code 10071).
+            let text = e.to_string();
+            if text.contains("wrong last sequence") || text.contains("10071") {
+                AppendError::Conflict
+            } else {
+                AppendError::Unavailable(text)
+            }
+        }
+    }
+}
+
+/// Follows the stream for the lifetime of the process, recreating the consumer after any failure
+/// from the first sequence not yet applied.
+async fn follow<P: Projection>(
+    js: jetstream::Context,
+    def: StreamDef,
+    state: Arc<RwLock<P>>,
+    applied: watch::Sender<u64>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let next = *applied.borrow() + 1;
+        let result = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            r = follow_once::<P>(&js, def, &state, &applied, next) => r,
+        };
+        match result {
+            Ok(()) => backoff = Duration::from_millis(100),
+            Err(e) => {
+                warn!(stream = def.name, error = %e, "event log follower interrupted; resuming");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+async fn follow_once<P: Projection>(
+    js: &jetstream::Context,
+    def: StreamDef,
+    state: &Arc<RwLock<P>>,
+    applied: &watch::Sender<u64>,
+    start: u64,
+) -> anyhow::Result<()> {
+    let stream = js.get_stream(def.name).await?;
+    let consumer = stream
+        .create_consumer(consumer::pull::OrderedConfig {
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence { start_sequence: start },
+            ..Default::default()
+        })
+        .await?;
+    let mut messages = consumer.messages().await?;
+    while let Some(message) = messages.next().await {
+        let message = message?;
+        let seq = message.info().map_err(|e| anyhow::anyhow!("{e}"))?.stream_sequence;
+        if seq <= *applied.borrow() {
+            continue;
+        }
+        apply_message::<P>(state, seq, message.subject.as_str(), &message.payload);
+        applied.send_replace(seq);
+    }
+    Ok(())
+}
+
+fn apply_message<P: Projection>(state: &RwLock<P>, seq: u64, subject: &str, payload: &[u8]) {
+    let envelope = match EventEnvelope::from_slice(payload) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            error!(seq, subject, error = %e, "skipping an unreadable event in the service's own log");
+            return;
+        }
+    };
+    let event = match envelope.decode::<P::Event>() {
+        Ok(event) => event,
+        Err(e) => {
+            error!(seq, subject, error = %e, "skipping an event this version cannot read");
+            return;
+        }
+    };
+    let meta = EventMeta {
+        seq,
+        subject: subject.to_owned(),
+        id: envelope.id,
+        conference_id: envelope.conference_id,
+        site_id: envelope.site_id,
+        occurred_at: envelope.occurred_at,
+        actor: envelope.actor,
+    };
+    let mut guard = state.write().unwrap_or_else(|e| e.into_inner());
+    guard.apply(&meta, event);
+}
