@@ -1,0 +1,38 @@
+//! The attendance service: each conference's roster, from the invitations to the final attendance
+//! record — sites confirm with named delegates, decline with a reason, and check in.
+//!
+//! # Layout
+//! - [`roster`]: the aggregates (the roster, and each site's answers) with `handle` and `apply`.
+//! - [`state`]: the projection rebuilt from the `HOINGHI_ATTENDANCE` stream.
+//! - [`commands`]: one file per request subject.
+//! - [`reactions`]: opening, closing and cancelling rosters on scheduling's events.
+
+#![forbid(unsafe_code)]
+
+pub mod commands;
+pub mod reactions;
+pub mod roster;
+pub mod state;
+
+use std::future::Future;
+
+use hoinghi_runtime::config::Settings;
+use hoinghi_runtime::service;
+use hoinghi_shared::streams::ATTENDANCE;
+
+/// The micro-service name (also the binary's).
+pub const NAME: &str = "hoinghi-attendance";
+
+/// Runs the service until `shutdown` resolves.
+///
+/// # Errors
+/// NATS unreachable at start, or the event log cannot be read.
+pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let app = service::App::<state::AttendanceState>::build(&settings, NAME, ATTENDANCE).await?;
+    let store = app.store.clone();
+    app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
+    let host = app.host("Rosters: confirmations, refusals and check-ins of every invited site").await?;
+    commands::register(&host, app.store.clone()).await?;
+    app.run(host, shutdown).await;
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! The minutes service: drafts opened with the real attendance record when a session ends, agenda
+//! items recorded by the minute-taker, approval by a chair, publication as an immutable Markdown
+//! document with its SHA-256, and each site's acknowledgement.
+//!
+//! # Layout
+//! - [`minutes`]: the aggregate (`handle` decides, `apply` records).
+//! - [`render`]: the published Markdown and its hash.
+//! - [`state`]: the projection rebuilt from the `HOINGHI_MINUTES` stream.
+//! - [`commands`]: one file per request subject.
+//! - [`reactions`]: opening the draft when attendance closes the roster.
+
+#![forbid(unsafe_code)]
+
+pub mod commands;
+pub mod minutes;
+pub mod reactions;
+pub mod render;
+pub mod state;
+
+use std::future::Future;
+
+use hoinghi_runtime::config::Settings;
+use hoinghi_runtime::service;
+use hoinghi_shared::streams::MINUTES;
+
+/// The micro-service name (also the binary's).
+pub const NAME: &str = "hoinghi-minutes";
+
+/// Runs the service until `shutdown` resolves.
+///
+/// # Errors
+/// NATS unreachable at start, or the event log cannot be read.
+pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let app = service::App::<state::MinutesState>::build(&settings, NAME, MINUTES).await?;
+    let store = app.store.clone();
+    app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
+    let host = app.host("Minutes: drafting, approval by a chair, publication and acknowledgement").await?;
+    commands::register(&host, app.store.clone()).await?;
+    app.run(host, shutdown).await;
+    Ok(())
+}

@@ -1,1 +1,11 @@
-fn main() {}
+//! `hoinghi-minutes`: reads configuration, sets up logging, runs until SIGTERM.
+
+use anyhow::Context;
+use hoinghi_runtime::{config::Settings, shutdown, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = Settings::load().context("reading configuration")?;
+    telemetry::init(&settings.log);
+    hoinghi_minutes::run(settings, shutdown::signal()).await
+}

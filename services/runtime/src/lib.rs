@@ -7,6 +7,7 @@
 //! - [`store`]: the JetStream event store and the projection each instance keeps.
 //! - [`host`]: the NATS micro-service host with bounded concurrency and graceful stop.
 //! - [`reaction`]: durable consumers on other services' events.
+//! - [`service`]: assembling a service from the parts above.
 //! - [`input`]: parsing request bodies and bounded text at the edge.
 //! - [`shutdown`]: SIGTERM / Ctrl-C.
 
@@ -17,6 +18,7 @@ pub mod connect;
 pub mod host;
 pub mod input;
 pub mod reaction;
+pub mod service;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;

@@ -41,6 +41,8 @@ pub struct EventMeta {
     pub occurred_at: chrono::DateTime<chrono::Utc>,
     /// Who caused it.
     pub actor: String,
+    /// The command that produced it.
+    pub command_id: Option<String>,
 }
 
 /// A service's state, built only by applying its events in stream order.
@@ -113,11 +115,20 @@ pub enum AppendError {
     Unavailable(String),
 }
 
+/// The projection plus the index of commands already applied (command id → sequence), which makes
+/// a retried command idempotent for as long as the log lives, not only within JetStream's duplicate
+/// window.
+#[derive(Default)]
+struct Indexed<P> {
+    projection: P,
+    commands: std::collections::HashMap<String, u64>,
+}
+
 /// The store of one service.
 pub struct EventStore<P: Projection> {
     js: jetstream::Context,
     def: StreamDef,
-    state: Arc<RwLock<P>>,
+    state: Arc<RwLock<Indexed<P>>>,
     applied: watch::Receiver<u64>,
     apply_timeout: Duration,
 }
@@ -189,7 +200,7 @@ impl<P: Projection> EventStore<P> {
             .await
             .map_err(|e| anyhow::anyhow!("stream {} not found: {e}", def.name))?;
         let last = stream.info().await.map_err(|e| anyhow::anyhow!("stream {} info: {e}", def.name))?.state.last_sequence;
-        let state = Arc::new(RwLock::new(P::default()));
+        let state = Arc::new(RwLock::new(Indexed::<P>::default()));
         let (tx, applied) = watch::channel(0u64);
         tokio::spawn(follow::<P>(js.clone(), def, state.clone(), tx, shutdown));
         let store = Self { js, def, state, applied, apply_timeout };
@@ -206,7 +217,13 @@ impl<P: Projection> EventStore<P> {
     pub fn read<R>(&self, f: impl FnOnce(&P) -> R) -> R {
         // A poisoned lock means an `apply` panicked; the state it left is still the best we have.
         let guard = self.state.read().unwrap_or_else(|e| e.into_inner());
-        f(&guard)
+        f(&guard.projection)
+    }
+
+    /// The sequence of the event a command produced, if it has been applied.
+    pub fn command_seq(&self, command_id: &str) -> Option<u64> {
+        let guard = self.state.read().unwrap_or_else(|e| e.into_inner());
+        guard.commands.get(command_id).copied()
     }
 
     /// Sequence of the last event applied.
@@ -296,6 +313,10 @@ impl<P: Projection> EventStore<P> {
         view: impl Fn(&P, Option<u64>) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         const ATTEMPTS: usize = 8;
+        if let Some(seq) = self.command_seq(&meta.command_id) {
+            debug!(seq, command_id = %meta.command_id, "command seen before: answering from its effect");
+            return self.read(|s| view(s, Some(seq)));
+        }
         for attempt in 1..=ATTEMPTS {
             let decision = self.read(&decide)?;
             let append = match decision {
@@ -347,7 +368,7 @@ fn map_publish_error(e: async_nats::jetstream::context::PublishError) -> AppendE
 async fn follow<P: Projection>(
     js: jetstream::Context,
     def: StreamDef,
-    state: Arc<RwLock<P>>,
+    state: Arc<RwLock<Indexed<P>>>,
     applied: watch::Sender<u64>,
     shutdown: tokio_util::sync::CancellationToken,
 ) {
@@ -372,7 +393,7 @@ async fn follow<P: Projection>(
 async fn follow_once<P: Projection>(
     js: &jetstream::Context,
     def: StreamDef,
-    state: &Arc<RwLock<P>>,
+    state: &Arc<RwLock<Indexed<P>>>,
     applied: &watch::Sender<u64>,
     start: u64,
 ) -> anyhow::Result<()> {
@@ -396,7 +417,7 @@ async fn follow_once<P: Projection>(
     Ok(())
 }
 
-fn apply_message<P: Projection>(state: &RwLock<P>, seq: u64, subject: &str, payload: &[u8]) {
+fn apply_message<P: Projection>(state: &RwLock<Indexed<P>>, seq: u64, subject: &str, payload: &[u8]) {
     let envelope = match EventEnvelope::from_slice(payload) {
         Ok(envelope) => envelope,
         Err(e) => {
@@ -419,7 +440,11 @@ fn apply_message<P: Projection>(state: &RwLock<P>, seq: u64, subject: &str, payl
         site_id: envelope.site_id,
         occurred_at: envelope.occurred_at,
         actor: envelope.actor,
+        command_id: envelope.command_id,
     };
     let mut guard = state.write().unwrap_or_else(|e| e.into_inner());
-    guard.apply(&meta, event);
+    if let Some(command_id) = &meta.command_id {
+        guard.commands.insert(command_id.clone(), seq);
+    }
+    guard.projection.apply(&meta, event);
 }

@@ -1,0 +1,39 @@
+//! The scheduling service: the site registry and each conference's life, from scheduling through
+//! invitations, session start and end, to cancellation or closing.
+//!
+//! # Layout
+//! - [`site`], [`conference`]: the aggregates (`handle` decides, `apply` records).
+//! - [`state`]: the projection rebuilt from the `HOINGHI_SCHEDULING` stream.
+//! - [`commands`]: one file per request subject.
+//! - [`reactions`]: closing a conference when its minutes are published.
+
+#![forbid(unsafe_code)]
+
+pub mod commands;
+pub mod conference;
+pub mod reactions;
+pub mod site;
+pub mod state;
+
+use std::future::Future;
+
+use hoinghi_runtime::config::Settings;
+use hoinghi_runtime::service;
+use hoinghi_shared::streams::SCHEDULING;
+
+/// The micro-service name (also the binary's).
+pub const NAME: &str = "hoinghi-scheduling";
+
+/// Runs the service until `shutdown` resolves.
+///
+/// # Errors
+/// NATS unreachable at start, or the event log cannot be read.
+pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let app = service::App::<state::SchedulingState>::build(&settings, NAME, SCHEDULING).await?;
+    let store = app.store.clone();
+    app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
+    let host = app.host("Schedules conferences: sites, invitations, session start and end, cancellation").await?;
+    commands::register(&host, app.store.clone()).await?;
+    app.run(host, shutdown).await;
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! What attendance does when scheduling reports: invitations open the roster, the end of the session
+//! closes it with the final record, a cancellation cancels it.
+
+use hoinghi_runtime::reaction::{ReactionError, Received, Subscription};
+use hoinghi_shared::events::SchedulingEvent;
+use hoinghi_shared::streams::{ATTENDANCE_SERVICE, SCHEDULING, SCHEDULING_SERVICE};
+use hoinghi_shared::subjects::events;
+use hoinghi_shared::ErrorCode;
+
+use crate::commands::{decide_roster, Store};
+use crate::roster::RosterCommand;
+
+/// The durable subscription to the scheduling events attendance needs.
+pub fn subscription() -> Subscription {
+    Subscription {
+        durable: "attendance-on-scheduling",
+        stream: SCHEDULING,
+        filters: ["invitations_issued", "session_ended", "conference_cancelled"]
+            .iter()
+            .map(|t| events::of_type(SCHEDULING_SERVICE, t))
+            .collect(),
+    }
+}
+
+/// Applies one scheduling event to the roster.
+///
+/// # Errors
+/// `Retry` while the log is unavailable or the roster is not there yet; `Permanent` otherwise.
+pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionError> {
+    let event: SchedulingEvent = received.envelope.decode().map_err(|e| ReactionError::Permanent(e.to_string()))?;
+    let Some(id) = received.envelope.conference_id else {
+        return Err(ReactionError::Permanent("scheduling event without a conference id".into()));
+    };
+    let command = match event {
+        SchedulingEvent::InvitationsIssued { details } => RosterCommand::Open(Box::new(details)),
+        SchedulingEvent::SessionEnded {} => RosterCommand::Close,
+        SchedulingEvent::ConferenceCancelled { was_invited: false, .. } => return Ok(()),
+        SchedulingEvent::ConferenceCancelled { reason, .. } => RosterCommand::Cancel { reason },
+        _ => return Ok(()),
+    };
+    let meta = received.command(ATTENDANCE_SERVICE);
+    let result = store.execute(&meta, |state| decide_roster(state, &id, command.clone()), |_, _| Ok(())).await;
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if matches!(e.code, ErrorCode::Unavailable | ErrorCode::NotFound | ErrorCode::Conflict) => {
+            Err(ReactionError::Retry(e.message))
+        }
+        Err(e) => Err(ReactionError::Permanent(e.message)),
+    }
+}

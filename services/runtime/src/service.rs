@@ -1,0 +1,75 @@
+//! Assembling a service: connect, make sure the streams exist, rebuild the projection, start the
+//! reactions and the endpoints, and stop gracefully.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream;
+use hoinghi_shared::streams::StreamDef;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use crate::config::Settings;
+use crate::host::Host;
+use crate::reaction::{self, ReactionError, Received, Subscription};
+use crate::store::{ensure_all_streams, EventStore, Projection};
+
+/// A service being assembled.
+pub struct App<P: Projection> {
+    /// Its event store.
+    pub store: EventStore<P>,
+    client: async_nats::Client,
+    js: jetstream::Context,
+    name: &'static str,
+    settings: Settings,
+    background: CancellationToken,
+    started: Instant,
+}
+
+impl<P: Projection> App<P> {
+    /// Connects, ensures the streams, and rebuilds the state from `stream`.
+    ///
+    /// # Errors
+    /// NATS unreachable, or the log unreadable.
+    pub async fn build(settings: &Settings, name: &'static str, stream: StreamDef) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        info!(service = name, nats = ?settings.nats, "starting");
+        let client = crate::connect::connect(&settings.nats, name).await?;
+        let js = jetstream::new(client.clone());
+        ensure_all_streams(&js, settings.nats.replicas).await?;
+        let background = CancellationToken::new();
+        let store = EventStore::open(
+            js.clone(),
+            stream,
+            Duration::from_millis(settings.service.apply_timeout_ms),
+            Duration::from_secs(300),
+            background.clone(),
+        )
+        .await?;
+        Ok(Self { store, client, js, name, settings: settings.clone(), background, started })
+    }
+
+    /// Starts a reaction in the background.
+    pub fn react<F, Fut>(&self, subscription: Subscription, handler: F)
+    where
+        F: Fn(Received) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), ReactionError>> + Send + 'static,
+    {
+        tokio::spawn(reaction::run(self.js.clone(), subscription, handler, self.background.clone()));
+    }
+
+    /// Registers the micro service.
+    ///
+    /// # Errors
+    /// The server refused it.
+    pub async fn host(&self, description: &str) -> anyhow::Result<Host> {
+        Host::start(self.client.clone(), self.name, description, self.settings.service.max_in_flight).await
+    }
+
+    /// Serves until `shutdown`, then drains.
+    pub async fn run(self, host: Host, shutdown: impl Future<Output = ()>) {
+        info!(service = self.name, ready_ms = self.started.elapsed().as_millis() as u64, "ready");
+        host.run_until(shutdown, Duration::from_millis(self.settings.service.drain_timeout_ms)).await;
+        self.background.cancel();
+    }
+}

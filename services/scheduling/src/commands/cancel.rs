@@ -1,0 +1,22 @@
+//! `hoinghi.v1.scheduling.conferences.cancel`: cancel a conference that has not been held.
+
+use hoinghi_runtime::host::{Incoming, Reply};
+use hoinghi_runtime::input::parse_body;
+use hoinghi_shared::api::CancelConference;
+
+use super::{conference_view, decide, Store, SECRETARIAT};
+use crate::conference::ConferenceCommand;
+
+/// Handles one request.
+pub async fn handle(store: Store, request: Incoming) -> Reply {
+    let body: CancelConference = parse_body(&request.payload, "{conference_id, reason}")?;
+    let meta = request.command(SECRETARIAT)?;
+    let id = body.conference_id;
+    store
+        .execute(
+            &meta,
+            |state| decide(state, &id, ConferenceCommand::Cancel { reason: body.reason.clone() }),
+            |state, _| conference_view(state, &id),
+        )
+        .await
+}

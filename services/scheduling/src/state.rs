@@ -1,0 +1,43 @@
+//! The scheduling projection: every site and conference, rebuilt from the scheduling stream.
+
+use std::collections::HashMap;
+
+use hoinghi_runtime::store::{EventMeta, Projection};
+use hoinghi_shared::events::SchedulingEvent;
+use hoinghi_shared::{ConferenceId, SiteId};
+
+use crate::conference::Conference;
+use crate::site::Site;
+
+/// Everything the scheduling service knows.
+#[derive(Debug, Default)]
+pub struct SchedulingState {
+    /// Registered sites.
+    pub sites: HashMap<SiteId, Site>,
+    /// Conferences.
+    pub conferences: HashMap<ConferenceId, Conference>,
+    /// Which conference the event at a sequence scheduled (to answer a repeated `create`).
+    pub scheduled_at: HashMap<u64, ConferenceId>,
+}
+
+impl Projection for SchedulingState {
+    type Event = SchedulingEvent;
+
+    fn apply(&mut self, meta: &EventMeta, event: SchedulingEvent) {
+        match &event {
+            SchedulingEvent::SiteRegistered { site_id, .. } => {
+                self.sites.entry(site_id.clone()).or_default().apply(&event, meta.occurred_at, meta.seq);
+            }
+            _ => {
+                let Some(id) = meta.conference_id else {
+                    tracing::error!(seq = meta.seq, "conference event without a conference id ignored");
+                    return;
+                };
+                if matches!(event, SchedulingEvent::ConferenceScheduled { .. }) {
+                    self.scheduled_at.insert(meta.seq, id);
+                }
+                self.conferences.entry(id).or_default().apply(&event, meta.seq);
+            }
+        }
+    }
+}
