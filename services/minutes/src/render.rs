@@ -99,8 +99,9 @@ pub fn markdown(m: &Minutes, published_at: DateTime<Utc>) -> String {
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     for (i, r) in m.attendance.iter().enumerate() {
         let (answer, presence) = status_vi(r);
-        let presence = match r.checked_in_at {
-            Some(at) => format!("{presence} ({})", at.with_timezone(&Ho_Chi_Minh).format("%H:%M")),
+        let presence = match r.checked_in_at.map(|at| at.with_timezone(&Ho_Chi_Minh)) {
+            Some(at) if at.date_naive() == start.date_naive() => format!("{presence} ({})", at.format("%H:%M")),
+            Some(at) => format!("{presence} ({})", at.format("%H:%M %d/%m/%Y")),
             None => presence.to_owned(),
         };
         let delegates: Vec<String> = r.delegates.iter().map(person).collect();
