@@ -283,12 +283,36 @@ pub enum AttendanceEvent {
 impl DomainEvent for AttendanceEvent {
     const TYPES: &'static [(&'static str, u32)] = &[
         ("roster_opened", 1),
-        ("attendance_confirmed", 1),
+        ("attendance_confirmed", 2),
         ("attendance_declined", 1),
         ("site_checked_in", 1),
         ("roster_closed", 1),
         ("roster_cancelled", 1),
     ];
+
+    /// Version 1 of `attendance_confirmed` named delegates by name only (`"delegates": ["…"]`);
+    /// version 2 gives each a `{name, title}`. Old events read as delegates without a title.
+    fn upcast(event_type: &str, version: u32, data: serde_json::Value) -> Result<serde_json::Value, String> {
+        match (event_type, version) {
+            ("attendance_confirmed", 1) => {
+                let mut data = data;
+                let names = data.get("delegates").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+                let delegates: Vec<serde_json::Value> = names
+                    .into_iter()
+                    .map(|n| match n {
+                        serde_json::Value::String(name) => serde_json::json!({ "name": name, "title": "" }),
+                        other => other,
+                    })
+                    .collect();
+                if let Some(map) = data.as_object_mut() {
+                    map.insert("delegates".into(), serde_json::Value::Array(delegates));
+                }
+                Ok(data)
+            }
+            (_, 1) => Ok(data),
+            _ => Err(format!("no upcaster for {event_type} version {version}")),
+        }
+    }
 
     fn event_type(&self) -> &'static str {
         match self {
@@ -385,6 +409,25 @@ mod tests {
     fn an_empty_payload_round_trips() {
         let envelope = EventEnvelope::new(&SchedulingEvent::SessionStarted {}, "secretariat");
         assert_eq!(envelope.decode::<SchedulingEvent>().unwrap(), SchedulingEvent::SessionStarted {});
+    }
+
+    #[test]
+    fn a_version_1_confirmation_is_upcast_to_named_delegates_with_titles() {
+        let mut envelope = EventEnvelope::new(
+            &AttendanceEvent::AttendanceConfirmed { delegates: vec![], headcount: 3 },
+            "site:ba-be",
+        );
+        envelope.version = 1;
+        envelope.data = serde_json::json!({ "delegates": ["Hoàng Văn A", "Lý Thị B"], "headcount": 3 });
+        let expected = AttendanceEvent::AttendanceConfirmed {
+            delegates: vec![
+                Person { name: "Hoàng Văn A".into(), title: String::new() },
+                Person { name: "Lý Thị B".into(), title: String::new() },
+            ],
+            headcount: 3,
+        };
+        assert_eq!(envelope.decode::<AttendanceEvent>().unwrap(), expected);
+        assert_eq!(EventEnvelope::new(&expected, "site:ba-be").version, 2);
     }
 
     #[test]

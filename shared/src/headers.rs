@@ -14,3 +14,12 @@ pub const SERVICE_ERROR_CODE: &str = "Nats-Service-Error-Code";
 
 /// Set by the micro-service framework on error replies: the message.
 pub const SERVICE_ERROR: &str = "Nats-Service-Error";
+
+/// On a parked (dead-letter) event: why it could not be processed.
+pub const DEAD_REASON: &str = "Hoinghi-Dead-Reason";
+
+/// On a parked event: the stream and sequence it came from (`HOINGHI_SCHEDULING:42`).
+pub const DEAD_SOURCE: &str = "Hoinghi-Dead-Source";
+
+/// On a parked event: the subject it was published on.
+pub const DEAD_SUBJECT: &str = "Hoinghi-Dead-Subject";

@@ -34,5 +34,9 @@ pub const MINUTES: StreamDef = StreamDef {
     subjects: &["hoinghi.v1.events.minutes.>"],
 };
 
+/// Events a reaction could not process after its retries, parked for an operator with the reason in
+/// the `Hoinghi-Dead-Reason` header (subject `hoinghi.v1.dead.<consumer>`).
+pub const DEAD_LETTERS: StreamDef = StreamDef { name: "HOINGHI_DEAD_LETTERS", subjects: &["hoinghi.v1.dead.>"] };
+
 /// All streams.
-pub const ALL: [StreamDef; 3] = [SCHEDULING, ATTENDANCE, MINUTES];
+pub const ALL: [StreamDef; 4] = [SCHEDULING, ATTENDANCE, MINUTES, DEAD_LETTERS];

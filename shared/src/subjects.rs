@@ -135,6 +135,11 @@ pub mod events {
         format!("hoinghi.v1.events.{service}.*.{event_type}")
     }
 
+    /// `hoinghi.v1.dead.<consumer>`: where a consumer parks an event it could not process.
+    pub fn dead_letter(consumer: &str) -> String {
+        format!("hoinghi.v1.dead.{consumer}")
+    }
+
     /// `hoinghi.v1.events.<service>.>`: every event of a service.
     pub fn service_all(service: &str) -> String {
         format!("hoinghi.v1.events.{service}.>")

@@ -27,7 +27,7 @@ pub fn subscription() -> Subscription {
 /// # Errors
 /// `Retry` while the log is unavailable or the roster is not there yet; `Permanent` otherwise.
 pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionError> {
-    let event: SchedulingEvent = received.envelope.decode().map_err(|e| ReactionError::Permanent(e.to_string()))?;
+    let event: SchedulingEvent = received.envelope.decode().map_err(|e| ReactionError::Retry(e.to_string()))?;
     let Some(id) = received.envelope.conference_id else {
         return Err(ReactionError::Permanent("scheduling event without a conference id".into()));
     };

@@ -15,8 +15,19 @@ pub struct Settings {
     pub nats: NatsSettings,
     /// Request handling.
     pub service: ServiceSettings,
+    /// Reactions to other services' events.
+    pub reactions: ReactionSettings,
     /// Logging.
     pub log: LogSettings,
+}
+
+/// Reactions to other services' events.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct ReactionSettings {
+    /// Deliveries before an event is parked.
+    pub max_deliver: i64,
+    /// First retry delay.
+    pub backoff_ms: u64,
 }
 
 /// How to reach NATS.

@@ -1,17 +1,26 @@
 //! Reactions: a durable consumer on another service's events, so an event published while this
 //! service was down is handled when it comes back. Handling is idempotent (the event id becomes the
 //! command id, and handlers treat "already done" as done), so redelivery never doubles an effect.
+//!
+//! An event that cannot be processed (unreadable, written by a newer version, refused) is retried
+//! with exponential backoff; after the last delivery it is parked in `HOINGHI_DEAD_LETTERS` on
+//! `hoinghi.v1.dead.<consumer>` with the reason in a header, and an error is logged. It never blocks
+//! the events behind it for longer than its retries, and is never dropped silently.
 
 use std::future::Future;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, AckKind};
+use async_nats::HeaderMap;
+use hoinghi_shared::headers::{DEAD_REASON, DEAD_SOURCE, DEAD_SUBJECT};
+use hoinghi_shared::subjects::events::dead_letter;
 use futures::StreamExt;
 use hoinghi_shared::events::EventEnvelope;
 use hoinghi_shared::streams::StreamDef;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn, Instrument};
 
+use crate::config::ReactionSettings;
 use crate::store::CommandMeta;
 use crate::telemetry::TraceContext;
 
@@ -61,11 +70,14 @@ pub struct Subscription {
     pub filters: Vec<String>,
 }
 
-const MAX_DELIVER: i64 = 12;
-
 /// Runs a reaction until `shutdown`, one event at a time in stream order.
-pub async fn run<F, Fut>(js: jetstream::Context, sub: Subscription, handler: F, shutdown: CancellationToken)
-where
+pub async fn run<F, Fut>(
+    js: jetstream::Context,
+    sub: Subscription,
+    settings: ReactionSettings,
+    handler: F,
+    shutdown: CancellationToken,
+) where
     F: Fn(Received) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), ReactionError>> + Send,
 {
@@ -73,7 +85,7 @@ where
     loop {
         let result = tokio::select! {
             _ = shutdown.cancelled() => return,
-            r = run_once(&js, &sub, &handler, &shutdown) => r,
+            r = run_once(&js, &sub, settings, &handler, &shutdown) => r,
         };
         match result {
             Ok(()) if shutdown.is_cancelled() => return,
@@ -90,6 +102,7 @@ where
 async fn run_once<F, Fut>(
     js: &jetstream::Context,
     sub: &Subscription,
+    settings: ReactionSettings,
     handler: &F,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()>
@@ -106,7 +119,7 @@ where
                 filter_subjects: sub.filters.clone(),
                 ack_policy: consumer::AckPolicy::Explicit,
                 ack_wait: Duration::from_secs(30),
-                max_deliver: MAX_DELIVER,
+                max_deliver: settings.max_deliver.max(1),
                 deliver_policy: consumer::DeliverPolicy::All,
                 ..Default::default()
             },
@@ -114,34 +127,73 @@ where
         .await?;
     info!(durable = sub.durable, "reaction consumer ready");
     let mut messages = consumer.messages().await?;
+    let max_deliver = settings.max_deliver.max(1);
     loop {
         let message = tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             m = messages.next() => match m { Some(m) => m?, None => return Ok(()) },
         };
         let trace = TraceContext::from_headers(message.headers.as_ref());
-        let deliveries = message.info().map(|i| i.delivered).unwrap_or(1);
-        let envelope = match EventEnvelope::from_slice(&message.payload) {
-            Ok(envelope) => envelope,
-            Err(e) => {
-                error!(durable = sub.durable, subject = %message.subject, error = %e, "unreadable event set aside");
-                message.ack_with(AckKind::Term).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                continue;
+        let info = message.info().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (deliveries, source_seq) = (info.delivered, info.stream_sequence);
+        let outcome = match EventEnvelope::from_slice(&message.payload) {
+            Ok(envelope) => {
+                let span = tracing::info_span!("reaction", durable = sub.durable, event = %envelope.event_type, trace_id = %trace.trace_id);
+                let received = Received { subject: message.subject.to_string(), envelope, trace };
+                handler(received).instrument(span).await
             }
+            Err(e) => Err(ReactionError::Retry(e.to_string())),
         };
-        let span = tracing::info_span!("reaction", durable = sub.durable, event = %envelope.event_type, trace_id = %trace.trace_id);
-        let received = Received { subject: message.subject.to_string(), envelope, trace };
-        match handler(received).instrument(span).await {
+        match outcome {
             Ok(()) => message.double_ack().await.map_err(|e| anyhow::anyhow!("{e}"))?,
-            Err(ReactionError::Retry(reason)) if deliveries < MAX_DELIVER => {
-                let delay = Duration::from_millis(100 * 2u64.saturating_pow(deliveries.clamp(1, 7) as u32 - 1));
+            Err(ReactionError::Retry(reason)) if deliveries < max_deliver => {
+                let exponent = u32::try_from(deliveries.clamp(1, 7) - 1).unwrap_or(0);
+                let delay = Duration::from_millis(settings.backoff_ms.max(1) * 2u64.pow(exponent));
                 warn!(durable = sub.durable, subject = %message.subject, deliveries, ?delay, %reason, "reaction will be retried");
                 message.ack_with(AckKind::Nak(Some(delay))).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             }
             Err(e) => {
-                error!(durable = sub.durable, subject = %message.subject, deliveries, error = %e, "event set aside after failing");
+                let reason = e.to_string();
+                park(js, sub, &message, source_seq, &reason).await?;
+                error!(
+                    durable = sub.durable,
+                    subject = %message.subject,
+                    source_seq,
+                    deliveries,
+                    %reason,
+                    dead_letter = %dead_letter(sub.durable),
+                    "event parked in the dead-letter stream"
+                );
                 message.ack_with(AckKind::Term).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             }
         }
     }
+}
+
+/// Copies a message to the dead-letter stream (deduplicated by source position), waiting for the
+/// store's acknowledgement before the original is terminated.
+async fn park(
+    js: &jetstream::Context,
+    sub: &Subscription,
+    message: &jetstream::Message,
+    source_seq: u64,
+    reason: &str,
+) -> anyhow::Result<()> {
+    // Only the trace travels: the original's Nats-* headers (message id, expected sequences) would
+    // be checked again against the dead-letter stream.
+    let mut headers = HeaderMap::new();
+    if let Some(trace) = message.headers.as_ref().and_then(|h| h.get(hoinghi_shared::headers::TRACEPARENT)) {
+        headers.insert(hoinghi_shared::headers::TRACEPARENT, trace.as_str());
+    }
+    let reason: String = reason.chars().map(|c| if c.is_control() { ' ' } else { c }).take(1000).collect();
+    headers.insert(DEAD_REASON, reason.as_str());
+    headers.insert(DEAD_SOURCE, format!("{}:{source_seq}", sub.stream.name).as_str());
+    headers.insert(DEAD_SUBJECT, message.subject.as_str());
+    headers.insert("Nats-Msg-Id", format!("dead:{}:{}:{source_seq}", sub.durable, sub.stream.name).as_str());
+    js.publish_with_headers(dead_letter(sub.durable), headers, message.payload.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot park event {source_seq}: {e}"))?
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot park event {source_seq}: {e}"))?;
+    Ok(())
 }

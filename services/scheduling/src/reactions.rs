@@ -23,7 +23,7 @@ pub fn subscription() -> Subscription {
 /// # Errors
 /// `Retry` while the log is unavailable; `Permanent` for an event that cannot apply.
 pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionError> {
-    let event: MinutesEvent = received.envelope.decode().map_err(|e| ReactionError::Permanent(e.to_string()))?;
+    let event: MinutesEvent = received.envelope.decode().map_err(|e| ReactionError::Retry(e.to_string()))?;
     let MinutesEvent::MinutesPublished { sha256, .. } = event else { return Ok(()) };
     let Some(id) = received.envelope.conference_id else {
         return Err(ReactionError::Permanent("minutes_published without a conference id".into()));
