@@ -1,0 +1,92 @@
+//! The limit: raw NATS doing the same shape of work with nothing of hoinghi in the way.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use async_nats::jetstream;
+use bytes::Bytes;
+use futures::StreamExt;
+
+use crate::measure::{drive, Phase};
+
+/// Core request/reply to an echo responder on its own connection.
+///
+/// # Errors
+/// NATS unreachable or a request failed.
+pub async fn core_echo(url: &str, count: usize, concurrency: usize, payload: &Bytes) -> anyhow::Result<Phase> {
+    let responder = async_nats::connect(url).await?;
+    let mut sub = responder.subscribe("bench.echo").await?;
+    let echo = tokio::spawn(async move {
+        while let Some(message) = sub.next().await {
+            if let Some(reply) = message.reply {
+                let _ = responder.publish(reply, message.payload).await;
+            }
+        }
+    });
+    let client = async_nats::connect(url).await?;
+    client.flush().await?;
+    let phase = drive(count, concurrency, |_| {
+        let client = client.clone();
+        let payload = payload.clone();
+        async move {
+            client.request("bench.echo", payload).await.context("echo request")?;
+            Ok(())
+        }
+    })
+    .await;
+    echo.abort();
+    phase
+}
+
+/// "Request → JetStream publish with ack → reply": a responder that only appends each request to
+/// a file-backed stream (one subject per request, like one aggregate per site) and replies once the
+/// append is acknowledged, handling requests concurrently as the services do.
+///
+/// # Errors
+/// NATS unreachable or a request failed.
+pub async fn jetstream_append(url: &str, count: usize, concurrency: usize, payload: &Bytes) -> anyhow::Result<Phase> {
+    let responder = async_nats::connect(url).await?;
+    let js = jetstream::new(responder.clone());
+    js.get_or_create_stream(jetstream::stream::Config {
+        name: "BENCH_BASELINE".into(),
+        subjects: vec!["bench.log.>".into()],
+        storage: jetstream::stream::StorageType::File,
+        duplicate_window: Duration::from_secs(120),
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("creating the baseline stream: {e}"))?;
+    let mut sub = responder.subscribe("bench.append.*").await?;
+    let append = tokio::spawn(async move {
+        while let Some(message) = sub.next().await {
+            let (js, responder) = (js.clone(), responder.clone());
+            tokio::spawn(async move {
+                let token = message.subject.as_str().rsplit('.').next().unwrap_or("0").to_owned();
+                let mut headers = async_nats::HeaderMap::new();
+                headers.insert("Nats-Msg-Id", format!("baseline-{token}").as_str());
+                let acked = match js.publish_with_headers(format!("bench.log.{token}"), headers, message.payload).await {
+                    Ok(ack) => ack.await.is_ok(),
+                    Err(_) => false,
+                };
+                if let Some(reply) = message.reply {
+                    let body: Bytes = if acked { Bytes::from_static(b"{\"ok\":true}") } else { Bytes::from_static(b"{}") };
+                    let _ = responder.publish(reply, body).await;
+                }
+            });
+        }
+    });
+    let client = async_nats::connect(url).await?;
+    client.flush().await?;
+    let phase = drive(count, concurrency, |i| {
+        let client = client.clone();
+        let payload = payload.clone();
+        async move {
+            let reply = client.request(format!("bench.append.{i}"), payload).await.context("append request")?;
+            anyhow::ensure!(reply.payload.as_ref() == b"{\"ok\":true}", "the baseline append failed");
+            Ok(())
+        }
+    })
+    .await;
+    append.abort();
+    phase
+}

@@ -1,0 +1,64 @@
+//! `hoinghi-bench`: one national conference against the limit of this machine, raw NATS.
+//!
+//! It starts a private nats-server (JetStream, temporary store) and runs, in one process and one run:
+//! 1. two baselines with the workload's client concurrency and message size: core NATS
+//!    request/reply to an echo responder, and "request → JetStream publish with ack → reply";
+//! 2. the workload: register N sites, schedule one conference linking all of them, invite, a storm in
+//!    which every site confirms (with delegates) and checks in, end the session, open, write and
+//!    publish the minutes;
+//! 3. peak resident memory of each service, and the time each takes to restart and rebuild.
+//!
+//! Figures are printed as a table and written as JSON (`--out`).
+
+#![forbid(unsafe_code)]
+
+mod baseline;
+mod measure;
+mod workload;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+
+/// Command-line options.
+#[derive(Debug, Parser)]
+#[command(name = "hoinghi-bench", about = "Benchmark hoinghi against raw NATS on this machine")]
+struct Options {
+    /// Sites (bridges) linked to the conference.
+    #[arg(long, default_value_t = 20_000)]
+    sites: usize,
+    /// Requests in flight at once (the same for the baselines and the storm).
+    #[arg(long, default_value_t = 256)]
+    concurrency: usize,
+    /// Where to write the JSON figures.
+    #[arg(long, default_value = "bench-results/latest.json")]
+    out: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let options = Options::parse();
+    anyhow::ensure!(options.sites >= 1, "--sites must be at least 1");
+    anyhow::ensure!(options.concurrency >= 1, "--concurrency must be at least 1");
+    let server = hoinghi_tests::NatsServer::start().await.context("starting a private nats-server")?;
+    eprintln!("nats-server on {} (store {})", server.url(), server.store_dir().display());
+
+    let storm_messages = options.sites * 2;
+    let payload = workload::sample_confirm_payload();
+    eprintln!("baseline: core request/reply, {storm_messages} requests, {} bytes each", payload.len());
+    let core = baseline::core_echo(&server.url(), storm_messages, options.concurrency, &payload).await?;
+    eprintln!("baseline: request → JetStream publish (ack) → reply");
+    let js = baseline::jetstream_append(&server.url(), storm_messages, options.concurrency, &payload).await?;
+
+    let report = workload::run(&server, options.sites, options.concurrency).await?;
+    let results = measure::Results::new(options.sites, options.concurrency, core, js, report);
+    println!("{}", results.table());
+    if let Some(dir) = options.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&options.out, serde_json::to_vec_pretty(&results.json())?)
+        .with_context(|| format!("writing {}", options.out.display()))?;
+    eprintln!("figures written to {}", options.out.display());
+    Ok(())
+}

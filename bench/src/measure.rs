@@ -1,0 +1,210 @@
+//! Latency samples, throughput, and the report.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::json;
+
+/// What one load phase measured.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    /// Requests completed.
+    pub count: usize,
+    /// Wall time of the phase.
+    pub elapsed: Duration,
+    /// Sorted latencies in microseconds.
+    pub latencies_us: Vec<u64>,
+}
+
+impl Phase {
+    /// Builds a phase from raw latencies.
+    pub fn new(elapsed: Duration, mut latencies_us: Vec<u64>) -> Self {
+        latencies_us.sort_unstable();
+        Self { count: latencies_us.len(), elapsed, latencies_us }
+    }
+
+    /// Requests per second.
+    pub fn per_second(&self) -> f64 {
+        self.count as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// A percentile (0–100) in microseconds.
+    pub fn percentile(&self, p: f64) -> u64 {
+        if self.latencies_us.is_empty() {
+            return 0;
+        }
+        let rank = ((p / 100.0) * (self.latencies_us.len() - 1) as f64).round() as usize;
+        self.latencies_us[rank.min(self.latencies_us.len() - 1)]
+    }
+}
+
+/// What the workload measured.
+#[derive(Debug, Clone)]
+pub struct WorkloadReport {
+    /// Registering the sites.
+    pub register: Phase,
+    /// The storm: every site confirms and checks in.
+    pub storm: Phase,
+    /// From the invite reply to the roster showing every site invited.
+    pub invite_to_roster: Duration,
+    /// From the end reply to the minutes draft holding every site's attendance.
+    pub end_to_draft: Duration,
+    /// Scheduling the conference (one request carrying every site).
+    pub create: Duration,
+    /// Publishing the minutes.
+    pub publish: Duration,
+    /// Size of the published Markdown.
+    pub markdown_bytes: usize,
+    /// Peak resident memory per service, MiB.
+    pub peak_rss_mib: BTreeMap<String, f64>,
+    /// Restart (SIGKILL, spawn, rebuild, answering) per service, ms.
+    pub restart_rebuild_ms: BTreeMap<String, u64>,
+    /// Events in each stream at the end.
+    pub events: BTreeMap<String, u64>,
+}
+
+/// Everything, ready to print and save.
+pub struct Results {
+    sites: usize,
+    concurrency: usize,
+    core: Phase,
+    js: Phase,
+    report: WorkloadReport,
+}
+
+impl Results {
+    /// Bundles the figures.
+    pub fn new(sites: usize, concurrency: usize, core: Phase, js: Phase, report: WorkloadReport) -> Self {
+        Self { sites, concurrency, core, js, report }
+    }
+
+    fn ratio_throughput(&self) -> f64 {
+        self.report.storm.per_second() / self.js.per_second().max(1e-9)
+    }
+
+    fn ratio_p50(&self) -> f64 {
+        self.report.storm.percentile(50.0) as f64 / (self.js.percentile(50.0).max(1)) as f64
+    }
+
+    /// The JSON document.
+    pub fn json(&self) -> serde_json::Value {
+        let r = &self.report;
+        json!({
+            "sites": self.sites,
+            "concurrency": self.concurrency,
+            "storm_commands": r.storm.count,
+            "storm_commands_per_s": round(r.storm.per_second()),
+            "storm_p50_us": r.storm.percentile(50.0),
+            "storm_p99_us": r.storm.percentile(99.0),
+            "baseline_core_commands_per_s": round(self.core.per_second()),
+            "baseline_core_p50_us": self.core.percentile(50.0),
+            "baseline_core_p99_us": self.core.percentile(99.0),
+            "baseline_js_commands_per_s": round(self.js.per_second()),
+            "baseline_js_p50_us": self.js.percentile(50.0),
+            "baseline_js_p99_us": self.js.percentile(99.0),
+            "ratio_throughput": round3(self.ratio_throughput()),
+            "ratio_p50": round3(self.ratio_p50()),
+            "ratio_throughput_vs_core": round3(r.storm.per_second() / self.core.per_second().max(1e-9)),
+            "register_sites_per_s": round(r.register.per_second()),
+            "create_ms": r.create.as_millis() as u64,
+            "invite_to_roster_ms": r.invite_to_roster.as_millis() as u64,
+            "end_to_draft_ms": r.end_to_draft.as_millis() as u64,
+            "publish_ms": r.publish.as_millis() as u64,
+            "markdown_bytes": r.markdown_bytes,
+            "peak_rss_mib": r.peak_rss_mib,
+            "restart_rebuild_ms": r.restart_rebuild_ms,
+            "events": r.events,
+            "machine": machine(),
+        })
+    }
+
+    /// A readable table.
+    pub fn table(&self) -> String {
+        let r = &self.report;
+        let row = |name: &str, p: &Phase| {
+            format!(
+                "| {name:<44} | {:>10.0} | {:>9} | {:>9} |\n",
+                p.per_second(),
+                p.percentile(50.0),
+                p.percentile(99.0)
+            )
+        };
+        let mut out = format!("\nhoinghi-bench: {} sites, {} requests in flight\n\n", self.sites, self.concurrency);
+        out.push_str("| phase                                        |  req/s     |  p50 µs   |  p99 µs   |\n");
+        out.push_str("|----------------------------------------------|------------|-----------|-----------|\n");
+        out.push_str(&row("baseline: core NATS request/reply (echo)", &self.core));
+        out.push_str(&row("baseline: request → JetStream ack → reply", &self.js));
+        out.push_str(&row("hoinghi storm: confirm + check in", &r.storm));
+        out.push_str(&row("hoinghi: register sites", &r.register));
+        out.push_str(&format!(
+            "\nratio vs JetStream baseline: throughput {:.2} (target ≥ 0.5), p50 {:.2} (target ≤ 1.5)\n",
+            self.ratio_throughput(),
+            self.ratio_p50()
+        ));
+        out.push_str(&format!(
+            "create {} ms · invite → roster {} ms · end → draft {} ms · publish {} ms ({} bytes of Markdown)\n",
+            r.create.as_millis(),
+            r.invite_to_roster.as_millis(),
+            r.end_to_draft.as_millis(),
+            r.publish.as_millis(),
+            r.markdown_bytes
+        ));
+        for (service, mib) in &r.peak_rss_mib {
+            let restart = r.restart_rebuild_ms.get(service).copied().unwrap_or_default();
+            out.push_str(&format!("{service:<20} peak RSS {mib:>7.1} MiB · restart + rebuild {restart} ms\n"));
+        }
+        out
+    }
+}
+
+fn round(x: f64) -> f64 {
+    x.round()
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn machine() -> serde_json::Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    json!({ "cpu": cpu, "cores": cores, "date": chrono::Utc::now().to_rfc3339() })
+}
+
+/// Peak resident set (VmHWM) of a process, MiB.
+pub fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kib / 1024.0 * 10.0).round() / 10.0)
+}
+
+/// Runs `count` requests, `concurrency` at a time, timing each.
+///
+/// # Errors
+/// The first request that failed.
+pub async fn drive<F, Fut>(count: usize, concurrency: usize, request: F) -> anyhow::Result<Phase>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    use futures::StreamExt;
+    let started = std::time::Instant::now();
+    let mut latencies = Vec::with_capacity(count);
+    let mut results = futures::stream::iter(0..count)
+        .map(|i| {
+            let attempt = request(i);
+            async move {
+                let t = std::time::Instant::now();
+                attempt.await.map(|()| t.elapsed().as_micros() as u64)
+            }
+        })
+        .buffer_unordered(concurrency);
+    while let Some(result) = results.next().await {
+        latencies.push(result?);
+    }
+    Ok(Phase::new(started.elapsed(), latencies))
+}

@@ -1,0 +1,235 @@
+//! The workload: one national conference with N bridges, through the public subjects only.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context};
+use bytes::Bytes;
+use hoinghi_shared::api::{
+    AgendaItem, ApproveMinutes, ConferenceRef, ConferenceView, ConfirmAttendance, CreateConference, MinutesView,
+    Person, RecordItem, RegisterSite, Roster, Task,
+};
+use hoinghi_shared::headers::SERVICE_ERROR_CODE;
+use hoinghi_shared::subjects::{attendance, minutes, scheduling};
+use hoinghi_shared::{ConferenceId, SiteId};
+use hoinghi_tests::{NatsServer, Service, ServiceProcess};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::measure::{drive, peak_rss_mib, WorkloadReport};
+
+const HOST: &str = "trung-uong";
+
+fn site(i: usize) -> SiteId {
+    // Invariant: "xa-" followed by digits is a valid slug.
+    SiteId::parse(&format!("xa-{i:05}")).unwrap_or_else(|_| unreachable!("xa-NNNNN is a slug"))
+}
+
+fn delegates(i: usize) -> Vec<Person> {
+    vec![
+        Person { name: format!("Nguyễn Văn {i}"), title: "Bí thư Đảng ủy xã".into() },
+        Person { name: format!("Trần Thị {i}"), title: "Chủ tịch UBND xã".into() },
+    ]
+}
+
+/// A confirmation as the storm sends it (its size sets the baselines' message size).
+pub fn sample_confirm_payload() -> Bytes {
+    let body = ConfirmAttendance { conference_id: ConferenceId::generate(), delegates: delegates(12345), headcount: 12 };
+    Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+async fn call<T: Serialize, R: DeserializeOwned>(client: &async_nats::Client, subject: String, body: &T) -> anyhow::Result<R> {
+    let payload = Bytes::from(serde_json::to_vec(body)?);
+    let reply = client.request(subject.clone(), payload).await.with_context(|| format!("request to {subject}"))?;
+    if let Some(code) = reply.headers.as_ref().and_then(|h| h.get(SERVICE_ERROR_CODE)) {
+        return Err(anyhow!("{subject} answered {}: {}", code.as_str(), String::from_utf8_lossy(&reply.payload)));
+    }
+    serde_json::from_slice(&reply.payload).with_context(|| format!("reading the reply of {subject}"))
+}
+
+async fn poll<T, F, Fut>(timeout: Duration, what: &str, mut attempt: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = attempt().await {
+            return Ok(value);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{what} did not happen within {timeout:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Runs the workload.
+///
+/// # Errors
+/// A service failed to start or a step failed.
+pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyhow::Result<WorkloadReport> {
+    let client = async_nats::ConnectOptions::new()
+        .request_timeout(Some(Duration::from_secs(60)))
+        .connect(server.url())
+        .await?;
+    let mut services = Vec::new();
+    for service in Service::ALL {
+        let mut process = ServiceProcess::new(service, &server.url(), server.dir())?;
+        process.set_env("RUST_LOG", "warn");
+        process.start(&client, Duration::from_secs(30)).await?;
+        services.push(process);
+    }
+
+    eprintln!("workload: registering {sites} sites");
+    call::<_, serde_json::Value>(&client, scheduling::REGISTER_SITE.into(), &RegisterSite {
+        id: SiteId::parse(HOST)?,
+        name: "Trụ sở Trung ương".into(),
+    })
+    .await?;
+    let register = drive(sites, concurrency, |i| {
+        let client = client.clone();
+        async move {
+            let body = RegisterSite { id: site(i), name: format!("Điểm cầu xã số {i}") };
+            call::<_, serde_json::Value>(&client, scheduling::REGISTER_SITE.into(), &body).await.map(|_| ())
+        }
+    })
+    .await?;
+
+    eprintln!("workload: scheduling one conference linking {sites} sites");
+    let request = CreateConference {
+        title: "Hội nghị toàn quốc trực tuyến đến cấp xã".into(),
+        organizer: "Văn phòng Trung ương".into(),
+        starts_at: chrono::DateTime::parse_from_rfc3339("2026-12-01T08:00:00+07:00")?,
+        ends_at: chrono::DateTime::parse_from_rfc3339("2026-12-01T11:30:00+07:00")?,
+        host_site: SiteId::parse(HOST)?,
+        sites: (0..sites).map(site).collect(),
+        chairs: vec![Person { name: "Chủ trì Hội nghị".into(), title: "Đồng chí chủ trì".into() }],
+        guests: vec![],
+        agenda: vec![AgendaItem { title: "Quán triệt nghị quyết".into() }, AgendaItem { title: "Thảo luận".into() }],
+    };
+    let t = Instant::now();
+    let conference: ConferenceView = call(&client, scheduling::CREATE.into(), &request).await?;
+    let create = t.elapsed();
+    let id = conference.id;
+    let reference = ConferenceRef { conference_id: id };
+
+    eprintln!("workload: inviting");
+    let t = Instant::now();
+    call::<_, ConferenceView>(&client, scheduling::INVITE.into(), &reference).await?;
+    poll(Duration::from_secs(60), "the roster listing every site", || {
+        let client = client.clone();
+        let reference = reference.clone();
+        async move {
+            let roster: Roster = call(&client, attendance::ROSTER.into(), &reference).await.ok()?;
+            (roster.sites.len() == sites).then_some(())
+        }
+    })
+    .await?;
+    let invite_to_roster = t.elapsed();
+
+    eprintln!("workload: storm of {} confirmations and check-ins", sites * 2);
+    let storm = drive(sites * 2, concurrency, |i| {
+        let client = client.clone();
+        async move {
+            if i < sites {
+                let s = site(i);
+                let body = ConfirmAttendance { conference_id: id, delegates: delegates(i), headcount: 12 };
+                call::<_, serde_json::Value>(&client, attendance::site_command(&s, attendance::CONFIRM), &body).await?;
+            } else {
+                let s = site(i - sites);
+                let body = ConferenceRef { conference_id: id };
+                call::<_, serde_json::Value>(&client, attendance::site_command(&s, attendance::CHECK_IN), &body).await?;
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    let roster: Roster = call(&client, attendance::ROSTER.into(), &reference).await?;
+    anyhow::ensure!(
+        roster.counts.confirmed == sites && roster.counts.checked_in == sites,
+        "after the storm the roster shows {} confirmed and {} checked in of {sites}",
+        roster.counts.confirmed,
+        roster.counts.checked_in
+    );
+
+    eprintln!("workload: session start and end, minutes");
+    call::<_, ConferenceView>(&client, scheduling::START.into(), &reference).await?;
+    let t = Instant::now();
+    call::<_, ConferenceView>(&client, scheduling::END.into(), &reference).await?;
+    poll(Duration::from_secs(60), "the minutes draft with every site's attendance", || {
+        let client = client.clone();
+        let reference = reference.clone();
+        async move {
+            let draft: MinutesView = call(&client, minutes::GET.into(), &reference).await.ok()?;
+            (draft.attendance.len() == sites).then_some(())
+        }
+    })
+    .await?;
+    let end_to_draft = t.elapsed();
+
+    for item in 0..2 {
+        let record = RecordItem {
+            conference_id: id,
+            item,
+            speakers: vec!["Chủ trì Hội nghị".into()],
+            summary: "Nội dung đã được quán triệt đến từng điểm cầu.".into(),
+            conclusions: vec!["Các địa phương tổ chức thực hiện.".into()],
+            tasks: vec![Task {
+                description: "Báo cáo kết quả thực hiện".into(),
+                owner_site: site(0),
+                due: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).ok_or_else(|| anyhow!("date"))?,
+            }],
+        };
+        call::<_, MinutesView>(&client, minutes::RECORD.into(), &record).await?;
+    }
+    call::<_, MinutesView>(&client, minutes::SUBMIT.into(), &reference).await?;
+    call::<_, MinutesView>(&client, minutes::APPROVE.into(), &ApproveMinutes {
+        conference_id: id,
+        approved_by: "Chủ trì Hội nghị".into(),
+    })
+    .await?;
+    let t = Instant::now();
+    let published: MinutesView = call(&client, minutes::PUBLISH.into(), &reference).await?;
+    let publish = t.elapsed();
+    let markdown_bytes = published.markdown.as_deref().map_or(0, str::len);
+
+    let mut peak = BTreeMap::new();
+    for process in &services {
+        if let Some(mib) = process.pid().and_then(peak_rss_mib) {
+            peak.insert(process.service().name().to_owned(), mib);
+        }
+    }
+
+    eprintln!("workload: restarting each service (SIGKILL) and timing the rebuild");
+    let mut restart = BTreeMap::new();
+    for process in &mut services {
+        process.kill();
+        let t = Instant::now();
+        process.start(&client, Duration::from_secs(120)).await?;
+        restart.insert(process.service().name().to_owned(), t.elapsed().as_millis() as u64);
+    }
+    let roster: Roster = call(&client, attendance::ROSTER.into(), &reference).await?;
+    anyhow::ensure!(roster.counts.checked_in == sites, "after the restarts the roster lost check-ins");
+
+    let js = async_nats::jetstream::new(client.clone());
+    let mut events = BTreeMap::new();
+    for stream in hoinghi_shared::streams::ALL {
+        let mut s = js.get_stream(stream.name).await.map_err(|e| anyhow!("{e}"))?;
+        let info = s.info().await.map_err(|e| anyhow!("{e}"))?;
+        events.insert(stream.name.to_owned(), info.state.messages);
+    }
+    for process in &mut services {
+        process.kill();
+    }
+    Ok(WorkloadReport {
+        register,
+        storm,
+        invite_to_roster,
+        end_to_draft,
+        create,
+        publish,
+        markdown_bytes,
+        peak_rss_mib: peak,
+        restart_rebuild_ms: restart,
+        events,
+    })
+}
