@@ -64,12 +64,14 @@ pub async fn jetstream_append(url: &str, count: usize, concurrency: usize, paylo
                 let token = message.subject.as_str().rsplit('.').next().unwrap_or("0").to_owned();
                 let mut headers = async_nats::HeaderMap::new();
                 headers.insert("Nats-Msg-Id", format!("baseline-{token}").as_str());
-                let acked = match js.publish_with_headers(format!("bench.log.{token}"), headers, message.payload).await {
+                let acked = match js.publish_with_headers(format!("bench.log.{token}"), headers, message.payload).await
+                {
                     Ok(ack) => ack.await.is_ok(),
                     Err(_) => false,
                 };
                 if let Some(reply) = message.reply {
-                    let body: Bytes = if acked { Bytes::from_static(b"{\"ok\":true}") } else { Bytes::from_static(b"{}") };
+                    let body: Bytes =
+                        if acked { Bytes::from_static(b"{\"ok\":true}") } else { Bytes::from_static(b"{}") };
                     let _ = responder.publish(reply, body).await;
                 }
             });

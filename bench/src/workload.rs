@@ -34,11 +34,16 @@ fn delegates(i: usize) -> Vec<Person> {
 
 /// A confirmation as the storm sends it (its size sets the baselines' message size).
 pub fn sample_confirm_payload() -> Bytes {
-    let body = ConfirmAttendance { conference_id: ConferenceId::generate(), delegates: delegates(12345), headcount: 12 };
+    let body =
+        ConfirmAttendance { conference_id: ConferenceId::generate(), delegates: delegates(12345), headcount: 12 };
     Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
 }
 
-async fn call<T: Serialize, R: DeserializeOwned>(client: &async_nats::Client, subject: String, body: &T) -> anyhow::Result<R> {
+async fn call<T: Serialize, R: DeserializeOwned>(
+    client: &async_nats::Client,
+    subject: String,
+    body: &T,
+) -> anyhow::Result<R> {
     let payload = Bytes::from(serde_json::to_vec(body)?);
     let reply = client.request(subject.clone(), payload).await.with_context(|| format!("request to {subject}"))?;
     if let Some(code) = reply.headers.as_ref().and_then(|h| h.get(SERVICE_ERROR_CODE)) {
@@ -67,10 +72,8 @@ where
 /// # Errors
 /// A service failed to start or a step failed.
 pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyhow::Result<WorkloadReport> {
-    let client = async_nats::ConnectOptions::new()
-        .request_timeout(Some(Duration::from_secs(60)))
-        .connect(server.url())
-        .await?;
+    let client =
+        async_nats::ConnectOptions::new().request_timeout(Some(Duration::from_secs(60))).connect(server.url()).await?;
     let mut services = Vec::new();
     for service in Service::ALL {
         let mut process = ServiceProcess::new(service, &server.url(), server.dir())?;
@@ -80,10 +83,11 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
     }
 
     eprintln!("workload: registering {sites} sites");
-    call::<_, serde_json::Value>(&client, scheduling::REGISTER_SITE.into(), &RegisterSite {
-        id: SiteId::parse(HOST)?,
-        name: "Trụ sở Trung ương".into(),
-    })
+    call::<_, serde_json::Value>(
+        &client,
+        scheduling::REGISTER_SITE.into(),
+        &RegisterSite { id: SiteId::parse(HOST)?, name: "Trụ sở Trung ương".into() },
+    )
     .await?;
     let register = drive(sites, concurrency, |i| {
         let client = client.clone();
@@ -137,7 +141,8 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
             } else {
                 let s = site(i - sites);
                 let body = ConferenceRef { conference_id: id };
-                call::<_, serde_json::Value>(&client, attendance::site_command(&s, attendance::CHECK_IN), &body).await?;
+                call::<_, serde_json::Value>(&client, attendance::site_command(&s, attendance::CHECK_IN), &body)
+                    .await?;
             }
             Ok(())
         }
@@ -182,10 +187,11 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
         call::<_, MinutesView>(&client, minutes::RECORD.into(), &record).await?;
     }
     call::<_, MinutesView>(&client, minutes::SUBMIT.into(), &reference).await?;
-    call::<_, MinutesView>(&client, minutes::APPROVE.into(), &ApproveMinutes {
-        conference_id: id,
-        approved_by: "Chủ trì Hội nghị".into(),
-    })
+    call::<_, MinutesView>(
+        &client,
+        minutes::APPROVE.into(),
+        &ApproveMinutes { conference_id: id, approved_by: "Chủ trì Hội nghị".into() },
+    )
     .await?;
     let t = Instant::now();
     let published: MinutesView = call(&client, minutes::PUBLISH.into(), &reference).await?;

@@ -1,7 +1,7 @@
 //! Request and reply bodies of the public NATS API v1 (JSON, UTF-8, RFC 3339 times with offset).
 //!
-//! Requests reject unknown shapes with a 400; replies may gain fields in later versions, never lose
-//! them.
+//! Requests are strict: a missing, unknown or mistyped field is refused with a 400 naming it.
+//! Replies may gain fields in later versions, never lose them.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,7 @@ pub struct AgendaItem {
 
 /// `hoinghi.v1.scheduling.sites.register`: register a site, or rename a registered one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterSite {
     /// The site id: 1 to 64 characters from `a-z`, `0-9`, `-`.
     pub id: SiteId,
@@ -58,6 +59,7 @@ pub struct SiteView {
 
 /// `hoinghi.v1.scheduling.conferences.create`: schedule a conference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateConference {
     /// The conference title.
     pub title: String,
@@ -82,6 +84,7 @@ pub struct CreateConference {
 
 /// `{conference_id}`: the body of `invite`, `start`, `end`, `get` and of several queries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConferenceRef {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -89,6 +92,7 @@ pub struct ConferenceRef {
 
 /// `hoinghi.v1.scheduling.conferences.cancel`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CancelConference {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -153,6 +157,7 @@ pub struct ConferenceView {
 
 /// `hoinghi.v1.attendance.sites.<site>.confirm`: the site will attend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConfirmAttendance {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -164,6 +169,7 @@ pub struct ConfirmAttendance {
 
 /// `hoinghi.v1.attendance.sites.<site>.decline`: the site will not attend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeclineAttendance {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -266,6 +272,7 @@ pub struct Task {
 
 /// `hoinghi.v1.minutes.record`: record (or re-record) one agenda item of a draft.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RecordItem {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -286,6 +293,7 @@ pub struct RecordItem {
 
 /// `hoinghi.v1.minutes.approve`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApproveMinutes {
     /// The conference.
     pub conference_id: ConferenceId,

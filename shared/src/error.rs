@@ -110,7 +110,9 @@ mod tests {
         let body = ErrorBody { error: ApiError::not_found("no conference 1") };
         let json = serde_json::to_value(&body).unwrap();
         assert_eq!(json, serde_json::json!({"error":{"code":"not_found","message":"no conference 1"}}));
-        for code in [ErrorCode::Invalid, ErrorCode::Forbidden, ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::Unavailable] {
+        for code in
+            [ErrorCode::Invalid, ErrorCode::Forbidden, ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::Unavailable]
+        {
             assert_eq!(ErrorCode::from_status(code.status()), Some(code));
         }
     }

@@ -290,8 +290,9 @@ impl DomainEvent for AttendanceEvent {
         ("roster_cancelled", 1),
     ];
 
-    /// Version 1 of `attendance_confirmed` named delegates by name only (`"delegates": ["…"]`);
-    /// version 2 gives each a `{name, title}`. Old events read as delegates without a title.
+    /// Version 1 of `attendance_confirmed` may name delegates by name only (`"delegates": ["…"]`,
+    /// as early clients of the log wrote them); version 2 gives each a `{name, title}`. Names read as
+    /// delegates without a title; entries that are already objects pass through.
     fn upcast(event_type: &str, version: u32, data: serde_json::Value) -> Result<serde_json::Value, String> {
         match (event_type, version) {
             ("attendance_confirmed", 1) => {
@@ -413,10 +414,8 @@ mod tests {
 
     #[test]
     fn a_version_1_confirmation_is_upcast_to_named_delegates_with_titles() {
-        let mut envelope = EventEnvelope::new(
-            &AttendanceEvent::AttendanceConfirmed { delegates: vec![], headcount: 3 },
-            "site:ba-be",
-        );
+        let mut envelope =
+            EventEnvelope::new(&AttendanceEvent::AttendanceConfirmed { delegates: vec![], headcount: 3 }, "site:ba-be");
         envelope.version = 1;
         envelope.data = serde_json::json!({ "delegates": ["Hoàng Văn A", "Lý Thị B"], "headcount": 3 });
         let expected = AttendanceEvent::AttendanceConfirmed {

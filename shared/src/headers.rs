@@ -1,8 +1,8 @@
 //! Header names that carry meaning in the contract.
 
 /// Optional request header: a client-chosen key (up to 128 printable ASCII characters) that makes a
-/// retried command safe. The same key gets the same effect once; it also becomes the JetStream
-/// `Nats-Msg-Id` of the event the command writes.
+/// retried command safe. The same key on the same subject gets the same effect once; the event the
+/// command writes carries `<subject>|<key>` as its JetStream `Nats-Msg-Id` and as its `command_id`.
 pub const IDEMPOTENCY_KEY: &str = "Hoinghi-Idempotency-Key";
 
 /// W3C trace context, carried on requests, on events in JetStream and on replies, so one command can

@@ -4,6 +4,10 @@
 pub const MAX_TITLE_CHARS: usize = 500;
 /// Longest name of a person, site or organiser, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
+/// Longest position or title of a person, in characters.
+pub const MAX_PERSON_TITLE_CHARS: usize = 500;
+/// Longest speaker entry ("Name, position, site"), in characters.
+pub const MAX_SPEAKER_CHARS: usize = 400;
 /// Longest free text (summary, reason, conclusion, task), in characters.
 pub const MAX_TEXT_CHARS: usize = 20_000;
 /// Most sites linked to one conference.

@@ -23,16 +23,11 @@ pub const SCHEDULING: StreamDef = StreamDef {
 };
 
 /// Rosters, confirmations, refusals and check-ins, written by the attendance service.
-pub const ATTENDANCE: StreamDef = StreamDef {
-    name: "HOINGHI_ATTENDANCE",
-    subjects: &["hoinghi.v1.events.attendance.>"],
-};
+pub const ATTENDANCE: StreamDef =
+    StreamDef { name: "HOINGHI_ATTENDANCE", subjects: &["hoinghi.v1.events.attendance.>"] };
 
 /// Minutes drafts, approvals, publications and acknowledgements, written by the minutes service.
-pub const MINUTES: StreamDef = StreamDef {
-    name: "HOINGHI_MINUTES",
-    subjects: &["hoinghi.v1.events.minutes.>"],
-};
+pub const MINUTES: StreamDef = StreamDef { name: "HOINGHI_MINUTES", subjects: &["hoinghi.v1.events.minutes.>"] };
 
 /// Events a reaction could not process after its retries, parked for an operator with the reason in
 /// the `Hoinghi-Dead-Reason` header (subject `hoinghi.v1.dead.<consumer>`).

@@ -1,0 +1,72 @@
+//! Test harness for hoinghi: a private `nats-server`, the three service processes, a typed client
+//! and the canonical Bắc Kạn scenario. Used by the end-to-end suite (`tests/e2e`) and meant to be
+//! reused by benchmarks and demos.
+//!
+//! # Modules
+//! - [`nats`]: find a `nats-server` (>= 2.11) and run a private one ([`nats::NatsServer`]) on a free
+//!   port with JetStream in a temporary store; restart it on the same port and store.
+//! - [`service`]: find the service binaries and run them ([`service::ServiceProcess`]): wait until
+//!   they answer `$SRV.PING`, SIGKILL, SIGTERM, restart, log capture.
+//! - [`client`]: the typed client ([`client::Api`]) speaking the public subjects, mapping error replies
+//!   to [`hoinghi_shared::ApiError`]; the [`client::eventually`] polling helper.
+//! - [`stack`]: [`stack::Stack`] = server + the three services + a client, with JetStream counters to
+//!   check how many events were written.
+//! - [`scenario`]: the canonical data: nine Bắc Kạn sites, the conference of 23 July 2021, who confirms,
+//!   declines, stays silent, checks in, and the minutes of its five agenda items.
+//! - [`flow`]: steps that drive the scenario through the public API (register, schedule, invite,
+//!   answer, check in, run the session, write and publish the minutes).
+//!
+//! # Environment
+//! - `NATS_SERVER_BIN`: the `nats-server` to use (else `<repo>/.tools/nats/bin/nats-server`, else
+//!   `nats-server` on `PATH` if >= 2.11; `deploy/install-nats.sh` installs one).
+//! - `HOINGHI_BIN_DIR`: where `hoinghi-{scheduling,attendance,minutes}` are (else the cargo target
+//!   directory of the running executable, e.g. `target/debug/`).
+//! - `HOINGHI_TEST_KEEP`: when set, the temporary directories (config, store, logs) are kept.
+//! - `HOINGHI_TEST_LOG`: `RUST_LOG` for the services (default `info`).
+
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub mod client;
+pub mod flow;
+pub mod nats;
+pub mod scenario;
+pub mod service;
+pub mod stack;
+
+pub use client::{eventually, Api, RawReply};
+pub use nats::NatsServer;
+pub use service::{Service, ServiceProcess};
+pub use stack::Stack;
+
+/// How long asynchronous effects (roster opening, draft opening, closing) may take in tests.
+pub const ASYNC_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long an event may take to be processed when the instance it was delivered to was SIGKILLed
+/// before acknowledging it: JetStream redelivers it after the consumer's ack wait (30 s in the services'
+/// reaction consumers), plus a margin.
+pub const REDELIVERY_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// How long a service may take to answer `$SRV.PING` after it is spawned.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The repository root (the workspace directory holding `tests/`).
+pub fn repo_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map_or(manifest.clone(), std::path::Path::to_path_buf)
+}
+
+/// The last `lines` lines of a text file, or a note saying why it could not be read.
+pub fn tail(path: &std::path::Path, lines: usize) -> String {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let all: Vec<&str> = text.lines().collect();
+            let start = all.len().saturating_sub(lines);
+            all[start..].join("\n")
+        }
+        Err(e) => format!("(cannot read {}: {e})", path.display()),
+    }
+}

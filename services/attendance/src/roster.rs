@@ -16,7 +16,7 @@ use hoinghi_shared::api::{
     AttendanceRecord, AttendanceStatus, Person, Roster as RosterView, RosterCounts, RosterState, SiteAttendance,
 };
 use hoinghi_shared::events::{AttendanceEvent, ConferenceDetails};
-use hoinghi_shared::limits::{MAX_HEADCOUNT, MAX_NAME_CHARS, MAX_PEOPLE, MAX_TEXT_CHARS};
+use hoinghi_shared::limits::{MAX_HEADCOUNT, MAX_NAME_CHARS, MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_TEXT_CHARS};
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
 /// A site's answer.
@@ -98,7 +98,12 @@ impl SiteEntry {
                     .map(|(i, p)| {
                         Ok(Person {
                             name: input::text(&format!("delegates[{i}].name"), &p.name, MAX_NAME_CHARS, true)?,
-                            title: input::text(&format!("delegates[{i}].title"), &p.title, 500, false)?,
+                            title: input::text(
+                                &format!("delegates[{i}].title"),
+                                &p.title,
+                                MAX_PERSON_TITLE_CHARS,
+                                false,
+                            )?,
                         })
                     })
                     .collect::<Result<Vec<_>, ApiError>>()?;
@@ -231,13 +236,19 @@ impl Roster {
     ///
     /// # Errors
     /// Never for `Open`; `not_found` for closing or cancelling a roster never opened (the caller retries).
-    pub fn handle(roster: Option<&Self>, id: &ConferenceId, command: RosterCommand) -> Result<Vec<AttendanceEvent>, ApiError> {
+    pub fn handle(
+        roster: Option<&Self>,
+        id: &ConferenceId,
+        command: RosterCommand,
+    ) -> Result<Vec<AttendanceEvent>, ApiError> {
         match (roster, command) {
             (None, RosterCommand::Open(details)) => Ok(vec![AttendanceEvent::RosterOpened { details: *details }]),
             (Some(_), RosterCommand::Open(_)) => Ok(vec![]),
             (None, _) => Err(ApiError::not_found(format!("no roster for conference {id} yet"))),
             (Some(r), RosterCommand::Close) => match r.state {
-                RosterState::Open => Ok(vec![AttendanceEvent::RosterClosed { details: r.details.clone(), attendance: r.records() }]),
+                RosterState::Open => {
+                    Ok(vec![AttendanceEvent::RosterClosed { details: r.details.clone(), attendance: r.records() }])
+                }
                 RosterState::Closed | RosterState::Cancelled => Ok(vec![]),
             },
             (Some(r), RosterCommand::Cancel { reason }) => match r.state {
@@ -252,7 +263,12 @@ impl Roster {
     /// # Errors
     /// `forbidden` for a site not invited, `conflict` once the roster is closed or cancelled, and the
     /// site aggregate's refusals.
-    pub fn handle_site(&self, id: &ConferenceId, site: &SiteId, command: SiteCommand) -> Result<Vec<AttendanceEvent>, ApiError> {
+    pub fn handle_site(
+        &self,
+        id: &ConferenceId,
+        site: &SiteId,
+        command: SiteCommand,
+    ) -> Result<Vec<AttendanceEvent>, ApiError> {
         let entry = self
             .sites
             .get(site)
@@ -342,8 +358,7 @@ impl Roster {
 
     /// The whole roster.
     pub fn view(&self, id: ConferenceId) -> RosterView {
-        let sites: Vec<SiteAttendance> =
-            self.details.sites.iter().filter_map(|s| self.site_view(id, &s.id)).collect();
+        let sites: Vec<SiteAttendance> = self.details.sites.iter().filter_map(|s| self.site_view(id, &s.id)).collect();
         let mut counts = RosterCounts { invited: sites.len(), ..RosterCounts::default() };
         for entry in self.sites.values() {
             match entry.answer {
@@ -377,7 +392,10 @@ mod tests {
             starts_at: DateTime::parse_from_rfc3339("2021-07-23T08:00:00+07:00").unwrap(),
             ends_at: DateTime::parse_from_rfc3339("2021-07-23T11:30:00+07:00").unwrap(),
             host_site: SiteRef { id: site("tinh-uy"), name: "Tỉnh ủy".into() },
-            sites: ["ba-be", "na-ri", "pac-nam"].iter().map(|s| SiteRef { id: site(s), name: format!("Huyện ủy {s}") }).collect(),
+            sites: ["ba-be", "na-ri", "pac-nam"]
+                .iter()
+                .map(|s| SiteRef { id: site(s), name: format!("Huyện ủy {s}") })
+                .collect(),
             chairs: vec![],
             guests: vec![],
             agenda: vec![],
@@ -470,7 +488,11 @@ mod tests {
         let statuses: Vec<_> = attendance.iter().map(|r| (r.site_id.as_str(), r.status)).collect();
         assert_eq!(
             statuses,
-            vec![("ba-be", AttendanceStatus::CheckedIn), ("na-ri", AttendanceStatus::Declined), ("pac-nam", AttendanceStatus::Invited)]
+            vec![
+                ("ba-be", AttendanceStatus::CheckedIn),
+                ("na-ri", AttendanceStatus::Declined),
+                ("pac-nam", AttendanceStatus::Invited)
+            ]
         );
         assert_eq!(attendance[1].decline_reason.as_deref(), Some("lũ quét"));
     }
@@ -490,6 +512,8 @@ mod tests {
     #[test]
     fn opening_twice_changes_nothing() {
         let roster = given(&[]);
-        assert!(Roster::handle(Some(&roster), &ConferenceId::generate(), RosterCommand::Open(Box::new(details()))).unwrap().is_empty());
+        assert!(Roster::handle(Some(&roster), &ConferenceId::generate(), RosterCommand::Open(Box::new(details())))
+            .unwrap()
+            .is_empty());
     }
 }

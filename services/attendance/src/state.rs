@@ -29,7 +29,9 @@ impl Projection for AttendanceState {
         }
         match self.rosters.get_mut(&id) {
             Some(roster) => roster.apply(&event, meta.site_id.as_ref(), meta.occurred_at, meta.seq),
-            None => tracing::error!(seq = meta.seq, conference = %id, "attendance event before its roster opened ignored"),
+            None => {
+                tracing::error!(seq = meta.seq, conference = %id, "attendance event before its roster opened ignored")
+            }
         }
     }
 }

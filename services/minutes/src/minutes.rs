@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use hoinghi_runtime::input;
 use hoinghi_shared::api::{Acknowledgement, AttendanceRecord, MinutesItem, MinutesStatus, MinutesView, Task};
 use hoinghi_shared::events::{ConferenceDetails, MinutesEvent};
-use hoinghi_shared::limits::{MAX_ITEM_ENTRIES, MAX_NAME_CHARS, MAX_PEOPLE, MAX_TEXT_CHARS};
+use hoinghi_shared::limits::{MAX_ITEM_ENTRIES, MAX_NAME_CHARS, MAX_PEOPLE, MAX_SPEAKER_CHARS, MAX_TEXT_CHARS};
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
 use crate::render;
@@ -98,7 +98,11 @@ fn same_name(a: &str, b: &str) -> bool {
 
 impl Minutes {
     /// Decides whether to open a draft (from the closed roster). Opening twice changes nothing.
-    pub fn open(existing: Option<&Self>, details: ConferenceDetails, attendance: Vec<AttendanceRecord>) -> Vec<MinutesEvent> {
+    pub fn open(
+        existing: Option<&Self>,
+        details: ConferenceDetails,
+        attendance: Vec<AttendanceRecord>,
+    ) -> Vec<MinutesEvent> {
         match existing {
             Some(_) => vec![],
             None => vec![MinutesEvent::DraftOpened { details, attendance }],
@@ -161,7 +165,7 @@ impl Minutes {
                 let speakers = speakers
                     .iter()
                     .enumerate()
-                    .map(|(i, s)| input::text(&format!("speakers[{i}]"), s, MAX_NAME_CHARS * 2, true))
+                    .map(|(i, s)| input::text(&format!("speakers[{i}]"), s, MAX_SPEAKER_CHARS, true))
                     .collect::<Result<Vec<_>, _>>()?;
                 let summary = input::text("summary", &summary, MAX_TEXT_CHARS, true)?;
                 let conclusions = conclusions
@@ -179,7 +183,15 @@ impl Minutes {
                                 t.owner_site
                             )));
                         }
-                        Ok(Task { description: input::text(&format!("tasks[{i}].description"), &t.description, MAX_TEXT_CHARS, true)?, ..t })
+                        Ok(Task {
+                            description: input::text(
+                                &format!("tasks[{i}].description"),
+                                &t.description,
+                                MAX_TEXT_CHARS,
+                                true,
+                            )?,
+                            ..t
+                        })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 let recorded = Item { speakers, summary, conclusions, tasks };
@@ -217,7 +229,9 @@ impl Minutes {
                 match self.status {
                     S::Submitted => Ok(vec![MinutesEvent::MinutesApproved { approved_by: chair.name.clone() }]),
                     S::Approved if self.approved_by.as_deref() == Some(chair.name.as_str()) => Ok(vec![]),
-                    S::Draft => Err(ApiError::conflict("the minutes are still a draft; the minute-taker must submit them first")),
+                    S::Draft => Err(ApiError::conflict(
+                        "the minutes are still a draft; the minute-taker must submit them first",
+                    )),
                     other => Err(ApiError::conflict(format!("the minutes are already {}", status_name(other)))),
                 }
             }
@@ -325,7 +339,9 @@ impl Minutes {
             acknowledgements: d
                 .sites
                 .iter()
-                .filter_map(|s| self.acks.get(&s.id).and_then(|a| a.at).map(|at| Acknowledgement { site_id: s.id.clone(), at }))
+                .filter_map(|s| {
+                    self.acks.get(&s.id).and_then(|a| a.at).map(|at| Acknowledgement { site_id: s.id.clone(), at })
+                })
                 .collect(),
         }
     }
@@ -363,7 +379,9 @@ mod tests {
                 SiteRef { id: site("ba-be"), name: "Huyện ủy Ba Bể".into() },
                 SiteRef { id: site("na-ri"), name: "Huyện ủy Na Rì".into() },
             ],
-            chairs: vec![Person { name: "Phương Thị Thanh".into(), title: "Phó Bí thư Thường trực Tỉnh ủy".into() }],
+            chairs: vec![Person {
+                name: "Phương Thị Thanh".into(), title: "Phó Bí thư Thường trực Tỉnh ủy".into()
+            }],
             guests: vec![Person { name: "Phạm Duy Hưng".into(), title: "Phó Chủ tịch UBND tỉnh".into() }],
             agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
         }
@@ -400,7 +418,11 @@ mod tests {
             speakers: vec!["Ma Từ Đông Điền".into()],
             summary: "Toàn tỉnh có 2.011 mô hình \"Dân vận khéo\".".into(),
             conclusions: vec!["Tiếp tục nhân rộng mô hình".into()],
-            tasks: vec![Task { description: "Rà soát nghị quyết".into(), owner_site: site("ba-be"), due: NaiveDate::from_ymd_opt(2021, 9, 30).unwrap() }],
+            tasks: vec![Task {
+                description: "Rà soát nghị quyết".into(),
+                owner_site: site("ba-be"),
+                due: NaiveDate::from_ymd_opt(2021, 9, 30).unwrap(),
+            }],
         }
     }
 
@@ -438,16 +460,22 @@ mod tests {
 
     #[test]
     fn a_task_must_belong_to_a_site_of_the_conference() {
-        let MinutesCommand::Record { item, speakers, summary, conclusions, mut tasks } = record() else { unreachable!() };
+        let MinutesCommand::Record { item, speakers, summary, conclusions, mut tasks } = record() else {
+            unreachable!()
+        };
         tasks[0].owner_site = site("cho-don");
-        let err = given(&[]).handle(&id(), MinutesCommand::Record { item, speakers, summary, conclusions, tasks }).unwrap_err();
+        let err = given(&[])
+            .handle(&id(), MinutesCommand::Record { item, speakers, summary, conclusions, tasks })
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::Invalid);
     }
 
     #[test]
     fn an_item_outside_the_agenda_is_refused() {
         let MinutesCommand::Record { speakers, summary, conclusions, tasks, .. } = record() else { unreachable!() };
-        let err = given(&[]).handle(&id(), MinutesCommand::Record { item: 7, speakers, summary, conclusions, tasks }).unwrap_err();
+        let err = given(&[])
+            .handle(&id(), MinutesCommand::Record { item: 7, speakers, summary, conclusions, tasks })
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::Invalid);
     }
 
@@ -473,7 +501,16 @@ mod tests {
         let events = m.handle(&id(), MinutesCommand::Publish { at: Utc::now() }).unwrap();
         let MinutesEvent::MinutesPublished { markdown, sha256 } = &events[0] else { panic!() };
         assert_eq!(*sha256, render::sha256_hex(markdown));
-        for needle in ["Huyện ủy Ba Bể", "Hoàng Văn A", "Lũ quét chia cắt đường", "Phạm Duy Hưng", "Báo cáo sơ kết", "Rà soát nghị quyết", "30/09/2021", "08:00"] {
+        for needle in [
+            "Huyện ủy Ba Bể",
+            "Hoàng Văn A",
+            "Lũ quét chia cắt đường",
+            "Phạm Duy Hưng",
+            "Báo cáo sơ kết",
+            "Rà soát nghị quyết",
+            "30/09/2021",
+            "08:00",
+        ] {
             assert!(markdown.contains(needle), "markdown lacks {needle}:\n{markdown}");
         }
         let published = given(&[recorded(), MinutesEvent::MinutesSubmitted {}, approved, events[0].clone()]);

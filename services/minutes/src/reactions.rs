@@ -34,7 +34,9 @@ pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionEr
         .await;
     match result {
         Ok(()) => Ok(()),
-        Err(e) if matches!(e.code, ErrorCode::Unavailable | ErrorCode::Conflict) => Err(ReactionError::Retry(e.message)),
+        Err(e) if matches!(e.code, ErrorCode::Unavailable | ErrorCode::Conflict) => {
+            Err(ReactionError::Retry(e.message))
+        }
         Err(e) => Err(ReactionError::Permanent(e.message)),
     }
 }

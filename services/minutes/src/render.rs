@@ -65,7 +65,13 @@ pub fn markdown(m: &Minutes, published_at: DateTime<Utc>) -> String {
     let when = if start.date_naive() == end.date_naive() {
         format!("từ {} đến {} ngày {}", start.format("%H:%M"), end.format("%H:%M"), start.format("%d/%m/%Y"))
     } else {
-        format!("từ {} ngày {} đến {} ngày {}", start.format("%H:%M"), start.format("%d/%m/%Y"), end.format("%H:%M"), end.format("%d/%m/%Y"))
+        format!(
+            "từ {} ngày {} đến {} ngày {}",
+            start.format("%H:%M"),
+            start.format("%d/%m/%Y"),
+            end.format("%H:%M"),
+            end.format("%d/%m/%Y")
+        )
     };
     let _ = writeln!(out, "- **Thời gian:** {when} (giờ Việt Nam, UTC+07:00)");
     let _ = writeln!(
@@ -87,7 +93,8 @@ pub fn markdown(m: &Minutes, published_at: DateTime<Utc>) -> String {
     let confirmed = count(&|r| r.confirmed);
     let declined = count(&|r| r.status == AttendanceStatus::Declined);
     let silent = count(&|r| r.status == AttendanceStatus::Invited);
-    let people: u32 = m.attendance.iter().filter(|r| r.status == AttendanceStatus::CheckedIn).map(|r| r.headcount).sum();
+    let people: u32 =
+        m.attendance.iter().filter(|r| r.status == AttendanceStatus::CheckedIn).map(|r| r.headcount).sum();
     let _ = writeln!(out, "\n## Thành phần tham dự\n");
     let _ = writeln!(
         out,

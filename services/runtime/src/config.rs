@@ -97,8 +97,7 @@ impl Settings {
     /// As [`Settings::load`].
     pub fn load_from(env: impl IntoIterator<Item = (String, String)>) -> Result<Self, config::ConfigError> {
         let env: std::collections::HashMap<String, String> = env.into_iter().collect();
-        let mut builder =
-            config::Config::builder().add_source(config::File::from_str(BASE, config::FileFormat::Toml));
+        let mut builder = config::Config::builder().add_source(config::File::from_str(BASE, config::FileFormat::Toml));
         if let Some(path) = env.get("HOINGHI_CONFIG").filter(|p| !p.is_empty()) {
             builder = builder.add_source(config::File::with_name(path).required(true));
         }

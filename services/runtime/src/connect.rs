@@ -38,7 +38,11 @@ pub async fn connect(settings: &NatsSettings, name: &str) -> anyhow::Result<asyn
                 // retry_on_initial_connect returns at once; wait until the connection is real.
                 while client.connection_state() != async_nats::connection::State::Connected {
                     if tokio::time::Instant::now() > deadline {
-                        anyhow::bail!("no NATS server answered at {} within {} ms", settings.url, settings.connect_timeout_ms);
+                        anyhow::bail!(
+                            "no NATS server answered at {} within {} ms",
+                            settings.url,
+                            settings.connect_timeout_ms
+                        );
                     }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }

@@ -45,7 +45,10 @@ pub fn text(field: &str, value: &str, max: usize, required: bool) -> Result<Stri
 /// `invalid` naming the field.
 pub fn list_len<T>(field: &str, list: &[T], min: usize, max: usize) -> Result<(), ApiError> {
     if list.len() < min {
-        return Err(ApiError::invalid(format!("{field} needs at least {min} entr{}", if min == 1 { "y" } else { "ies" })));
+        return Err(ApiError::invalid(format!(
+            "{field} needs at least {min} entr{}",
+            if min == 1 { "y" } else { "ies" }
+        )));
     }
     if list.len() > max {
         return Err(ApiError::invalid(format!("{field} has {} entries; the limit is {max}", list.len())));

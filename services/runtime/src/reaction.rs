@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, AckKind};
 use async_nats::HeaderMap;
-use hoinghi_shared::headers::{DEAD_REASON, DEAD_SOURCE, DEAD_SUBJECT};
-use hoinghi_shared::subjects::events::dead_letter;
 use futures::StreamExt;
 use hoinghi_shared::events::EventEnvelope;
+use hoinghi_shared::headers::{DEAD_REASON, DEAD_SOURCE, DEAD_SUBJECT};
 use hoinghi_shared::streams::StreamDef;
+use hoinghi_shared::subjects::events::dead_letter;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn, Instrument};
 
@@ -70,6 +70,9 @@ pub struct Subscription {
     pub filters: Vec<String>,
 }
 
+/// How long the server waits for an ack before redelivering.
+const ACK_WAIT: Duration = Duration::from_secs(5);
+
 /// Runs a reaction until `shutdown`, one event at a time in stream order.
 pub async fn run<F, Fut>(
     js: jetstream::Context,
@@ -118,7 +121,9 @@ where
                 durable_name: Some(sub.durable.to_owned()),
                 filter_subjects: sub.filters.clone(),
                 ack_policy: consumer::AckPolicy::Explicit,
-                ack_wait: Duration::from_secs(30),
+                // Short, so an event whose handler died with its process is redelivered quickly;
+                // a handler that takes longer keeps it with progress acks (below).
+                ack_wait: ACK_WAIT,
                 max_deliver: settings.max_deliver.max(1),
                 deliver_policy: consumer::DeliverPolicy::All,
                 ..Default::default()
@@ -140,7 +145,18 @@ where
             Ok(envelope) => {
                 let span = tracing::info_span!("reaction", durable = sub.durable, event = %envelope.event_type, trace_id = %trace.trace_id);
                 let received = Received { subject: message.subject.to_string(), envelope, trace };
-                handler(received).instrument(span).await
+                let work = handler(received).instrument(span);
+                tokio::pin!(work);
+                let mut ticker = tokio::time::interval(ACK_WAIT / 3);
+                ticker.tick().await;
+                loop {
+                    tokio::select! {
+                        outcome = &mut work => break outcome,
+                        _ = ticker.tick() => {
+                            let _ = message.ack_with(AckKind::Progress).await;
+                        }
+                    }
+                }
             }
             Err(e) => Err(ReactionError::Retry(e.to_string())),
         };

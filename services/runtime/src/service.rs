@@ -55,7 +55,13 @@ impl<P: Projection> App<P> {
         F: Fn(Received) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), ReactionError>> + Send + 'static,
     {
-        tokio::spawn(reaction::run(self.js.clone(), subscription, self.settings.reactions, handler, self.background.clone()));
+        tokio::spawn(reaction::run(
+            self.js.clone(),
+            subscription,
+            self.settings.reactions,
+            handler,
+            self.background.clone(),
+        ));
     }
 
     /// Registers the micro service.

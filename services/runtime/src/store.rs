@@ -17,7 +17,7 @@ use async_nats::HeaderMap;
 use futures::StreamExt;
 use hoinghi_shared::events::{DomainEvent, EventEnvelope};
 use hoinghi_shared::streams::StreamDef;
-use hoinghi_shared::{ApiError, ConferenceId, SiteId};
+use hoinghi_shared::{ApiError, ConferenceId, ErrorCode, SiteId};
 use tokio::sync::watch;
 use tracing::{debug, error, info, warn};
 use uuid::Uuid;
@@ -195,11 +195,10 @@ impl<P: Projection> EventStore<P> {
         shutdown: tokio_util::sync::CancellationToken,
     ) -> anyhow::Result<Self> {
         let started = Instant::now();
-        let mut stream = js
-            .get_stream(def.name)
-            .await
-            .map_err(|e| anyhow::anyhow!("stream {} not found: {e}", def.name))?;
-        let last = stream.info().await.map_err(|e| anyhow::anyhow!("stream {} info: {e}", def.name))?.state.last_sequence;
+        let mut stream =
+            js.get_stream(def.name).await.map_err(|e| anyhow::anyhow!("stream {} not found: {e}", def.name))?;
+        let last =
+            stream.info().await.map_err(|e| anyhow::anyhow!("stream {} info: {e}", def.name))?.state.last_sequence;
         let state = Arc::new(RwLock::new(Indexed::<P>::default()));
         let (tx, applied) = watch::channel(0u64);
         tokio::spawn(follow::<P>(js.clone(), def, state.clone(), tx, shutdown));
@@ -209,7 +208,12 @@ impl<P: Projection> EventStore<P> {
             .await
             .map_err(|_| anyhow::anyhow!("replaying {} took longer than {catch_up_timeout:?}", def.name))?
             .map_err(|_| anyhow::anyhow!("projection of {} stopped", def.name))?;
-        info!(stream = def.name, events = last, elapsed_ms = started.elapsed().as_millis() as u64, "state rebuilt from the event log");
+        info!(
+            stream = def.name,
+            events = last,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "state rebuilt from the event log"
+        );
         Ok(store)
     }
 
@@ -266,6 +270,21 @@ impl<P: Projection> EventStore<P> {
         self.wait_applied(last).await
     }
 
+    /// Answers a query from the state; if it says "not found", catches up with the stream first
+    /// (another instance may have just written it) and answers again.
+    ///
+    /// # Errors
+    /// Whatever `query` returns after catching up.
+    pub async fn query<T>(&self, query: impl Fn(&P) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        match self.read(&query) {
+            Err(e) if e.code == ErrorCode::NotFound => {
+                self.catch_up().await?;
+                self.read(&query)
+            }
+            other => other,
+        }
+    }
+
     /// Appends one event, returning its stream sequence (the original's, for a duplicate command).
     ///
     /// # Errors
@@ -317,8 +336,23 @@ impl<P: Projection> EventStore<P> {
             debug!(seq, command_id = %meta.command_id, "command seen before: answering from its effect");
             return self.read(|s| view(s, Some(seq)));
         }
+        // This instance's state may lag behind another instance's writes. A refusal or a "nothing
+        // to do" decided on stale state would be wrong, so those are decided again once caught up
+        // with the stream; an append decided on stale state fails its sequence check instead.
+        let mut caught_up = false;
         for attempt in 1..=ATTEMPTS {
-            let decision = self.read(&decide)?;
+            let decision = self.read(&decide);
+            let stale_suspect = match &decision {
+                Ok(Decision::Unchanged) => true,
+                Ok(Decision::Append(_)) => false,
+                Err(e) => matches!(e.code, ErrorCode::NotFound | ErrorCode::Conflict | ErrorCode::Forbidden),
+            };
+            if stale_suspect && !caught_up {
+                self.catch_up().await?;
+                caught_up = true;
+                continue;
+            }
+            let decision = decision?;
             let append = match decision {
                 Decision::Unchanged => return self.read(|s| view(s, None)),
                 Decision::Append(append) => append,

@@ -49,10 +49,7 @@ impl TraceContext {
 
     /// The context of incoming headers, or a new trace when there is none.
     pub fn from_headers(headers: Option<&HeaderMap>) -> Self {
-        headers
-            .and_then(|h| h.get(TRACEPARENT))
-            .and_then(|v| Self::parse(v.as_str()))
-            .unwrap_or_else(Self::new_root)
+        headers.and_then(|h| h.get(TRACEPARENT)).and_then(|v| Self::parse(v.as_str())).unwrap_or_else(Self::new_root)
     }
 
     /// The same trace, a new span: what this process sends onwards.

@@ -7,7 +7,8 @@ use hoinghi_runtime::input;
 use hoinghi_shared::api::{AgendaItem, ConferenceStatus, ConferenceView, CreateConference, Person, SiteRef};
 use hoinghi_shared::events::{ConferenceDetails, SchedulingEvent};
 use hoinghi_shared::limits::{
-    MAX_AGENDA_ITEMS, MAX_DURATION_HOURS, MAX_NAME_CHARS, MAX_PEOPLE, MAX_SITES, MAX_TEXT_CHARS, MAX_TITLE_CHARS,
+    MAX_AGENDA_ITEMS, MAX_DURATION_HOURS, MAX_NAME_CHARS, MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_SITES,
+    MAX_TEXT_CHARS, MAX_TITLE_CHARS,
 };
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
@@ -87,8 +88,9 @@ pub fn plan(request: CreateConference, sites: &HashMap<SiteId, Site>) -> Result<
         )));
     }
     let name_of = |id: &SiteId| sites.get(id).filter(|s| s.is_registered()).map(|s| s.name.clone());
-    let host_name = name_of(&request.host_site)
-        .ok_or_else(|| ApiError::not_found(format!("host_site {} is not registered; register it first", request.host_site)))?;
+    let host_name = name_of(&request.host_site).ok_or_else(|| {
+        ApiError::not_found(format!("host_site {} is not registered; register it first", request.host_site))
+    })?;
     let unknown: Vec<&str> = request.sites.iter().filter(|s| name_of(s).is_none()).map(SiteId::as_str).collect();
     if !unknown.is_empty() {
         let shown: Vec<&str> = unknown.iter().take(20).copied().collect();
@@ -105,7 +107,7 @@ pub fn plan(request: CreateConference, sites: &HashMap<SiteId, Site>) -> Result<
             .map(|(i, p)| {
                 Ok(Person {
                     name: input::text(&format!("{field}[{i}].name"), &p.name, MAX_NAME_CHARS, true)?,
-                    title: input::text(&format!("{field}[{i}].title"), &p.title, MAX_TEXT_CHARS.min(500), false)?,
+                    title: input::text(&format!("{field}[{i}].title"), &p.title, MAX_PERSON_TITLE_CHARS, false)?,
                 })
             })
             .collect()
@@ -114,7 +116,9 @@ pub fn plan(request: CreateConference, sites: &HashMap<SiteId, Site>) -> Result<
         .agenda
         .iter()
         .enumerate()
-        .map(|(i, a)| Ok(AgendaItem { title: input::text(&format!("agenda[{i}].title"), &a.title, MAX_TITLE_CHARS, true)? }))
+        .map(|(i, a)| {
+            Ok(AgendaItem { title: input::text(&format!("agenda[{i}].title"), &a.title, MAX_TITLE_CHARS, true)? })
+        })
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(ConferenceDetails {
         title,
@@ -143,7 +147,9 @@ impl Conference {
         use ConferenceStatus as S;
         let Some(status) = self.status else {
             return match command {
-                ConferenceCommand::Schedule(details) => Ok(vec![SchedulingEvent::ConferenceScheduled { details: *details }]),
+                ConferenceCommand::Schedule(details) => {
+                    Ok(vec![SchedulingEvent::ConferenceScheduled { details: *details }])
+                }
                 _ => Err(ApiError::not_found(format!("no conference {id}"))),
             };
         };
@@ -168,9 +174,9 @@ impl Conference {
             (ConferenceCommand::Invite, _) => refuse("issue invitations for"),
             (ConferenceCommand::Start, S::Invited) => Ok(vec![SchedulingEvent::SessionStarted {}]),
             (ConferenceCommand::Start, S::InSession) => Ok(vec![]),
-            (ConferenceCommand::Start, S::Scheduled) => Err(ApiError::conflict(format!(
-                "cannot start conference {id}: issue the invitations first"
-            ))),
+            (ConferenceCommand::Start, S::Scheduled) => {
+                Err(ApiError::conflict(format!("cannot start conference {id}: issue the invitations first")))
+            }
             (ConferenceCommand::Start, _) => refuse("start"),
             (ConferenceCommand::End, S::InSession) => Ok(vec![SchedulingEvent::SessionEnded {}]),
             (ConferenceCommand::End, S::Ended) => Ok(vec![]),
@@ -305,9 +311,11 @@ mod tests {
         assert!(err.message.contains("pac-nam"));
     }
 
+    type Breaker = Box<dyn Fn(&mut CreateConference)>;
+
     #[test]
     fn planning_refuses_bad_content() {
-        let cases: Vec<Box<dyn Fn(&mut CreateConference)>> = vec![
+        let cases: Vec<Breaker> = vec![
             Box::new(|r| r.ends_at = r.starts_at),
             Box::new(|r| r.title = " ".into()),
             Box::new(|r| r.sites.clear()),
@@ -352,7 +360,11 @@ mod tests {
 
     #[test]
     fn a_cancelled_conference_refuses_everything_but_a_repeat_cancel() {
-        let c = given(&[scheduled(), invited(), SchedulingEvent::ConferenceCancelled { reason: "bão".into(), was_invited: true }]);
+        let c = given(&[
+            scheduled(),
+            invited(),
+            SchedulingEvent::ConferenceCancelled { reason: "bão".into(), was_invited: true },
+        ]);
         assert!(c.handle(&id(), ConferenceCommand::Cancel { reason: "bão".into() }).unwrap().is_empty());
         for cmd in [ConferenceCommand::Invite, ConferenceCommand::Start, ConferenceCommand::End] {
             assert_eq!(c.handle(&id(), cmd).unwrap_err().code, ErrorCode::Conflict);
@@ -363,7 +375,10 @@ mod tests {
     #[test]
     fn a_session_in_progress_cannot_be_cancelled() {
         let c = given(&[scheduled(), invited(), SchedulingEvent::SessionStarted {}]);
-        assert_eq!(c.handle(&id(), ConferenceCommand::Cancel { reason: "x".into() }).unwrap_err().code, ErrorCode::Conflict);
+        assert_eq!(
+            c.handle(&id(), ConferenceCommand::Cancel { reason: "x".into() }).unwrap_err().code,
+            ErrorCode::Conflict
+        );
     }
 
     #[test]
@@ -374,6 +389,9 @@ mod tests {
 
     #[test]
     fn an_unknown_conference_is_not_found() {
-        assert_eq!(Conference::default().handle(&id(), ConferenceCommand::Invite).unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(
+            Conference::default().handle(&id(), ConferenceCommand::Invite).unwrap_err().code,
+            ErrorCode::NotFound
+        );
     }
 }

@@ -1,11 +1,11 @@
 //! The site registry: one aggregate per site (subject `hoinghi.v1.events.sites.<site>.*`).
 
 use chrono::{DateTime, Utc};
+use hoinghi_runtime::input;
 use hoinghi_shared::api::SiteView;
 use hoinghi_shared::events::SchedulingEvent;
 use hoinghi_shared::limits::MAX_NAME_CHARS;
 use hoinghi_shared::{ApiError, SiteId};
-use hoinghi_runtime::input;
 
 /// A registered site.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -68,7 +68,10 @@ pub async fn site_command(store: Store, request: Incoming, id: ConferenceId, com
                     None => Decision::Unchanged,
                     Some(event) => Decision::Append(Append {
                         subject: events::conference_site(ATTENDANCE_SERVICE, &id, &site, event.event_type()),
-                        expect: Expect { filter: events::conference_site_filter(ATTENDANCE_SERVICE, &id, &site), last_seq },
+                        expect: Expect {
+                            filter: events::conference_site_filter(ATTENDANCE_SERVICE, &id, &site),
+                            last_seq,
+                        },
                         event,
                         conference_id: Some(id),
                         site_id: Some(site.clone()),
@@ -105,10 +108,13 @@ pub fn decide_roster(
         None => Decision::Unchanged,
         Some(event) => {
             let expect = match (&event, roster) {
-                (AttendanceEvent::RosterOpened { .. }, _) | (_, None) => {
-                    Expect { filter: events::conference_filter(ATTENDANCE_SERVICE, id), last_seq: roster.map_or(0, |r| r.last_seq) }
+                (AttendanceEvent::RosterOpened { .. }, _) | (_, None) => Expect {
+                    filter: events::conference_filter(ATTENDANCE_SERVICE, id),
+                    last_seq: roster.map_or(0, |r| r.last_seq),
+                },
+                (_, Some(r)) => {
+                    Expect { filter: events::conference_all(ATTENDANCE_SERVICE, id), last_seq: r.last_seq_any }
                 }
-                (_, Some(r)) => Expect { filter: events::conference_all(ATTENDANCE_SERVICE, id), last_seq: r.last_seq_any },
             };
             Decision::Append(Append {
                 subject: events::conference(ATTENDANCE_SERVICE, id, event.event_type()),

@@ -10,6 +10,5 @@ use super::{no_roster, Store};
 pub async fn handle(store: Store, request: Incoming) -> Reply {
     let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
     let id = body.conference_id;
-    let view = store.read(|state| state.rosters.get(&id).map(|r| r.view(id)));
-    json(&view.ok_or_else(|| no_roster(&id))?)
+    store.query(|state| json(&state.rosters.get(&id).ok_or_else(|| no_roster(&id))?.view(id))).await
 }

@@ -29,7 +29,10 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
                     None => Decision::Unchanged,
                     Some(event) => Decision::Append(Append {
                         subject: events::conference_site(MINUTES_SERVICE, &id, &site, event.event_type()),
-                        expect: Expect { filter: events::conference_site_filter(MINUTES_SERVICE, &id, &site), last_seq },
+                        expect: Expect {
+                            filter: events::conference_site_filter(MINUTES_SERVICE, &id, &site),
+                            last_seq,
+                        },
                         event,
                         conference_id: Some(id),
                         site_id: Some(site.clone()),

@@ -9,5 +9,5 @@ use super::{minutes_view, Store};
 /// Handles one request.
 pub async fn handle(store: Store, request: Incoming) -> Reply {
     let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
-    store.read(|state| minutes_view(state, &body.conference_id))
+    store.query(|state| minutes_view(state, &body.conference_id)).await
 }

@@ -65,7 +65,11 @@ pub fn minutes_view(state: &MinutesState, id: &ConferenceId) -> Reply {
 ///
 /// # Errors
 /// `not_found` or the aggregate's refusal.
-pub fn decide(state: &MinutesState, id: &ConferenceId, command: MinutesCommand) -> Result<Decision<MinutesEvent>, ApiError> {
+pub fn decide(
+    state: &MinutesState,
+    id: &ConferenceId,
+    command: MinutesCommand,
+) -> Result<Decision<MinutesEvent>, ApiError> {
     let minutes = state.minutes.get(id).ok_or_else(|| no_minutes(id))?;
     let events = minutes.handle(id, command)?;
     Ok(append(id, minutes.last_seq, events))

@@ -1,0 +1,117 @@
+//! The command line: global options and the command groups.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::client;
+use crate::commands::{attendance, conference, demo, minutes, sites, status};
+
+/// The hoinghi client: schedule provincial online conferences, collect the bridges' answers and
+/// check-ins, and write, approve, publish and acknowledge the minutes, over NATS.
+#[derive(Debug, Parser)]
+#[command(name = "hoinghi", version, propagate_version = true, max_term_width = 110)]
+pub struct Cli {
+    /// NATS server URL(s), comma separated.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "HOINGHI__NATS__URL",
+        hide_env_values = true,
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+
+    /// NATS credentials file (JWT + nkey seed); empty for an open server.
+    #[arg(long, global = true, help_heading = "Global options", env = "HOINGHI__NATS__CREDS", hide_env_values = true)]
+    pub creds: Option<String>,
+
+    /// Seconds to wait for each reply.
+    #[arg(long, global = true, help_heading = "Global options", default_value_t = 10.0, value_name = "SECONDS")]
+    pub timeout: f64,
+
+    /// Print replies as raw JSON instead of text.
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub json: bool,
+
+    /// Sent as `Hoinghi-Idempotency-Key`: a retried command with the same key takes effect once.
+    #[arg(long, global = true, help_heading = "Global options", value_name = "KEY", value_parser = parse_idempotency_key)]
+    pub idempotency_key: Option<String>,
+
+    /// Print the trace id of this invocation's requests on stderr.
+    #[arg(short, long, global = true, help_heading = "Global options")]
+    pub verbose: bool,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The command groups.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register or rename sites (đơn vị).
+    #[command(subcommand, visible_alias = "sites")]
+    Site(sites::Cmd),
+    /// Schedule and run conferences (secretariat).
+    #[command(subcommand, visible_alias = "conf")]
+    Conference(conference::Cmd),
+    /// A district point's answers and check-ins, and the roster.
+    #[command(subcommand)]
+    Attendance(attendance::Cmd),
+    /// Minutes (biên bản): record, submit, approve, publish, acknowledge, verify.
+    #[command(subcommand)]
+    Minutes(minutes::Cmd),
+    /// List the hoinghi services that answer on this NATS (via $SRV.INFO and $SRV.PING).
+    Status(status::StatusArgs),
+    /// Wait until the named services answer `$SRV.PING.<name>`.
+    Ping(status::PingArgs),
+    /// Run the Bắc Kạn scenario (23 July 2021) end to end against a running stack.
+    Demo(demo::DemoArgs),
+}
+
+impl Cli {
+    /// The client settings these options describe.
+    ///
+    /// # Errors
+    /// A timeout that is not a positive number.
+    pub fn client_settings(&self) -> anyhow::Result<client::Settings> {
+        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+            anyhow::bail!("--timeout must be a positive number of seconds");
+        }
+        Ok(client::Settings {
+            url: self.nats_url.clone(),
+            creds: self.creds.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(PathBuf::from),
+            timeout: Duration::from_secs_f64(self.timeout),
+            idempotency_key: self.idempotency_key.clone(),
+        })
+    }
+}
+
+fn parse_idempotency_key(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.len() > 128 || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("use 1 to 128 printable ASCII characters without spaces".to_owned());
+    }
+    Ok(s.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn idempotency_keys_are_checked() {
+        assert!(parse_idempotency_key("retry-1").is_ok());
+        assert!(parse_idempotency_key("").is_err());
+        assert!(parse_idempotency_key("has space").is_err());
+        assert!(parse_idempotency_key(&"k".repeat(129)).is_err());
+    }
+}

@@ -1,0 +1,83 @@
+//! `hoinghi attendance …`: a district point answers and checks in; the secretariat reads the roster.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use hoinghi_shared::api::{ConferenceRef, ConfirmAttendance, DeclineAttendance, Person, Roster, SiteAttendance};
+use hoinghi_shared::subjects::attendance;
+use hoinghi_shared::{ConferenceId, SiteId};
+
+use super::{parse_person, Ctx};
+use crate::output;
+
+/// Attendance commands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Confirm attendance for a site, naming its delegates (again to change them or name a substitute).
+    Confirm {
+        /// The site answering (the district point's own site).
+        #[arg(long)]
+        site: SiteId,
+        /// The conference id.
+        conference: ConferenceId,
+        /// A delegate, as "Name|Title" (repeat).
+        #[arg(long = "delegate", required = true, value_parser = parse_person)]
+        delegates: Vec<Person>,
+        /// How many people will be at the bridge in all (at least the number of delegates).
+        #[arg(long)]
+        headcount: u32,
+    },
+    /// Decline for a site, with the reason (recorded in the minutes).
+    Decline {
+        /// The site answering.
+        #[arg(long)]
+        site: SiteId,
+        /// The conference id.
+        conference: ConferenceId,
+        /// Why the site cannot attend.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Check a site in at the session (điểm danh).
+    CheckIn {
+        /// The site checking in.
+        #[arg(long)]
+        site: SiteId,
+        /// The conference id.
+        conference: ConferenceId,
+    },
+    /// Show the roster: every invited site's answer, delegates and headcount, and the counts.
+    Roster {
+        /// The conference id.
+        conference: ConferenceId,
+    },
+}
+
+/// Runs an attendance command.
+///
+/// # Errors
+/// Error replies.
+pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
+    let line: SiteAttendance = match cmd {
+        Cmd::Confirm { site, conference, delegates, headcount } => {
+            let body = ConfirmAttendance { conference_id: conference, delegates, headcount };
+            ctx.client().await?.call(&attendance::site_command(&site, attendance::CONFIRM), &body).await?
+        }
+        Cmd::Decline { site, conference, reason } => {
+            let body = DeclineAttendance { conference_id: conference, reason };
+            ctx.client().await?.call(&attendance::site_command(&site, attendance::DECLINE), &body).await?
+        }
+        Cmd::CheckIn { site, conference } => {
+            let body = ConferenceRef { conference_id: conference };
+            ctx.client().await?.call(&attendance::site_command(&site, attendance::CHECK_IN), &body).await?
+        }
+        Cmd::Roster { conference } => {
+            let roster: Roster =
+                ctx.client().await?.call(attendance::ROSTER, &ConferenceRef { conference_id: conference }).await?;
+            output::emit(ctx.json, &roster, output::roster)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    output::emit(ctx.json, &line, output::site_attendance)?;
+    Ok(ExitCode::SUCCESS)
+}

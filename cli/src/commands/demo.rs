@@ -1,0 +1,379 @@
+//! `hoinghi demo`: the Bắc Kạn scenario end to end, through the public subjects only.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use clap::Args;
+use hoinghi_shared::api::{
+    ApproveMinutes, AttendanceStatus, ConferenceRef, ConferenceStatus, ConferenceView, ConfirmAttendance,
+    DeclineAttendance, MinutesStatus, MinutesView, RegisterSite, Roster, RosterState, SiteAttendance, SiteView,
+};
+use hoinghi_shared::subjects::{attendance, minutes, scheduling};
+use hoinghi_shared::ConferenceId;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::minutes::sha256_hex;
+use super::status::SERVICES;
+use super::Ctx;
+use crate::client::{random_hex, CallError, Client};
+use crate::output;
+use crate::scenario::{self, Answer};
+
+/// `hoinghi demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seconds to wait for each asynchronous effect (roster opening, minutes draft, closing).
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    wait: f64,
+    /// Also write the published Markdown to this file.
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// Print only the SHA-256 of the published minutes, not the Markdown.
+    #[arg(long)]
+    no_markdown: bool,
+}
+
+struct Demo<'a> {
+    client: &'a Client,
+    run: String,
+    wait: Duration,
+    step: usize,
+}
+
+const STEPS: usize = 13;
+const RETRIES: u32 = 3;
+
+fn not_found(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<CallError>().is_some_and(CallError::is_not_found)
+}
+
+fn transient(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<CallError>().is_some_and(CallError::is_transient)
+}
+
+impl Demo<'_> {
+    fn step(&mut self, what: &str) {
+        self.step += 1;
+        println!("[{:>2}/{STEPS}] {what}", self.step);
+    }
+
+    /// Sends a command with an idempotency key of this run, retrying transient failures with the
+    /// same key (so a retry never takes effect twice).
+    async fn send<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        subject: &str,
+        body: &Req,
+        key: &str,
+    ) -> anyhow::Result<Resp> {
+        let key = format!("demo-{}-{key}", self.run);
+        let mut attempt = 0;
+        loop {
+            match self.client.call_with_key(subject, body, Some(&key)).await {
+                Ok(reply) => return Ok(reply),
+                Err(e) if attempt < RETRIES && transient(&e) => {
+                    attempt += 1;
+                    println!("         ... {e:#}; retrying ({attempt}/{RETRIES}) with the same idempotency key");
+                    tokio::time::sleep(Duration::from_millis(500) * attempt).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Asks `probe` until it yields a value, for at most `--wait`.
+    async fn poll<T>(
+        &self,
+        what: &str,
+        hint: &str,
+        mut probe: impl AsyncFnMut() -> anyhow::Result<Option<T>>,
+    ) -> anyhow::Result<T> {
+        let started = Instant::now();
+        let mut last_error: Option<anyhow::Error> = None;
+        loop {
+            match probe().await {
+                Ok(Some(value)) => {
+                    println!("         {what}: after {:.2}s", started.elapsed().as_secs_f64());
+                    return Ok(value);
+                }
+                Ok(None) => {}
+                Err(e) if not_found(&e) || transient(&e) => last_error = Some(e),
+                Err(e) => return Err(e),
+            }
+            if started.elapsed() >= self.wait {
+                let last = last_error.map(|e| format!(" (last answer: {e:#})")).unwrap_or_default();
+                anyhow::bail!("gave up waiting for {what} after {:.0}s{last}: {hint}", self.wait.as_secs_f64());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Runs the scenario.
+///
+/// # Errors
+/// Any failed step, with what was being done.
+pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let wait =
+        Duration::try_from_secs_f64(args.wait).map_err(|_| anyhow::anyhow!("--wait must be a number of seconds"))?;
+    let client = ctx.client().await?;
+    let mut demo = Demo { client, run: random_hex(6), wait, step: 0 };
+    println!("hoinghi demo: {}", scenario::TITLE);
+    println!("{}, 23/7/2021, 08:00-11:30 (UTC+7); trace id {}", scenario::ORGANIZER, client.trace_id());
+
+    // Fail fast, and clearly, when part of the stack is missing.
+    let mut missing = Vec::new();
+    for name in SERVICES {
+        let subject = format!("$SRV.PING.{name}");
+        if let Err(e) = client.request_raw(&subject, Bytes::new(), None).await {
+            missing.push(format!("{name}: {e:#}"));
+        }
+    }
+    if !missing.is_empty() {
+        anyhow::bail!("the stack is incomplete:\n  {}", missing.join("\n  "));
+    }
+    println!("services up: {}", SERVICES.join(", "));
+    println!();
+
+    // 1. Sites (idempotent: a rerun finds them registered already).
+    demo.step("registering the host bridge and 8 linked bridges");
+    for (id, name) in std::iter::once(scenario::HOST).chain(scenario::LINKED) {
+        let body = RegisterSite { id: scenario::site(id)?, name: name.to_owned() };
+        let view: SiteView = demo
+            .send(scheduling::REGISTER_SITE, &body, &format!("site-{id}"))
+            .await
+            .with_context(|| format!("registering {id}"))?;
+        println!("         {:<17} {}", view.id.as_str(), view.name);
+    }
+
+    // 2. Schedule.
+    demo.step("scheduling the conference");
+    let request = scenario::create_conference()?;
+    let conference: ConferenceView =
+        demo.send(scheduling::CREATE, &request, "create").await.context("scheduling the conference")?;
+    let id = conference.id;
+    let cref = ConferenceRef { conference_id: id };
+    println!("         conference {id} [{}]", output::conference_status(conference.status));
+    println!(
+        "         co-chairs: {}",
+        conference.chairs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    println!("         agenda: {} items; {} linked bridges", conference.agenda.len(), conference.sites.len());
+
+    // 3. Invitations, and the roster they open.
+    demo.step("issuing the invitations (giấy mời)");
+    let invited: ConferenceView =
+        demo.send(scheduling::INVITE, &cref, "invite").await.context("issuing the invitations")?;
+    println!("         status {}", output::conference_status(invited.status));
+    demo.step("waiting for the roster to open");
+    let roster =
+        demo.poll("roster open", "is hoinghi-attendance running and reading the scheduling events?", async || {
+            match client.call::<_, Roster>(attendance::ROSTER, &cref).await {
+                Ok(r) if r.state == RosterState::Open => Ok(Some(r)),
+                Ok(_) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+    println!("         {} bridges invited", roster.counts.invited);
+
+    // 4. Answers.
+    demo.step("the district bridges answer (xác nhận tham dự)");
+    answer_invitations(&demo, id).await?;
+
+    // 5. Check-in before the session; one bridge is late.
+    demo.step("roll call before the session (điểm danh)");
+    let present: Vec<&str> =
+        scenario::ANSWERS.iter().filter(|(_, a)| matches!(a, Answer::Confirm(..))).map(|(site, _)| *site).collect();
+    let (late, on_time) = present.split_last().context("the scenario has confirmed sites")?;
+    for site in on_time {
+        check_in(&demo, id, site).await?;
+    }
+    let roster: Roster = demo.send(attendance::ROSTER, &cref, "roster-1").await?;
+    for line in output::roster(&roster).lines() {
+        println!("         {line}");
+    }
+
+    // 6. Session.
+    demo.step("opening the session");
+    let started: ConferenceView = demo.send(scheduling::START, &cref, "start").await.context("starting the session")?;
+    println!("         status {}", output::conference_status(started.status));
+    println!("         late check-in during the session:");
+    check_in(&demo, id, late).await?;
+    demo.step("closing the session");
+    let ended: ConferenceView = demo.send(scheduling::END, &cref, "end").await.context("ending the session")?;
+    println!("         status {}", output::conference_status(ended.status));
+
+    // 7. Minutes.
+    demo.step("waiting for the minutes draft (opens with the attendance record)");
+    let draft = demo
+        .poll("minutes draft open", "are hoinghi-attendance and hoinghi-minutes running?", async || {
+            client.call::<_, MinutesView>(minutes::GET, &cref).await.map(Some)
+        })
+        .await?;
+    let present = draft.attendance.iter().filter(|a| a.status == AttendanceStatus::CheckedIn).count();
+    let declined = draft.attendance.iter().filter(|a| a.status == AttendanceStatus::Declined).count();
+    let silent = draft.attendance.iter().filter(|a| a.status == AttendanceStatus::Invited).count();
+    println!(
+        "         draft [{}]: {present} bridges present, {declined} declined, {silent} did not answer",
+        output::minutes_status(draft.status)
+    );
+
+    demo.step("recording the 5 agenda items (thư ký)");
+    for item in scenario::record_items(id)? {
+        let index = item.item;
+        let view: MinutesView = demo
+            .send(minutes::RECORD, &item, &format!("record-{index}"))
+            .await
+            .with_context(|| format!("recording item {index}"))?;
+        let title = view.items.get(index).map(|i| i.title.as_str()).unwrap_or("?");
+        println!(
+            "         {}. {title}: {} conclusion(s), {} task(s)",
+            index + 1,
+            item.conclusions.len(),
+            item.tasks.len()
+        );
+    }
+
+    demo.step("submit, approve, publish");
+    let submitted: MinutesView = demo.send(minutes::SUBMIT, &cref, "submit").await.context("submitting the minutes")?;
+    println!("         {}", output::minutes_status(submitted.status));
+    let approve = ApproveMinutes { conference_id: id, approved_by: scenario::APPROVER.to_owned() };
+    let approved: MinutesView =
+        demo.send(minutes::APPROVE, &approve, "approve").await.context("approving the minutes")?;
+    println!(
+        "         {} by {}",
+        output::minutes_status(approved.status),
+        approved.approved_by.as_deref().unwrap_or(scenario::APPROVER)
+    );
+    let published: MinutesView =
+        demo.send(minutes::PUBLISH, &cref, "publish").await.context("publishing the minutes")?;
+    if published.status != MinutesStatus::Published {
+        anyhow::bail!("publish answered status {}", output::minutes_status(published.status));
+    }
+    let markdown = published.markdown.clone().context("the published minutes carry no Markdown")?;
+    let sha256 = published.sha256.clone().context("the published minutes carry no sha256")?;
+    println!("         published, {} bytes, sha256 {sha256}", markdown.len());
+
+    demo.step("waiting for the conference to close");
+    let closed = demo
+        .poll("conference closed", "is hoinghi-scheduling reading the minutes events?", async || {
+            let view: ConferenceView = client.call(scheduling::GET, &cref).await?;
+            Ok((view.status == ConferenceStatus::Closed).then_some(view))
+        })
+        .await?;
+    println!(
+        "         status closed; recorded minutes sha256 {}",
+        closed.minutes_sha256.as_deref().unwrap_or("(none)")
+    );
+
+    demo.step("every bridge acknowledges receipt");
+    let mut acks = 0;
+    for (site, _) in scenario::LINKED {
+        let subject = minutes::site_command(&scenario::site(site)?, minutes::ACKNOWLEDGE);
+        let view: MinutesView = demo
+            .send(&subject, &cref, &format!("ack-{site}"))
+            .await
+            .with_context(|| format!("acknowledgement by {site}"))?;
+        acks = view.acknowledgements.len();
+        println!("         {site}: acknowledged");
+    }
+    println!("         {acks} of {} bridges acknowledged", scenario::LINKED.len());
+
+    // The published document and its hash, checked here too.
+    let local = sha256_hex(markdown.as_bytes());
+    let mut problems = Vec::new();
+    if local != sha256 {
+        problems.push(format!("the SHA-256 of the Markdown is {local}, the service says {sha256}"));
+    }
+    if closed.minutes_sha256.as_deref() != Some(sha256.as_str()) {
+        problems.push(format!(
+            "the conference records minutes sha256 {:?}, the minutes say {sha256}",
+            closed.minutes_sha256
+        ));
+    }
+    if let Some(path) = &args.save {
+        std::fs::write(path, markdown.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if !args.no_markdown {
+        println!();
+        println!("==================== published minutes (Markdown) ====================");
+        print!("{markdown}");
+        if !markdown.ends_with('\n') {
+            println!();
+        }
+        println!("======================================================================");
+    }
+    println!();
+    println!("conference: {id}");
+    println!("sha256:     {sha256}");
+    if let Some(path) = &args.save {
+        println!("saved to {}; check it with: hoinghi minutes verify {id} --file {}", path.display(), path.display());
+    } else {
+        println!("check a copy with: hoinghi minutes get {id} --markdown > minutes.md && hoinghi minutes verify {id} --file minutes.md");
+    }
+    if problems.is_empty() {
+        println!("demo finished: the hash of the published minutes checks out");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+async fn answer_invitations(demo: &Demo<'_>, id: ConferenceId) -> anyhow::Result<()> {
+    for (site, answer) in scenario::ANSWERS {
+        let site_id = scenario::site(site)?;
+        match answer {
+            Answer::Confirm(delegates, headcount) => {
+                let body = ConfirmAttendance { conference_id: id, delegates: scenario::people(delegates), headcount };
+                let line: SiteAttendance = demo
+                    .send(&attendance::site_command(&site_id, attendance::CONFIRM), &body, &format!("confirm-{site}"))
+                    .await
+                    .with_context(|| format!("confirmation by {site}"))?;
+                println!(
+                    "         {site:<17} confirmed: {} delegate(s), headcount {}",
+                    line.delegates.len(),
+                    line.headcount
+                );
+            }
+            Answer::Decline(reason) => {
+                let body = DeclineAttendance { conference_id: id, reason: reason.to_owned() };
+                let line: SiteAttendance = demo
+                    .send(&attendance::site_command(&site_id, attendance::DECLINE), &body, &format!("decline-{site}"))
+                    .await
+                    .with_context(|| format!("refusal by {site}"))?;
+                println!("         {site:<17} {}: {reason}", output::attendance_status(line.status));
+            }
+            Answer::Silent => println!("         {site:<17} does not answer"),
+        }
+    }
+    let (site, delegates, headcount) = scenario::SUBSTITUTION;
+    let body = ConfirmAttendance { conference_id: id, delegates: scenario::people(&delegates), headcount };
+    let line: SiteAttendance = demo
+        .send(
+            &attendance::site_command(&scenario::site(site)?, attendance::CONFIRM),
+            &body,
+            &format!("substitute-{site}"),
+        )
+        .await
+        .with_context(|| format!("substitution by {site}"))?;
+    let names: Vec<String> = line.delegates.iter().map(output::person).collect();
+    println!("         {site:<17} names a substitute (người dự thay): {}", names.join("; "));
+    Ok(())
+}
+
+async fn check_in(demo: &Demo<'_>, id: ConferenceId, site: &str) -> anyhow::Result<()> {
+    let subject = attendance::site_command(&scenario::site(site)?, attendance::CHECK_IN);
+    let line: SiteAttendance = demo
+        .send(&subject, &ConferenceRef { conference_id: id }, &format!("check-in-{site}"))
+        .await
+        .with_context(|| format!("check-in by {site}"))?;
+    println!("         {site:<17} {}", output::attendance_status(line.status));
+    Ok(())
+}

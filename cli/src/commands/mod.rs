@@ -1,0 +1,117 @@
+//! One module per command group; [`run`] connects and dispatches.
+
+pub mod attendance;
+pub mod conference;
+pub mod demo;
+pub mod minutes;
+pub mod sites;
+pub mod status;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use hoinghi_shared::api::Person;
+
+use tokio::sync::OnceCell;
+
+use crate::cli::{Cli, Command};
+use crate::client::{self, Client};
+
+/// What every command gets: the connection (made on first use) and the output format.
+pub struct Ctx {
+    settings: client::Settings,
+    connection: OnceCell<Client>,
+    verbose: bool,
+    /// Print raw JSON.
+    pub json: bool,
+}
+
+impl Ctx {
+    /// The client, connecting on first use (so offline commands need no server).
+    ///
+    /// # Errors
+    /// No server, or an unreadable credentials file.
+    pub async fn client(&self) -> anyhow::Result<&Client> {
+        self.connection
+            .get_or_try_init(|| async {
+                let client = Client::connect(self.settings.clone()).await?;
+                if self.verbose {
+                    eprintln!("connected to {}; trace id {}", self.settings.url, client.trace_id());
+                }
+                Ok(client)
+            })
+            .await
+    }
+}
+
+/// Connects and runs the command.
+///
+/// # Errors
+/// Connection failures, error replies and local failures, all readable.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ctx =
+        Ctx { settings: cli.client_settings()?, connection: OnceCell::new(), verbose: cli.verbose, json: cli.json };
+    match cli.command {
+        Command::Site(cmd) => sites::run(&ctx, cmd).await,
+        Command::Conference(cmd) => conference::run(&ctx, cmd).await,
+        Command::Attendance(cmd) => attendance::run(&ctx, cmd).await,
+        Command::Minutes(cmd) => minutes::run(&ctx, cmd).await,
+        Command::Status(args) => status::status(&ctx, args).await,
+        Command::Ping(args) => status::ping(&ctx, args).await,
+        Command::Demo(args) => demo::run(&ctx, args).await,
+    }
+}
+
+/// Parses "Name|Title" (the title may be left out).
+///
+/// # Errors
+/// An empty name.
+pub fn parse_person(s: &str) -> Result<Person, String> {
+    let (name, title) = match s.split_once('|') {
+        Some((name, title)) => (name.trim(), title.trim()),
+        None => (s.trim(), ""),
+    };
+    if name.is_empty() {
+        return Err("expected \"Name|Title\" with a name (the title may be left out)".to_owned());
+    }
+    Ok(Person { name: name.to_owned(), title: title.to_owned() })
+}
+
+/// Reads a JSON file (`-` for stdin).
+///
+/// # Errors
+/// An unreadable file or invalid JSON for `T`.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let text = read_text(path)?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not valid", path.display()))
+}
+
+/// Reads a text file (`-` for stdin).
+///
+/// # Errors
+/// An unreadable file.
+pub fn read_text(path: &Path) -> anyhow::Result<String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("cannot read stdin")?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_person_is_name_bar_title() {
+        let p = parse_person("Phương Thị Thanh|Phó Bí thư Thường trực Tỉnh ủy").unwrap();
+        assert_eq!(p.name, "Phương Thị Thanh");
+        assert_eq!(p.title, "Phó Bí thư Thường trực Tỉnh ủy");
+        assert_eq!(parse_person(" Hà Văn Bình ").unwrap().title, "");
+        assert!(parse_person("|Trưởng ban").is_err());
+    }
+}

@@ -1,0 +1,293 @@
+//! Readable text for every reply type, and `--json` output.
+
+use std::fmt::Write as _;
+
+use hoinghi_shared::api::{
+    AttendanceRecord, AttendanceStatus, ConferenceStatus, ConferenceView, MinutesStatus, MinutesView, Person, Roster,
+    RosterState, SiteAttendance, SiteView,
+};
+use serde::Serialize;
+
+/// Prints `value` as pretty JSON.
+///
+/// # Errors
+/// Never in practice: reply types always serialise.
+pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Prints a reply as JSON or as text.
+///
+/// # Errors
+/// As [`print_json`].
+pub fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> anyhow::Result<()> {
+    if json {
+        print_json(value)
+    } else {
+        print!("{}", text(value));
+        Ok(())
+    }
+}
+
+/// Longest rule drawn under the last column.
+const RULE_MAX: usize = 40;
+
+/// A left-aligned text table; widths count characters, so Vietnamese names line up.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::new();
+        for (i, cell) in cells.enumerate() {
+            let width = widths.get(i).copied().unwrap_or(0);
+            let pad = width.saturating_sub(cell.chars().count());
+            text.push_str(cell);
+            text.push_str(&" ".repeat(pad + 2));
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut out, &mut header.iter().copied());
+    // The last column is not padded; keep its rule short so one long cell does not draw a long line.
+    let last = widths.len().saturating_sub(1);
+    let rule: Vec<String> = widths
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let header_width = header.get(i).map_or(0, |h| h.chars().count());
+            let w = if i == last { (*w).min(header_width.max(RULE_MAX)) } else { *w };
+            "-".repeat(w)
+        })
+        .collect();
+    line(&mut out, &mut rule.iter().map(String::as_str));
+    for row in rows {
+        line(&mut out, &mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+/// "Name (Title)", or just the name.
+pub fn person(p: &Person) -> String {
+    if p.title.trim().is_empty() {
+        p.name.clone()
+    } else {
+        format!("{} ({})", p.name, p.title)
+    }
+}
+
+fn people(list: &[Person]) -> String {
+    if list.is_empty() {
+        "-".to_owned()
+    } else {
+        list.iter().map(person).collect::<Vec<_>>().join("; ")
+    }
+}
+
+/// The wire name of a conference status.
+pub fn conference_status(s: ConferenceStatus) -> &'static str {
+    match s {
+        ConferenceStatus::Scheduled => "scheduled",
+        ConferenceStatus::Invited => "invited",
+        ConferenceStatus::InSession => "in_session",
+        ConferenceStatus::Ended => "ended",
+        ConferenceStatus::Cancelled => "cancelled",
+        ConferenceStatus::Closed => "closed",
+    }
+}
+
+/// The wire name of an attendance status.
+pub fn attendance_status(s: AttendanceStatus) -> &'static str {
+    match s {
+        AttendanceStatus::Invited => "invited",
+        AttendanceStatus::Confirmed => "confirmed",
+        AttendanceStatus::Declined => "declined",
+        AttendanceStatus::CheckedIn => "checked_in",
+    }
+}
+
+/// The wire name of a minutes status.
+pub fn minutes_status(s: MinutesStatus) -> &'static str {
+    match s {
+        MinutesStatus::Draft => "draft",
+        MinutesStatus::Submitted => "submitted",
+        MinutesStatus::Approved => "approved",
+        MinutesStatus::Published => "published",
+    }
+}
+
+fn roster_state(s: RosterState) -> &'static str {
+    match s {
+        RosterState::Open => "open",
+        RosterState::Closed => "closed",
+        RosterState::Cancelled => "cancelled",
+    }
+}
+
+/// A registered site.
+pub fn site(view: &SiteView) -> String {
+    format!("site {}  {}  (registered {})\n", view.id, view.name, view.registered_at.to_rfc3339())
+}
+
+/// A conference.
+pub fn conference(view: &ConferenceView) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "conference {}  [{}]", view.id, conference_status(view.status));
+    let _ = writeln!(out, "  title:     {}", view.title);
+    let _ = writeln!(out, "  organizer: {}", view.organizer);
+    let _ = writeln!(out, "  time:      {} .. {}", view.starts_at.to_rfc3339(), view.ends_at.to_rfc3339());
+    let _ = writeln!(out, "  host:      {} ({})", view.host_site.name, view.host_site.id);
+    let _ = writeln!(out, "  chairs:    {}", people(&view.chairs));
+    let _ = writeln!(out, "  guests:    {}", people(&view.guests));
+    let _ = writeln!(out, "  sites ({}):", view.sites.len());
+    for s in &view.sites {
+        let _ = writeln!(out, "    - {} ({})", s.name, s.id);
+    }
+    let _ = writeln!(out, "  agenda:");
+    for (i, item) in view.agenda.iter().enumerate() {
+        let _ = writeln!(out, "    {}. {}", i + 1, item.title);
+    }
+    if let Some(reason) = &view.cancel_reason {
+        let _ = writeln!(out, "  cancelled: {reason}");
+    }
+    if let Some(sha) = &view.minutes_sha256 {
+        let _ = writeln!(out, "  minutes sha256: {sha}");
+    }
+    let _ = writeln!(out, "  version:   {}", view.version);
+    out
+}
+
+/// One site's attendance line.
+pub fn site_attendance(a: &SiteAttendance) -> String {
+    let mut out = format!("{} ({}): {}", a.site_name, a.site_id, attendance_status(a.status));
+    if a.headcount > 0 {
+        let _ = write!(out, ", headcount {}", a.headcount);
+    }
+    if !a.delegates.is_empty() {
+        let _ = write!(out, ", delegates: {}", people(&a.delegates));
+    }
+    if let Some(reason) = &a.decline_reason {
+        let _ = write!(out, ", reason: {reason}");
+    }
+    out.push('\n');
+    out
+}
+
+/// A roster as a table with its counts.
+pub fn roster(r: &Roster) -> String {
+    let rows: Vec<Vec<String>> = r
+        .sites
+        .iter()
+        .map(|a| {
+            let detail = match &a.decline_reason {
+                Some(reason) if a.status == AttendanceStatus::Declined => {
+                    format!("reason: {reason}")
+                }
+                _ => people(&a.delegates),
+            };
+            vec![
+                a.site_id.to_string(),
+                a.site_name.clone(),
+                attendance_status(a.status).to_owned(),
+                if a.headcount > 0 { a.headcount.to_string() } else { "-".to_owned() },
+                detail,
+            ]
+        })
+        .collect();
+    let mut out = format!("roster of {}  [{}]\n", r.conference_id, roster_state(r.state));
+    out.push_str(&table(&["SITE", "NAME", "STATUS", "HEADCOUNT", "DELEGATES"], &rows));
+    let c = &r.counts;
+    let people_expected: u32 = r.sites.iter().map(|a| a.headcount).sum();
+    let _ = writeln!(
+        out,
+        "invited {}, confirmed {}, declined {}, no answer {}, checked in {}; {} people expected",
+        c.invited, c.confirmed, c.declined, c.no_answer, c.checked_in, people_expected
+    );
+    out
+}
+
+fn attendance_record(a: &AttendanceRecord) -> Vec<String> {
+    let detail = match &a.decline_reason {
+        Some(reason) => format!("reason: {reason}"),
+        None => people(&a.delegates),
+    };
+    vec![
+        a.site_id.to_string(),
+        a.site_name.clone(),
+        attendance_status(a.status).to_owned(),
+        if a.headcount > 0 { a.headcount.to_string() } else { "-".to_owned() },
+        detail,
+    ]
+}
+
+/// Minutes, summarised (the Markdown is printed by `minutes get --markdown`).
+pub fn minutes(m: &MinutesView) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "minutes of {}  [{}]", m.conference_id, minutes_status(m.status));
+    let _ = writeln!(out, "  title:     {}", m.title);
+    let _ = writeln!(out, "  organizer: {}", m.organizer);
+    let _ = writeln!(out, "  time:      {} .. {}", m.starts_at.to_rfc3339(), m.ends_at.to_rfc3339());
+    let _ = writeln!(out, "  host:      {} ({})", m.host_site.name, m.host_site.id);
+    let _ = writeln!(out, "  chairs:    {}", people(&m.chairs));
+    let _ = writeln!(out, "  guests:    {}", people(&m.guests));
+    let _ = writeln!(out, "  attendance:");
+    let rows: Vec<Vec<String>> = m.attendance.iter().map(attendance_record).collect();
+    for line in table(&["SITE", "NAME", "STATUS", "HEADCOUNT", "DELEGATES"], &rows).lines() {
+        let _ = writeln!(out, "    {line}");
+    }
+    let _ = writeln!(out, "  items:");
+    for item in &m.items {
+        let mark = if item.recorded { "recorded" } else { "NOT RECORDED" };
+        let _ = writeln!(out, "    {}. {}  [{mark}]", item.index + 1, item.title);
+        if item.recorded {
+            let _ = writeln!(
+                out,
+                "       {} speaker(s), {} conclusion(s), {} task(s)",
+                item.speakers.len(),
+                item.conclusions.len(),
+                item.tasks.len()
+            );
+        }
+    }
+    if let Some(by) = &m.approved_by {
+        let _ = writeln!(out, "  approved by: {by}");
+    }
+    if let Some(at) = &m.published_at {
+        let _ = writeln!(out, "  published:   {}", at.to_rfc3339());
+    }
+    if let Some(sha) = &m.sha256 {
+        let _ = writeln!(out, "  sha256:      {sha}");
+    }
+    let acks: Vec<String> = m.acknowledgements.iter().map(|a| a.site_id.to_string()).collect();
+    let _ = writeln!(
+        out,
+        "  acknowledged by {} site(s){}",
+        acks.len(),
+        if acks.is_empty() { String::new() } else { format!(": {}", acks.join(", ")) }
+    );
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_lines_up_vietnamese_names() {
+        let rows = vec![vec!["ba-be".to_owned(), "Huyện ủy Ba Bể".to_owned()], vec!["x".to_owned(), "y".to_owned()]];
+        let text = table(&["SITE", "NAME"], &rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "SITE   NAME");
+        assert_eq!(lines[1], "-----  --------------");
+        assert_eq!(lines[2], "ba-be  Huyện ủy Ba Bể");
+        assert_eq!(lines[3], "x      y");
+    }
+}

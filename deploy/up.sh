@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Starts a local hoinghi stack and leaves it running:
+#   - nats-server (JetStream, max_payload 8MB) on 127.0.0.1, on a free port (or --port), with a fresh
+#     JetStream store in the state directory;
+#   - the three services (hoinghi-scheduling, -attendance, -minutes), logging into the state directory;
+# then waits until each service answers $SRV.PING.hoinghi-<name>.
+#
+# Usage: deploy/up.sh [--dir DIR] [--port PORT] [--instances N] [--no-build] [--wait SECONDS]
+#   --dir DIR       state directory (config, JetStream store, logs, pids); default: a new temporary one
+#   --port PORT     NATS client port; default: a free one
+#   --instances N   instances of each service (they share the work through queue groups); default 1
+#   --no-build      use the binaries already in target/debug
+#   --wait SECONDS  how long to wait for the services to answer; default 60
+# On success it prints the state directory on stdout and writes DIR/env (export HOINGHI__NATS__URL=…).
+# Stop the stack with: deploy/down.sh DIR
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DIR="" PORT="" INSTANCES=1 BUILD=1 WAIT=60
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dir) DIR="${2:?--dir needs a directory}"; shift 2 ;;
+    --port) PORT="${2:?--port needs a number}"; shift 2 ;;
+    --instances) INSTANCES="${2:?--instances needs a number}"; shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    --wait) WAIT="${2:?--wait needs seconds}"; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option $1 (see deploy/up.sh --help)" ;;
+  esac
+done
+
+NATS_BIN="$("$ROOT/deploy/install-nats.sh")"
+if [ "$BUILD" = 1 ]; then
+  say "building the workspace binaries (cargo build --workspace --bins)"
+  (cd "$ROOT" && cargo build --workspace --bins) >&2
+fi
+for bin in hoinghi "${SERVICES[@]/#/hoinghi-}"; do
+  [ -x "$BIN_DIR/$bin" ] || die "$BIN_DIR/$bin is missing: run cargo build --workspace --bins"
+done
+
+[ -n "$DIR" ] || DIR="$(mktemp -d "${TMPDIR:-/tmp}/hoinghi-stack.XXXXXX")"
+mkdir -p "$DIR"
+DIR="$(cd "$DIR" && pwd)"
+if [ -z "$PORT" ]; then
+  PORT="$(free_port)"
+elif port_open "$PORT"; then
+  die "port $PORT is already in use"
+fi
+URL="nats://127.0.0.1:$PORT"
+
+STARTED=0
+cleanup_on_failure() {
+  if [ "$STARTED" != 1 ]; then
+    say "start-up failed; stopping what was started (logs stay in $DIR)"
+    "$ROOT/deploy/down.sh" "$DIR" >&2 || true
+  fi
+}
+trap cleanup_on_failure EXIT
+
+cat >"$DIR/nats.conf" <<CONF
+# Written by deploy/up.sh
+listen: 127.0.0.1:$PORT
+max_payload: 8MB
+jetstream {
+  # nats-server keeps its files in a "jetstream" directory under store_dir
+  store_dir: "$DIR"
+}
+CONF
+"$NATS_BIN" -c "$DIR/nats.conf" >"$DIR/nats-server.log" 2>&1 </dev/null &
+echo $! >"$DIR/nats-server.pid"
+for _ in $(seq 1 100); do
+  port_open "$PORT" && break
+  if ! kill -0 "$(cat "$DIR/nats-server.pid")" 2>/dev/null; then
+    log_tail "$DIR/nats-server.log"; die "nats-server exited at start"
+  fi
+  sleep 0.1
+done
+port_open "$PORT" || { log_tail "$DIR/nats-server.log"; die "nats-server does not listen on $PORT after 10s"; }
+say "nats-server $("$NATS_BIN" --version 2>/dev/null | sed 's/.* //') on $URL (JetStream store under $DIR/jetstream)"
+
+for svc in "${SERVICES[@]}"; do
+  for i in $(seq 1 "$INSTANCES"); do
+    name="hoinghi-$svc"; [ "$INSTANCES" = 1 ] || name="hoinghi-$svc-$i"
+    NO_COLOR=1 HOINGHI__NATS__URL="$URL" "$BIN_DIR/hoinghi-$svc" >"$DIR/$name.log" 2>&1 </dev/null &
+    echo $! >"$DIR/$name.pid"
+  done
+done
+
+# Wait for every service to answer its ping, failing early if one dies.
+deadline=$((SECONDS + WAIT))
+while :; do
+  for pidfile in "$DIR"/hoinghi-*.pid; do
+    if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      log="${pidfile%.pid}.log"; log_tail "$log"; die "$(basename "${pidfile%.pid}") exited at start (log: $log)"
+    fi
+  done
+  if "$BIN_DIR/hoinghi" --nats-url "$URL" --timeout 2 ping >/dev/null 2>&1; then break; fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    "$BIN_DIR/hoinghi" --nats-url "$URL" --timeout 2 ping >&2 || true
+    for log in "$DIR"/hoinghi-*.log; do log_tail "$log" 15; done
+    die "the services did not all answer within ${WAIT}s"
+  fi
+  sleep 0.2
+done
+
+echo "export HOINGHI__NATS__URL=$URL" >"$DIR/env"
+STARTED=1
+say "hoinghi stack up: $URL; state, logs and pids in $DIR"
+say "  use it:   export HOINGHI__NATS__URL=$URL; $BIN_DIR/hoinghi status"
+say "  stop it:  deploy/down.sh $DIR"
+echo "$DIR"

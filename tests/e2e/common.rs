@@ -1,0 +1,154 @@
+//! Assertions shared by the end-to-end tests.
+
+use hoinghi_shared::api::{AttendanceRecord, AttendanceStatus, MinutesView, Roster};
+use hoinghi_shared::{ApiError, ErrorCode};
+use hoinghi_tests::scenario::{self, Answer};
+use hoinghi_tests::{RawReply, Stack};
+use sha2::{Digest, Sha256};
+
+/// A private stack with all three services running.
+pub async fn stack() -> Stack {
+    Stack::start().await.expect("start the private nats-server and the three services")
+}
+
+/// Hex SHA-256 of a string's UTF-8 bytes.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Checks an error reply as it came off the wire: the `Nats-Service-Error-Code` header, the
+/// `Nats-Service-Error` header, the body's code, and a message for a person that mentions every
+/// hint (case-insensitive). Returns the error.
+#[track_caller]
+pub fn assert_refused_raw(what: &str, reply: Result<RawReply, ApiError>, code: ErrorCode, hints: &[&str]) -> ApiError {
+    let reply = match reply {
+        Ok(r) => r,
+        Err(e) => panic!("{what}: expected a {} reply, the request failed: {e}", code.status()),
+    };
+    assert!(
+        reply.is_error(),
+        "{what}: expected a {} error reply, got a success: {}",
+        code.status(),
+        String::from_utf8_lossy(&reply.payload)
+    );
+    assert_eq!(
+        reply.status,
+        Some(code.status()),
+        "{what}: Nats-Service-Error-Code; body: {}",
+        String::from_utf8_lossy(&reply.payload)
+    );
+    assert!(
+        reply.error_header.as_deref().is_some_and(|h| !h.trim().is_empty()),
+        "{what}: the Nats-Service-Error header should carry the message"
+    );
+    let body: hoinghi_shared::error::ErrorBody = serde_json::from_slice(&reply.payload).unwrap_or_else(|e| {
+        panic!(
+            "{what}: error body is not {{\"error\":{{code,message}}}}: {e}: {}",
+            String::from_utf8_lossy(&reply.payload)
+        )
+    });
+    check_error(what, &body.error, code, hints);
+    body.error
+}
+
+/// Checks the error of a typed call.
+#[track_caller]
+pub fn assert_refused<T: std::fmt::Debug>(
+    what: &str,
+    result: Result<T, ApiError>,
+    code: ErrorCode,
+    hints: &[&str],
+) -> ApiError {
+    match result {
+        Ok(v) => panic!("{what}: expected {} ({}), got a success: {v:?}", code.as_str(), code.status()),
+        Err(e) => {
+            check_error(what, &e, code, hints);
+            e
+        }
+    }
+}
+
+#[track_caller]
+fn check_error(what: &str, error: &ApiError, code: ErrorCode, hints: &[&str]) {
+    assert_eq!(error.code, code, "{what}: wrong code; message: {:?}", error.message);
+    assert!(error.message.trim().chars().count() >= 8, "{what}: the message is not helpful: {:?}", error.message);
+    let lower = error.message.to_lowercase();
+    for hint in hints {
+        assert!(
+            lower.contains(&hint.to_lowercase()),
+            "{what}: the message should mention {hint:?}: {:?}",
+            error.message
+        );
+    }
+}
+
+/// Checks that the minutes' attendance is, site by site, exactly the closed roster.
+#[track_caller]
+pub fn assert_attendance_matches_roster(minutes: &MinutesView, roster: &Roster) {
+    assert_eq!(
+        minutes.attendance.len(),
+        roster.sites.len(),
+        "one attendance record per invited site: {:#?}",
+        minutes.attendance
+    );
+    for line in &roster.sites {
+        let record = minutes
+            .attendance
+            .iter()
+            .find(|r| r.site_id == line.site_id)
+            .unwrap_or_else(|| panic!("no attendance record for {}", line.site_id));
+        let what = format!("attendance of {}", line.site_id);
+        assert_eq!(record.site_name, line.site_name, "{what}: name");
+        assert_eq!(record.status, line.status, "{what}: status");
+        assert_eq!(record.delegates, line.delegates, "{what}: delegates");
+        assert_eq!(record.headcount, line.headcount, "{what}: headcount");
+        assert_eq!(record.decline_reason, line.decline_reason, "{what}: decline reason");
+        assert_eq!(record.checked_in_at, line.checked_in_at, "{what}: check-in time");
+        let confirmed = matches!(line.status, AttendanceStatus::Confirmed | AttendanceStatus::CheckedIn);
+        assert_eq!(record.confirmed, confirmed, "{what}: confirmed flag");
+    }
+}
+
+/// Checks that the minutes' attendance is what the scenario played: who confirmed, checked in,
+/// declined (with its reason) and never answered.
+#[track_caller]
+pub fn assert_attendance_is_the_scenario(attendance: &[AttendanceRecord]) {
+    for (site, answer) in scenario::answers() {
+        let record =
+            attendance.iter().find(|r| r.site_id == site).unwrap_or_else(|| panic!("no attendance record for {site}"));
+        assert_eq!(Some(record.site_name.as_str()), scenario::site_name(&site), "{site}: name");
+        match answer {
+            Answer::Confirm { delegates, headcount, checks_in } => {
+                assert!(record.confirmed, "{site} confirmed");
+                assert_eq!(record.delegates, delegates, "{site}: delegates");
+                assert_eq!(record.headcount, headcount, "{site}: headcount");
+                assert_eq!(record.decline_reason, None, "{site}: no decline reason");
+                if checks_in {
+                    assert_eq!(record.status, AttendanceStatus::CheckedIn, "{site} checked in");
+                    assert!(record.checked_in_at.is_some(), "{site}: check-in time");
+                } else {
+                    assert_eq!(record.status, AttendanceStatus::Confirmed, "{site} confirmed but never checked in");
+                    assert_eq!(record.checked_in_at, None, "{site}: no check-in time");
+                }
+            }
+            Answer::Decline { reason } => {
+                assert_eq!(record.status, AttendanceStatus::Declined, "{site} declined");
+                assert!(!record.confirmed, "{site} did not confirm");
+                assert_eq!(record.decline_reason.as_deref(), Some(reason.as_str()), "{site}: reason");
+                assert!(record.delegates.is_empty(), "{site}: no delegates");
+            }
+            Answer::Silent => {
+                assert_eq!(record.status, AttendanceStatus::Invited, "{site} never answered");
+                assert!(!record.confirmed, "{site} did not confirm");
+                assert!(record.delegates.is_empty(), "{site}: no delegates");
+                assert_eq!(record.headcount, 0, "{site}: no headcount");
+                assert_eq!(record.decline_reason, None, "{site}: no reason");
+            }
+        }
+    }
+}
+
+/// The subject filter of one event type about one conference (conference-level events).
+pub fn conference_event(service: &str, conference: hoinghi_shared::ConferenceId, event_type: &str) -> String {
+    hoinghi_shared::subjects::events::conference(service, &conference, event_type)
+}

@@ -1,0 +1,15 @@
+//! End-to-end tests: each test starts its own private `nats-server` and the three service binaries,
+//! and talks to them through the public subjects only (plus JetStream stream counters to check that
+//! a command wrote exactly the events it should).
+//!
+//! Build the services first: `cargo build --workspace --bins` (deploy/test.sh does this).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod bad_input;
+mod discovery;
+mod full_flow;
+mod idempotency;
+mod restarts;

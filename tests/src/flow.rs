@@ -1,0 +1,203 @@
+//! Steps that drive the canonical scenario through the public API only.
+//!
+//! Each step returns what the services answered, so a test can check it, and fails with a message
+//! naming the step.
+
+use anyhow::{anyhow, Context};
+use hoinghi_shared::api::{ConferenceStatus, ConferenceView, MinutesStatus, MinutesView, Roster, RosterState};
+use hoinghi_shared::{ConferenceId, SiteId};
+
+use crate::client::{eventually, Api};
+use crate::scenario::{self, Answer};
+use crate::ASYNC_TIMEOUT;
+
+/// Registers the nine sites of the scenario.
+///
+/// # Errors
+/// A registration was refused.
+pub async fn register_sites(api: &Api) -> anyhow::Result<()> {
+    for r in scenario::registrations() {
+        api.register_site(&r.id, &r.name).await.with_context(|| format!("register {}", r.id))?;
+    }
+    Ok(())
+}
+
+/// Registers the sites and schedules the conference.
+///
+/// # Errors
+/// A command was refused.
+pub async fn schedule(api: &Api) -> anyhow::Result<ConferenceView> {
+    register_sites(api).await?;
+    api.create(&scenario::create_conference()).await.context("create the conference")
+}
+
+/// Polls until the roster exists and is in `state`.
+///
+/// # Errors
+/// Not within [`ASYNC_TIMEOUT`].
+pub async fn wait_roster(api: &Api, conference: ConferenceId, state: RosterState) -> anyhow::Result<Roster> {
+    eventually(ASYNC_TIMEOUT, || async {
+        let roster = api.roster(conference).await.map_err(|e| anyhow!(e))?;
+        if roster.state == state {
+            Ok(roster)
+        } else {
+            Err(anyhow!("roster is {:?}, waiting for {state:?}", roster.state))
+        }
+    })
+    .await
+    .with_context(|| format!("the roster of {conference} becoming {state:?}"))
+}
+
+/// Issues the invitations and waits until the roster is open.
+///
+/// # Errors
+/// Refused, or the roster did not open.
+pub async fn invite(api: &Api, conference: ConferenceId) -> anyhow::Result<Roster> {
+    api.invite(conference).await.context("invite")?;
+    wait_roster(api, conference, RosterState::Open).await
+}
+
+/// Plays one site's answer from the scenario (confirm or decline; nothing for the silent one).
+///
+/// # Errors
+/// Refused.
+pub async fn answer(api: &Api, conference: ConferenceId, site: &SiteId) -> anyhow::Result<()> {
+    let Some((_, a)) = scenario::answers().into_iter().find(|(s, _)| s == site) else {
+        return Err(anyhow!("{site} is not a linked site of the scenario"));
+    };
+    match a {
+        Answer::Confirm { .. } => {
+            let request =
+                scenario::confirmation(conference, site).ok_or_else(|| anyhow!("no confirmation for {site}"))?;
+            api.confirm(site, &request).await.with_context(|| format!("{site} confirms"))?;
+        }
+        Answer::Decline { reason } => {
+            api.decline(site, conference, &reason).await.with_context(|| format!("{site} declines"))?;
+        }
+        Answer::Silent => {}
+    }
+    Ok(())
+}
+
+/// Plays every site's answer.
+///
+/// # Errors
+/// One was refused.
+pub async fn answer_all(api: &Api, conference: ConferenceId) -> anyhow::Result<()> {
+    for site in scenario::site_ids() {
+        answer(api, conference, &site).await?;
+    }
+    Ok(())
+}
+
+/// The sites that check in according to the scenario.
+pub fn present_sites() -> Vec<SiteId> {
+    scenario::answers()
+        .into_iter()
+        .filter(|(_, a)| matches!(a, Answer::Confirm { checks_in: true, .. }))
+        .map(|(s, _)| s)
+        .collect()
+}
+
+/// The present sites check in.
+///
+/// # Errors
+/// One was refused.
+pub async fn check_in_present(api: &Api, conference: ConferenceId) -> anyhow::Result<()> {
+    for site in present_sites() {
+        api.check_in(&site, conference).await.with_context(|| format!("{site} checks in"))?;
+    }
+    Ok(())
+}
+
+/// Polls until the minutes draft exists.
+///
+/// # Errors
+/// Not within [`ASYNC_TIMEOUT`].
+pub async fn wait_draft(api: &Api, conference: ConferenceId) -> anyhow::Result<MinutesView> {
+    wait_draft_within(api, conference, ASYNC_TIMEOUT).await
+}
+
+/// Polls until the minutes draft exists, for at most `timeout`.
+///
+/// # Errors
+/// Not within `timeout`.
+pub async fn wait_draft_within(
+    api: &Api,
+    conference: ConferenceId,
+    timeout: std::time::Duration,
+) -> anyhow::Result<MinutesView> {
+    eventually(timeout, || api.minutes(conference)).await.context("the minutes draft opening")
+}
+
+/// Polls until the conference has `status`.
+///
+/// # Errors
+/// Not within [`ASYNC_TIMEOUT`].
+pub async fn wait_status(
+    api: &Api,
+    conference: ConferenceId,
+    status: ConferenceStatus,
+) -> anyhow::Result<ConferenceView> {
+    eventually(ASYNC_TIMEOUT, || async {
+        let view = api.conference(conference).await.map_err(|e| anyhow!(e))?;
+        if view.status == status {
+            Ok(view)
+        } else {
+            Err(anyhow!("conference is {:?}, waiting for {status:?}", view.status))
+        }
+    })
+    .await
+    .with_context(|| format!("conference {conference} becoming {status:?}"))
+}
+
+/// Schedules, invites, answers, starts the session and checks the present sites in.
+///
+/// # Errors
+/// A step failed.
+pub async fn run_to_session(api: &Api) -> anyhow::Result<ConferenceId> {
+    let conference = schedule(api).await?.id;
+    invite(api, conference).await?;
+    answer_all(api, conference).await?;
+    api.start(conference).await.context("start")?;
+    check_in_present(api, conference).await?;
+    Ok(conference)
+}
+
+/// [`run_to_session`], then ends the session and waits for the draft.
+///
+/// # Errors
+/// A step failed.
+pub async fn run_to_draft(api: &Api) -> anyhow::Result<ConferenceId> {
+    let conference = run_to_session(api).await?;
+    api.end(conference).await.context("end")?;
+    wait_draft(api, conference).await?;
+    Ok(conference)
+}
+
+/// Records every agenda item of the scenario.
+///
+/// # Errors
+/// One was refused.
+pub async fn record_all(api: &Api, conference: ConferenceId) -> anyhow::Result<MinutesView> {
+    let mut last = None;
+    for item in scenario::records(conference) {
+        last = Some(api.record(&item).await.with_context(|| format!("record item {}", item.item))?);
+    }
+    last.ok_or_else(|| anyhow!("the scenario has no agenda"))
+}
+
+/// Records, submits, approves (by [`scenario::APPROVER`]) and publishes the minutes.
+///
+/// # Errors
+/// A step failed, or the result is not published.
+pub async fn write_and_publish(api: &Api, conference: ConferenceId) -> anyhow::Result<MinutesView> {
+    record_all(api, conference).await?;
+    api.submit(conference).await.context("submit")?;
+    api.approve(conference, scenario::APPROVER).await.context("approve")?;
+    let published = api.publish(conference).await.context("publish")?;
+    if published.status != MinutesStatus::Published {
+        return Err(anyhow!("publish answered status {:?}", published.status));
+    }
+    Ok(published)
+}

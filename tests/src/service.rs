@@ -1,0 +1,292 @@
+//! The service processes: where their binaries are, spawning, readiness, SIGKILL, SIGTERM, restart.
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::tail;
+
+/// One of the three services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// `hoinghi-scheduling`: sites and the conference lifecycle.
+    Scheduling,
+    /// `hoinghi-attendance`: rosters, answers, check-ins.
+    Attendance,
+    /// `hoinghi-minutes`: drafts, approval, publication, acknowledgements.
+    Minutes,
+}
+
+impl Service {
+    /// All three, in start order.
+    pub const ALL: [Service; 3] = [Service::Scheduling, Service::Attendance, Service::Minutes];
+
+    /// The binary name, which is also the micro-service name (`$SRV.PING.<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Scheduling => "hoinghi-scheduling",
+            Self::Attendance => "hoinghi-attendance",
+            Self::Minutes => "hoinghi-minutes",
+        }
+    }
+
+    /// The JetStream stream this service writes.
+    pub fn stream(self) -> &'static str {
+        match self {
+            Self::Scheduling => hoinghi_shared::streams::SCHEDULING.name,
+            Self::Attendance => hoinghi_shared::streams::ATTENDANCE.name,
+            Self::Minutes => hoinghi_shared::streams::MINUTES.name,
+        }
+    }
+
+    /// The index of this service in [`Service::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Self::Scheduling => 0,
+            Self::Attendance => 1,
+            Self::Minutes => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The directory holding the service binaries: `HOINGHI_BIN_DIR`, else the target directory of the
+/// running executable (`target/<profile>/deps/x` or `target/<profile>/x` -> `target/<profile>/`).
+///
+/// # Errors
+/// The current executable's path is unknown.
+pub fn bin_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("HOINGHI_BIN_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe().context("the path of the running executable")?;
+    let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.pop();
+    }
+    Ok(dir)
+}
+
+/// The path of a service binary.
+///
+/// # Errors
+/// Not built, with a message saying how to build it.
+pub fn binary(service: Service) -> anyhow::Result<PathBuf> {
+    let dir = bin_dir()?;
+    let path = dir.join(service.name());
+    if path.is_file() {
+        Ok(path)
+    } else {
+        bail!(
+            "{} not found in {}: run `cargo build --workspace --bins` first (deploy/test.sh does this), \
+             or set HOINGHI_BIN_DIR to the directory holding the service binaries",
+            service.name(),
+            dir.display()
+        )
+    }
+}
+
+/// Sends a signal (`TERM`, `KILL`, `INT`, …) to a process with the `kill` command.
+///
+/// # Errors
+/// `kill` could not be run or failed (e.g. no such process).
+pub fn send_signal(pid: u32, signal: &str) -> anyhow::Result<()> {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("run kill")?;
+    if status.success() {
+        Ok(())
+    } else {
+        bail!("kill -{signal} {pid} failed ({status})")
+    }
+}
+
+/// A service process (maybe stopped), restartable with the same settings.
+#[derive(Debug)]
+pub struct ServiceProcess {
+    service: Service,
+    bin: PathBuf,
+    nats_url: String,
+    log: PathBuf,
+    env: Vec<(String, String)>,
+    child: Option<Child>,
+    instance_id: Option<String>,
+}
+
+impl ServiceProcess {
+    /// A service that will talk to the server at `nats_url` and append its output to
+    /// `<log_dir>/<name>.log`; not started yet.
+    ///
+    /// # Errors
+    /// The binary is missing.
+    pub fn new(service: Service, nats_url: &str, log_dir: &Path) -> anyhow::Result<Self> {
+        Ok(Self {
+            service,
+            bin: binary(service)?,
+            nats_url: nats_url.to_owned(),
+            log: log_dir.join(format!("{}.log", service.name())),
+            env: Vec::new(),
+            child: None,
+            instance_id: None,
+        })
+    }
+
+    /// Adds an environment variable for the next starts (e.g. `HOINGHI__SERVICE__MAX_IN_FLIGHT`).
+    pub fn set_env(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.env.push((key.into(), value.into()));
+    }
+
+    /// Which service this is.
+    pub fn service(&self) -> Service {
+        self.service
+    }
+
+    /// Its log file (stdout and stderr of every run, appended).
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
+    /// The last lines of its log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        tail(&self.log, lines)
+    }
+
+    /// The process id, while started.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The micro-service instance id that answered the last successful [`Self::wait_ready`].
+    pub fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+
+    /// Whether the process is alive (reaps it if it exited).
+    pub fn is_running(&mut self) -> bool {
+        match self.child.as_mut().map(Child::try_wait) {
+            Some(Ok(None)) => true,
+            Some(_) => {
+                self.child = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Spawns the process (if it is not running).
+    ///
+    /// # Errors
+    /// The binary could not be spawned.
+    pub fn spawn(&mut self) -> anyhow::Result<()> {
+        if self.is_running() {
+            return Ok(());
+        }
+        let log = OpenOptions::new().create(true).append(true).open(&self.log).context("open the service log")?;
+        let mut command = Command::new(&self.bin);
+        command
+            .env("HOINGHI__NATS__URL", &self.nats_url)
+            .env("RUST_LOG", std::env::var("HOINGHI_TEST_LOG").unwrap_or_else(|_| "info".to_owned()))
+            .env("NO_COLOR", "1")
+            .env_remove("HOINGHI_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let child = command.spawn().with_context(|| format!("spawn {}", self.bin.display()))?;
+        self.instance_id = None;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// Waits until the service answers `$SRV.PING.<name>` (which it does once its state is rebuilt).
+    ///
+    /// # Errors
+    /// It exited, or did not answer within `timeout` (the error holds the tail of its log).
+    pub async fn wait_ready(&mut self, client: &async_nats::Client, timeout: Duration) -> anyhow::Result<()> {
+        let subject = format!("$SRV.PING.{}", self.service.name());
+        let deadline = Instant::now() + timeout;
+        loop {
+            if !self.is_running() {
+                bail!("{} is not running (exited?); log:\n{}", self.service, self.log_tail(40));
+            }
+            let answer =
+                tokio::time::timeout(Duration::from_millis(500), client.request(subject.clone(), "".into())).await;
+            if let Ok(Ok(message)) = answer {
+                let ping: serde_json::Value = serde_json::from_slice(&message.payload).unwrap_or_default();
+                self.instance_id = ping.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!("{} did not answer {subject} within {timeout:?}; log:\n{}", self.service, self.log_tail(40));
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
+    /// Spawns the process and waits until it is ready.
+    ///
+    /// # Errors
+    /// See [`Self::spawn`] and [`Self::wait_ready`].
+    pub async fn start(&mut self, client: &async_nats::Client, timeout: Duration) -> anyhow::Result<()> {
+        self.spawn()?;
+        self.wait_ready(client, timeout).await
+    }
+
+    /// Kills the process with SIGKILL (nothing is flushed, nothing is drained) and reaps it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends SIGTERM and waits up to `timeout` for the process to exit; returns how it exited.
+    ///
+    /// # Errors
+    /// Not running, or still alive after `timeout` (it is then killed).
+    pub async fn terminate(&mut self, timeout: Duration) -> anyhow::Result<ExitStatus> {
+        let Some(child) = self.child.as_mut() else { bail!("{} is not running", self.service) };
+        send_signal(child.id(), "TERM")?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = child.try_wait()? {
+                self.child = None;
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                self.kill();
+                bail!("{} still running {timeout:?} after SIGTERM; log:\n{}", self.service, self.log_tail(40));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// SIGKILL, then start again and wait until ready.
+    ///
+    /// # Errors
+    /// It did not come back.
+    pub async fn restart(&mut self, client: &async_nats::Client, timeout: Duration) -> anyhow::Result<()> {
+        self.kill();
+        self.start(client, timeout).await
+    }
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
