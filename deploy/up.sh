@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts a local hoinghi stack and leaves it running:
-#   - nats-server (JetStream, max_payload 8MB) on 127.0.0.1, on a free port (or --port), with a fresh
+#   - nats-server (JetStream, max_payload 16MB) on 127.0.0.1, on a free port (or --port), with a fresh
 #     JetStream store in the state directory;
 #   - the three services (hoinghi-scheduling, -attendance, -minutes), logging into the state directory;
 # then waits until each service answers $SRV.PING.hoinghi-<name>.
@@ -60,7 +60,7 @@ trap cleanup_on_failure EXIT
 cat >"$DIR/nats.conf" <<CONF
 # Written by deploy/up.sh
 listen: 127.0.0.1:$PORT
-max_payload: 8MB
+max_payload: 16MB
 jetstream {
   # nats-server keeps its files in a "jetstream" directory under store_dir
   store_dir: "$DIR"

@@ -124,7 +124,7 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
         let reference = reference.clone();
         async move {
             let roster: Roster = call(&client, attendance::ROSTER.into(), &reference).await.ok()?;
-            (roster.sites.len() == sites).then_some(())
+            (roster.total_sites == sites).then_some(())
         }
     })
     .await?;
@@ -165,7 +165,7 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
         let reference = reference.clone();
         async move {
             let draft: MinutesView = call(&client, minutes::GET.into(), &reference).await.ok()?;
-            (draft.attendance.len() == sites).then_some(())
+            (draft.attendance_total == sites).then_some(())
         }
     })
     .await?;

@@ -90,6 +90,39 @@ pub struct ConferenceRef {
     pub conference_id: ConferenceId,
 }
 
+/// A query for one page of a long list: the roster's sites, the minutes' attendance.
+///
+/// A national conference links tens of thousands of sites; one reply must stay well under the
+/// server's `max_payload`, so long lists come in pages of at most [`MAX_PAGE`] entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Index of the first entry (default 0).
+    #[serde(default)]
+    pub offset: usize,
+    /// Most entries to return, 1 to [`MAX_PAGE`] (default [`DEFAULT_PAGE`]).
+    #[serde(default = "default_page")]
+    pub limit: usize,
+}
+
+/// Entries per page unless a query asks otherwise.
+pub const DEFAULT_PAGE: usize = 1_000;
+/// Most entries one page may hold.
+pub const MAX_PAGE: usize = 5_000;
+
+fn default_page() -> usize {
+    DEFAULT_PAGE
+}
+
+impl PageQuery {
+    /// The first page of a conference's list.
+    pub fn first(conference_id: ConferenceId) -> Self {
+        Self { conference_id, offset: 0, limit: DEFAULT_PAGE }
+    }
+}
+
 /// `hoinghi.v1.scheduling.conferences.cancel`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -251,9 +284,14 @@ pub struct Roster {
     pub conference_id: ConferenceId,
     /// Whether it still takes answers.
     pub state: RosterState,
-    /// Counts per status.
+    /// Counts per status, over every invited site.
     pub counts: RosterCounts,
-    /// One line per invited site, in invitation order.
+    /// Number of invited sites (the length of the whole list `sites` is a page of).
+    pub total_sites: usize,
+    /// Index of the first entry of `sites` in the whole list.
+    pub offset: usize,
+    /// One line per invited site, in invitation order: the page asked for (by default the first
+    /// 1,000; see [`PageQuery`]).
     pub sites: Vec<SiteAttendance>,
 }
 
@@ -387,7 +425,12 @@ pub struct MinutesView {
     pub chairs: Vec<Person>,
     /// Guests.
     pub guests: Vec<Person>,
-    /// Attendance as it happened, one entry per invited site.
+    /// Number of invited sites in the attendance record.
+    pub attendance_total: usize,
+    /// Index of the first entry of `attendance` in the whole record.
+    pub attendance_offset: usize,
+    /// Attendance as it happened, one entry per invited site in invitation order: the page asked
+    /// for (by default the first 1,000; see [`PageQuery`]).
     pub attendance: Vec<AttendanceRecord>,
     /// One entry per agenda item.
     pub items: Vec<MinutesItem>,

@@ -7,13 +7,14 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::api::{AgendaItem, AttendanceRecord, Person, SiteRef, Task};
 use crate::ids::{ConferenceId, SiteId};
 
 /// The envelope around every event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EventEnvelope {
     /// Unique id of this event (UUID v7).
     pub id: Uuid,
@@ -43,12 +44,18 @@ pub struct EventEnvelope {
     /// The W3C trace id of the request that started the chain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
-    /// The payload, whose shape depends on `type` and `version`.
-    pub data: serde_json::Value,
+    /// The payload, whose shape depends on `type` and `version`. Kept as raw JSON so that a large
+    /// event (a conference's whole attendance record) is parsed once, straight into its type.
+    pub data: Box<RawValue>,
 }
 
 fn first_version() -> u32 {
     1
+}
+
+fn null() -> Box<RawValue> {
+    // Invariant: "null" is valid JSON.
+    RawValue::from_string("null".to_owned()).unwrap_or_else(|_| unreachable!("null is JSON"))
 }
 
 /// Why an event could not be read.
@@ -104,10 +111,17 @@ impl EventEnvelope {
     pub fn new<E: DomainEvent>(event: &E, actor: impl Into<String>) -> Self {
         let event_type = event.event_type();
         let version = E::TYPES.iter().find(|(t, _)| *t == event_type).map_or(1, |(_, v)| *v);
-        let data = match serde_json::to_value(event) {
-            Ok(serde_json::Value::Object(mut map)) => map.remove("data").unwrap_or(serde_json::Value::Null),
-            _ => serde_json::Value::Null,
-        };
+        #[derive(Deserialize)]
+        struct Tagged {
+            data: Option<Box<RawValue>>,
+        }
+        // The event enums are adjacently tagged, so their JSON is `{"type":…,"data":…}`; the payload
+        // is cut out as raw JSON rather than rebuilt as a tree.
+        let data = serde_json::to_string(event)
+            .ok()
+            .and_then(|json| serde_json::from_str::<Tagged>(&json).ok())
+            .and_then(|t| t.data)
+            .unwrap_or_else(null);
         Self {
             id: Uuid::now_v7(),
             event_type: event_type.to_owned(),
@@ -121,6 +135,16 @@ impl EventEnvelope {
             trace_id: None,
             data,
         }
+    }
+
+    /// The payload as a JSON tree (for tests and tools; services decode with [`Self::decode`]).
+    pub fn data_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.data.get()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Replaces the payload (for tests and tools that write events by hand).
+    pub fn set_data(&mut self, data: &serde_json::Value) {
+        self.data = RawValue::from_string(data.to_string()).unwrap_or_else(|_| null());
     }
 
     /// Reads an envelope from a message payload.
@@ -142,17 +166,17 @@ impl EventEnvelope {
         if self.version > known {
             return Err(DecodeError::TooNew { event_type: self.event_type.clone(), version: self.version, known });
         }
-        let data = if self.version < known {
-            E::upcast(&self.event_type, self.version, self.data.clone()).map_err(|e| DecodeError::Payload {
-                event_type: self.event_type.clone(),
-                source: serde::de::Error::custom(e),
-            })?
-        } else {
-            self.data.clone()
-        };
-        let tagged = serde_json::json!({ "type": self.event_type, "data": data });
-        serde_json::from_value(tagged)
-            .map_err(|source| DecodeError::Payload { event_type: self.event_type.clone(), source })
+        let payload_error = |source| DecodeError::Payload { event_type: self.event_type.clone(), source };
+        if self.version < known {
+            let old: serde_json::Value = serde_json::from_str(self.data.get()).map_err(payload_error)?;
+            let data = E::upcast(&self.event_type, self.version, old)
+                .map_err(|e| payload_error(serde::de::Error::custom(e)))?;
+            let tagged = serde_json::json!({ "type": self.event_type, "data": data });
+            return serde_json::from_value(tagged).map_err(payload_error);
+        }
+        let event_type = serde_json::to_string(&self.event_type).map_err(payload_error)?;
+        let tagged = format!("{{\"type\":{event_type},\"data\":{}}}", self.data.get());
+        serde_json::from_str(&tagged).map_err(payload_error)
     }
 }
 
@@ -400,7 +424,7 @@ mod tests {
         let event = AttendanceEvent::AttendanceDeclined { reason: "lũ".into() };
         let envelope = EventEnvelope::new(&event, "site:ba-be");
         assert_eq!(envelope.event_type, "attendance_declined");
-        assert_eq!(envelope.data, serde_json::json!({"reason": "lũ"}));
+        assert_eq!(envelope.data_value(), serde_json::json!({"reason": "lũ"}));
         let bytes = serde_json::to_vec(&envelope).unwrap();
         let back = EventEnvelope::from_slice(&bytes).unwrap();
         assert_eq!(back.decode::<AttendanceEvent>().unwrap(), event);
@@ -417,7 +441,7 @@ mod tests {
         let mut envelope =
             EventEnvelope::new(&AttendanceEvent::AttendanceConfirmed { delegates: vec![], headcount: 3 }, "site:ba-be");
         envelope.version = 1;
-        envelope.data = serde_json::json!({ "delegates": ["Hoàng Văn A", "Lý Thị B"], "headcount": 3 });
+        envelope.set_data(&serde_json::json!({ "delegates": ["Hoàng Văn A", "Lý Thị B"], "headcount": 3 }));
         let expected = AttendanceEvent::AttendanceConfirmed {
             delegates: vec![
                 Person { name: "Hoàng Văn A".into(), title: String::new() },

@@ -1,9 +1,10 @@
 //! Assertions shared by the end-to-end tests.
 
-use hoinghi_shared::api::{AttendanceRecord, AttendanceStatus, MinutesView, Roster};
-use hoinghi_shared::{ApiError, ErrorCode};
+use hoinghi_shared::api::{AttendanceRecord, AttendanceStatus, ConferenceStatus, MinutesView, Roster, RosterState};
+use hoinghi_shared::streams::MINUTES_SERVICE;
+use hoinghi_shared::{ApiError, ConferenceId, ErrorCode};
 use hoinghi_tests::scenario::{self, Answer};
-use hoinghi_tests::{RawReply, Stack};
+use hoinghi_tests::{flow, RawReply, Service, Stack};
 use sha2::{Digest, Sha256};
 
 /// A private stack with all three services running.
@@ -151,4 +152,25 @@ pub fn assert_attendance_is_the_scenario(attendance: &[AttendanceRecord]) {
 /// The subject filter of one event type about one conference (conference-level events).
 pub fn conference_event(service: &str, conference: hoinghi_shared::ConferenceId, event_type: &str) -> String {
     hoinghi_shared::subjects::events::conference(service, &conference, event_type)
+}
+
+/// How many `draft_opened` events the minutes stream holds for a conference.
+pub async fn drafts_opened(stack: &Stack, id: ConferenceId) -> usize {
+    let filter = conference_event(MINUTES_SERVICE, id, "draft_opened");
+    stack.count_events(Service::Minutes.stream(), &filter).await.unwrap()
+}
+
+/// After the session ended: checks the draft opened once with the scenario's attendance, then writes,
+/// publishes, waits for the conference to close, and checks that no event was parked as a dead letter.
+pub async fn finish(stack: &Stack, id: ConferenceId) {
+    let api = &stack.api;
+    let roster = flow::wait_roster(api, id, RosterState::Closed).await.unwrap();
+    let draft = flow::wait_draft(api, id).await.unwrap();
+    assert_attendance_matches_roster(&draft, &roster);
+    assert_attendance_is_the_scenario(&draft.attendance);
+    let published = flow::write_and_publish(api, id).await.unwrap();
+    let closed = flow::wait_status(api, id, ConferenceStatus::Closed).await.unwrap();
+    assert_eq!(closed.minutes_sha256, published.sha256);
+    assert_eq!(drafts_opened(stack, id).await, 1, "exactly one draft for the conference");
+    assert_eq!(stack.dead_letters().await.unwrap(), 0, "no event was parked as a dead letter");
 }

@@ -12,4 +12,5 @@ mod bad_input;
 mod discovery;
 mod full_flow;
 mod idempotency;
+mod instances;
 mod restarts;

@@ -4,33 +4,14 @@
 use std::time::Duration;
 
 use hoinghi_shared::api::{ConferenceStatus, RosterCounts, RosterState};
-use hoinghi_shared::streams::{ATTENDANCE_SERVICE, MINUTES_SERVICE};
-use hoinghi_shared::{ConferenceId, ErrorCode};
-use hoinghi_tests::{eventually, flow, scenario, Service, Stack, REDELIVERY_TIMEOUT};
+use hoinghi_shared::streams::ATTENDANCE_SERVICE;
+use hoinghi_shared::ErrorCode;
+use hoinghi_tests::{eventually, flow, scenario, Service, REDELIVERY_TIMEOUT};
 
 use crate::common::{
-    assert_attendance_is_the_scenario, assert_attendance_matches_roster, assert_refused, conference_event, stack,
+    assert_attendance_is_the_scenario, assert_attendance_matches_roster, assert_refused, conference_event,
+    drafts_opened, finish, stack,
 };
-
-/// How many `draft_opened` events the minutes stream holds for a conference.
-async fn drafts_opened(stack: &Stack, id: ConferenceId) -> usize {
-    let filter = conference_event(MINUTES_SERVICE, id, "draft_opened");
-    stack.count_events(Service::Minutes.stream(), &filter).await.unwrap()
-}
-
-/// Ends the session, checks the draft opened once with the right attendance, then writes, publishes
-/// and waits for the conference to close.
-async fn finish(stack: &Stack, id: ConferenceId) {
-    let api = &stack.api;
-    let roster = flow::wait_roster(api, id, RosterState::Closed).await.unwrap();
-    let draft = flow::wait_draft(api, id).await.unwrap();
-    assert_attendance_matches_roster(&draft, &roster);
-    assert_attendance_is_the_scenario(&draft.attendance);
-    let published = flow::write_and_publish(api, id).await.unwrap();
-    let closed = flow::wait_status(api, id, ConferenceStatus::Closed).await.unwrap();
-    assert_eq!(closed.minutes_sha256, published.sha256);
-    assert_eq!(drafts_opened(stack, id).await, 1, "exactly one draft for the conference");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attendance_killed_after_some_confirmations_keeps_them_and_takes_more() {

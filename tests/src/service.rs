@@ -132,11 +132,19 @@ impl ServiceProcess {
     /// # Errors
     /// The binary is missing.
     pub fn new(service: Service, nats_url: &str, log_dir: &Path) -> anyhow::Result<Self> {
+        Self::with_log(service, nats_url, log_dir.join(format!("{}.log", service.name())))
+    }
+
+    /// Like [`Self::new`], with the log file named (e.g. for a second instance of the same service).
+    ///
+    /// # Errors
+    /// The binary is missing.
+    pub fn with_log(service: Service, nats_url: &str, log: PathBuf) -> anyhow::Result<Self> {
         Ok(Self {
             service,
             bin: binary(service)?,
             nats_url: nats_url.to_owned(),
-            log: log_dir.join(format!("{}.log", service.name())),
+            log,
             env: Vec::new(),
             child: None,
             instance_id: None,

@@ -356,10 +356,12 @@ impl Roster {
         self.details.sites.iter().filter_map(|s| self.sites.get(&s.id).map(|e| e.record(&s.id))).collect()
     }
 
-    /// The whole roster.
-    pub fn view(&self, id: ConferenceId) -> RosterView {
-        let sites: Vec<SiteAttendance> = self.details.sites.iter().filter_map(|s| self.site_view(id, &s.id)).collect();
-        let mut counts = RosterCounts { invited: sites.len(), ..RosterCounts::default() };
+    /// The roster with the sites in `range` (of the invitation order).
+    pub fn view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> RosterView {
+        let offset = range.start;
+        let page = self.details.sites.get(range).unwrap_or_default();
+        let sites: Vec<SiteAttendance> = page.iter().filter_map(|s| self.site_view(id, &s.id)).collect();
+        let mut counts = RosterCounts { invited: self.sites.len(), ..RosterCounts::default() };
         for entry in self.sites.values() {
             match entry.answer {
                 Answer::Confirmed { .. } => counts.confirmed += 1,
@@ -370,7 +372,14 @@ impl Roster {
                 counts.checked_in += 1;
             }
         }
-        RosterView { conference_id: id, state: self.state, counts, sites }
+        RosterView {
+            conference_id: id,
+            state: self.state,
+            counts,
+            total_sites: self.details.sites.len(),
+            offset,
+            sites,
+        }
     }
 }
 

@@ -301,8 +301,8 @@ impl Minutes {
         self.last_seq = seq;
     }
 
-    /// The reply view.
-    pub fn view(&self, id: ConferenceId) -> MinutesView {
+    /// The reply view with the attendance entries in `range`.
+    pub fn view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> MinutesView {
         let d = &self.details;
         MinutesView {
             conference_id: id,
@@ -314,7 +314,9 @@ impl Minutes {
             host_site: d.host_site.clone(),
             chairs: d.chairs.clone(),
             guests: d.guests.clone(),
-            attendance: self.attendance.clone(),
+            attendance_total: self.attendance.len(),
+            attendance_offset: range.start,
+            attendance: self.attendance.get(range).unwrap_or_default().to_vec(),
             items: d
                 .agenda
                 .iter()

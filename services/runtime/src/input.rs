@@ -39,6 +39,19 @@ pub fn text(field: &str, value: &str, max: usize, required: bool) -> Result<Stri
     Ok(trimmed.to_owned())
 }
 
+/// The slice of `len` entries a page query asks for.
+///
+/// # Errors
+/// `invalid` for a limit outside 1 to [`MAX_PAGE`](hoinghi_shared::api::MAX_PAGE).
+pub fn page(query: &hoinghi_shared::api::PageQuery, len: usize) -> Result<std::ops::Range<usize>, ApiError> {
+    let max = hoinghi_shared::api::MAX_PAGE;
+    if query.limit == 0 || query.limit > max {
+        return Err(ApiError::invalid(format!("limit must be between 1 and {max}")));
+    }
+    let start = query.offset.min(len);
+    Ok(start..start.saturating_add(query.limit).min(len))
+}
+
 /// Checks a list's length.
 ///
 /// # Errors

@@ -18,7 +18,7 @@ use futures::StreamExt;
 use hoinghi_shared::events::{DomainEvent, EventEnvelope};
 use hoinghi_shared::streams::StreamDef;
 use hoinghi_shared::{ApiError, ConferenceId, ErrorCode, SiteId};
-use tokio::sync::watch;
+use tokio::sync::oneshot;
 use tracing::{debug, error, info, warn};
 use uuid::Uuid;
 
@@ -115,6 +115,52 @@ pub enum AppendError {
     Unavailable(String),
 }
 
+/// How far the projection has applied the stream, and who is waiting for which sequence.
+///
+/// Each waiter is woken once, when its sequence is applied (not on every event, which under a storm
+/// of thousands of requests in flight would cost millions of wake-ups).
+#[derive(Default)]
+struct Progress {
+    applied: std::sync::atomic::AtomicU64,
+    waiters: std::sync::Mutex<std::collections::BTreeMap<u64, Vec<oneshot::Sender<()>>>>,
+}
+
+impl Progress {
+    fn applied(&self) -> u64 {
+        self.applied.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn advance(&self, seq: u64) {
+        self.applied.store(seq, std::sync::atomic::Ordering::Release);
+        let ready = {
+            let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+            match waiters.first_key_value() {
+                Some((first, _)) if *first <= seq => {
+                    let later = waiters.split_off(&(seq + 1));
+                    std::mem::replace(&mut *waiters, later)
+                }
+                _ => return,
+            }
+        };
+        for sender in ready.into_values().flatten() {
+            let _ = sender.send(());
+        }
+    }
+
+    async fn wait(&self, seq: u64, timeout: Duration) -> bool {
+        let receiver = {
+            let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+            if self.applied() >= seq {
+                return true;
+            }
+            let (sender, receiver) = oneshot::channel();
+            waiters.entry(seq).or_default().push(sender);
+            receiver
+        };
+        matches!(tokio::time::timeout(timeout, receiver).await, Ok(Ok(())))
+    }
+}
+
 /// The projection plus the index of commands already applied (command id → sequence), which makes
 /// a retried command idempotent for as long as the log lives, not only within JetStream's duplicate
 /// window.
@@ -129,7 +175,7 @@ pub struct EventStore<P: Projection> {
     js: jetstream::Context,
     def: StreamDef,
     state: Arc<RwLock<Indexed<P>>>,
-    applied: watch::Receiver<u64>,
+    applied: Arc<Progress>,
     apply_timeout: Duration,
 }
 
@@ -200,14 +246,12 @@ impl<P: Projection> EventStore<P> {
         let last =
             stream.info().await.map_err(|e| anyhow::anyhow!("stream {} info: {e}", def.name))?.state.last_sequence;
         let state = Arc::new(RwLock::new(Indexed::<P>::default()));
-        let (tx, applied) = watch::channel(0u64);
-        tokio::spawn(follow::<P>(js.clone(), def, state.clone(), tx, shutdown));
+        let applied = Arc::new(Progress::default());
+        tokio::spawn(follow::<P>(js.clone(), def, state.clone(), applied.clone(), shutdown));
         let store = Self { js, def, state, applied, apply_timeout };
-        let mut rx = store.applied.clone();
-        tokio::time::timeout(catch_up_timeout, rx.wait_for(|s| *s >= last))
-            .await
-            .map_err(|_| anyhow::anyhow!("replaying {} took longer than {catch_up_timeout:?}", def.name))?
-            .map_err(|_| anyhow::anyhow!("projection of {} stopped", def.name))?;
+        if !store.applied.wait(last, catch_up_timeout).await {
+            anyhow::bail!("replaying {} took longer than {catch_up_timeout:?}", def.name);
+        }
         info!(
             stream = def.name,
             events = last,
@@ -232,7 +276,7 @@ impl<P: Projection> EventStore<P> {
 
     /// Sequence of the last event applied.
     pub fn applied_seq(&self) -> u64 {
-        *self.applied.borrow()
+        self.applied.applied()
     }
 
     /// Waits until the projection has applied `seq`.
@@ -240,14 +284,13 @@ impl<P: Projection> EventStore<P> {
     /// # Errors
     /// `unavailable` after the apply timeout.
     pub async fn wait_applied(&self, seq: u64) -> Result<(), ApiError> {
-        let mut rx = self.applied.clone();
-        let reached = tokio::time::timeout(self.apply_timeout, rx.wait_for(|s| *s >= seq)).await;
-        match reached {
-            Ok(Ok(_)) => Ok(()),
-            _ => Err(ApiError::unavailable(
+        if self.applied.wait(seq, self.apply_timeout).await {
+            Ok(())
+        } else {
+            Err(ApiError::unavailable(
                 "the change was written but this service has not caught up with its event log yet; \
                  read it back in a moment",
-            )),
+            ))
         }
     }
 
@@ -403,12 +446,12 @@ async fn follow<P: Projection>(
     js: jetstream::Context,
     def: StreamDef,
     state: Arc<RwLock<Indexed<P>>>,
-    applied: watch::Sender<u64>,
+    applied: Arc<Progress>,
     shutdown: tokio_util::sync::CancellationToken,
 ) {
     let mut backoff = Duration::from_millis(100);
     loop {
-        let next = *applied.borrow() + 1;
+        let next = applied.applied() + 1;
         let result = tokio::select! {
             _ = shutdown.cancelled() => return,
             r = follow_once::<P>(&js, def, &state, &applied, next) => r,
@@ -428,7 +471,7 @@ async fn follow_once<P: Projection>(
     js: &jetstream::Context,
     def: StreamDef,
     state: &Arc<RwLock<Indexed<P>>>,
-    applied: &watch::Sender<u64>,
+    applied: &Progress,
     start: u64,
 ) -> anyhow::Result<()> {
     let stream = js.get_stream(def.name).await?;
@@ -442,11 +485,11 @@ async fn follow_once<P: Projection>(
     while let Some(message) = messages.next().await {
         let message = message?;
         let seq = message.info().map_err(|e| anyhow::anyhow!("{e}"))?.stream_sequence;
-        if seq <= *applied.borrow() {
+        if seq <= applied.applied() {
             continue;
         }
         apply_message::<P>(state, seq, message.subject.as_str(), &message.payload);
-        applied.send_replace(seq);
+        applied.advance(seq);
     }
     Ok(())
 }

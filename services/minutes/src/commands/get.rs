@@ -2,12 +2,12 @@
 
 use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
-use hoinghi_shared::api::ConferenceRef;
+use hoinghi_shared::api::PageQuery;
 
-use super::{minutes_view, Store};
+use super::{minutes_page, Store};
 
 /// Handles one request.
 pub async fn handle(store: Store, request: Incoming) -> Reply {
-    let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
-    store.query(|state| minutes_view(state, &body.conference_id)).await
+    let body: PageQuery = parse_body(&request.payload, "{conference_id, offset?, limit?}")?;
+    store.query(|state| minutes_page(state, &body)).await
 }

@@ -9,6 +9,7 @@ mod submit;
 
 use hoinghi_runtime::host::{json, Host, Incoming, Reply};
 use hoinghi_runtime::store::{Append, Decision, EventStore, Expect};
+use hoinghi_shared::api::PageQuery;
 use hoinghi_shared::events::{DomainEvent, MinutesEvent};
 use hoinghi_shared::streams::MINUTES_SERVICE;
 use hoinghi_shared::subjects::{events, minutes as subjects};
@@ -53,12 +54,22 @@ pub fn no_minutes(id: &ConferenceId) -> ApiError {
     ))
 }
 
-/// The reply for a conference's minutes.
+/// The reply for a conference's minutes, with the first page of attendance.
 ///
 /// # Errors
 /// `not_found`.
 pub fn minutes_view(state: &MinutesState, id: &ConferenceId) -> Reply {
-    json(&state.minutes.get(id).ok_or_else(|| no_minutes(id))?.view(*id))
+    minutes_page(state, &PageQuery::first(*id))
+}
+
+/// The reply for a conference's minutes, with the page of attendance asked for.
+///
+/// # Errors
+/// `not_found`, or `invalid` for a bad page.
+pub fn minutes_page(state: &MinutesState, query: &PageQuery) -> Reply {
+    let id = &query.conference_id;
+    let minutes = state.minutes.get(id).ok_or_else(|| no_minutes(id))?;
+    json(&minutes.view(*id, hoinghi_runtime::input::page(query, minutes.attendance.len())?))
 }
 
 /// Decides a command on the minutes of a conference.

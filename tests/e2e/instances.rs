@@ -1,0 +1,69 @@
+//! Several instances of each service at once (queue groups): they serve the same state, and either
+//! may die.
+
+use hoinghi_shared::api::{RosterCounts, RosterState};
+use hoinghi_tests::{eventually, flow, scenario, Service, ServiceProcess, ASYNC_TIMEOUT, READY_TIMEOUT};
+
+use crate::common::{finish, stack};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_of_each_service_serve_the_same_state_and_either_may_die() {
+    let mut stack = stack().await;
+    let api = stack.api.clone();
+    let mut second = Vec::new();
+    for s in Service::ALL {
+        let log = stack.server.dir().join(format!("{}-2.log", s.name()));
+        let mut p = ServiceProcess::with_log(s, &stack.server.url(), log).unwrap();
+        p.start(api.nats(), READY_TIMEOUT).await.unwrap();
+        second.push(p);
+    }
+
+    let id = flow::schedule(&api).await.unwrap().id;
+    flow::invite(&api, id).await.unwrap();
+    flow::answer_all(&api, id).await.unwrap();
+    let answered = RosterCounts { invited: 8, confirmed: 6, declined: 1, no_answer: 1, checked_in: 0 };
+    // Whichever instance answers, it soon knows every answer.
+    let roster = eventually(ASYNC_TIMEOUT, || async {
+        let mut seen = Vec::new();
+        for _ in 0..8 {
+            seen.push(api.roster(id).await.map_err(|e| e.to_string())?);
+        }
+        if seen.iter().all(|r| r.counts == answered && *r == seen[0]) {
+            Ok(seen.swap_remove(0))
+        } else {
+            Err(format!("instances disagree or lag: {:?}", seen.iter().map(|r| r.counts).collect::<Vec<_>>()))
+        }
+    })
+    .await
+    .unwrap();
+
+    // The same confirmation again, to whichever instance: same line, no new event.
+    let totals = stack.event_totals().await.unwrap();
+    let ba_be = scenario::site("ba-be");
+    let line = roster.sites.iter().find(|s| s.site_id == ba_be).unwrap().clone();
+    for _ in 0..6 {
+        let again = api.confirm(&ba_be, &scenario::confirmation(id, &ba_be).unwrap()).await.unwrap();
+        assert_eq!(again, line);
+    }
+    assert_eq!(stack.event_totals().await.unwrap(), totals, "no instance wrote a duplicate");
+
+    api.start(id).await.unwrap();
+    flow::check_in_present(&api, id).await.unwrap();
+    // The first instances die; the second ones carry on.
+    for s in Service::ALL {
+        stack.kill(s);
+    }
+    eventually(ASYNC_TIMEOUT, || async {
+        let r = api.roster(id).await.map_err(|e| e.to_string())?;
+        if r.counts.checked_in == 5 && r.state == RosterState::Open {
+            Ok(())
+        } else {
+            Err(format!("{:?}", r.counts))
+        }
+    })
+    .await
+    .unwrap();
+    api.end(id).await.unwrap();
+    finish(&stack, id).await;
+    drop(second);
+}
