@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_nats::service::{Service, ServiceExt};
 use async_nats::HeaderMap;
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use hoinghi_shared::error::ErrorBody;
 use hoinghi_shared::headers::{IDEMPOTENCY_KEY, SERVICE_ERROR, SERVICE_ERROR_CODE};
 use hoinghi_shared::ApiError;
@@ -146,10 +146,10 @@ impl Host {
                 let Ok(permit) = limiter.clone().acquire_owned().await else { break };
                 let handler = handler.clone();
                 let endpoint_name = endpoint_name.clone();
-                tracker.spawn(async move {
+                tracker.spawn(Box::pin(async move {
                     let _permit = permit;
                     serve(request, &endpoint_name, handler).await;
-                });
+                }));
             }
         });
         Ok(())
@@ -190,12 +190,13 @@ where
         trace: trace.clone(),
     };
     async move {
-        // The handler runs in its own task so that a panic answers the caller instead of leaving it
-        // waiting, and never reaches the service loop.
-        let reply = match tokio::spawn(handler(incoming)).await {
+        // A panic in a handler answers the caller instead of leaving it waiting, and never reaches
+        // the service loop.
+        let handled = std::panic::AssertUnwindSafe(Box::pin(handler(incoming))).catch_unwind().await;
+        let reply = match handled {
             Ok(reply) => reply,
-            Err(e) => {
-                error!(error = %e, "handler panicked");
+            Err(_) => {
+                error!("handler panicked");
                 Err(ApiError::unavailable("internal error while handling the request; it has been logged"))
             }
         };

@@ -261,6 +261,12 @@ impl<P: Projection> EventStore<P> {
         Ok(store)
     }
 
+    /// The JetStream context the store writes through (for queries that read the log itself, such
+    /// as an audit trail).
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
     /// Reads the projection.
     pub fn read<R>(&self, f: impl FnOnce(&P) -> R) -> R {
         // A poisoned lock means an `apply` panicked; the state it left is still the best we have.

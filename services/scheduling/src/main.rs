@@ -3,6 +3,11 @@
 use anyhow::Context;
 use hoinghi_runtime::{config::Settings, shutdown, telemetry};
 
+// Request handling allocates many small, short-lived buffers; mimalloc serves them with far less
+// CPU than the system allocator (measured by hoinghi-bench, docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::load().context("reading configuration")?;
