@@ -380,7 +380,7 @@ impl<P: Projection> EventStore<P> {
         decide: impl Fn(&P) -> Result<Decision<P::Event>, ApiError>,
         view: impl Fn(&P, Option<u64>) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        const ATTEMPTS: usize = 8;
+        const ATTEMPTS: usize = 12;
         if let Some(seq) = self.command_seq(&meta.command_id) {
             debug!(seq, command_id = %meta.command_id, "command seen before: answering from its effect");
             return self.read(|s| view(s, Some(seq)));
@@ -413,6 +413,10 @@ impl<P: Projection> EventStore<P> {
                 }
                 Err(AppendError::Conflict) => {
                     debug!(attempt, subject = %append.subject, "lost a race on the aggregate; deciding again");
+                    // A short random pause spreads out writers racing for the same aggregate, so they
+                    // do not collide again on the next attempt.
+                    let jitter_us = (Uuid::new_v4().as_u128() % 1_000) as u64 * attempt as u64;
+                    tokio::time::sleep(Duration::from_micros(jitter_us)).await;
                     self.catch_up().await?;
                 }
                 Err(AppendError::TooLarge) => {
