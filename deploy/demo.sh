@@ -3,23 +3,27 @@
 # installs nats-server, builds the workspace, starts nats-server with a fresh JetStream store on a free
 # port and the three services, runs `hoinghi demo` (the Bắc Kạn conference of 23 July 2021, from the
 # invitations to the published and acknowledged minutes), checks the published minutes' SHA-256 with
-# `hoinghi minutes verify`, and tears everything down.
+# `hoinghi minutes verify`, and tears everything down. Authentication is on: every step runs as its own
+# NATS identity (secretariat, site-<id>, minute-taker, chair), with credentials from
+# `hoinghi admin credentials` (see docs/SECURITY.md).
 #
-# Usage: deploy/demo.sh [--keep] [--port PORT] [--no-build] [-- ARGS for `hoinghi demo`]
+# Usage: deploy/demo.sh [--keep] [--port PORT] [--no-build] [--open] [-- ARGS for `hoinghi demo`]
 #   --keep      leave the stack running afterwards and print how to use and stop it
 #   --port      NATS client port (default: a free one)
 #   --no-build  use the binaries already in target/debug
+#   --open      open local mode: no authentication (one connection does everything)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-KEEP=0 UP_ARGS=() DEMO_ARGS=()
+KEEP=0 AUTH=1 UP_ARGS=() DEMO_ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) KEEP=1; shift ;;
     --port) UP_ARGS+=(--port "${2:?--port needs a number}"); shift 2 ;;
     --no-build) UP_ARGS+=(--no-build); shift ;;
+    --open) UP_ARGS+=(--open); AUTH=0; shift ;;
     --) shift; DEMO_ARGS=("$@"); break ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see deploy/demo.sh --help)" ;;
   esac
 done
@@ -32,8 +36,10 @@ finish() {
   if [ "$OK" = 1 ] && [ "$KEEP" = 1 ]; then
     say ""
     say "the stack is still running (--keep):"
-    say "  export HOINGHI__NATS__URL=$URL"
+    say "  source $DIR/env      # HOINGHI__NATS__URL$([ "$AUTH" = 1 ] && echo ", and the secretariat's credentials")"
     say "  $BIN_DIR/hoinghi status"
+    [ "$AUTH" = 0 ] || say "  $BIN_DIR/hoinghi --creds $DIR/auth/site-ba-be.creds conference get $CONFERENCE   # as a district point"
+    [ "$AUTH" = 0 ] || say "  $BIN_DIR/hoinghi conference audit $CONFERENCE   # who did what"
     say "  $BIN_DIR/hoinghi minutes get $CONFERENCE --markdown"
     say "  logs: $DIR/*.log"
     say "stop it with: deploy/down.sh $DIR --purge"
@@ -71,7 +77,9 @@ HOINGHI="$BIN_DIR/hoinghi"
 say ""
 "$HOINGHI" status
 echo
-"$HOINGHI" demo ${DEMO_ARGS[@]+"${DEMO_ARGS[@]}"} | tee "$DIR/demo.out"
+AUTH_ARGS=()
+[ "$AUTH" = 0 ] || AUTH_ARGS=(--creds-dir "$DIR/auth")
+"$HOINGHI" demo ${AUTH_ARGS[@]+"${AUTH_ARGS[@]}"} ${DEMO_ARGS[@]+"${DEMO_ARGS[@]}"} | tee "$DIR/demo.out"
 CONFERENCE="$(sed -n 's/^conference: *//p' "$DIR/demo.out" | tail -n 1)"
 [ -n "$CONFERENCE" ] || die "the demo did not print the conference id"
 echo

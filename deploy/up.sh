@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
 # Starts a local hoinghi stack and leaves it running:
+#   - credentials (authentication ON by default): `hoinghi admin credentials` writes one nkey identity
+#     per role, site and service into DIR/auth (secretariat, minute-taker, chair, site-<id>,
+#     service-<name>) and DIR/auth/nats-server.conf with each identity's permissions;
 #   - nats-server (JetStream, max_payload 16MB) on 127.0.0.1, on a free port (or --port), with a fresh
 #     JetStream store in the state directory;
-#   - the three services (hoinghi-scheduling, -attendance, -minutes), logging into the state directory;
+#   - the three services (hoinghi-scheduling, -attendance, -minutes), each with its own credentials,
+#     logging into the state directory;
 # then waits until each service answers $SRV.PING.hoinghi-<name>.
 #
 # Usage: deploy/up.sh [--dir DIR] [--port PORT] [--instances N] [--no-build] [--wait SECONDS]
-#   --dir DIR       state directory (config, JetStream store, logs, pids); default: a new temporary one
+#                     [--sites a,b,c] [--open]
+#   --dir DIR       state directory (config, credentials, JetStream store, logs, pids); default: a new
+#                   temporary one
 #   --port PORT     NATS client port; default: a free one
 #   --instances N   instances of each service (they share the work through queue groups); default 1
 #   --no-build      use the binaries already in target/debug
 #   --wait SECONDS  how long to wait for the services to answer; default 60
-# On success it prints the state directory on stdout and writes DIR/env (export HOINGHI__NATS__URL=…).
+#   --sites LIST    the sites that get credentials (site-<id>); default: the nine Bắc Kạn bridges of
+#                   the demo. Add one later with `hoinghi admin add-site --dir DIR/auth <id>` and
+#                   `nats-server --signal reload=$(cat DIR/nats-server.pid)`.
+#   --open          open local mode: no authentication, anyone reaching the port may do anything
+# On success it prints the state directory on stdout and writes DIR/env (export HOINGHI__NATS__URL=…,
+# and with authentication HOINGHI__NATS__CREDS=DIR/auth/secretariat.creds and HOINGHI_CREDS_DIR).
 # Stop the stack with: deploy/down.sh DIR
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-DIR="" PORT="" INSTANCES=1 BUILD=1 WAIT=60
+DIR="" PORT="" INSTANCES=1 BUILD=1 WAIT=60 AUTH=1
+SITES="tinh-uy-bac-kan,thanh-uy-bac-kan,ba-be,bach-thong,cho-don,cho-moi,na-ri,ngan-son,pac-nam"
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) DIR="${2:?--dir needs a directory}"; shift 2 ;;
@@ -24,7 +36,9 @@ while [ $# -gt 0 ]; do
     --instances) INSTANCES="${2:?--instances needs a number}"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --wait) WAIT="${2:?--wait needs seconds}"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --sites) SITES="${2:?--sites needs a comma-separated list}"; shift 2 ;;
+    --open) AUTH=0; shift ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see deploy/up.sh --help)" ;;
   esac
 done
@@ -57,8 +71,20 @@ cleanup_on_failure() {
 }
 trap cleanup_on_failure EXIT
 
-cat >"$DIR/nats.conf" <<CONF
-# Written by deploy/up.sh
+CLI_AUTH=()
+if [ "$AUTH" = 1 ]; then
+  # A fresh deployment each time (--force: a reused DIR gets new keys; its JetStream store is kept).
+  # nats-server keeps its files in a "jetstream" directory under the store directory.
+  "$BIN_DIR/hoinghi" admin credentials --out "$DIR/auth" --sites "$SITES" --store-dir "$DIR" \
+    --port "$PORT" --force >"$DIR/credentials.out" 2>&1 \
+    || { log_tail "$DIR/credentials.out"; die "hoinghi admin credentials failed"; }
+  CONF="$DIR/auth/nats-server.conf"
+  CLI_AUTH=(--creds "$DIR/auth/secretariat.creds")
+  say "authentication on: one identity per role, site and service in $DIR/auth (see docs/SECURITY.md)"
+else
+  CONF="$DIR/nats.conf"
+  cat >"$CONF" <<CONF
+# Written by deploy/up.sh --open: no authentication
 listen: 127.0.0.1:$PORT
 max_payload: 16MB
 jetstream {
@@ -66,7 +92,9 @@ jetstream {
   store_dir: "$DIR"
 }
 CONF
-"$NATS_BIN" -c "$DIR/nats.conf" >"$DIR/nats-server.log" 2>&1 </dev/null &
+  say "open local mode (no authentication): anyone reaching 127.0.0.1:$PORT may do anything"
+fi
+"$NATS_BIN" -c "$CONF" >"$DIR/nats-server.log" 2>&1 </dev/null &
 echo $! >"$DIR/nats-server.pid"
 for _ in $(seq 1 100); do
   port_open "$PORT" && break
@@ -81,7 +109,9 @@ say "nats-server $("$NATS_BIN" --version 2>/dev/null | sed 's/.* //') on $URL (J
 for svc in "${SERVICES[@]}"; do
   for i in $(seq 1 "$INSTANCES"); do
     name="hoinghi-$svc"; [ "$INSTANCES" = 1 ] || name="hoinghi-$svc-$i"
-    NO_COLOR=1 HOINGHI__NATS__URL="$URL" "$BIN_DIR/hoinghi-$svc" >"$DIR/$name.log" 2>&1 </dev/null &
+    creds=""; [ "$AUTH" = 0 ] || creds="$DIR/auth/service-$svc.creds"
+    NO_COLOR=1 HOINGHI__NATS__URL="$URL" HOINGHI__NATS__CREDS="$creds" HOINGHI__NATS__IDENTITY="" \
+      "$BIN_DIR/hoinghi-$svc" >"$DIR/$name.log" 2>&1 </dev/null &
     echo $! >"$DIR/$name.pid"
   done
 done
@@ -94,18 +124,31 @@ while :; do
       log="${pidfile%.pid}.log"; log_tail "$log"; die "$(basename "${pidfile%.pid}") exited at start (log: $log)"
     fi
   done
-  if "$BIN_DIR/hoinghi" --nats-url "$URL" --timeout 2 ping >/dev/null 2>&1; then break; fi
+  if "$BIN_DIR/hoinghi" --nats-url "$URL" ${CLI_AUTH[@]+"${CLI_AUTH[@]}"} --timeout 2 ping >/dev/null 2>&1; then break; fi
   if [ "$SECONDS" -ge "$deadline" ]; then
-    "$BIN_DIR/hoinghi" --nats-url "$URL" --timeout 2 ping >&2 || true
+    "$BIN_DIR/hoinghi" --nats-url "$URL" ${CLI_AUTH[@]+"${CLI_AUTH[@]}"} --timeout 2 ping >&2 || true
     for log in "$DIR"/hoinghi-*.log; do log_tail "$log" 15; done
     die "the services did not all answer within ${WAIT}s"
   fi
   sleep 0.2
 done
 
-echo "export HOINGHI__NATS__URL=$URL" >"$DIR/env"
+{
+  echo "export HOINGHI__NATS__URL=$URL"
+  if [ "$AUTH" = 1 ]; then
+    echo "export HOINGHI__NATS__CREDS=$DIR/auth/secretariat.creds"
+    echo "export HOINGHI_CREDS_DIR=$DIR/auth"
+  else
+    echo "export HOINGHI__NATS__CREDS="
+  fi
+  echo "export HOINGHI__NATS__IDENTITY="
+} >"$DIR/env"
 STARTED=1
 say "hoinghi stack up: $URL; state, logs and pids in $DIR"
-say "  use it:   export HOINGHI__NATS__URL=$URL; $BIN_DIR/hoinghi status"
+say "  use it:   source $DIR/env; $BIN_DIR/hoinghi status"
+if [ "$AUTH" = 1 ]; then
+  say "            (as the secretariat; act as another identity with --creds $DIR/auth/<identity>.creds,"
+  say "             e.g. site-ba-be.creds, minute-taker.creds, chair.creds)"
+fi
 say "  stop it:  deploy/down.sh $DIR"
 echo "$DIR"

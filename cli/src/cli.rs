@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::client;
-use crate::commands::{attendance, conference, demo, minutes, sites, status};
+use crate::commands::{admin, attendance, conference, demo, minutes, sites, status};
 
 /// The hoinghi client: schedule provincial online conferences, collect the bridges' answers and
 /// check-ins, and write, approve, publish and acknowledge the minutes, over NATS.
@@ -24,9 +24,45 @@ pub struct Cli {
     )]
     pub nats_url: String,
 
-    /// NATS credentials file (JWT + nkey seed); empty for an open server.
+    /// NATS credentials file: a seed file from `hoinghi admin credentials` (e.g. site-ba-be.creds) or a
+    /// user JWT + seed file; empty for an open server.
     #[arg(long, global = true, help_heading = "Global options", env = "HOINGHI__NATS__CREDS", hide_env_values = true)]
     pub creds: Option<String>,
+
+    /// The identity to act as; replies come to `_INBOX.<identity>` (default: the credentials file's
+    /// name, e.g. site-ba-be).
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "HOINGHI__NATS__IDENTITY",
+        hide_env_values = true
+    )]
+    pub identity: Option<String>,
+
+    /// TLS: PEM CA file of the server's certificate (turns TLS on).
+    #[arg(long, global = true, help_heading = "Global options", env = "HOINGHI__NATS__TLS_CA", hide_env_values = true)]
+    pub tls_ca: Option<String>,
+
+    /// TLS: PEM client certificate, for a server that verifies clients (with --tls-key).
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "HOINGHI__NATS__TLS_CERT",
+        hide_env_values = true
+    )]
+    pub tls_cert: Option<String>,
+
+    /// TLS: the PEM private key of --tls-cert.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "HOINGHI__NATS__TLS_KEY",
+        hide_env_values = true
+    )]
+    pub tls_key: Option<String>,
 
     /// Seconds to wait for each reply.
     #[arg(long, global = true, help_heading = "Global options", default_value_t = 10.0, value_name = "SECONDS")]
@@ -70,6 +106,9 @@ pub enum Command {
     Ping(status::PingArgs),
     /// Run the Bắc Kạn scenario (23 July 2021) end to end against a running stack.
     Demo(demo::DemoArgs),
+    /// Credentials and the nats-server configuration of a deployment (offline; no server needed).
+    #[command(subcommand)]
+    Admin(admin::Cmd),
 }
 
 impl Cli {
@@ -81,11 +120,20 @@ impl Cli {
         if !(self.timeout.is_finite() && self.timeout > 0.0) {
             anyhow::bail!("--timeout must be a positive number of seconds");
         }
+        let path = |v: &Option<String>| v.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(PathBuf::from);
+        let tls_client = match (path(&self.tls_cert), path(&self.tls_key)) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+        };
         Ok(client::Settings {
             url: self.nats_url.clone(),
-            creds: self.creds.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(PathBuf::from),
+            creds: path(&self.creds),
             timeout: Duration::from_secs_f64(self.timeout),
             idempotency_key: self.idempotency_key.clone(),
+            identity: self.identity.as_deref().map(str::trim).filter(|i| !i.is_empty()).map(str::to_owned),
+            tls_ca: path(&self.tls_ca),
+            tls_client,
         })
     }
 }

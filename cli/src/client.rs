@@ -25,6 +25,25 @@ pub struct Settings {
     pub timeout: Duration,
     /// Sent as `Hoinghi-Idempotency-Key` on every command of this invocation.
     pub idempotency_key: Option<String>,
+    /// The identity to act as (inbox prefix `_INBOX.<identity>`); none: the credentials file's name.
+    pub identity: Option<String>,
+    /// PEM CA of the server's certificate; any TLS file turns TLS on.
+    pub tls_ca: Option<PathBuf>,
+    /// PEM client certificate and key, for a server that verifies clients.
+    pub tls_client: Option<(PathBuf, PathBuf)>,
+}
+
+impl Settings {
+    /// The identity this connection acts as, if any (the `--identity`, else the credentials file's
+    /// name).
+    pub fn identity(&self) -> Option<String> {
+        hoinghi::credentials::identity_of(self.identity.as_deref(), self.creds.as_deref())
+    }
+
+    /// The same settings acting as another identity, with its credentials file.
+    pub fn as_identity(&self, identity: &str, creds: PathBuf) -> Self {
+        Self { creds: Some(creds), identity: Some(identity.to_owned()), ..self.clone() }
+    }
 }
 
 /// An error reply from a service, or the lack of one.
@@ -44,6 +63,15 @@ pub enum CallError {
     /// Nobody listens on the subject.
     NoResponders {
         /// The subject asked.
+        subject: String,
+    },
+    /// The NATS server refused to let this identity publish the request (or read its reply).
+    PermissionDenied {
+        /// The identity connected (`anonymous` without one).
+        identity: String,
+        /// `publish to` or `subscribe to`.
+        action: &'static str,
+        /// The subject refused.
         subject: String,
     },
     /// Nobody answered in time.
@@ -74,6 +102,7 @@ impl CallError {
         match self {
             Self::Api { code, .. } => *code == Some(ErrorCode::Unavailable),
             Self::NoResponders { .. } | Self::TimedOut { .. } => true,
+            Self::PermissionDenied { .. } => false,
         }
     }
 }
@@ -90,6 +119,13 @@ impl fmt::Display for CallError {
                 "no service listens on {subject}: is {} running? (deploy/up.sh starts the stack)",
                 service_of(subject)
             ),
+            Self::PermissionDenied { identity, action, subject } => {
+                write!(f, "permission denied: identity {identity} may not {action} {subject}")?;
+                if *action == "subscribe to" {
+                    write!(f, " (its replies must come under _INBOX.{identity}: check --identity and --creds)")?;
+                }
+                Ok(())
+            }
             Self::TimedOut { subject, after } => write!(
                 f,
                 "no reply on {subject} within {:.1}s: {} may be overloaded or stuck (try --timeout)",
@@ -118,6 +154,37 @@ pub struct Client {
     nats: async_nats::Client,
     settings: Settings,
     trace_id: String,
+    /// The permission violations the server reports on this connection.
+    violations: tokio::sync::broadcast::Sender<String>,
+    /// `anonymous`, or the identity.
+    identity: String,
+    inbox_prefix: String,
+}
+
+/// A refusal the server reported: what was refused and on which subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// `publish to` or `subscribe to`.
+    pub action: &'static str,
+    /// The subject.
+    pub subject: String,
+}
+
+/// Reads `Permissions Violation for Publish to "x"` / `… for Subscription to "x" [using queue …]`.
+pub fn parse_violation(message: &str) -> Option<Violation> {
+    let lower = message.to_ascii_lowercase();
+    let at = lower.find("permissions violation for ")?;
+    let rest = &message[at + "permissions violation for ".len()..];
+    let action = if rest.to_ascii_lowercase().starts_with("publish") {
+        "publish to"
+    } else if rest.to_ascii_lowercase().starts_with("subscription") {
+        "subscribe to"
+    } else {
+        return None;
+    };
+    let start = rest.find('"')? + 1;
+    let end = rest[start..].find('"')? + start;
+    Some(Violation { action, subject: rest[start..end].to_owned() })
 }
 
 impl Client {
@@ -126,23 +193,63 @@ impl Client {
     /// # Errors
     /// No server at the URL, or an unreadable credentials file.
     pub async fn connect(settings: Settings) -> anyhow::Result<Self> {
+        let (violations, _) = tokio::sync::broadcast::channel::<String>(64);
+        let sender = violations.clone();
+        let identity = settings.identity();
+        let inbox_prefix = hoinghi::credentials::inbox_prefix(identity.as_deref());
         let mut options = async_nats::ConnectOptions::new()
             .name("hoinghi-cli")
             .connection_timeout(Duration::from_secs(5))
-            .request_timeout(Some(settings.timeout));
+            .request_timeout(Some(settings.timeout))
+            .custom_inbox_prefix(&inbox_prefix)
+            .event_callback(move |event| {
+                let sender = sender.clone();
+                async move {
+                    if let async_nats::Event::ServerError(e) = event {
+                        let text = e.to_string();
+                        if parse_violation(&text).is_some() {
+                            let _ = sender.send(text);
+                        }
+                    }
+                }
+            });
         if let Some(path) = &settings.creds {
-            options = options
-                .credentials_file(path)
-                .await
+            let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the NATS credentials file {}", path.display()))?;
+            options = match hoinghi::credentials::parse_credentials(&text) {
+                Some(hoinghi::credentials::Credentials::Jwt(text)) => options
+                    .credentials(&text)
+                    .with_context(|| format!("cannot read the NATS credentials file {}", path.display()))?,
+                Some(hoinghi::credentials::Credentials::Seed(seed)) => options.nkey(seed),
+                None => anyhow::bail!(
+                    "{} holds neither a NATS user JWT nor a user nkey seed (see `hoinghi admin credentials`)",
+                    path.display()
+                ),
+            };
         }
+        if settings.tls_ca.is_some() || settings.tls_client.is_some() {
+            options = options.require_tls(true);
+            if let Some(ca) = &settings.tls_ca {
+                options = options.add_root_certificates(ca.clone());
+            }
+            if let Some((cert, key)) = &settings.tls_client {
+                options = options.add_client_certificate(cert.clone(), key.clone());
+            }
+        }
+        let who = identity.clone().unwrap_or_else(|| "anonymous".to_owned());
         let nats = options.connect(settings.url.as_str()).await.with_context(|| {
             format!(
-                "cannot connect to NATS at {} (set --nats-url or HOINGHI__NATS__URL; deploy/up.sh starts a local stack)",
+                "cannot connect to NATS at {} as {who} (set --nats-url or HOINGHI__NATS__URL, and --creds for a \
+                 server with authentication; deploy/up.sh starts a local stack)",
                 settings.url
             )
         })?;
-        Ok(Self { nats, settings, trace_id: random_hex(16) })
+        Ok(Self { nats, settings, trace_id: random_hex(16), violations, identity: who, inbox_prefix })
+    }
+
+    /// The identity this client acts as (`anonymous` without one).
+    pub fn identity(&self) -> &str {
+        &self.identity
     }
 
     /// The underlying NATS client.
@@ -193,7 +300,26 @@ impl Client {
             headers.insert(IDEMPOTENCY_KEY, key);
         }
         let request = async_nats::Request::new().headers(headers).payload(payload).timeout(Some(self.settings.timeout));
-        match self.nats.send_request(subject.to_owned(), request).await {
+        // A refused publish is dropped by the server, which reports it only on the connection: watch
+        // for that report while waiting, so the caller learns at once instead of after the timeout.
+        let mut violations = self.violations.subscribe();
+        let sent = self.nats.send_request(subject.to_owned(), request);
+        tokio::pin!(sent);
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut sent => break outcome,
+                report = violations.recv() => match report {
+                    Ok(text) => {
+                        if let Some(refused) = self.concerns(subject, &text) {
+                            return Err(refused.into());
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break (&mut sent).await,
+                },
+            }
+        };
+        match outcome {
             Ok(message) => {
                 check_reply(subject, &message)?;
                 Ok(message)
@@ -206,6 +332,21 @@ impl Client {
                 _ => Err(anyhow::Error::new(e).context(format!("request on {subject} failed"))),
             },
         }
+    }
+
+    /// The refusal a server report means for a request on `subject`, if it concerns it: the publish
+    /// of the request itself, or the subscription its reply needs.
+    fn concerns(&self, subject: &str, report: &str) -> Option<CallError> {
+        let violation = parse_violation(report)?;
+        let ours = match violation.action {
+            "publish to" => violation.subject == subject,
+            _ => violation.subject.starts_with(&self.inbox_prefix),
+        };
+        ours.then(|| CallError::PermissionDenied {
+            identity: self.identity.clone(),
+            action: violation.action,
+            subject: violation.subject,
+        })
     }
 
     /// A `traceparent` for one request: this invocation's trace, a new span.
@@ -286,6 +427,26 @@ mod tests {
             err.to_string(),
             "conflict (409): issue the invitations first  [hoinghi.v1.scheduling.conferences.start]"
         );
+    }
+
+    #[test]
+    fn a_permission_violation_is_read_from_the_server_error() {
+        let v = parse_violation("Permissions Violation for Publish to \"hoinghi.v1.minutes.approve\"").unwrap();
+        assert_eq!(v, Violation { action: "publish to", subject: "hoinghi.v1.minutes.approve".into() });
+        let v = parse_violation("nats: Permissions Violation for Subscription to \"_INBOX.x.>\" using queue \"q\"")
+            .unwrap();
+        assert_eq!(v, Violation { action: "subscribe to", subject: "_INBOX.x.>".into() });
+        assert_eq!(parse_violation("authorization violation"), None);
+        let denied = CallError::PermissionDenied {
+            identity: "site-ba-be".into(),
+            action: "publish to",
+            subject: "hoinghi.v1.minutes.approve".into(),
+        };
+        assert_eq!(
+            denied.to_string(),
+            "permission denied: identity site-ba-be may not publish to hoinghi.v1.minutes.approve"
+        );
+        assert!(!denied.is_transient());
     }
 
     #[test]

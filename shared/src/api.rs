@@ -186,6 +186,40 @@ pub struct ConferenceView {
     pub version: u64,
 }
 
+/// One line of a conference's audit trail: an event of the log, who caused it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// The stream holding the event (`HOINGHI_SCHEDULING`, `HOINGHI_ATTENDANCE`, `HOINGHI_MINUTES`).
+    pub stream: String,
+    /// Its sequence in that stream.
+    pub seq: u64,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Who caused it, as the service recorded it from the authenticated subject: `secretariat`,
+    /// `site:<id>`, `minute-taker`, `chair`, or `service:<name>` for a reaction.
+    pub actor: String,
+    /// The event type (e.g. `attendance_confirmed`).
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The site the event is about, for per-site events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<SiteId>,
+}
+
+/// Reply to `hoinghi.v1.scheduling.conferences.audit` (the request is a [`PageQuery`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditTrail {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Number of events about the conference in the three streams (the whole list `entries` is a
+    /// page of).
+    pub total: usize,
+    /// Index of the first entry of `entries` in the whole list.
+    pub offset: usize,
+    /// The events, in time order (then stream, then sequence): the page asked for.
+    pub entries: Vec<AuditEntry>,
+}
+
 // ---------------------------------------------------------------- attendance
 
 /// `hoinghi.v1.attendance.sites.<site>.confirm`: the site will attend.

@@ -32,7 +32,8 @@ pub struct EventEnvelope {
     pub site_id: Option<SiteId>,
     /// When the change happened.
     pub occurred_at: DateTime<Utc>,
-    /// Who caused it: `secretariat`, `site:<id>`, `minute-taker`, `chair:<name>`, or
+    /// Who caused it, from the authenticated subject (never the request body): `secretariat`,
+    /// `site:<id>`, `minute-taker`, `chair` (the person is in `minutes_approved.approved_by`), or
     /// `service:<name>` for a reaction to another event.
     pub actor: String,
     /// The command (idempotency key) that produced it.

@@ -25,6 +25,8 @@ pub mod scheduling {
     pub const CANCEL: &str = "hoinghi.v1.scheduling.conferences.cancel";
     /// Read a conference.
     pub const GET: &str = "hoinghi.v1.scheduling.conferences.get";
+    /// Who did what and when in a conference, from the event log (the secretariat's audit trail).
+    pub const AUDIT: &str = "hoinghi.v1.scheduling.conferences.audit";
 }
 
 /// Command and query subjects of the attendance service.

@@ -151,3 +151,37 @@ async fn sigterm_lets_the_requests_in_flight_finish() {
         assert!(roster.counts.confirmed > 0, "answered confirmations are kept ({answered} answered)");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_that_answers_ping_already_serves_its_endpoints() {
+    let mut stack = stack().await;
+    let api = stack.api.clone();
+    let unknown = hoinghi_shared::ConferenceId::generate();
+    let body = serde_json::to_vec(&hoinghi_shared::api::ConferenceRef { conference_id: unknown }).unwrap();
+    let queries = [
+        (Service::Scheduling, scheduling::GET),
+        (Service::Attendance, attendance::ROSTER),
+        (Service::Minutes, minutes::GET),
+    ];
+    let mut early = Vec::new();
+    for round in 0..5 {
+        for (service, subject) in queries {
+            stack.kill(service);
+            stack.service_mut(service).spawn().unwrap();
+            // The first PING answer, then at once a query on an endpoint.
+            let ping = format!("$SRV.PING.{}", service.name());
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            while api.nats().request(ping.clone(), "".into()).await.is_err() {
+                assert!(tokio::time::Instant::now() < deadline, "{service} never answered PING");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let reply = api.raw(subject, body.clone(), None).await;
+            match reply.map(|r| r.api_error()) {
+                Ok(Some(e)) if e.code == ErrorCode::NotFound => {}
+                other => early.push(format!("round {round}: {service} {subject}: {other:?}")),
+            }
+            stack.service_mut(service).wait_ready(api.nats(), Duration::from_secs(20)).await.unwrap();
+        }
+    }
+    assert!(early.is_empty(), "PING answered before the endpoints were served:\n{}", early.join("\n"));
+}

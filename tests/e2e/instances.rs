@@ -6,16 +6,29 @@ use hoinghi_tests::{eventually, flow, scenario, Service, ServiceProcess, ASYNC_T
 
 use crate::common::{finish, stack};
 
+/// Second instances, whose logs are printed if the test fails.
+struct Extra(Vec<ServiceProcess>);
+
+impl Drop for Extra {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for p in &self.0 {
+                eprintln!("----- second {} ({})\n{}", p.service(), p.log_path().display(), p.log_tail(40));
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_of_each_service_serve_the_same_state_and_either_may_die() {
     let mut stack = stack().await;
     let api = stack.api.clone();
-    let mut second = Vec::new();
+    let mut second = Extra(Vec::new());
     for s in Service::ALL {
         let log = stack.server.dir().join(format!("{}-2.log", s.name()));
         let mut p = ServiceProcess::with_log(s, &stack.server.url(), log).unwrap();
         p.start(api.nats(), READY_TIMEOUT).await.unwrap();
-        second.push(p);
+        second.0.push(p);
     }
 
     let id = flow::schedule(&api).await.unwrap().id;

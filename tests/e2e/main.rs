@@ -14,3 +14,4 @@ mod full_flow;
 mod idempotency;
 mod instances;
 mod restarts;
+mod security;

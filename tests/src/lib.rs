@@ -15,6 +15,9 @@
 //!   declines, stays silent, checks in, and the minutes of its five agenda items.
 //! - [`flow`]: steps that drive the scenario through the public API (register, schedule, invite,
 //!   answer, check in, run the session, write and publish the minutes).
+//! - [`secure`]: [`secure::SecureStack`], the same with authentication on: credentials from
+//!   `hoinghi admin credentials`' generator, each service with its own identity, connections as any
+//!   identity that record what the server refused them.
 //!
 //! # Environment
 //! - `NATS_SERVER_BIN`: the `nats-server` to use (else `<repo>/.tools/nats/bin/nats-server`, else
@@ -33,6 +36,7 @@ pub mod client;
 pub mod flow;
 pub mod nats;
 pub mod scenario;
+pub mod secure;
 pub mod service;
 pub mod stack;
 

@@ -275,6 +275,16 @@ mod tests {
         assert_eq!(stream.cached_info().state.messages, 1, "the store survives the restart");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_ping_nobody_answers_returns_at_once() {
+        let server = NatsServer::start().await.unwrap();
+        let client = async_nats::connect(server.url()).await.unwrap();
+        let started = std::time::Instant::now();
+        let ids = crate::service::ping_ids(&client, crate::Service::Minutes, |_| false).await;
+        assert!(ids.is_empty());
+        assert!(started.elapsed() < std::time::Duration::from_millis(200), "{:?}", started.elapsed());
+    }
+
     #[test]
     fn the_server_version_is_read_from_its_banner() {
         assert_eq!(parse_version("nats-server: v2.15.1\n"), Some((2, 15)));

@@ -1,5 +1,6 @@
 //! The service processes: where their binaries are, spawning, readiness, SIGKILL, SIGTERM, restart.
 
+use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -113,6 +114,38 @@ pub fn send_signal(pid: u32, signal: &str) -> anyhow::Result<()> {
     }
 }
 
+/// The instance ids of every instance of `service` answering `$SRV.PING.<name>`: replies are
+/// gathered for up to 250 ms (or none at all if nobody listens), or until `enough` says so.
+pub async fn ping_ids(
+    client: &async_nats::Client,
+    service: Service,
+    enough: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    use futures::StreamExt;
+    let mut ids = Vec::new();
+    let inbox = client.new_inbox();
+    let Ok(mut replies) = client.subscribe(inbox.clone()).await else { return ids };
+    let subject = format!("$SRV.PING.{}", service.name());
+    // Without responders the server answers at once with a 503 status (no need to wait).
+    if client.publish_with_reply(subject, inbox, "".into()).await.is_err() {
+        return ids;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(250);
+    while let Ok(Some(message)) = tokio::time::timeout_at(deadline, replies.next()).await {
+        if message.status.is_some_and(|s| s == async_nats::StatusCode::NO_RESPONDERS) {
+            break;
+        }
+        let ping: serde_json::Value = serde_json::from_slice(&message.payload).unwrap_or_default();
+        if let Some(id) = ping.get("id").and_then(|v| v.as_str()) {
+            ids.push(id.to_owned());
+        }
+        if enough(&ids) {
+            break;
+        }
+    }
+    ids
+}
+
 /// A service process (maybe stopped), restartable with the same settings.
 #[derive(Debug)]
 pub struct ServiceProcess {
@@ -123,6 +156,8 @@ pub struct ServiceProcess {
     env: Vec<(String, String)>,
     child: Option<Child>,
     instance_id: Option<String>,
+    /// Instance ids of other processes of the same service, seen before this one was spawned.
+    others: HashSet<String>,
 }
 
 impl ServiceProcess {
@@ -148,6 +183,7 @@ impl ServiceProcess {
             env: Vec::new(),
             child: None,
             instance_id: None,
+            others: HashSet::new(),
         })
     }
 
@@ -220,36 +256,45 @@ impl ServiceProcess {
         Ok(())
     }
 
-    /// Waits until the service answers `$SRV.PING.<name>` (which it does once its state is rebuilt).
+    /// Waits until this process answers `$SRV.PING.<name>` (which it does once its state is rebuilt).
+    /// Other instances of the same service that were running when [`Self::start`] was called are told
+    /// apart by their instance ids, so their answers do not count.
     ///
     /// # Errors
     /// It exited, or did not answer within `timeout` (the error holds the tail of its log).
     pub async fn wait_ready(&mut self, client: &async_nats::Client, timeout: Duration) -> anyhow::Result<()> {
-        let subject = format!("$SRV.PING.{}", self.service.name());
         let deadline = Instant::now() + timeout;
         loop {
             if !self.is_running() {
                 bail!("{} is not running (exited?); log:\n{}", self.service, self.log_tail(40));
             }
-            let answer =
-                tokio::time::timeout(Duration::from_millis(500), client.request(subject.clone(), "".into())).await;
-            if let Ok(Ok(message)) = answer {
-                let ping: serde_json::Value = serde_json::from_slice(&message.payload).unwrap_or_default();
-                self.instance_id = ping.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+            let ids = ping_ids(client, self.service, |ids| ids.iter().any(|id| !self.others.contains(id))).await;
+            if let Some(id) = ids.into_iter().find(|id| !self.others.contains(id)) {
+                self.instance_id = Some(id);
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                bail!("{} did not answer {subject} within {timeout:?}; log:\n{}", self.service, self.log_tail(40));
+                bail!(
+                    "{} did not answer $SRV.PING.{} within {timeout:?}; log:\n{}",
+                    self.service,
+                    self.service.name(),
+                    self.log_tail(40)
+                );
             }
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
     }
 
-    /// Spawns the process and waits until it is ready.
+    /// Spawns the process and waits until it is ready (answers PING with an instance id that was not
+    /// there before it was spawned).
     ///
     /// # Errors
     /// See [`Self::spawn`] and [`Self::wait_ready`].
     pub async fn start(&mut self, client: &async_nats::Client, timeout: Duration) -> anyhow::Result<()> {
+        if self.is_running() {
+            return self.wait_ready(client, timeout).await;
+        }
+        self.others = ping_ids(client, self.service, |_| false).await.into_iter().collect();
         self.spawn()?;
         self.wait_ready(client, timeout).await
     }

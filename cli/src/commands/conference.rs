@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, FixedOffset};
 use clap::{Args, Subcommand};
-use hoinghi_shared::api::{AgendaItem, CancelConference, ConferenceRef, ConferenceView, CreateConference, Person};
+use hoinghi_shared::api::{
+    AgendaItem, AuditTrail, CancelConference, ConferenceRef, ConferenceView, CreateConference, PageQuery, Person,
+    DEFAULT_PAGE, MAX_PAGE,
+};
 use hoinghi_shared::subjects::scheduling;
 use hoinghi_shared::{ConferenceId, SiteId};
 
@@ -46,6 +49,20 @@ pub enum Cmd {
     Get {
         /// The conference id.
         conference: ConferenceId,
+    },
+    /// The audit trail: who did what and when in a conference, read from the event log (secretariat).
+    Audit {
+        /// The conference id.
+        conference: ConferenceId,
+        /// Index of the first entry to show.
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Most entries to show (1 to 5000).
+        #[arg(long, default_value_t = DEFAULT_PAGE)]
+        limit: usize,
+        /// Every entry, fetching page after page.
+        #[arg(long, conflicts_with_all = ["offset", "limit"])]
+        all: bool,
     },
 }
 
@@ -119,6 +136,7 @@ impl CreateArgs {
 /// Error replies, unreadable files.
 pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
     let (subject, body) = match cmd {
+        Cmd::Audit { conference, offset, limit, all } => return audit(ctx, conference, offset, limit, all).await,
         Cmd::Create(args) => (scheduling::CREATE, serde_json::to_value(args.request()?)?),
         Cmd::Example => {
             output::print_json(&scenario::create_conference()?)?;
@@ -143,4 +161,56 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
     let view: ConferenceView = ctx.client().await?.call(subject, &body).await?;
     output::emit(ctx.json, &view, output::conference)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `conference audit`.
+async fn audit(
+    ctx: &Ctx,
+    conference: ConferenceId,
+    offset: usize,
+    limit: usize,
+    all: bool,
+) -> anyhow::Result<ExitCode> {
+    let client = ctx.client().await?;
+    let (mut offset, limit) = if all { (0, MAX_PAGE) } else { (offset, limit) };
+    let mut trail: AuditTrail =
+        client.call(scheduling::AUDIT, &PageQuery { conference_id: conference, offset, limit }).await?;
+    while all && trail.offset + trail.entries.len() < trail.total {
+        offset = trail.offset + trail.entries.len();
+        let next: AuditTrail =
+            client.call(scheduling::AUDIT, &PageQuery { conference_id: conference, offset, limit }).await?;
+        if next.entries.is_empty() {
+            break;
+        }
+        trail.entries.extend(next.entries);
+        trail.total = next.total;
+    }
+    output::emit(ctx.json, &trail, audit_text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn audit_text(trail: &AuditTrail) -> String {
+    let vietnam = FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| unreachable!("+07:00 is a valid offset"));
+    let rows: Vec<Vec<String>> = trail
+        .entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.occurred_at.with_timezone(&vietnam).format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+                e.actor.clone(),
+                e.event_type.clone(),
+                e.site_id.as_ref().map(ToString::to_string).unwrap_or_default(),
+                format!("{}#{}", e.stream, e.seq),
+            ]
+        })
+        .collect();
+    let mut out = format!(
+        "audit trail of {} ({} events; showing {} from #{}; times UTC+7)\n",
+        trail.conference_id,
+        trail.total,
+        trail.entries.len(),
+        trail.offset
+    );
+    out.push_str(&output::table(&["TIME", "ACTOR", "EVENT", "SITE", "LOG"], &rows));
+    out
 }

@@ -1,6 +1,7 @@
 //! `hoinghi demo`: the Bắc Kạn scenario end to end, through the public subjects only.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -8,8 +9,9 @@ use anyhow::Context as _;
 use bytes::Bytes;
 use clap::Args;
 use hoinghi_shared::api::{
-    ApproveMinutes, AttendanceStatus, ConferenceRef, ConferenceStatus, ConferenceView, ConfirmAttendance,
-    DeclineAttendance, MinutesStatus, MinutesView, RegisterSite, Roster, RosterState, SiteAttendance, SiteView,
+    ApproveMinutes, AttendanceStatus, AuditTrail, ConferenceRef, ConferenceStatus, ConferenceView, ConfirmAttendance,
+    DeclineAttendance, MinutesStatus, MinutesView, PageQuery, RegisterSite, Roster, RosterState, SiteAttendance,
+    SiteView,
 };
 use hoinghi_shared::subjects::{attendance, minutes, scheduling};
 use hoinghi_shared::ConferenceId;
@@ -35,16 +37,94 @@ pub struct DemoArgs {
     /// Print only the SHA-256 of the published minutes, not the Markdown.
     #[arg(long)]
     no_markdown: bool,
+    /// Run each step as its own identity, with the credentials files `hoinghi admin credentials`
+    /// wrote into DIR (secretariat, site-<id> for each bridge, minute-taker, chair). Without it, every
+    /// step uses the one connection of the global options (open local mode, no authentication).
+    #[arg(long, value_name = "DIR")]
+    creds_dir: Option<PathBuf>,
 }
 
-struct Demo<'a> {
-    client: &'a Client,
+/// Who acts in a step.
+#[derive(Debug, Clone, Copy)]
+enum Who<'s> {
+    Secretariat,
+    MinuteTaker,
+    Chair,
+    Site(&'s str),
+}
+
+/// One connection per acting identity (all the same connection in open mode).
+struct Roles {
+    secretariat: Client,
+    minute_taker: Client,
+    chair: Client,
+    sites: HashMap<String, Client>,
+    authenticated: bool,
+}
+
+impl Roles {
+    /// Every role on the one connection of the global options.
+    fn open(client: &Client) -> Self {
+        let sites = std::iter::once(scenario::HOST)
+            .chain(scenario::LINKED)
+            .map(|(id, _)| (id.to_owned(), client.clone()))
+            .collect();
+        Self {
+            secretariat: client.clone(),
+            minute_taker: client.clone(),
+            chair: client.clone(),
+            sites,
+            authenticated: false,
+        }
+    }
+
+    /// One connection per identity, from the credentials files in `dir`.
+    async fn from_dir(ctx: &Ctx, dir: &Path) -> anyhow::Result<Self> {
+        let connect = async |identity: &str| -> anyhow::Result<Client> {
+            let creds = hoinghi::credentials::creds_path(dir, identity);
+            if !creds.is_file() {
+                anyhow::bail!(
+                    "{} is missing: generate the deployment with `hoinghi admin credentials --out {} --sites …` \
+                     listing every bridge of the demo, or add it with `hoinghi admin add-site`",
+                    creds.display(),
+                    dir.display()
+                );
+            }
+            Client::connect(ctx.settings.as_identity(identity, creds))
+                .await
+                .with_context(|| format!("connecting as {identity}"))
+        };
+        let mut sites = HashMap::new();
+        for (id, _) in scenario::LINKED {
+            sites.insert(id.to_owned(), connect(&format!("site-{id}")).await?);
+        }
+        Ok(Self {
+            secretariat: connect("secretariat").await?,
+            minute_taker: connect("minute-taker").await?,
+            chair: connect("chair").await?,
+            sites,
+            authenticated: true,
+        })
+    }
+
+    fn client(&self, who: Who<'_>) -> anyhow::Result<&Client> {
+        match who {
+            Who::Secretariat => Ok(&self.secretariat),
+            Who::MinuteTaker => Ok(&self.minute_taker),
+            Who::Chair => Ok(&self.chair),
+            Who::Site(site) => self.sites.get(site).with_context(|| format!("no connection for site {site}")),
+        }
+    }
+}
+
+struct Demo {
+    roles: Roles,
     run: String,
     wait: Duration,
     step: usize,
 }
 
-const STEPS: usize = 13;
+const STEPS: usize = 14;
 const RETRIES: u32 = 3;
 
 fn not_found(e: &anyhow::Error) -> bool {
@@ -55,24 +135,31 @@ fn transient(e: &anyhow::Error) -> bool {
     e.downcast_ref::<CallError>().is_some_and(CallError::is_transient)
 }
 
-impl Demo<'_> {
-    fn step(&mut self, what: &str) {
+impl Demo {
+    /// Announces a step, with the identity it runs as when authenticated.
+    fn step(&mut self, what: &str, who: &str) {
         self.step += 1;
-        println!("[{:>2}/{STEPS}] {what}", self.step);
+        if self.roles.authenticated {
+            println!("[{:>2}/{STEPS}] {what}  (as {who})", self.step);
+        } else {
+            println!("[{:>2}/{STEPS}] {what}", self.step);
+        }
     }
 
     /// Sends a command with an idempotency key of this run, retrying transient failures with the
     /// same key (so a retry never takes effect twice).
     async fn send<Req: Serialize, Resp: DeserializeOwned>(
         &self,
+        who: Who<'_>,
         subject: &str,
         body: &Req,
         key: &str,
     ) -> anyhow::Result<Resp> {
         let key = format!("demo-{}-{key}", self.run);
+        let client = self.roles.client(who)?;
         let mut attempt = 0;
         loop {
-            match self.client.call_with_key(subject, body, Some(&key)).await {
+            match client.call_with_key(subject, body, Some(&key)).await {
                 Ok(reply) => return Ok(reply),
                 Err(e) if attempt < RETRIES && transient(&e) => {
                     attempt += 1;
@@ -119,10 +206,34 @@ impl Demo<'_> {
 pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let wait =
         Duration::try_from_secs_f64(args.wait).map_err(|_| anyhow::anyhow!("--wait must be a number of seconds"))?;
-    let client = ctx.client().await?;
-    let mut demo = Demo { client, run: random_hex(6), wait, step: 0 };
+    let roles = match &args.creds_dir {
+        Some(dir) => Roles::from_dir(ctx, dir).await?,
+        None => Roles::open(ctx.client().await?),
+    };
+    let mut demo = Demo { roles, run: random_hex(6), wait, step: 0 };
+    let client = demo.roles.secretariat.clone();
+    let client = &client;
     println!("hoinghi demo: {}", scenario::TITLE);
     println!("{}, 23/7/2021, 08:00-11:30 (UTC+7); trace id {}", scenario::ORGANIZER, client.trace_id());
+    match &args.creds_dir {
+        Some(dir) => println!(
+            "authenticated: each step runs as its own NATS identity (secretariat, site-<id>, minute-taker, chair) \
+             from {}",
+            dir.display()
+        ),
+        None => println!("open local mode (no authentication): every step uses one connection"),
+    }
+    if demo.roles.authenticated {
+        let mut sites: Vec<&str> = demo.roles.sites.values().map(Client::identity).collect();
+        sites.sort_unstable();
+        println!(
+            "connected as {}, {}, {} and {}",
+            demo.roles.secretariat.identity(),
+            demo.roles.minute_taker.identity(),
+            demo.roles.chair.identity(),
+            sites.join(", ")
+        );
+    }
 
     // Fail fast, and clearly, when part of the stack is missing.
     let mut missing = Vec::new();
@@ -139,21 +250,23 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!();
 
     // 1. Sites (idempotent: a rerun finds them registered already).
-    demo.step("registering the host bridge and 8 linked bridges");
+    demo.step("registering the host bridge and 8 linked bridges", "secretariat");
     for (id, name) in std::iter::once(scenario::HOST).chain(scenario::LINKED) {
         let body = RegisterSite { id: scenario::site(id)?, name: name.to_owned() };
         let view: SiteView = demo
-            .send(scheduling::REGISTER_SITE, &body, &format!("site-{id}"))
+            .send(Who::Secretariat, scheduling::REGISTER_SITE, &body, &format!("site-{id}"))
             .await
             .with_context(|| format!("registering {id}"))?;
         println!("         {:<17} {}", view.id.as_str(), view.name);
     }
 
     // 2. Schedule.
-    demo.step("scheduling the conference");
+    demo.step("scheduling the conference", "secretariat");
     let request = scenario::create_conference()?;
-    let conference: ConferenceView =
-        demo.send(scheduling::CREATE, &request, "create").await.context("scheduling the conference")?;
+    let conference: ConferenceView = demo
+        .send(Who::Secretariat, scheduling::CREATE, &request, "create")
+        .await
+        .context("scheduling the conference")?;
     let id = conference.id;
     let cref = ConferenceRef { conference_id: id };
     println!("         conference {id} [{}]", output::conference_status(conference.status));
@@ -164,11 +277,11 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("         agenda: {} items; {} linked bridges", conference.agenda.len(), conference.sites.len());
 
     // 3. Invitations, and the roster they open.
-    demo.step("issuing the invitations (giấy mời)");
+    demo.step("issuing the invitations (giấy mời)", "secretariat");
     let invited: ConferenceView =
-        demo.send(scheduling::INVITE, &cref, "invite").await.context("issuing the invitations")?;
+        demo.send(Who::Secretariat, scheduling::INVITE, &cref, "invite").await.context("issuing the invitations")?;
     println!("         status {}", output::conference_status(invited.status));
-    demo.step("waiting for the roster to open");
+    demo.step("waiting for the roster to open", "secretariat");
     let roster =
         demo.poll("roster open", "is hoinghi-attendance running and reading the scheduling events?", async || {
             match client.call::<_, Roster>(attendance::ROSTER, &cref).await {
@@ -181,37 +294,40 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("         {} bridges invited", roster.counts.invited);
 
     // 4. Answers.
-    demo.step("the district bridges answer (xác nhận tham dự)");
+    demo.step("the district bridges answer (xác nhận tham dự)", "site-<id>, each for itself");
     answer_invitations(&demo, id).await?;
 
     // 5. Check-in before the session; one bridge is late.
-    demo.step("roll call before the session (điểm danh)");
+    demo.step("roll call before the session (điểm danh)", "site-<id>, each for itself");
     let present: Vec<&str> =
         scenario::ANSWERS.iter().filter(|(_, a)| matches!(a, Answer::Confirm(..))).map(|(site, _)| *site).collect();
     let (late, on_time) = present.split_last().context("the scenario has confirmed sites")?;
     for site in on_time {
         check_in(&demo, id, site).await?;
     }
-    let roster: Roster = demo.send(attendance::ROSTER, &cref, "roster-1").await?;
+    let roster: Roster = demo.send(Who::Secretariat, attendance::ROSTER, &cref, "roster-1").await?;
     for line in output::roster(&roster).lines() {
         println!("         {line}");
     }
 
     // 6. Session.
-    demo.step("opening the session");
-    let started: ConferenceView = demo.send(scheduling::START, &cref, "start").await.context("starting the session")?;
+    demo.step("opening the session", "secretariat");
+    let started: ConferenceView =
+        demo.send(Who::Secretariat, scheduling::START, &cref, "start").await.context("starting the session")?;
     println!("         status {}", output::conference_status(started.status));
     println!("         late check-in during the session:");
     check_in(&demo, id, late).await?;
-    demo.step("closing the session");
-    let ended: ConferenceView = demo.send(scheduling::END, &cref, "end").await.context("ending the session")?;
+    demo.step("closing the session", "secretariat");
+    let ended: ConferenceView =
+        demo.send(Who::Secretariat, scheduling::END, &cref, "end").await.context("ending the session")?;
     println!("         status {}", output::conference_status(ended.status));
 
     // 7. Minutes.
-    demo.step("waiting for the minutes draft (opens with the attendance record)");
+    demo.step("waiting for the minutes draft (opens with the attendance record)", "minute-taker");
+    let minute_taker = demo.roles.minute_taker.clone();
     let draft = demo
         .poll("minutes draft open", "are hoinghi-attendance and hoinghi-minutes running?", async || {
-            client.call::<_, MinutesView>(minutes::GET, &cref).await.map(Some)
+            minute_taker.call::<_, MinutesView>(minutes::GET, &cref).await.map(Some)
         })
         .await?;
     let present = draft.attendance.iter().filter(|a| a.status == AttendanceStatus::CheckedIn).count();
@@ -222,11 +338,11 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         output::minutes_status(draft.status)
     );
 
-    demo.step("recording the 5 agenda items (thư ký)");
+    demo.step("recording the 5 agenda items (thư ký)", "minute-taker");
     for item in scenario::record_items(id)? {
         let index = item.item;
         let view: MinutesView = demo
-            .send(minutes::RECORD, &item, &format!("record-{index}"))
+            .send(Who::MinuteTaker, minutes::RECORD, &item, &format!("record-{index}"))
             .await
             .with_context(|| format!("recording item {index}"))?;
         let title = view.items.get(index).map(|i| i.title.as_str()).unwrap_or("?");
@@ -238,19 +354,20 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
-    demo.step("submit, approve, publish");
-    let submitted: MinutesView = demo.send(minutes::SUBMIT, &cref, "submit").await.context("submitting the minutes")?;
+    demo.step("submit, approve, publish", "minute-taker, chair, minute-taker");
+    let submitted: MinutesView =
+        demo.send(Who::MinuteTaker, minutes::SUBMIT, &cref, "submit").await.context("submitting the minutes")?;
     println!("         {}", output::minutes_status(submitted.status));
     let approve = ApproveMinutes { conference_id: id, approved_by: scenario::APPROVER.to_owned() };
     let approved: MinutesView =
-        demo.send(minutes::APPROVE, &approve, "approve").await.context("approving the minutes")?;
+        demo.send(Who::Chair, minutes::APPROVE, &approve, "approve").await.context("approving the minutes")?;
     println!(
         "         {} by {}",
         output::minutes_status(approved.status),
         approved.approved_by.as_deref().unwrap_or(scenario::APPROVER)
     );
     let published: MinutesView =
-        demo.send(minutes::PUBLISH, &cref, "publish").await.context("publishing the minutes")?;
+        demo.send(Who::MinuteTaker, minutes::PUBLISH, &cref, "publish").await.context("publishing the minutes")?;
     if published.status != MinutesStatus::Published {
         anyhow::bail!("publish answered status {}", output::minutes_status(published.status));
     }
@@ -258,7 +375,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let sha256 = published.sha256.clone().context("the published minutes carry no sha256")?;
     println!("         published, {} bytes, sha256 {sha256}", markdown.len());
 
-    demo.step("waiting for the conference to close");
+    demo.step("waiting for the conference to close", "secretariat");
     let closed = demo
         .poll("conference closed", "is hoinghi-scheduling reading the minutes events?", async || {
             let view: ConferenceView = client.call(scheduling::GET, &cref).await?;
@@ -270,18 +387,35 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         closed.minutes_sha256.as_deref().unwrap_or("(none)")
     );
 
-    demo.step("every bridge acknowledges receipt");
+    demo.step("every bridge acknowledges receipt", "site-<id>, each for itself");
     let mut acks = 0;
     for (site, _) in scenario::LINKED {
         let subject = minutes::site_command(&scenario::site(site)?, minutes::ACKNOWLEDGE);
         let view: MinutesView = demo
-            .send(&subject, &cref, &format!("ack-{site}"))
+            .send(Who::Site(site), &subject, &cref, &format!("ack-{site}"))
             .await
             .with_context(|| format!("acknowledgement by {site}"))?;
         acks = view.acknowledgements.len();
         println!("         {site}: acknowledged");
     }
     println!("         {acks} of {} bridges acknowledged", scenario::LINKED.len());
+
+    demo.step("the audit trail: who did what, from the event log", "secretariat");
+    let audit: AuditTrail = client
+        .call(scheduling::AUDIT, &PageQuery { conference_id: id, offset: 0, limit: hoinghi_shared::api::MAX_PAGE })
+        .await
+        .context("reading the audit trail")?;
+    let mut by_actor: Vec<(String, usize)> = Vec::new();
+    for entry in &audit.entries {
+        match by_actor.iter_mut().find(|(actor, _)| *actor == entry.actor) {
+            Some((_, n)) => *n += 1,
+            None => by_actor.push((entry.actor.clone(), 1)),
+        }
+    }
+    println!("         {} events about the conference in the three streams", audit.total);
+    for (actor, n) in &by_actor {
+        println!("         {actor:<28} {n:>3} event(s)");
+    }
 
     // The published document and its hash, checked here too.
     let local = sha256_hex(markdown.as_bytes());
@@ -326,14 +460,19 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn answer_invitations(demo: &Demo<'_>, id: ConferenceId) -> anyhow::Result<()> {
+async fn answer_invitations(demo: &Demo, id: ConferenceId) -> anyhow::Result<()> {
     for (site, answer) in scenario::ANSWERS {
         let site_id = scenario::site(site)?;
         match answer {
             Answer::Confirm(delegates, headcount) => {
                 let body = ConfirmAttendance { conference_id: id, delegates: scenario::people(delegates), headcount };
                 let line: SiteAttendance = demo
-                    .send(&attendance::site_command(&site_id, attendance::CONFIRM), &body, &format!("confirm-{site}"))
+                    .send(
+                        Who::Site(site),
+                        &attendance::site_command(&site_id, attendance::CONFIRM),
+                        &body,
+                        &format!("confirm-{site}"),
+                    )
                     .await
                     .with_context(|| format!("confirmation by {site}"))?;
                 println!(
@@ -345,7 +484,12 @@ async fn answer_invitations(demo: &Demo<'_>, id: ConferenceId) -> anyhow::Result
             Answer::Decline(reason) => {
                 let body = DeclineAttendance { conference_id: id, reason: reason.to_owned() };
                 let line: SiteAttendance = demo
-                    .send(&attendance::site_command(&site_id, attendance::DECLINE), &body, &format!("decline-{site}"))
+                    .send(
+                        Who::Site(site),
+                        &attendance::site_command(&site_id, attendance::DECLINE),
+                        &body,
+                        &format!("decline-{site}"),
+                    )
                     .await
                     .with_context(|| format!("refusal by {site}"))?;
                 println!("         {site:<17} {}: {reason}", output::attendance_status(line.status));
@@ -357,6 +501,7 @@ async fn answer_invitations(demo: &Demo<'_>, id: ConferenceId) -> anyhow::Result
     let body = ConfirmAttendance { conference_id: id, delegates: scenario::people(&delegates), headcount };
     let line: SiteAttendance = demo
         .send(
+            Who::Site(site),
             &attendance::site_command(&scenario::site(site)?, attendance::CONFIRM),
             &body,
             &format!("substitute-{site}"),
@@ -368,10 +513,10 @@ async fn answer_invitations(demo: &Demo<'_>, id: ConferenceId) -> anyhow::Result
     Ok(())
 }
 
-async fn check_in(demo: &Demo<'_>, id: ConferenceId, site: &str) -> anyhow::Result<()> {
+async fn check_in(demo: &Demo, id: ConferenceId, site: &str) -> anyhow::Result<()> {
     let subject = attendance::site_command(&scenario::site(site)?, attendance::CHECK_IN);
     let line: SiteAttendance = demo
-        .send(&subject, &ConferenceRef { conference_id: id }, &format!("check-in-{site}"))
+        .send(Who::Site(site), &subject, &ConferenceRef { conference_id: id }, &format!("check-in-{site}"))
         .await
         .with_context(|| format!("check-in by {site}"))?;
     println!("         {site:<17} {}", output::attendance_status(line.status));

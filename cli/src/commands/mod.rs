@@ -1,5 +1,6 @@
 //! One module per command group; [`run`] connects and dispatches.
 
+pub mod admin;
 pub mod attendance;
 pub mod conference;
 pub mod demo;
@@ -60,6 +61,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::status(&ctx, args).await,
         Command::Ping(args) => status::ping(&ctx, args).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
+        Command::Admin(cmd) => admin::run(&ctx, cmd),
     }
 }
 

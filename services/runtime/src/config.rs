@@ -41,6 +41,19 @@ pub struct NatsSettings {
     pub connect_timeout_ms: u64,
     /// JetStream replicas for created streams.
     pub replicas: usize,
+    /// The identity this connection acts as (`service-scheduling`, `site-ba-be`, …): its inbox prefix
+    /// is `_INBOX.<identity>`. Empty: taken from the credentials file's name, else plain `_INBOX`.
+    #[serde(default)]
+    pub identity: String,
+    /// PEM file of the CA that signed the server's certificate; non-empty turns TLS on.
+    #[serde(default)]
+    pub tls_ca: String,
+    /// PEM client certificate (for servers that verify clients); needs `tls_key`.
+    #[serde(default)]
+    pub tls_cert: String,
+    /// PEM private key of `tls_cert`.
+    #[serde(default)]
+    pub tls_key: String,
 }
 
 impl std::fmt::Debug for NatsSettings {
@@ -51,6 +64,8 @@ impl std::fmt::Debug for NatsSettings {
             .field("creds", &if self.creds.is_empty() { "none" } else { "<file>" })
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field("replicas", &self.replicas)
+            .field("identity", &self.identity())
+            .field("tls", &self.tls_enabled())
             .finish()
     }
 }
@@ -59,6 +74,22 @@ impl NatsSettings {
     /// The credentials file, if one is configured.
     pub fn creds_path(&self) -> Option<PathBuf> {
         (!self.creds.trim().is_empty()).then(|| PathBuf::from(self.creds.trim()))
+    }
+
+    /// The identity: `nats.identity`, else the credentials file's name without `.creds`
+    /// (`site-ba-be.creds` -> `site-ba-be`), else none.
+    pub fn identity(&self) -> Option<String> {
+        crate::connect::identity_of(&self.identity, self.creds_path().as_deref())
+    }
+
+    /// The inbox prefix of this identity: `_INBOX.<identity>`, or `_INBOX` without one.
+    pub fn inbox_prefix(&self) -> String {
+        crate::connect::inbox_prefix(self.identity().as_deref())
+    }
+
+    /// Whether any TLS setting is given (then TLS is required).
+    pub fn tls_enabled(&self) -> bool {
+        [&self.tls_ca, &self.tls_cert, &self.tls_key].iter().any(|v| !v.trim().is_empty())
     }
 }
 
@@ -129,6 +160,23 @@ mod tests {
         assert_eq!(settings.service.max_in_flight, 7);
         assert_eq!(settings.log.level, "info");
         assert!(settings.nats.creds_path().is_none());
+        assert_eq!(settings.nats.inbox_prefix(), "_INBOX");
+        assert!(!settings.nats.tls_enabled());
+    }
+
+    #[test]
+    fn the_identity_comes_from_the_setting_or_the_credentials_file_name() {
+        let settings =
+            Settings::load_from([("HOINGHI__NATS__CREDS".to_owned(), "/etc/hoinghi/service-minutes.creds".to_owned())])
+                .unwrap();
+        assert_eq!(settings.nats.identity().as_deref(), Some("service-minutes"));
+        assert_eq!(settings.nats.inbox_prefix(), "_INBOX.service-minutes");
+        let settings = Settings::load_from([
+            ("HOINGHI__NATS__CREDS".to_owned(), "/etc/hoinghi/x.creds".to_owned()),
+            ("HOINGHI__NATS__IDENTITY".to_owned(), "service-attendance".to_owned()),
+        ])
+        .unwrap();
+        assert_eq!(settings.nats.inbox_prefix(), "_INBOX.service-attendance");
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub struct EventMeta {
 /// A service's state, built only by applying its events in stream order.
 pub trait Projection: Default + Send + Sync + 'static {
     /// The service's events.
-    type Event: DomainEvent + Send;
+    type Event: DomainEvent + Clone + Send + Sync;
 
     /// Applies one event. Never fails: every rule was checked when the event was decided.
     fn apply(&mut self, meta: &EventMeta, event: Self::Event);
@@ -164,10 +164,75 @@ impl Progress {
 /// The projection plus the index of commands already applied (command id → sequence), which makes
 /// a retried command idempotent for as long as the log lives, not only within JetStream's duplicate
 /// window.
-#[derive(Default)]
-struct Indexed<P> {
+struct Indexed<P: Projection> {
     projection: P,
     commands: std::collections::HashMap<String, u64>,
+    /// Events this instance appended whose acknowledgement arrived before every earlier event was
+    /// applied, waiting for the gap to fill.
+    pending: std::collections::BTreeMap<u64, (EventMeta, P::Event)>,
+    /// Last sequence applied (mirrors [`Progress`], under the same lock as the state).
+    applied: u64,
+}
+
+impl<P: Projection> Default for Indexed<P> {
+    fn default() -> Self {
+        Self { projection: P::default(), commands: Default::default(), pending: Default::default(), applied: 0 }
+    }
+}
+
+impl<P: Projection> Indexed<P> {
+    /// Applies the event at `seq` if it is the next one, then any pending events that follow it;
+    /// keeps it for later if there is a gap; ignores it if already applied. Returns the last
+    /// sequence applied.
+    ///
+    /// Two sources feed it: the follower, which reads the stream in order, and this instance's own
+    /// appends, applied as soon as their acknowledgement arrives so that a command's reply does not
+    /// wait for its event to travel back from the server. Both carry the same event, and only the
+    /// first to arrive is applied: the state is exactly the stream, applied in order.
+    fn offer(&mut self, meta: EventMeta, event: P::Event) -> u64 {
+        let seq = meta.seq;
+        if seq <= self.applied {
+            return self.applied;
+        }
+        if seq > self.applied + 1 {
+            self.pending.insert(seq, (meta, event));
+            return self.applied;
+        }
+        self.apply_one(&meta, event);
+        while let Some(entry) = self.pending.first_entry() {
+            if *entry.key() > self.applied + 1 {
+                break;
+            }
+            let (next_seq, (meta, event)) = entry.remove_entry();
+            if next_seq == self.applied + 1 {
+                self.apply_one(&meta, event);
+            }
+        }
+        self.applied
+    }
+
+    /// Skips a sequence that holds no event this service can apply (unreadable), keeping order.
+    fn skip(&mut self, seq: u64) -> u64 {
+        if seq == self.applied + 1 {
+            self.applied = seq;
+            while let Some(entry) = self.pending.first_entry() {
+                if *entry.key() != self.applied + 1 {
+                    break;
+                }
+                let (_, (meta, event)) = entry.remove_entry();
+                self.apply_one(&meta, event);
+            }
+        }
+        self.applied
+    }
+
+    fn apply_one(&mut self, meta: &EventMeta, event: P::Event) {
+        if let Some(command_id) = &meta.command_id {
+            self.commands.insert(command_id.clone(), meta.seq);
+        }
+        self.projection.apply(meta, event);
+        self.applied = meta.seq;
+    }
 }
 
 /// The store of one service.
@@ -362,6 +427,22 @@ impl<P: Projection> EventStore<P> {
             .map_err(map_publish_error)?;
         if ack.duplicate {
             debug!(seq = ack.sequence, command_id = %meta.command_id, "duplicate command: the original event stands");
+        } else {
+            let local = EventMeta {
+                seq: ack.sequence,
+                subject: append.subject.clone(),
+                id: envelope.id,
+                conference_id: envelope.conference_id,
+                site_id: envelope.site_id,
+                occurred_at: envelope.occurred_at,
+                actor: envelope.actor,
+                command_id: envelope.command_id,
+            };
+            let applied = {
+                let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
+                guard.offer(local, append.event.clone())
+            };
+            self.applied.advance(applied);
         }
         Ok(ack.sequence)
     }
@@ -496,27 +577,30 @@ async fn follow_once<P: Projection>(
         let message = message?;
         let seq = message.info().map_err(|e| anyhow::anyhow!("{e}"))?.stream_sequence;
         if seq <= applied.applied() {
+            // Already applied from this instance's own append: no need to read it again.
             continue;
         }
-        apply_message::<P>(state, seq, message.subject.as_str(), &message.payload);
-        applied.advance(seq);
+        let now = apply_message::<P>(state, seq, message.subject.as_str(), &message.payload);
+        applied.advance(now);
     }
     Ok(())
 }
 
-fn apply_message<P: Projection>(state: &RwLock<Indexed<P>>, seq: u64, subject: &str, payload: &[u8]) {
+/// Applies one message read by the follower; returns the last sequence applied.
+fn apply_message<P: Projection>(state: &RwLock<Indexed<P>>, seq: u64, subject: &str, payload: &[u8]) -> u64 {
+    let skip = || state.write().unwrap_or_else(|e| e.into_inner()).skip(seq);
     let envelope = match EventEnvelope::from_slice(payload) {
         Ok(envelope) => envelope,
         Err(e) => {
             error!(seq, subject, error = %e, "skipping an unreadable event in the service's own log");
-            return;
+            return skip();
         }
     };
     let event = match envelope.decode::<P::Event>() {
         Ok(event) => event,
         Err(e) => {
             error!(seq, subject, error = %e, "skipping an event this version cannot read");
-            return;
+            return skip();
         }
     };
     let meta = EventMeta {
@@ -530,8 +614,5 @@ fn apply_message<P: Projection>(state: &RwLock<Indexed<P>>, seq: u64, subject: &
         command_id: envelope.command_id,
     };
     let mut guard = state.write().unwrap_or_else(|e| e.into_inner());
-    if let Some(command_id) = &meta.command_id {
-        guard.commands.insert(command_id.clone(), seq);
-    }
-    guard.projection.apply(&meta, event);
+    guard.offer(meta, event)
 }

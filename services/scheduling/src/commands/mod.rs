@@ -1,5 +1,6 @@
 //! One file per command; [`register`] wires each to its subject.
 
+mod audit;
 mod cancel;
 mod create;
 mod get;
@@ -41,8 +42,10 @@ pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
     }
     let s = store.clone();
     host.endpoint("conferences-cancel", subjects::CANCEL, move |r| cancel::handle(s.clone(), r)).await?;
-    let s = store;
+    let s = store.clone();
     host.endpoint("conferences-get", subjects::GET, move |r| get::handle(s.clone(), r)).await?;
+    let s = store;
+    host.endpoint("conferences-audit", subjects::AUDIT, move |r| audit::handle(s.clone(), r)).await?;
     Ok(())
 }
 
