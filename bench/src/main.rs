@@ -29,7 +29,7 @@ struct Options {
     #[arg(long, default_value_t = 20_000)]
     sites: usize,
     /// Requests in flight at once (the same for the baselines and the storm).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 64)]
     concurrency: usize,
     /// Where to write the JSON figures.
     #[arg(long, default_value = "bench-results/latest.json")]

@@ -1,16 +1,16 @@
 //! `hoinghi-minutes`: reads configuration, sets up logging, runs until SIGTERM.
 
 use anyhow::Context;
-use hoinghi_runtime::{config::Settings, shutdown, telemetry};
+use hoinghi_runtime::{config::Settings, service, shutdown, telemetry};
 
 // Request handling allocates many small, short-lived buffers; mimalloc serves them with far less
 // CPU than the system allocator (measured by hoinghi-bench, docs/BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let settings = Settings::load().context("reading configuration")?;
     telemetry::init(&settings.log);
-    hoinghi_minutes::run(settings, shutdown::signal()).await
+    let runtime = service::runtime(&settings.service).context("starting the async runtime")?;
+    runtime.block_on(hoinghi_minutes::run(settings, shutdown::signal()))
 }

@@ -96,6 +96,8 @@ impl NatsSettings {
 /// Request handling.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServiceSettings {
+    /// Threads running requests (1: a single-threaded runtime).
+    pub worker_threads: usize,
     /// Most requests in flight per instance.
     pub max_in_flight: usize,
     /// Drain time on SIGTERM.

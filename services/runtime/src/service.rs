@@ -14,6 +14,18 @@ use crate::host::Host;
 use crate::reaction::{self, ReactionError, Received, Subscription};
 use crate::store::{ensure_all_streams, EventStore, Projection};
 
+/// The async runtime a service runs on, as configured by `service.worker_threads`.
+///
+/// # Errors
+/// The OS refused the threads or the I/O driver.
+pub fn runtime(settings: &crate::config::ServiceSettings) -> std::io::Result<tokio::runtime::Runtime> {
+    if settings.worker_threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(settings.worker_threads).enable_all().build()
+    }
+}
+
 /// A service being assembled.
 pub struct App<P: Projection> {
     /// Its event store.
