@@ -69,14 +69,30 @@ impl TraceContext {
 }
 
 fn random_hex(bytes: usize) -> String {
-    // A UUID v4 holds 122 random bits from a thread-local generator seeded by the OS (uuid's
-    // `fast-rng`), enough for trace and span ids without a system call per id.
-    let mut out = uuid::Uuid::new_v4().simple().to_string();
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes * 2);
     while out.len() < bytes * 2 {
-        out.push_str(&uuid::Uuid::new_v4().simple().to_string());
+        let _ = write!(out, "{:016x}", next_random());
     }
     out.truncate(bytes * 2);
     out
+}
+
+/// A xorshift64* generator per thread, seeded from the OS once: trace and span ids need to be
+/// unique, not secret, and one is made for every request.
+fn next_random() -> u64 {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new((uuid::Uuid::new_v4().as_u128() as u64) | 1);
+    }
+    STATE.with(|state| {
+        let mut x = state.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        state.set(x);
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    })
 }
 
 #[cfg(test)]
