@@ -10,6 +10,7 @@ use crate::ids::{ConferenceId, SiteId};
 
 /// A person in a role: a chair, a guest or a delegate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Person {
     /// Full name, as it should appear in the minutes (e.g. "Phương Thị Thanh").
     pub name: String,
@@ -29,6 +30,7 @@ pub struct SiteRef {
 
 /// An agenda item as requested.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AgendaItem {
     /// What the item is (e.g. "Báo cáo sơ kết công tác dân vận 6 tháng đầu năm").
     pub title: String,
@@ -333,6 +335,7 @@ pub struct Roster {
 
 /// A task as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Task {
     /// What must be done.
     pub description: String,

@@ -9,9 +9,15 @@
 mod common;
 
 mod bad_input;
+mod chaos;
+mod cluster;
+mod concurrency;
 mod discovery;
+mod evolution;
 mod full_flow;
+mod fuzz;
 mod idempotency;
 mod instances;
+mod poison;
 mod restarts;
 mod security;

@@ -18,6 +18,9 @@
 //! - [`secure`]: [`secure::SecureStack`], the same with authentication on: credentials from
 //!   `hoinghi admin credentials`' generator, each service with its own identity, connections as any
 //!   identity that record what the server refused them.
+//! - [`bulk`]: load for the reliability tests: generated sites, a client that retries with its
+//!   idempotency key and counts, events read back from JetStream.
+//! - [`cluster`]: [`cluster::NatsCluster`], three nodes of `deploy/cluster/` on loopback.
 //!
 //! # Environment
 //! - `NATS_SERVER_BIN`: the `nats-server` to use (else `<repo>/.tools/nats/bin/nats-server`, else
@@ -32,7 +35,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod bulk;
 pub mod client;
+pub mod cluster;
 pub mod flow;
 pub mod nats;
 pub mod scenario;

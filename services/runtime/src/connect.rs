@@ -16,6 +16,7 @@ use crate::config::NatsSettings;
 /// # Errors
 /// No server answered in time, or the credentials file is unreadable.
 pub async fn connect(settings: &NatsSettings, name: &str) -> anyhow::Result<async_nats::Client> {
+    let servers = server_list(&settings.url)?;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(settings.connect_timeout_ms);
     let mut delay = Duration::from_millis(100);
     loop {
@@ -35,7 +36,7 @@ pub async fn connect(settings: &NatsSettings, name: &str) -> anyhow::Result<asyn
                 }
             });
         options = secure(options, settings).await?;
-        let attempt = tokio::time::timeout(Duration::from_secs(5), options.connect(settings.url.as_str())).await;
+        let attempt = tokio::time::timeout(Duration::from_secs(5), options.connect(servers.clone())).await;
         match attempt {
             Ok(Ok(client)) => {
                 // retry_on_initial_connect returns at once; wait until the connection is real.
@@ -63,6 +64,23 @@ pub async fn connect(settings: &NatsSettings, name: &str) -> anyhow::Result<asyn
             }
         }
     }
+}
+
+/// Parses `nats.url`: one URL or several separated by commas (the nodes of a cluster).
+///
+/// # Errors
+/// A URL that does not parse, named in the message.
+pub fn server_list(urls: &str) -> anyhow::Result<Vec<async_nats::ServerAddr>> {
+    let servers = urls
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(|u| {
+            u.parse::<async_nats::ServerAddr>().map_err(|e| anyhow::anyhow!("nats.url: {u:?} is not a NATS URL: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    anyhow::ensure!(!servers.is_empty(), "nats.url is empty: give at least one NATS URL");
+    Ok(servers)
 }
 
 /// Adds the credentials, the identity's inbox prefix and TLS of `settings` to `options`.
@@ -171,6 +189,14 @@ pub fn is_permission_violation(message: &str) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cluster_is_given_as_a_comma_separated_list() {
+        let servers = server_list("nats://127.0.0.1:4222, nats://127.0.0.1:4223,nats://127.0.0.1:4224").unwrap();
+        assert_eq!(servers.len(), 3);
+        assert!(server_list("nats://127.0.0.1:notaport").unwrap_err().to_string().contains("notaport"));
+        assert!(server_list(" , ").is_err());
+    }
 
     #[test]
     fn a_seed_only_file_and_a_jwt_file_are_told_apart() {

@@ -48,7 +48,19 @@ impl<P: Projection> App<P> {
         info!(service = name, nats = ?settings.nats, "starting");
         let client = crate::connect::connect(&settings.nats, name).await?;
         let js = jetstream::new(client.clone());
-        ensure_all_streams(&js, settings.nats.replicas).await?;
+        // A cluster that has just formed may not answer JetStream requests yet: keep asking until
+        // the connect timeout, as for the connection itself.
+        let deadline = Instant::now() + Duration::from_millis(settings.nats.connect_timeout_ms);
+        loop {
+            match ensure_all_streams(&js, settings.nats.replicas).await {
+                Ok(()) => break,
+                Err(e) if Instant::now() < deadline => {
+                    tracing::warn!(error = %e, "JetStream not ready; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let background = CancellationToken::new();
         let store = EventStore::open(
             js.clone(),
