@@ -44,7 +44,13 @@ pub async fn core_echo(url: &str, count: usize, concurrency: usize, payload: &By
 ///
 /// # Errors
 /// NATS unreachable or a request failed.
-pub async fn jetstream_append(url: &str, count: usize, concurrency: usize, payload: &Bytes) -> anyhow::Result<Phase> {
+pub async fn jetstream_append(
+    url: &str,
+    count: usize,
+    concurrency: usize,
+    payload: &Bytes,
+    run: &str,
+) -> anyhow::Result<Phase> {
     let responder = async_nats::connect(url).await?;
     let js = jetstream::new(responder.clone());
     js.get_or_create_stream(jetstream::stream::Config {
@@ -56,19 +62,20 @@ pub async fn jetstream_append(url: &str, count: usize, concurrency: usize, paylo
     })
     .await
     .map_err(|e| anyhow::anyhow!("creating the baseline stream: {e}"))?;
-    let mut sub = responder.subscribe("bench.append.*").await?;
+    let mut sub = responder.subscribe(format!("bench.append.{run}.*")).await?;
+    let run_tag = run.to_owned();
     let append = tokio::spawn(async move {
         while let Some(message) = sub.next().await {
-            let (js, responder) = (js.clone(), responder.clone());
+            let (js, responder, run) = (js.clone(), responder.clone(), run_tag.clone());
             tokio::spawn(async move {
                 let token = message.subject.as_str().rsplit('.').next().unwrap_or("0").to_owned();
                 let mut headers = async_nats::HeaderMap::new();
-                headers.insert("Nats-Msg-Id", format!("baseline-{token}").as_str());
-                let acked = match js.publish_with_headers(format!("bench.log.{token}"), headers, message.payload).await
-                {
-                    Ok(ack) => ack.await.is_ok(),
-                    Err(_) => false,
-                };
+                headers.insert("Nats-Msg-Id", format!("baseline-{run}-{token}").as_str());
+                let acked =
+                    match js.publish_with_headers(format!("bench.log.{run}.{token}"), headers, message.payload).await {
+                        Ok(ack) => ack.await.is_ok(),
+                        Err(_) => false,
+                    };
                 if let Some(reply) = message.reply {
                     let body: Bytes =
                         if acked { Bytes::from_static(b"{\"ok\":true}") } else { Bytes::from_static(b"{}") };
@@ -83,7 +90,7 @@ pub async fn jetstream_append(url: &str, count: usize, concurrency: usize, paylo
         let client = client.clone();
         let payload = payload.clone();
         async move {
-            let reply = client.request(format!("bench.append.{i}"), payload).await.context("append request")?;
+            let reply = client.request(format!("bench.append.{run}.{i}"), payload).await.context("append request")?;
             anyhow::ensure!(reply.payload.as_ref() == b"{\"ok\":true}", "the baseline append failed");
             Ok(())
         }

@@ -23,6 +23,14 @@ impl Phase {
         Self { count: latencies_us.len(), elapsed, latencies_us }
     }
 
+    /// Two runs of the same phase as one: every latency sample, and the throughput of their total
+    /// time.
+    pub fn combine(a: &Phase, b: &Phase) -> Phase {
+        let mut latencies = a.latencies_us.clone();
+        latencies.extend_from_slice(&b.latencies_us);
+        Phase::new(a.elapsed + b.elapsed, latencies)
+    }
+
     /// Requests per second.
     pub fn per_second(&self) -> f64 {
         self.count as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -69,13 +77,20 @@ pub struct Results {
     concurrency: usize,
     core: Phase,
     js: Phase,
+    js_runs: [f64; 2],
     report: WorkloadReport,
 }
 
 impl Results {
     /// Bundles the figures.
     pub fn new(sites: usize, concurrency: usize, core: Phase, js: Phase, report: WorkloadReport) -> Self {
-        Self { sites, concurrency, core, js, report }
+        Self { sites, concurrency, core, js, js_runs: [0.0; 2], report }
+    }
+
+    /// Records the throughput of each JetStream baseline run (before and after the workload).
+    pub fn with_baseline_runs(mut self, runs: [f64; 2]) -> Self {
+        self.js_runs = runs;
+        self
     }
 
     fn ratio_throughput(&self) -> f64 {
@@ -102,6 +117,7 @@ impl Results {
             "baseline_js_commands_per_s": round(self.js.per_second()),
             "baseline_js_p50_us": self.js.percentile(50.0),
             "baseline_js_p99_us": self.js.percentile(99.0),
+            "baseline_js_runs_per_s": [round(self.js_runs[0]), round(self.js_runs[1])],
             "ratio_throughput": round3(self.ratio_throughput()),
             "ratio_p50": round3(self.ratio_p50()),
             "ratio_throughput_vs_core": round3(r.storm.per_second() / self.core.per_second().max(1e-9)),
@@ -134,6 +150,10 @@ impl Results {
         out.push_str("|----------------------------------------------|------------|-----------|-----------|\n");
         out.push_str(&row("baseline: core NATS request/reply (echo)", &self.core));
         out.push_str(&row("baseline: request → JetStream ack → reply", &self.js));
+        out.push_str(&format!(
+            "|   (runs before / after the workload: {:.0} / {:.0} req/s)\n",
+            self.js_runs[0], self.js_runs[1]
+        ));
         out.push_str(&row("hoinghi storm: confirm + check in", &r.storm));
         out.push_str(&row("hoinghi: register sites", &r.register));
         out.push_str(&format!(

@@ -8,7 +8,7 @@
 //! (filter `hoinghi.v1.events.attendance.<conference>.>`), so the record it carries is complete; a
 //! site event that still lands after it has no effect (`apply` ignores it) and its sender is told so.
 
-use std::collections::HashMap;
+use hoinghi_runtime::collections::Map;
 
 use chrono::{DateTime, Utc};
 use hoinghi_runtime::input;
@@ -224,7 +224,7 @@ pub struct Roster {
     /// Sequence of the close or cancel event: site events after it have no effect.
     pub sealed_at: Option<u64>,
     /// Invited sites.
-    pub sites: HashMap<SiteId, SiteEntry>,
+    pub sites: Map<SiteId, SiteEntry>,
     /// Last sequence on the roster's own subjects.
     pub last_seq: u64,
     /// Last sequence of any attendance event of this conference.

@@ -1,6 +1,6 @@
 //! The attendance projection: every conference's roster, rebuilt from the attendance stream.
 
-use std::collections::HashMap;
+use hoinghi_runtime::collections::Map;
 
 use hoinghi_runtime::store::{EventMeta, Projection};
 use hoinghi_shared::events::AttendanceEvent;
@@ -12,7 +12,7 @@ use crate::roster::Roster;
 #[derive(Debug, Default)]
 pub struct AttendanceState {
     /// Rosters by conference.
-    pub rosters: HashMap<ConferenceId, Roster>,
+    pub rosters: Map<ConferenceId, Roster>,
 }
 
 impl Projection for AttendanceState {

@@ -3,7 +3,7 @@
 //!
 //! Draft → submitted → approved (by a chair of the conference) → published, then immutable.
 
-use std::collections::HashMap;
+use hoinghi_runtime::collections::Map;
 
 use chrono::{DateTime, Utc};
 use hoinghi_runtime::input;
@@ -56,7 +56,7 @@ pub struct Minutes {
     /// Its SHA-256.
     pub sha256: Option<String>,
     /// Acknowledgements by site.
-    pub acks: HashMap<SiteId, Ack>,
+    pub acks: Map<SiteId, Ack>,
     /// Last sequence on the minutes' own subjects.
     pub last_seq: u64,
 }

@@ -1,6 +1,6 @@
 //! The minutes projection: every conference's minutes, rebuilt from the minutes stream.
 
-use std::collections::HashMap;
+use hoinghi_runtime::collections::Map;
 
 use hoinghi_runtime::store::{EventMeta, Projection};
 use hoinghi_shared::events::MinutesEvent;
@@ -12,7 +12,7 @@ use crate::minutes::Minutes;
 #[derive(Debug, Default)]
 pub struct MinutesState {
     /// Minutes by conference.
-    pub minutes: HashMap<ConferenceId, Minutes>,
+    pub minutes: Map<ConferenceId, Minutes>,
 }
 
 impl Projection for MinutesState {

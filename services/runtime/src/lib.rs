@@ -1,6 +1,7 @@
 //! The plumbing every hoinghi service runs on, so that a service crate holds only its domain.
 //!
 //! # Layout
+//! - [`collections`]: hash maps with a fast, randomly seeded hasher.
 //! - [`config`]: layered settings (base file, `HOINGHI_CONFIG` file, `HOINGHI__…` variables).
 //! - [`telemetry`]: logging and W3C trace context carried in NATS headers.
 //! - [`connect`]: connecting to NATS with reconnects and optional credentials.
@@ -13,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod collections;
 pub mod config;
 pub mod connect;
 pub mod host;

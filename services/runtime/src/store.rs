@@ -166,7 +166,7 @@ impl Progress {
 /// window.
 struct Indexed<P: Projection> {
     projection: P,
-    commands: std::collections::HashMap<String, u64>,
+    commands: crate::collections::Map<String, u64>,
     /// Events this instance appended whose acknowledgement arrived before every earlier event was
     /// applied, waiting for the gap to fill.
     pending: std::collections::BTreeMap<u64, (EventMeta, P::Event)>,

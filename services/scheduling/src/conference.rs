@@ -1,7 +1,7 @@
 //! The conference aggregate (subject `hoinghi.v1.events.scheduling.<conference>.*`): its life from
 //! scheduling to closing. `handle` holds every rule; `apply` only records what happened.
 
-use std::collections::{HashMap, HashSet};
+use hoinghi_runtime::collections::{Map, Set};
 
 use hoinghi_runtime::input;
 use hoinghi_shared::api::{AgendaItem, ConferenceStatus, ConferenceView, CreateConference, Person, SiteRef};
@@ -58,7 +58,7 @@ pub enum ConferenceCommand {
 ///
 /// # Errors
 /// `invalid` for content that breaks a rule, `not_found` for unregistered sites (all of them named).
-pub fn plan(request: CreateConference, sites: &HashMap<SiteId, Site>) -> Result<ConferenceDetails, ApiError> {
+pub fn plan(request: CreateConference, sites: &Map<SiteId, Site>) -> Result<ConferenceDetails, ApiError> {
     let title = input::text("title", &request.title, MAX_TITLE_CHARS, true)?;
     let organizer = input::text("organizer", &request.organizer, MAX_NAME_CHARS, true)?;
     if request.ends_at <= request.starts_at {
@@ -75,7 +75,7 @@ pub fn plan(request: CreateConference, sites: &HashMap<SiteId, Site>) -> Result<
     input::list_len("chairs", &request.chairs, 1, MAX_PEOPLE)?;
     input::list_len("guests", &request.guests, 0, MAX_PEOPLE)?;
     input::list_len("agenda", &request.agenda, 1, MAX_AGENDA_ITEMS)?;
-    let mut seen = HashSet::with_capacity(request.sites.len());
+    let mut seen = Set::with_capacity_and_hasher(request.sites.len(), Default::default());
     for site in &request.sites {
         if !seen.insert(site) {
             return Err(ApiError::invalid(format!("site {site} is listed twice in sites")));
@@ -253,7 +253,7 @@ mod tests {
         Site { name: name.into(), registered_at: Some(Utc::now()), last_seq: 1 }
     }
 
-    fn registry() -> HashMap<SiteId, Site> {
+    fn registry() -> Map<SiteId, Site> {
         [("tinh-uy", "Tỉnh ủy Bắc Kạn"), ("ba-be", "Huyện ủy Ba Bể"), ("na-ri", "Huyện ủy Na Rì")]
             .into_iter()
             .map(|(id, name)| (SiteId::parse(id).unwrap(), site(name)))

@@ -1,6 +1,6 @@
 //! The scheduling projection: every site and conference, rebuilt from the scheduling stream.
 
-use std::collections::HashMap;
+use hoinghi_runtime::collections::Map;
 
 use hoinghi_runtime::store::{EventMeta, Projection};
 use hoinghi_shared::events::SchedulingEvent;
@@ -13,11 +13,11 @@ use crate::site::Site;
 #[derive(Debug, Default)]
 pub struct SchedulingState {
     /// Registered sites.
-    pub sites: HashMap<SiteId, Site>,
+    pub sites: Map<SiteId, Site>,
     /// Conferences.
-    pub conferences: HashMap<ConferenceId, Conference>,
+    pub conferences: Map<ConferenceId, Conference>,
     /// Which conference the event at a sequence scheduled (to answer a repeated `create`).
-    pub scheduled_at: HashMap<u64, ConferenceId>,
+    pub scheduled_at: Map<u64, ConferenceId>,
 }
 
 impl Projection for SchedulingState {
