@@ -403,14 +403,14 @@ impl<P: Projection> EventStore<P> {
     ///
     /// # Errors
     /// [`AppendError`].
-    pub async fn append(&self, append: &Append<P::Event>, meta: &CommandMeta) -> Result<u64, AppendError> {
-        let mut envelope = EventEnvelope::new(&append.event, meta.actor.clone());
+    pub async fn append(&self, append: Append<P::Event>, meta: &CommandMeta) -> Result<u64, AppendError> {
+        let mut envelope = EventEnvelope::head(&append.event, meta.actor.clone());
         envelope.conference_id = append.conference_id;
-        envelope.site_id = append.site_id.clone();
+        envelope.site_id = append.site_id;
         envelope.command_id = Some(meta.command_id.clone());
         envelope.causation_id = meta.causation_id;
         envelope.trace_id = Some(meta.trace.trace_id.clone());
-        let payload = serde_json::to_vec(&envelope).map_err(|e| AppendError::Unavailable(e.to_string()))?;
+        let payload = envelope.encode_with(&append.event).map_err(|e| AppendError::Unavailable(e.to_string()))?;
 
         let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", meta.command_id.as_str());
@@ -440,7 +440,7 @@ impl<P: Projection> EventStore<P> {
             };
             let applied = {
                 let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
-                guard.offer(local, append.event.clone())
+                guard.offer(local, append.event)
             };
             self.applied.advance(applied);
         }
@@ -487,13 +487,14 @@ impl<P: Projection> EventStore<P> {
                 Decision::Unchanged => return self.read(|s| view(s, None)),
                 Decision::Append(append) => append,
             };
-            match self.append(&append, meta).await {
+            let subject = append.subject.clone();
+            match self.append(append, meta).await {
                 Ok(seq) => {
                     self.wait_applied(seq).await?;
                     return self.read(|s| view(s, Some(seq)));
                 }
                 Err(AppendError::Conflict) => {
-                    debug!(attempt, subject = %append.subject, "lost a race on the aggregate; deciding again");
+                    debug!(attempt, %subject, "lost a race on the aggregate; deciding again");
                     // A short random pause spreads out writers racing for the same aggregate, so they
                     // do not collide again on the next attempt.
                     let jitter_us = (Uuid::new_v4().as_u128() % 1_000) as u64 * attempt as u64;
