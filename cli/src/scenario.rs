@@ -8,46 +8,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use hoinghi_shared::api::{AgendaItem, CreateConference, Person, RecordItem, Task};
 use hoinghi_shared::{ConferenceId, SiteId};
 
-/// The host bridge.
-pub const HOST: (&str, &str) = ("tinh-uy-bac-kan", "Tỉnh ủy Bắc Kạn");
-
-/// The eight linked bridges, in invitation order.
-pub const LINKED: [(&str, &str); 8] = [
-    ("thanh-uy-bac-kan", "Thành ủy Bắc Kạn"),
-    ("ba-be", "Huyện ủy Ba Bể"),
-    ("bach-thong", "Huyện ủy Bạch Thông"),
-    ("cho-don", "Huyện ủy Chợ Đồn"),
-    ("cho-moi", "Huyện ủy Chợ Mới"),
-    ("na-ri", "Huyện ủy Na Rì"),
-    ("ngan-son", "Huyện ủy Ngân Sơn"),
-    ("pac-nam", "Huyện ủy Pác Nặm"),
-];
-
-/// The conference title.
-pub const TITLE: &str = "Hội nghị trực tuyến sơ kết công tác dân vận 6 tháng đầu năm 2021";
-/// Who convenes it.
-pub const ORGANIZER: &str = "Tỉnh ủy Bắc Kạn";
-
-/// The co-chairs.
-pub const CHAIRS: [(&str, &str); 2] = [
-    ("Phương Thị Thanh", "Phó Bí thư Thường trực Tỉnh ủy, Chủ tịch HĐND tỉnh"),
-    ("Ma Từ Đông Điền", "Trưởng Ban Dân vận Tỉnh ủy"),
-];
-
-/// The guest (cùng dự).
-pub const GUEST: (&str, &str) = ("Phạm Duy Hưng", "Phó Chủ tịch UBND tỉnh");
-
-/// The co-chair who approves the minutes.
-pub const APPROVER: &str = "Phương Thị Thanh";
-
-/// The agenda, in order.
-pub const AGENDA: [&str; 5] = [
-    "Báo cáo sơ kết công tác dân vận 6 tháng đầu năm 2021",
-    "Thảo luận của đại biểu các điểm cầu",
-    "Nhiệm vụ trọng tâm 6 tháng cuối năm 2021",
-    "Phát biểu chỉ đạo của đồng chủ trì",
-    "Bế mạc",
-];
+pub use hoinghi::bac_kan::{AGENDA, APPROVER, CHAIRS, GUEST, HOST, LINKED, ORGANIZER, TITLE};
 
 /// A bridge's answer to the invitation.
 #[derive(Debug, Clone, Copy)]

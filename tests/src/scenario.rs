@@ -12,49 +12,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use hoinghi_shared::api::{AgendaItem, ConfirmAttendance, CreateConference, Person, RecordItem, RegisterSite, Task};
 use hoinghi_shared::{ConferenceId, SiteId};
 
-/// The host bridge: id and name.
-pub const HOST: (&str, &str) = ("tinh-uy-bac-kan", "Tỉnh ủy Bắc Kạn");
+pub use hoinghi::bac_kan::{AGENDA, APPROVER, CHAIRS, ENDS_AT, HOST, LINKED as SITES, ORGANIZER, STARTS_AT, TITLE};
 
-/// The eight linked bridges, in invitation order: id and name.
-pub const SITES: [(&str, &str); 8] = [
-    ("thanh-uy-bac-kan", "Thành ủy Bắc Kạn"),
-    ("ba-be", "Huyện ủy Ba Bể"),
-    ("bach-thong", "Huyện ủy Bạch Thông"),
-    ("cho-don", "Huyện ủy Chợ Đồn"),
-    ("cho-moi", "Huyện ủy Chợ Mới"),
-    ("na-ri", "Huyện ủy Na Rì"),
-    ("ngan-son", "Huyện ủy Ngân Sơn"),
-    ("pac-nam", "Huyện ủy Pác Nặm"),
-];
-
-/// The conference title.
-pub const TITLE: &str = "Hội nghị trực tuyến sơ kết công tác dân vận 6 tháng đầu năm 2021";
-/// Who convenes it.
-pub const ORGANIZER: &str = "Tỉnh ủy Bắc Kạn";
-/// Start, Vietnam time.
-pub const STARTS_AT: &str = "2021-07-23T08:00:00+07:00";
-/// End, Vietnam time.
-pub const ENDS_AT: &str = "2021-07-23T11:30:00+07:00";
-
-/// The co-chairs: name and title.
-pub const CHAIRS: [(&str, &str); 2] = [
-    ("Phương Thị Thanh", "Phó Bí thư Thường trực Tỉnh ủy, Chủ tịch HĐND tỉnh"),
-    ("Ma Từ Đông Điền", "Trưởng Ban Dân vận Tỉnh ủy"),
-];
-/// The guest.
-pub const GUESTS: [(&str, &str); 1] = [("Phạm Duy Hưng", "Phó Chủ tịch UBND tỉnh")];
-
-/// The agenda, in order.
-pub const AGENDA: [&str; 5] = [
-    "Báo cáo sơ kết công tác dân vận 6 tháng đầu năm 2021",
-    "Thảo luận của đại biểu các điểm cầu",
-    "Nhiệm vụ trọng tâm 6 tháng cuối năm 2021",
-    "Phát biểu chỉ đạo của đồng chủ trì",
-    "Bế mạc",
-];
-
-/// The chair who approves the minutes.
-pub const APPROVER: &str = "Phương Thị Thanh";
+/// The guests.
+pub const GUESTS: [(&str, &str); 1] = [hoinghi::bac_kan::GUEST];
 
 /// The site that declines.
 pub const DECLINING_SITE: &str = "ngan-son";

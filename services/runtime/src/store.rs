@@ -45,6 +45,22 @@ pub struct EventMeta {
     pub command_id: Option<String>,
 }
 
+impl EventMeta {
+    /// The metadata of the event at `seq` on `subject`, from its envelope.
+    fn of(seq: u64, subject: String, envelope: EventEnvelope) -> Self {
+        Self {
+            seq,
+            subject,
+            id: envelope.id,
+            conference_id: envelope.conference_id,
+            site_id: envelope.site_id,
+            occurred_at: envelope.occurred_at,
+            actor: envelope.actor,
+            command_id: envelope.command_id,
+        }
+    }
+}
+
 /// A service's state, built only by applying its events in stream order.
 pub trait Projection: Default + Send + Sync + 'static {
     /// The service's events.
@@ -428,16 +444,7 @@ impl<P: Projection> EventStore<P> {
         if ack.duplicate {
             debug!(seq = ack.sequence, command_id = %meta.command_id, "duplicate command: the original event stands");
         } else {
-            let local = EventMeta {
-                seq: ack.sequence,
-                subject: append.subject.clone(),
-                id: envelope.id,
-                conference_id: envelope.conference_id,
-                site_id: envelope.site_id,
-                occurred_at: envelope.occurred_at,
-                actor: envelope.actor,
-                command_id: envelope.command_id,
-            };
+            let local = EventMeta::of(ack.sequence, append.subject.clone(), envelope);
             let applied = {
                 let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
                 guard.offer(local, append.event)
@@ -604,16 +611,7 @@ fn apply_message<P: Projection>(state: &RwLock<Indexed<P>>, seq: u64, subject: &
             return skip();
         }
     };
-    let meta = EventMeta {
-        seq,
-        subject: subject.to_owned(),
-        id: envelope.id,
-        conference_id: envelope.conference_id,
-        site_id: envelope.site_id,
-        occurred_at: envelope.occurred_at,
-        actor: envelope.actor,
-        command_id: envelope.command_id,
-    };
+    let meta = EventMeta::of(seq, subject.to_owned(), envelope);
     let mut guard = state.write().unwrap_or_else(|e| e.into_inner());
     guard.offer(meta, event)
 }
