@@ -1,13 +1,18 @@
 //! The event store: one JetStream stream per service, read into an in-memory projection.
 //!
-//! Every instance of a service follows its stream from the first message with an ordered consumer
-//! and applies each event to its [`Projection`]; that projection is the only state, so a restarted
-//! instance rebuilds it by replaying the stream. A command is decided against the projection and its
-//! event appended with optimistic concurrency: `Nats-Expected-Last-Subject-Sequence` over the
-//! aggregate's subject filter (`Nats-Expected-Last-Subject-Sequence-Subject`, nats-server ≥ 2.11),
-//! and the command id as `Nats-Msg-Id`. If another instance wrote first, the command is decided
-//! again on the fresh state. The reply is built only after the instance has applied its own event,
-//! so a client always reads its own writes.
+//! Every instance of a service applies the events of its stream, in stream order, to its
+//! [`Projection`]; that projection is the only state, so a starting instance rebuilds it by reading
+//! the stream from the first message. A command is decided against the projection and its event
+//! appended with optimistic concurrency: `Nats-Expected-Last-Subject-Sequence` over the aggregate's
+//! subject filter (`Nats-Expected-Last-Subject-Sequence-Subject`, nats-server ≥ 2.11), and the
+//! command id as `Nats-Msg-Id`. If another instance wrote first, the command is decided again on the
+//! fresh state.
+//!
+//! An instance applies its own event as soon as the append is acknowledged (the acknowledgement
+//! carries its sequence; a reorder buffer keeps stream order), so the reply is built from a state
+//! that holds it and a client reads its own writes. Events of other instances are read from the
+//! stream: when an acknowledgement reveals a gap below it, when a decision or a query needs the
+//! latest state, and every 50 ms otherwise. The server never sends an instance back its own events.
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -258,6 +263,10 @@ pub struct EventStore<P: Projection> {
     state: Arc<RwLock<Indexed<P>>>,
     applied: Arc<Progress>,
     apply_timeout: Duration,
+    /// One reader of the stream at a time.
+    reader: Arc<tokio::sync::Mutex<()>>,
+    /// Whether a check for a gap below this instance's own events is already scheduled.
+    gap_check: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl<P: Projection> Clone for EventStore<P> {
@@ -268,6 +277,8 @@ impl<P: Projection> Clone for EventStore<P> {
             state: self.state.clone(),
             applied: self.applied.clone(),
             apply_timeout: self.apply_timeout,
+            reader: self.reader.clone(),
+            gap_check: self.gap_check.clone(),
         }
     }
 }
@@ -328,11 +339,12 @@ impl<P: Projection> EventStore<P> {
             stream.info().await.map_err(|e| anyhow::anyhow!("stream {} info: {e}", def.name))?.state.last_sequence;
         let state = Arc::new(RwLock::new(Indexed::<P>::default()));
         let applied = Arc::new(Progress::default());
-        tokio::spawn(follow::<P>(js.clone(), def, state.clone(), applied.clone(), shutdown));
-        let store = Self { js, def, state, applied, apply_timeout };
-        if !store.applied.wait(last, catch_up_timeout).await {
-            anyhow::bail!("replaying {} took longer than {catch_up_timeout:?}", def.name);
-        }
+        let store = Self { js, def, state, applied, apply_timeout, reader: Arc::default(), gap_check: Arc::default() };
+        store
+            .read_to(last, catch_up_timeout)
+            .await
+            .map_err(|e| anyhow::anyhow!("replaying {}: {}", def.name, e.message))?;
+        tokio::spawn(store.clone().watch(shutdown));
         info!(
             stream = def.name,
             events = last,
@@ -397,22 +409,83 @@ impl<P: Projection> EventStore<P> {
             .map_err(|e| ApiError::unavailable(format!("event log unavailable: {e}")))?
             .state
             .last_sequence;
-        self.wait_applied(last).await
+        self.read_to(last, self.apply_timeout).await
     }
 
-    /// Answers a query from the state; if it says "not found", catches up with the stream first
-    /// (another instance may have just written it) and answers again.
+    /// Reads the stream until the projection has applied `target`: the events of other instances,
+    /// and any of this instance's whose acknowledgement has not arrived yet (applied once; the
+    /// acknowledgement then finds them applied).
     ///
     /// # Errors
-    /// Whatever `query` returns after catching up.
-    pub async fn query<T>(&self, query: impl Fn(&P) -> Result<T, ApiError>) -> Result<T, ApiError> {
-        match self.read(&query) {
-            Err(e) if e.code == ErrorCode::NotFound => {
-                self.catch_up().await?;
-                self.read(&query)
-            }
-            other => other,
+    /// `unavailable` when the stream cannot be read within `timeout`.
+    async fn read_to(&self, target: u64, timeout: Duration) -> Result<(), ApiError> {
+        if self.applied.applied() >= target {
+            return Ok(());
         }
+        let _reader = self.reader.lock().await;
+        let start = self.applied.applied() + 1;
+        if start > target {
+            return Ok(());
+        }
+        let read = read_range::<P>(&self.js, self.def, &self.state, &self.applied, start, target);
+        match tokio::time::timeout(timeout, read).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(ApiError::unavailable(format!("the event log could not be read: {e}"))),
+            Err(_) => {
+                Err(ApiError::unavailable(format!("reading the event log up to {target} took longer than {timeout:?}")))
+            }
+        }
+    }
+
+    /// Keeps the projection up with events written by other instances: asks the stream for its last
+    /// sequence every 50 ms and reads what this instance has not applied. (This instance's own events
+    /// are applied when their append is acknowledged, so the server does not send them back.)
+    async fn watch(self, shutdown: tokio_util::sync::CancellationToken) {
+        let mut ticker = tokio::time::interval(Duration::from_millis(50));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = ticker.tick() => {}
+            }
+            if let Err(e) = self.catch_up().await {
+                debug!(stream = self.def.name, error = %e.message, "could not catch up with the event log; retrying");
+            }
+        }
+    }
+
+    /// After an acknowledgement left a gap below this instance's event (another instance's event,
+    /// or one of ours whose acknowledgement is still on its way), waits a moment for our own
+    /// acknowledgements, then reads whatever is still missing from the stream.
+    fn fill_gap_soon(&self) {
+        use std::sync::atomic::Ordering;
+        if self.gap_check.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let store = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            store.gap_check.store(false, Ordering::Release);
+            let highest_pending = {
+                let guard = store.state.read().unwrap_or_else(|e| e.into_inner());
+                guard.pending.last_key_value().map(|(seq, _)| *seq)
+            };
+            if let Some(seq) = highest_pending {
+                if let Err(e) = store.read_to(seq.saturating_sub(1), store.apply_timeout).await {
+                    warn!(stream = store.def.name, error = %e.message, "could not fill a gap in the event log");
+                }
+            }
+        });
+    }
+
+    /// Answers a query from the state once it has caught up with the stream, so a client reads
+    /// what it wrote through any instance.
+    ///
+    /// # Errors
+    /// Whatever `query` returns; `unavailable` if the stream cannot be read.
+    pub async fn query<T>(&self, query: impl Fn(&P) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        self.catch_up().await?;
+        self.read(&query)
     }
 
     /// Appends one event, returning its stream sequence (the original's, for a duplicate command).
@@ -450,6 +523,9 @@ impl<P: Projection> EventStore<P> {
                 guard.offer(local, append.event)
             };
             self.applied.advance(applied);
+            if applied < ack.sequence {
+                self.fill_gap_soon();
+            }
         }
         Ok(ack.sequence)
     }
@@ -539,39 +615,14 @@ fn map_publish_error(e: async_nats::jetstream::context::PublishError) -> AppendE
     }
 }
 
-/// Follows the stream for the lifetime of the process, recreating the consumer after any failure
-/// from the first sequence not yet applied.
-async fn follow<P: Projection>(
-    js: jetstream::Context,
-    def: StreamDef,
-    state: Arc<RwLock<Indexed<P>>>,
-    applied: Arc<Progress>,
-    shutdown: tokio_util::sync::CancellationToken,
-) {
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        let next = applied.applied() + 1;
-        let result = tokio::select! {
-            _ = shutdown.cancelled() => return,
-            r = follow_once::<P>(&js, def, &state, &applied, next) => r,
-        };
-        match result {
-            Ok(()) => backoff = Duration::from_millis(100),
-            Err(e) => {
-                warn!(stream = def.name, error = %e, "event log follower interrupted; resuming");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
-}
-
-async fn follow_once<P: Projection>(
+/// Reads the stream from `start` with an ordered consumer until `target` is applied.
+async fn read_range<P: Projection>(
     js: &jetstream::Context,
     def: StreamDef,
     state: &Arc<RwLock<Indexed<P>>>,
     applied: &Progress,
     start: u64,
+    target: u64,
 ) -> anyhow::Result<()> {
     let stream = js.get_stream(def.name).await?;
     let consumer = stream
@@ -580,21 +631,41 @@ async fn follow_once<P: Projection>(
             ..Default::default()
         })
         .await?;
+    let name = consumer.cached_info().name.clone();
     let mut messages = consumer.messages().await?;
-    while let Some(message) = messages.next().await {
-        let message = message?;
-        let seq = message.info().map_err(|e| anyhow::anyhow!("{e}"))?.stream_sequence;
+    let mut result = Ok(());
+    while applied.applied() < target {
+        let Some(message) = messages.next().await else { break };
+        let message = match message {
+            Ok(message) => message,
+            Err(e) => {
+                result = Err(anyhow::anyhow!("{e}"));
+                break;
+            }
+        };
+        let seq = match message.info() {
+            Ok(info) => info.stream_sequence,
+            Err(e) => {
+                result = Err(anyhow::anyhow!("{e}"));
+                break;
+            }
+        };
         if seq <= applied.applied() {
-            // Already applied from this instance's own append: no need to read it again.
             continue;
         }
         let now = apply_message::<P>(state, seq, message.subject.as_str(), &message.payload);
         applied.advance(now);
     }
-    Ok(())
+    drop(messages);
+    // The consumer was only for this read: remove it rather than leave the server tracking it
+    // until it expires.
+    if let Err(e) = stream.delete_consumer(&name).await {
+        debug!(stream = def.name, consumer = %name, error = %e, "could not delete a finished reader");
+    }
+    result
 }
 
-/// Applies one message read by the follower; returns the last sequence applied.
+/// Applies one message read from the stream; returns the last sequence applied.
 fn apply_message<P: Projection>(state: &RwLock<Indexed<P>>, seq: u64, subject: &str, payload: &[u8]) -> u64 {
     let skip = || state.write().unwrap_or_else(|e| e.into_inner()).skip(seq);
     let envelope = match EventEnvelope::from_slice(payload) {
