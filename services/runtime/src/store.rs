@@ -152,7 +152,9 @@ impl Progress {
     }
 
     fn advance(&self, seq: u64) {
-        self.applied.store(seq, std::sync::atomic::Ordering::Release);
+        // Callers report after releasing the state's lock, so reports may arrive out of order:
+        // the sequence only ever moves forward.
+        let seq = self.applied.fetch_max(seq, std::sync::atomic::Ordering::AcqRel).max(seq);
         let ready = {
             let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
             match waiters.first_key_value() {
@@ -206,10 +208,10 @@ impl<P: Projection> Indexed<P> {
     /// keeps it for later if there is a gap; ignores it if already applied. Returns the last
     /// sequence applied.
     ///
-    /// Two sources feed it: the follower, which reads the stream in order, and this instance's own
-    /// appends, applied as soon as their acknowledgement arrives so that a command's reply does not
-    /// wait for its event to travel back from the server. Both carry the same event, and only the
-    /// first to arrive is applied: the state is exactly the stream, applied in order.
+    /// Two sources feed it: reads of the stream, in order, and this instance's own appends, applied
+    /// as soon as their acknowledgement arrives so that a command's reply does not wait for its
+    /// event to travel back from the server. Both carry the same event, and only the first to
+    /// arrive is applied: the state is exactly the stream, applied in order.
     fn offer(&mut self, meta: EventMeta, event: P::Event) -> u64 {
         let seq = meta.seq;
         if seq <= self.applied {
@@ -220,15 +222,7 @@ impl<P: Projection> Indexed<P> {
             return self.applied;
         }
         self.apply_one(&meta, event);
-        while let Some(entry) = self.pending.first_entry() {
-            if *entry.key() > self.applied + 1 {
-                break;
-            }
-            let (next_seq, (meta, event)) = entry.remove_entry();
-            if next_seq == self.applied + 1 {
-                self.apply_one(&meta, event);
-            }
-        }
+        self.drain();
         self.applied
     }
 
@@ -236,15 +230,22 @@ impl<P: Projection> Indexed<P> {
     fn skip(&mut self, seq: u64) -> u64 {
         if seq == self.applied + 1 {
             self.applied = seq;
-            while let Some(entry) = self.pending.first_entry() {
-                if *entry.key() != self.applied + 1 {
-                    break;
-                }
-                let (_, (meta, event)) = entry.remove_entry();
+            self.drain();
+        }
+        self.applied
+    }
+
+    /// Applies the pending events that now follow without a gap, dropping any already applied.
+    fn drain(&mut self) {
+        while let Some(entry) = self.pending.first_entry() {
+            if *entry.key() > self.applied + 1 {
+                break;
+            }
+            let (seq, (meta, event)) = entry.remove_entry();
+            if seq == self.applied + 1 {
                 self.apply_one(&meta, event);
             }
         }
-        self.applied
     }
 
     fn apply_one(&mut self, meta: &EventMeta, event: P::Event) {
@@ -371,6 +372,13 @@ impl<P: Projection> EventStore<P> {
     pub fn command_seq(&self, command_id: &str) -> Option<u64> {
         let guard = self.state.read().unwrap_or_else(|e| e.into_inner());
         guard.commands.get(command_id).copied()
+    }
+
+    /// Whether the event at `seq` is applied, or is this instance's own and waiting for a gap below
+    /// it to fill.
+    fn is_pending_or_applied(&self, seq: u64) -> bool {
+        let guard = self.state.read().unwrap_or_else(|e| e.into_inner());
+        guard.applied >= seq || guard.pending.contains_key(&seq)
     }
 
     /// Sequence of the last event applied.
@@ -573,7 +581,12 @@ impl<P: Projection> EventStore<P> {
             let subject = append.subject.clone();
             match self.append(append, meta).await {
                 Ok(seq) => {
-                    self.wait_applied(seq).await?;
+                    if self.is_pending_or_applied(seq) {
+                        self.wait_applied(seq).await?;
+                    } else {
+                        // A duplicate command: the original event may be another instance's.
+                        self.read_to(seq, self.apply_timeout).await?;
+                    }
                     return self.read(|s| view(s, Some(seq)));
                 }
                 Err(AppendError::Conflict) => {
@@ -685,4 +698,71 @@ fn apply_message<P: Projection>(state: &RwLock<Indexed<P>>, seq: u64, subject: &
     let meta = EventMeta::of(seq, subject.to_owned(), envelope);
     let mut guard = state.write().unwrap_or_else(|e| e.into_inner());
     guard.offer(meta, event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hoinghi_shared::events::SchedulingEvent;
+
+    /// A projection that records the order in which events were applied.
+    #[derive(Default)]
+    struct Order(Vec<u64>);
+
+    impl Projection for Order {
+        type Event = SchedulingEvent;
+        fn apply(&mut self, meta: &EventMeta, _event: SchedulingEvent) {
+            self.0.push(meta.seq);
+        }
+    }
+
+    fn meta(seq: u64) -> EventMeta {
+        EventMeta::of(seq, "s".into(), EventEnvelope::head(&SchedulingEvent::SessionStarted {}, "test"))
+    }
+
+    fn offer(state: &mut Indexed<Order>, seq: u64) -> u64 {
+        state.offer(meta(seq), SchedulingEvent::SessionStarted {})
+    }
+
+    #[test]
+    fn acknowledgements_out_of_order_are_applied_in_stream_order() {
+        let mut state = Indexed::<Order>::default();
+        assert_eq!(offer(&mut state, 3), 0);
+        assert_eq!(offer(&mut state, 2), 0);
+        assert_eq!(offer(&mut state, 1), 3);
+        assert_eq!(state.projection.0, vec![1, 2, 3]);
+        assert!(state.pending.is_empty());
+    }
+
+    #[test]
+    fn an_event_read_and_acknowledged_is_applied_once() {
+        let mut state = Indexed::<Order>::default();
+        assert_eq!(offer(&mut state, 2), 0); // our acknowledgement, above a gap
+        assert_eq!(offer(&mut state, 1), 2); // another instance's event, read from the stream
+        assert_eq!(offer(&mut state, 2), 2); // the read goes on and meets ours again
+        assert_eq!(state.projection.0, vec![1, 2]);
+    }
+
+    #[test]
+    fn an_unreadable_event_is_skipped_without_losing_the_order() {
+        let mut state = Indexed::<Order>::default();
+        assert_eq!(offer(&mut state, 2), 0);
+        assert_eq!(state.skip(1), 2);
+        assert_eq!(state.projection.0, vec![2]);
+    }
+
+    #[tokio::test]
+    async fn progress_never_moves_back_and_wakes_each_waiter_once() {
+        let progress = Arc::new(Progress::default());
+        let waiter = {
+            let progress = progress.clone();
+            tokio::spawn(async move { progress.wait(5, Duration::from_secs(5)).await })
+        };
+        tokio::task::yield_now().await;
+        progress.advance(6);
+        progress.advance(4);
+        assert_eq!(progress.applied(), 6);
+        assert!(waiter.await.unwrap());
+        assert!(!progress.wait(7, Duration::from_millis(10)).await);
+    }
 }
