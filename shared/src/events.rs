@@ -110,8 +110,6 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
 impl EventEnvelope {
     /// Wraps an event.
     pub fn new<E: DomainEvent>(event: &E, actor: impl Into<String>) -> Self {
-        let event_type = event.event_type();
-        let version = E::TYPES.iter().find(|(t, _)| *t == event_type).map_or(1, |(_, v)| *v);
         #[derive(Deserialize)]
         struct Tagged {
             data: Option<Box<RawValue>>,
@@ -123,19 +121,7 @@ impl EventEnvelope {
             .and_then(|json| serde_json::from_str::<Tagged>(&json).ok())
             .and_then(|t| t.data)
             .unwrap_or_else(null);
-        Self {
-            id: Uuid::now_v7(),
-            event_type: event_type.to_owned(),
-            version,
-            conference_id: None,
-            site_id: None,
-            occurred_at: Utc::now(),
-            actor: actor.into(),
-            command_id: None,
-            causation_id: None,
-            trace_id: None,
-            data,
-        }
+        Self { data, ..Self::head(event, actor) }
     }
 
     /// Serialises this envelope's metadata around `event` straight to the bytes of a message: the
