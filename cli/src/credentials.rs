@@ -424,52 +424,14 @@ pub fn rotate(dir: &Path, identity: &str) -> anyhow::Result<Deployment> {
     Ok(deployment)
 }
 
-/// What a credentials file holds.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Credentials {
-    /// A user JWT and its seed (as `nsc` writes it): the whole text.
-    Jwt(String),
-    /// Only a user nkey seed (as `hoinghi admin credentials` writes it).
-    Seed(String),
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Jwt(_) => "Credentials::Jwt(<secret>)",
-            Self::Seed(_) => "Credentials::Seed(<secret>)",
-        })
-    }
-}
-
-/// Tells the format of a credentials text apart: a `BEGIN NATS USER JWT` block means a JWT file;
-/// else the first line that is a user seed (`SU…`), inside the seed block or alone.
-pub fn parse_credentials(text: &str) -> Option<Credentials> {
-    if text.contains("BEGIN NATS USER JWT") {
-        return Some(Credentials::Jwt(text.to_owned()));
-    }
-    text.lines()
-        .map(str::trim)
-        .find(|line| line.starts_with("SU") && line.len() > 50 && line.bytes().all(|b| b.is_ascii_alphanumeric()))
-        .map(|seed| Credentials::Seed(seed.to_owned()))
-}
+/// Reading a credentials file and naming the connection's inbox are the services' code too: one
+/// definition, in the runtime.
+pub use hoinghi_runtime::connect::{inbox_prefix, parse_credentials, Credentials};
 
 /// The identity of a connection: `configured` if set, else the credentials file's name without
 /// `.creds` (`site-ba-be.creds` -> `site-ba-be`).
 pub fn identity_of(configured: Option<&str>, creds: Option<&Path>) -> Option<String> {
-    if let Some(configured) = configured.map(str::trim).filter(|c| !c.is_empty()) {
-        return Some(configured.to_owned());
-    }
-    let stem = creds?.file_stem()?.to_str()?.trim();
-    (!stem.is_empty()).then(|| stem.to_owned())
-}
-
-/// `_INBOX.<identity>`, or `_INBOX` without an identity.
-pub fn inbox_prefix(identity: Option<&str>) -> String {
-    match identity {
-        Some(identity) if !identity.is_empty() => format!("_INBOX.{identity}"),
-        _ => "_INBOX".to_owned(),
-    }
+    hoinghi_runtime::connect::identity_of(configured.unwrap_or(""), creds)
 }
 
 #[cfg(test)]
