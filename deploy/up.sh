@@ -3,7 +3,7 @@
 #   - credentials (authentication ON by default): `hoinghi admin credentials` writes one nkey identity
 #     per role, site and service into DIR/auth (secretariat, minute-taker, chair, site-<id>,
 #     service-<name>) and DIR/auth/nats-server.conf with each identity's permissions;
-#   - nats-server (JetStream, max_payload 16MB) on 127.0.0.1, on a free port (or --port), with a fresh
+#   - nats-server (JetStream, max_payload 8MB) on 127.0.0.1, on a free port (or --port), with a fresh
 #     JetStream store in the state directory;
 #   - the three services (hoinghi-scheduling, -attendance, -minutes), each with its own credentials,
 #     logging into the state directory;
@@ -86,7 +86,7 @@ else
   cat >"$CONF" <<CONF
 # Written by deploy/up.sh --open: no authentication
 listen: 127.0.0.1:$PORT
-max_payload: 16MB
+max_payload: 8MB
 jetstream {
   # nats-server keeps its files in a "jetstream" directory under store_dir
   store_dir: "$DIR"
@@ -109,8 +109,10 @@ say "nats-server $("$NATS_BIN" --version 2>/dev/null | sed 's/.* //') on $URL (J
 for svc in "${SERVICES[@]}"; do
   for i in $(seq 1 "$INSTANCES"); do
     name="hoinghi-$svc"; [ "$INSTANCES" = 1 ] || name="hoinghi-$svc-$i"
-    creds=""; [ "$AUTH" = 0 ] || creds="$DIR/auth/service-$svc.creds"
+    creds=""; api_creds=""
+    [ "$AUTH" = 0 ] || { creds="$DIR/auth/service-$svc.creds"; api_creds="$DIR/auth/service-$svc-api.creds"; }
     NO_COLOR=1 HOINGHI__NATS__URL="$URL" HOINGHI__NATS__CREDS="$creds" HOINGHI__NATS__IDENTITY="" \
+      HOINGHI__NATS__API_CREDS="$api_creds" HOINGHI__NATS__API_IDENTITY="" \
       "$BIN_DIR/hoinghi-$svc" >"$DIR/$name.log" 2>&1 </dev/null &
     echo $! >"$DIR/$name.pid"
   done

@@ -13,9 +13,10 @@
 //! - `server.json`: the server settings the configuration was written with (listen address, store
 //!   directory, TLS files).
 //!
-//! Identities: `secretariat`, `minute-taker`, `chair`, `site-<id>` per site, and
-//! `service-scheduling`, `service-attendance`, `service-minutes`. Their permissions are in
-//! [`permissions`].
+//! Identities: `secretariat`, `minute-taker`, `chair`, `site-<id>` per site, and two per service:
+//! `service-<name>` (writes its event log through JetStream, serves no request) and
+//! `service-<name>-api` (answers requests and may publish only to inboxes, so no reply can land in
+//! a stream). Their permissions are in [`permissions`].
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -51,10 +52,18 @@ pub fn site_identity(site: &SiteId) -> String {
     format!("site-{site}")
 }
 
-/// The identity of a service: `service-<name>`.
+/// The identity of a service that writes its event log: `service-<name>`.
 pub fn service_identity(service: &str) -> String {
     format!("service-{service}")
 }
+
+/// The identity of a service that answers requests: `service-<name>-api`.
+pub fn service_api_identity(service: &str) -> String {
+    format!("service-{service}-api")
+}
+
+/// What a service's API identity may never publish to: anything but an inbox.
+pub const SERVICE_API_DENY: [&str; 4] = ["hoinghi.>", "$JS.>", "$KV.>", "$O.>"];
 
 /// The credentials file of an identity in `dir`.
 pub fn creds_path(dir: &Path, identity: &str) -> PathBuf {
@@ -147,6 +156,8 @@ pub fn permissions(identity: &str) -> Option<Permissions> {
                     "hoinghi.v1.scheduling.conferences.get".to_owned(),
                     "hoinghi.v1.minutes.get".to_owned(),
                 ])
+            } else if let Some(service) = identity.strip_prefix("service-").and_then(|s| s.strip_suffix("-api")) {
+                service_api_permissions(service, inbox)?
             } else if let Some(service) = identity.strip_prefix("service-") {
                 service_permissions(service, inbox)?
             } else {
@@ -168,15 +179,29 @@ fn service_permissions(service: &str, inbox: Vec<String>) -> Option<Permissions>
     // Parking an event a reaction cannot process; the JetStream API (streams, consumers, pull
     // requests, direct gets) and acknowledgements of the messages its consumers deliver.
     publish.extend(strings(&["hoinghi.v1.dead.>", "$JS.API.>", "$JS.ACK.>"]));
-    let mut subscribe = vec![format!("hoinghi.v1.{service}.>"), "$SRV.>".to_owned()];
-    // Replies to its own requests (JetStream API answers, publish acks) and the messages its pull
-    // consumers receive all arrive on its inbox.
-    subscribe.extend(inbox);
+    // Serves no request: replies to its own requests (JetStream API answers, publish acks) and the
+    // messages its pull consumers receive all arrive on its inbox, the only subjects it reads.
     Some(Permissions {
         publish_allow: publish,
         publish_deny: strings(&SERVICE_DENY),
+        subscribe_allow: inbox,
+        allow_responses: false,
+    })
+}
+
+/// A service's API identity: receives its requests and the `$SRV` discovery requests, and answers
+/// on the requester's inbox, the only subjects it may publish to.
+fn service_api_permissions(service: &str, inbox: Vec<String>) -> Option<Permissions> {
+    if !SERVICES.contains(&service) {
+        return None;
+    }
+    let mut subscribe = vec![format!("hoinghi.v1.{service}.>"), "$SRV.>".to_owned()];
+    subscribe.extend(inbox);
+    Some(Permissions {
+        publish_allow: strings(&["_INBOX.>"]),
+        publish_deny: strings(&SERVICE_API_DENY),
         subscribe_allow: subscribe,
-        allow_responses: true,
+        allow_responses: false,
     })
 }
 
@@ -224,7 +249,8 @@ impl Deployment {
         out.push_str("# regenerate with `hoinghi admin add-site|revoke-site|rotate`, then reload the server:\n");
         out.push_str("#   nats-server --signal reload=<pid>   (or kill -HUP <pid>)\n");
         out.push_str(&format!("listen: {}\n", quote(&self.server.listen)));
-        out.push_str("max_payload: 16MB\n");
+        out.push_str(hoinghi_shared::sizes::SERVER_MAX_PAYLOAD_CONF);
+        out.push('\n');
         out.push_str("jetstream {\n");
         out.push_str(&format!("  store_dir: {}\n", quote(&self.server.store_dir)));
         out.push_str("}\n");
@@ -340,6 +366,7 @@ pub fn identities_for(sites: &[SiteId]) -> Vec<String> {
     let mut all: Vec<String> = ROLES.iter().map(|r| (*r).to_owned()).collect();
     all.extend(sites.iter().map(site_identity));
     all.extend(SERVICES.iter().map(|s| service_identity(s)));
+    all.extend(SERVICES.iter().map(|s| service_api_identity(s)));
     all
 }
 
@@ -453,8 +480,11 @@ mod tests {
             "minute-taker",
             "secretariat",
             "service-attendance",
+            "service-attendance-api",
             "service-minutes",
+            "service-minutes-api",
             "service-scheduling",
+            "service-scheduling-api",
             "site-ba-be",
             "site-na-ri",
         ] {
@@ -474,7 +504,7 @@ mod tests {
             }
         }
         let conf = std::fs::read_to_string(dir.path().join(SERVER_CONF)).unwrap();
-        assert!(conf.contains("max_payload: 16MB"));
+        assert!(conf.contains("max_payload: 8MB"));
         assert!(conf.contains(&d.identities["site-ba-be"]));
         assert!(conf.contains("\"_INBOX.site-ba-be.>\""));
         let ids = std::fs::read_to_string(dir.path().join(IDENTITIES)).unwrap();
@@ -519,10 +549,17 @@ mod tests {
             assert!(!p.allow_responses);
         }
         let s = permissions("service-attendance").unwrap();
-        assert!(s.allow_responses);
+        assert!(!s.allow_responses);
         assert!(s.publish_deny.contains(&"$JS.API.STREAM.DELETE.>".to_owned()));
         assert!(s.publish_allow.contains(&"hoinghi.v1.events.attendance.>".to_owned()));
         assert!(!s.publish_allow.iter().any(|p| p.contains("events.scheduling") || p.contains("events.minutes")));
+        assert_eq!(s.subscribe_allow, vec!["_INBOX.service-attendance.>".to_owned()], "it serves no request");
+        let api = permissions("service-attendance-api").unwrap();
+        assert_eq!(api.publish_allow, vec!["_INBOX.>".to_owned()], "it answers only to inboxes");
+        assert!(api.publish_deny.contains(&"hoinghi.>".to_owned()) && api.publish_deny.contains(&"$JS.>".to_owned()));
+        assert!(!api.allow_responses);
+        assert!(api.subscribe_allow.contains(&"hoinghi.v1.attendance.>".to_owned()));
+        assert!(permissions("service-unknown-api").is_none());
         assert!(permissions("site-Bad!").is_none());
         assert!(permissions("service-unknown").is_none());
         assert!(permissions("root").is_none());

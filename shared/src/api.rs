@@ -341,8 +341,47 @@ pub struct Task {
     pub description: String,
     /// The responsible site: the host or one of the linked sites.
     pub owner_site: SiteId,
-    /// Deadline (a date, `YYYY-MM-DD`).
+    /// Deadline (a date, exactly `YYYY-MM-DD`).
+    #[serde(with = "date_only")]
     pub due: NaiveDate,
+}
+
+/// A calendar date on the wire: exactly `YYYY-MM-DD` (four-digit year, two-digit month and day, no
+/// sign, no spaces), as documented; chrono's own parser also takes `2021-1-1` or `+10000-01-01`.
+pub mod date_only {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Parses a date in exactly the documented form.
+    ///
+    /// # Errors
+    /// What is wrong with `text`, for a person.
+    pub fn parse(text: &str) -> Result<NaiveDate, String> {
+        let shape_ok = text.len() == 10
+            && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        if !shape_ok {
+            return Err(format!("{text:?} is not a date in the form YYYY-MM-DD (e.g. 2021-08-15)"));
+        }
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| format!("{text:?} is no day of the calendar (a date is YYYY-MM-DD)"))
+    }
+
+    /// Writes `YYYY-MM-DD`.
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&date.format("%Y-%m-%d"))
+    }
+
+    /// Reads exactly `YYYY-MM-DD`.
+    ///
+    /// # Errors
+    /// Anything else.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        parse(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// `hoinghi.v1.minutes.record`: record (or re-record) one agenda item of a draft.
@@ -485,4 +524,33 @@ pub struct MinutesView {
     pub sha256: Option<String>,
     /// Sites that acknowledged receipt.
     pub acknowledgements: Vec<Acknowledgement>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_due_date_is_exactly_year_month_day() {
+        let task = |due: &str| {
+            serde_json::from_value::<Task>(serde_json::json!({"description": "x", "owner_site": "ba-be", "due": due}))
+        };
+        let ok = task("2021-08-15").unwrap();
+        assert_eq!(ok.due, NaiveDate::from_ymd_opt(2021, 8, 15).unwrap());
+        assert_eq!(serde_json::to_value(&ok).unwrap()["due"], "2021-08-15");
+        for bad in [
+            "2021-1-1",
+            " 2021-01-01",
+            "2021-01-01 ",
+            "+10000-01-01",
+            "-0001-01-01",
+            "2021-02-30",
+            "20210101",
+            "2021/01/01",
+            "",
+        ] {
+            let err = task(bad).unwrap_err().to_string();
+            assert!(err.contains("YYYY-MM-DD") || err.contains("calendar"), "{bad:?}: {err}");
+        }
+    }
 }

@@ -17,6 +17,9 @@ pub enum ErrorCode {
     NotFound,
     /// Not allowed in the current state, or lost a race with another change (409).
     Conflict,
+    /// The request, or the reply it would get, is larger than the subject or the server allows: send
+    /// less, or ask for a smaller page (413).
+    TooLarge,
     /// A dependency is down or overloaded: try again later (503).
     Unavailable,
 }
@@ -29,6 +32,7 @@ impl ErrorCode {
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::Conflict => 409,
+            Self::TooLarge => 413,
             Self::Unavailable => 503,
         }
     }
@@ -40,6 +44,7 @@ impl ErrorCode {
             403 => Self::Forbidden,
             404 => Self::NotFound,
             409 => Self::Conflict,
+            413 => Self::TooLarge,
             503 => Self::Unavailable,
             _ => return None,
         })
@@ -52,6 +57,7 @@ impl ErrorCode {
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
+            Self::TooLarge => "too_large",
             Self::Unavailable => "unavailable",
         }
     }
@@ -88,6 +94,10 @@ impl ApiError {
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Conflict, message)
     }
+    /// A 413.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::TooLarge, message)
+    }
     /// A 503.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Unavailable, message)
@@ -110,9 +120,14 @@ mod tests {
         let body = ErrorBody { error: ApiError::not_found("no conference 1") };
         let json = serde_json::to_value(&body).unwrap();
         assert_eq!(json, serde_json::json!({"error":{"code":"not_found","message":"no conference 1"}}));
-        for code in
-            [ErrorCode::Invalid, ErrorCode::Forbidden, ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::Unavailable]
-        {
+        for code in [
+            ErrorCode::Invalid,
+            ErrorCode::Forbidden,
+            ErrorCode::NotFound,
+            ErrorCode::Conflict,
+            ErrorCode::TooLarge,
+            ErrorCode::Unavailable,
+        ] {
             assert_eq!(ErrorCode::from_status(code.status()), Some(code));
         }
     }

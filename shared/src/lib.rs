@@ -11,6 +11,7 @@
 //! - [`error`]: error codes and the error reply body.
 //! - [`headers`]: header names with a meaning in the contract.
 //! - [`limits`]: input size limits every service enforces.
+//! - [`sizes`]: message sizes: the server's `max_payload`, the largest request per subject, replies.
 //! - [`streams`]: the JetStream streams that hold the event log.
 
 #![forbid(unsafe_code)]
@@ -21,6 +22,7 @@ pub mod events;
 pub mod headers;
 pub mod ids;
 pub mod limits;
+pub mod sizes;
 pub mod streams;
 pub mod subjects;
 

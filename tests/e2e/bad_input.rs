@@ -334,6 +334,13 @@ async fn minutes_follow_draft_submit_approve_publish_and_only_a_chair_approves()
         ErrorCode::Invalid,
         &["bang-lung"],
     );
+    // A due date only in the documented form, YYYY-MM-DD.
+    for due in ["2021-1-1", " 2021-01-01", "+10000-01-01", "-0001-01-01", "2021-02-30"] {
+        let mut body = serde_json::to_value(&good).unwrap();
+        body["tasks"] = serde_json::json!([{"description": "Báo cáo", "owner_site": "ba-be", "due": due}]);
+        let reply = api.raw(minutes::RECORD, serde_json::to_vec(&body).unwrap(), None).await;
+        assert_refused_raw(&format!("due {due:?}"), reply, ErrorCode::Invalid, &["YYYY-MM-DD"]);
+    }
     assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
 
     // Submitting needs every item recorded; the error names the missing one.

@@ -290,6 +290,11 @@ impl SecureStack {
                             "HOINGHI__NATS__CREDS",
                             credentials::creds_path(&creds_dir, &identity).display().to_string(),
                         );
+                        let api = credentials::service_api_identity(service_token(service));
+                        p.set_env(
+                            "HOINGHI__NATS__API_CREDS",
+                            credentials::creds_path(&creds_dir, &api).display().to_string(),
+                        );
                         if let Some(c) = &certs {
                             p.set_env("HOINGHI__NATS__TLS_CA", c.ca.display().to_string());
                         }

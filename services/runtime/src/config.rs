@@ -54,6 +54,13 @@ pub struct NatsSettings {
     /// PEM private key of `tls_cert`.
     #[serde(default)]
     pub tls_key: String,
+    /// Credentials of the service's API identity, the connection that answers requests: it may
+    /// publish only to inboxes, never into a stream. Required when `creds` is set.
+    #[serde(default)]
+    pub api_creds: String,
+    /// The API identity (`service-<name>-api`); empty: the `api_creds` file's name.
+    #[serde(default)]
+    pub api_identity: String,
 }
 
 impl std::fmt::Debug for NatsSettings {
@@ -66,6 +73,7 @@ impl std::fmt::Debug for NatsSettings {
             .field("replicas", &self.replicas)
             .field("identity", &self.identity())
             .field("tls", &self.tls_enabled())
+            .field("api_creds", &if self.api_creds.is_empty() { "none" } else { "<file>" })
             .finish()
     }
 }
@@ -90,6 +98,31 @@ impl NatsSettings {
     /// Whether any TLS setting is given (then TLS is required).
     pub fn tls_enabled(&self) -> bool {
         [&self.tls_ca, &self.tls_cert, &self.tls_key].iter().any(|v| !v.trim().is_empty())
+    }
+
+    /// The settings of the connection that answers requests: the same server and TLS, as the API
+    /// identity (`api_creds`, `api_identity`). Without credentials (an open server) both connections
+    /// are anonymous.
+    ///
+    /// # Errors
+    /// `creds` is set but `api_creds` is not: the identity that answers requests would be the one
+    /// that writes the event log, so a reply could be steered into a stream.
+    pub fn api(&self) -> anyhow::Result<Self> {
+        match (self.creds.trim().is_empty(), self.api_creds.trim().is_empty()) {
+            (true, true) => Ok(self.clone()),
+            (false, true) => anyhow::bail!(
+                "nats.api_creds (HOINGHI__NATS__API_CREDS) is not set: with nats.creds set, a service needs a \
+                 second identity that answers requests and may publish only to inboxes \
+                 (service-<name>-api.creds from `hoinghi admin credentials`; see docs/SECURITY.md)"
+            ),
+            _ => Ok(Self {
+                creds: self.api_creds.clone(),
+                identity: self.api_identity.clone(),
+                api_creds: String::new(),
+                api_identity: String::new(),
+                ..self.clone()
+            }),
+        }
     }
 }
 
@@ -179,6 +212,25 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(settings.nats.inbox_prefix(), "_INBOX.service-attendance");
+    }
+
+    #[test]
+    fn requests_are_answered_by_an_identity_of_their_own() {
+        let open = Settings::load_from(std::iter::empty()).unwrap();
+        assert!(open.nats.api().unwrap().creds_path().is_none());
+        let settings = Settings::load_from([
+            ("HOINGHI__NATS__CREDS".to_owned(), "/etc/hoinghi/service-minutes.creds".to_owned()),
+            ("HOINGHI__NATS__API_CREDS".to_owned(), "/etc/hoinghi/service-minutes-api.creds".to_owned()),
+        ])
+        .unwrap();
+        let api = settings.nats.api().unwrap();
+        assert_eq!(api.inbox_prefix(), "_INBOX.service-minutes-api");
+        assert_eq!(settings.nats.inbox_prefix(), "_INBOX.service-minutes");
+        let one_identity =
+            Settings::load_from([("HOINGHI__NATS__CREDS".to_owned(), "/etc/hoinghi/service-minutes.creds".to_owned())])
+                .unwrap();
+        let err = one_identity.nats.api().unwrap_err().to_string();
+        assert!(err.contains("api_creds"), "{err}");
     }
 
     #[test]

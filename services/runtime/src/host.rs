@@ -1,8 +1,23 @@
 //! The micro-service host: endpoints on the NATS `service` API (so `$SRV.PING`, `$SRV.INFO` and
 //! `$SRV.STATS` discovery work), a bounded number of requests in flight, error replies in the
 //! contract's shape, and a graceful stop that lets in-flight requests finish.
+//!
+//! What the host refuses before any handler runs:
+//! - a request whose reply subject is not an inbox (`_INBOX.…`), or that has none: a reply is only
+//!   ever sent to a requester's inbox, never to a subject a client chose (an event subject, the
+//!   dead letters, the JetStream API). The request is logged and counted, not handled;
+//! - a body larger than its subject takes ([`hoinghi_shared::sizes::max_request_bytes`]): `too_large`
+//!   at once, before parsing, so that bursts of maximum-size messages cost little.
+//!
+//! And after it: a reply larger than the server's `max_payload` is never dropped, it becomes a
+//! `too_large` error that says to ask for a smaller page.
+//!
+//! The host's connection is the service's *API identity*: it may publish only to inboxes, so even a
+//! bug in the check above cannot write into a stream; the events are appended through another
+//! connection ([`crate::service::App`]).
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -81,6 +96,25 @@ pub fn json<T: Serialize>(value: &T) -> Reply {
         .map_err(|e| ApiError::unavailable(format!("could not encode the reply: {e}")))
 }
 
+/// The only prefix of the reply subjects the services answer to.
+pub const INBOX_PREFIX: &str = "_INBOX.";
+
+/// Whether a request may be answered on `reply`: an inbox, never a subject of the system.
+pub fn is_inbox(reply: Option<&str>) -> bool {
+    reply.is_some_and(|r| r.starts_with(INBOX_PREFIX) && r.len() > INBOX_PREFIX.len())
+}
+
+/// What the host refused before any handler ran, for logs and metrics.
+#[derive(Debug, Default)]
+pub struct Refusals {
+    /// Requests whose reply subject was not an inbox (or was missing): not handled, not answered.
+    pub not_an_inbox: AtomicU64,
+    /// Requests larger than their subject takes: answered `too_large`.
+    pub too_large_requests: AtomicU64,
+    /// Replies larger than the server's `max_payload`: answered `too_large` instead.
+    pub too_large_replies: AtomicU64,
+}
+
 /// A running micro service.
 pub struct Host {
     client: async_nats::Client,
@@ -88,6 +122,7 @@ pub struct Host {
     tracker: TaskTracker,
     limiter: Arc<Semaphore>,
     stop: CancellationToken,
+    refusals: Arc<Refusals>,
 }
 
 impl Host {
@@ -113,7 +148,13 @@ impl Host {
             tracker: TaskTracker::new(),
             limiter: Arc::new(Semaphore::new(max_in_flight.max(1))),
             stop: CancellationToken::new(),
+            refusals: Arc::default(),
         })
+    }
+
+    /// What the host has refused so far.
+    pub fn refusals(&self) -> Arc<Refusals> {
+        self.refusals.clone()
     }
 
     /// Adds an endpoint named `name` on `subject` (which may hold `*`), served by `handler`.
@@ -136,6 +177,14 @@ impl Host {
         let tracker = self.tracker.clone();
         let limiter = self.limiter.clone();
         let stop = self.stop.clone();
+        let refusals = self.refusals.clone();
+        let limits = Limits {
+            request: hoinghi_shared::sizes::max_request_bytes(subject),
+            reply: hoinghi_shared::sizes::max_reply_bytes(match self.client.server_info().max_payload {
+                0 => hoinghi_shared::sizes::SERVER_MAX_PAYLOAD,
+                known => known,
+            }),
+        };
         let endpoint_name = name.to_owned();
         self.tracker.spawn(async move {
             loop {
@@ -143,12 +192,36 @@ impl Host {
                     _ = stop.cancelled() => break,
                     r = endpoint.next() => match r { Some(r) => r, None => break },
                 };
+                // Refusals cost no permit: they must stay cheap under a flood.
+                let reply = request.message.reply.as_ref().map(|r| r.as_str());
+                if !is_inbox(reply) {
+                    refusals.not_an_inbox.fetch_add(1, Ordering::Relaxed);
+                    warn!(
+                        endpoint = %endpoint_name,
+                        subject = %request.message.subject,
+                        reply = reply.unwrap_or("(none)"),
+                        "refused a request whose reply subject is not an inbox: it is neither handled nor answered"
+                    );
+                    continue;
+                }
+                if request.message.payload.len() > limits.request {
+                    refusals.too_large_requests.fetch_add(1, Ordering::Relaxed);
+                    let error = ApiError::too_large(format!(
+                        "the request body is {} bytes; {} takes at most {} bytes",
+                        request.message.payload.len(),
+                        endpoint_name,
+                        limits.request
+                    ));
+                    tracker.spawn(async move { respond(&request, Err(error)).await });
+                    continue;
+                }
                 let Ok(permit) = limiter.clone().acquire_owned().await else { break };
                 let handler = handler.clone();
                 let endpoint_name = endpoint_name.clone();
+                let refusals = refusals.clone();
                 tracker.spawn(Box::pin(async move {
                     let _permit = permit;
-                    serve(request, &endpoint_name, handler).await;
+                    serve(request, &endpoint_name, handler, limits, &refusals).await;
                 }));
             }
         });
@@ -175,8 +248,22 @@ impl Host {
     }
 }
 
-async fn serve<F, Fut>(request: async_nats::service::Request, endpoint: &str, handler: Arc<F>)
-where
+/// The sizes an endpoint enforces.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Largest request body.
+    request: usize,
+    /// Largest reply body.
+    reply: usize,
+}
+
+async fn serve<F, Fut>(
+    request: async_nats::service::Request,
+    endpoint: &str,
+    handler: Arc<F>,
+    limits: Limits,
+    refusals: &Refusals,
+) where
     F: Fn(Incoming) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Reply> + Send + 'static,
 {
@@ -194,37 +281,85 @@ where
         // the service loop.
         let handled = std::panic::AssertUnwindSafe(Box::pin(handler(incoming))).catch_unwind().await;
         let reply = match handled {
+            Ok(Ok(body)) if body.len() > limits.reply => {
+                refusals.too_large_replies.fetch_add(1, Ordering::Relaxed);
+                Err(ApiError::too_large(format!(
+                    "the reply is {} bytes, more than the {} bytes one NATS message can carry here \
+                     (max_payload); ask for a smaller page (a lower `limit`)",
+                    body.len(),
+                    limits.reply
+                )))
+            }
             Ok(reply) => reply,
             Err(_) => {
                 error!("handler panicked");
                 Err(ApiError::unavailable("internal error while handling the request; it has been logged"))
             }
         };
-        let mut headers = HeaderMap::new();
-        trace.inject(&mut headers);
-        let body = match reply {
-            Ok(body) => body,
-            Err(err) => {
-                if err.code == hoinghi_shared::ErrorCode::Unavailable {
-                    warn!(code = err.code.as_str(), message = %err.message, "request failed");
-                } else {
-                    info!(code = err.code.as_str(), message = %err.message, "request refused");
-                }
-                headers.insert(SERVICE_ERROR_CODE, err.code.status().to_string().as_str());
-                headers.insert(SERVICE_ERROR, header_safe(&err.message).as_str());
-                json(&ErrorBody { error: err }).unwrap_or_default()
-            }
-        };
-        if let Err(e) = request.respond_with_headers(Ok(body), headers).await {
-            warn!(error = %e, "could not send the reply");
-        }
+        let headers = trace_headers(&trace);
+        send(&request, reply, headers).await;
     }
     .instrument(span)
     .await
+}
+
+fn trace_headers(trace: &TraceContext) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    trace.inject(&mut headers);
+    headers
+}
+
+/// Answers a request refused before its handler ran.
+async fn respond(request: &async_nats::service::Request, reply: Reply) {
+    let trace = TraceContext::from_headers(request.message.headers.as_ref());
+    send(request, reply, trace_headers(&trace)).await;
+}
+
+/// Sends a reply; an error goes out in the contract's shape, with the micro-service error headers.
+async fn send(request: &async_nats::service::Request, reply: Reply, mut headers: HeaderMap) {
+    let body = match reply {
+        Ok(body) => body,
+        Err(err) => {
+            if err.code == hoinghi_shared::ErrorCode::Unavailable {
+                warn!(code = err.code.as_str(), reason = %err.message, "request failed");
+            } else {
+                info!(code = err.code.as_str(), reason = %err.message, "request refused");
+            }
+            headers.insert(SERVICE_ERROR_CODE, err.code.status().to_string().as_str());
+            headers.insert(SERVICE_ERROR, header_safe(&err.message).as_str());
+            json(&ErrorBody { error: err }).unwrap_or_default()
+        }
+    };
+    if let Err(e) = request.respond_with_headers(Ok(body), headers).await {
+        warn!(error = %e, "could not send the reply");
+    }
 }
 
 /// Header values cannot hold line breaks; long messages are cut (the body has the full text).
 fn header_safe(message: &str) -> String {
     let flat: String = message.chars().map(|c| if c.is_control() { ' ' } else { c }).take(400).collect();
     flat
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_inbox_is_a_reply_subject() {
+        assert!(is_inbox(Some("_INBOX.site-ba-be.abc.1")));
+        assert!(is_inbox(Some("_INBOX.x")));
+        for bad in [
+            "hoinghi.v1.events.scheduling.0190.session_started",
+            "hoinghi.v1.dead.minutes-on-roster-closed",
+            "$JS.API.STREAM.PURGE.HOINGHI_SCHEDULING",
+            "_INBOX.",
+            "_INBOX",
+            "x._INBOX.y",
+            "",
+        ] {
+            assert!(!is_inbox(Some(bad)), "{bad}");
+        }
+        assert!(!is_inbox(None));
+    }
 }
