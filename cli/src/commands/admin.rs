@@ -14,7 +14,7 @@ use super::Ctx;
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Generate a deployment: one nkey user per identity (secretariat, minute-taker, chair,
-    /// site-<id> for each site, service-scheduling|attendance|minutes), DIR/<identity>.creds for
+    /// site-<id> for each site, service-<name> and service-<name>-api per service), DIR/<identity>.creds for
     /// each (mode 0600), DIR/nats-server.conf with each identity's permissions, and
     /// DIR/identities.json (identity -> public key). With the global --tls-cert and --tls-key (the
     /// server's certificate and key), the server requires TLS.
@@ -124,8 +124,9 @@ pub fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
             println!();
             println!("start the server:  nats-server -c {}", out.join(credentials::SERVER_CONF).display());
             println!(
-                "each service:      HOINGHI__NATS__CREDS={} hoinghi-scheduling   (and so on)",
-                credentials::creds_path(&out, "service-scheduling").display()
+                "each service:      HOINGHI__NATS__CREDS={} HOINGHI__NATS__API_CREDS={} hoinghi-scheduling   (and so on)",
+                credentials::creds_path(&out, &credentials::service_identity("scheduling")).display(),
+                credentials::creds_path(&out, &credentials::service_api_identity("scheduling")).display()
             );
             println!("each person:       hoinghi --creds {} …", credentials::creds_path(&out, "site-<id>").display());
             println!("hand each .creds file only to its holder; the seeds in them are secrets");
