@@ -129,7 +129,8 @@ impl EventEnvelope {
     /// `self` is ignored). Gives the same bytes a reader decodes with [`Self::from_slice`].
     ///
     /// # Errors
-    /// The event does not serialise (never, for the event enums of this crate).
+    /// The event does not serialise, or not as `{"type":…,"data":…}` with its own type (never, for the
+    /// event enums of this crate): an error, never an envelope with a null payload.
     pub fn encode_with<E: DomainEvent>(&self, event: &E) -> serde_json::Result<Vec<u8>> {
         #[derive(Serialize)]
         struct Head<'a> {
@@ -155,9 +156,12 @@ impl EventEnvelope {
         let mut prefix = b"{\"type\":".to_vec();
         prefix.extend_from_slice(&serde_json::to_vec(event.event_type())?);
         prefix.extend_from_slice(b",\"data\":");
-        let data = match tagged.strip_prefix(prefix.as_slice()).and_then(|rest| rest.strip_suffix(b"}")) {
-            Some(data) => data,
-            None => return serde_json::to_vec(self),
+        let Some(data) = tagged.strip_prefix(prefix.as_slice()).and_then(|rest| rest.strip_suffix(b"}")) else {
+            // Never written with a null payload: an event that does not serialise as its type is a bug.
+            return Err(serde::ser::Error::custom(format!(
+                "event {:?} does not serialise as {{\"type\":…,\"data\":…}}",
+                event.event_type()
+            )));
         };
         let head = Head {
             id: self.id,
@@ -241,6 +245,54 @@ impl EventEnvelope {
     }
 }
 
+/// Declares one service's event enum with each event type named exactly once: the name is the
+/// serde tag, the subject's last token (`event_type()`), and the entry in [`DomainEvent::TYPES`] with
+/// its current schema version. An optional upcaster rewrites older payload versions.
+macro_rules! domain_events {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident $(upcast with $upcast:path)? {
+            $(
+                $(#[$variant_meta:meta])*
+                $variant:ident = ($type_name:literal, $version:literal) {
+                    $( $(#[$field_meta:meta])* $field:ident : $field_ty:ty ),* $(,)?
+                }
+            ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type", content = "data")]
+        pub enum $name {
+            $(
+                $(#[$variant_meta])*
+                #[serde(rename = $type_name)]
+                $variant { $( $(#[$field_meta])* $field: $field_ty ),* },
+            )+
+        }
+
+        impl DomainEvent for $name {
+            const TYPES: &'static [(&'static str, u32)] = &[$(($type_name, $version)),+];
+
+            fn event_type(&self) -> &'static str {
+                match self {
+                    $(Self::$variant { .. } => $type_name,)+
+                }
+            }
+
+            $(
+                fn upcast(
+                    event_type: &str,
+                    version: u32,
+                    data: serde_json::Value,
+                ) -> Result<serde_json::Value, String> {
+                    $upcast(event_type, version, data)
+                }
+            )?
+        }
+    };
+}
+
 /// Everything about a conference that the other services need, copied into their events so each
 /// service's log is complete on its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,214 +317,146 @@ pub struct ConferenceDetails {
     pub agenda: Vec<AgendaItem>,
 }
 
-/// Events of the scheduling service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
-pub enum SchedulingEvent {
-    /// A site was registered or renamed.
-    SiteRegistered {
-        /// The site.
-        site_id: SiteId,
-        /// Its name.
-        name: String,
-    },
-    /// A conference was scheduled.
-    ConferenceScheduled {
-        /// What was scheduled.
-        details: ConferenceDetails,
-    },
-    /// Invitations went out to every linked site.
-    InvitationsIssued {
-        /// The conference as invited (attendance opens its roster from this).
-        details: ConferenceDetails,
-    },
-    /// The session opened.
-    SessionStarted {},
-    /// The session closed.
-    SessionEnded {},
-    /// The conference was cancelled.
-    ConferenceCancelled {
-        /// Why.
-        reason: String,
-        /// Whether invitations had gone out (then every site must see the cancellation).
-        was_invited: bool,
-    },
-    /// The minutes were published; the conference's record is complete.
-    ConferenceClosed {
-        /// SHA-256 of the published minutes.
-        minutes_sha256: String,
-    },
-}
-
-impl DomainEvent for SchedulingEvent {
-    const TYPES: &'static [(&'static str, u32)] = &[
-        ("site_registered", 1),
-        ("conference_scheduled", 1),
-        ("invitations_issued", 1),
-        ("session_started", 1),
-        ("session_ended", 1),
-        ("conference_cancelled", 1),
-        ("conference_closed", 1),
-    ];
-
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::SiteRegistered { .. } => "site_registered",
-            Self::ConferenceScheduled { .. } => "conference_scheduled",
-            Self::InvitationsIssued { .. } => "invitations_issued",
-            Self::SessionStarted {} => "session_started",
-            Self::SessionEnded {} => "session_ended",
-            Self::ConferenceCancelled { .. } => "conference_cancelled",
-            Self::ConferenceClosed { .. } => "conference_closed",
-        }
+domain_events! {
+    /// Events of the scheduling service.
+    pub enum SchedulingEvent {
+        /// A site was registered or renamed.
+        SiteRegistered = ("site_registered", 1) {
+            /// The site.
+            site_id: SiteId,
+            /// Its name.
+            name: String,
+        },
+        /// A conference was scheduled.
+        ConferenceScheduled = ("conference_scheduled", 1) {
+            /// What was scheduled.
+            details: ConferenceDetails,
+        },
+        /// Invitations went out to every linked site.
+        InvitationsIssued = ("invitations_issued", 1) {
+            /// The conference as invited (attendance opens its roster from this).
+            details: ConferenceDetails,
+        },
+        /// The session opened.
+        SessionStarted = ("session_started", 1) {},
+        /// The session closed.
+        SessionEnded = ("session_ended", 1) {},
+        /// The conference was cancelled.
+        ConferenceCancelled = ("conference_cancelled", 1) {
+            /// Why.
+            reason: String,
+            /// Whether invitations had gone out (then every site must see the cancellation).
+            was_invited: bool,
+        },
+        /// The minutes were published; the conference's record is complete.
+        ConferenceClosed = ("conference_closed", 1) {
+            /// SHA-256 of the published minutes.
+            minutes_sha256: String,
+        },
     }
 }
 
-/// Events of the attendance service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
-pub enum AttendanceEvent {
-    /// The roster opened when invitations were issued.
-    RosterOpened {
-        /// The conference as invited.
-        details: ConferenceDetails,
-    },
-    /// A site confirmed (or re-confirmed with other delegates).
-    AttendanceConfirmed {
-        /// Named delegates.
-        delegates: Vec<Person>,
-        /// Declared headcount.
-        headcount: u32,
-    },
-    /// A site declined.
-    AttendanceDeclined {
-        /// Why.
-        reason: String,
-    },
-    /// A site checked in.
-    SiteCheckedIn {},
-    /// The session ended: the attendance record is final. Site events after this one have no effect.
-    RosterClosed {
-        /// The conference.
-        details: ConferenceDetails,
-        /// The final record, one entry per invited site.
-        attendance: Vec<AttendanceRecord>,
-    },
-    /// The conference was cancelled. Site events after this one have no effect.
-    RosterCancelled {
-        /// Why.
-        reason: String,
-    },
+domain_events! {
+    /// Events of the attendance service.
+    pub enum AttendanceEvent upcast with upcast_attendance {
+        /// The roster opened when invitations were issued.
+        RosterOpened = ("roster_opened", 1) {
+            /// The conference as invited.
+            details: ConferenceDetails,
+        },
+        /// A site confirmed (or re-confirmed with other delegates).
+        AttendanceConfirmed = ("attendance_confirmed", 2) {
+            /// Named delegates.
+            delegates: Vec<Person>,
+            /// Declared headcount.
+            headcount: u32,
+        },
+        /// A site declined.
+        AttendanceDeclined = ("attendance_declined", 1) {
+            /// Why.
+            reason: String,
+        },
+        /// A site checked in.
+        SiteCheckedIn = ("site_checked_in", 1) {},
+        /// The session ended: the attendance record is final. Site events after this one have no effect.
+        RosterClosed = ("roster_closed", 1) {
+            /// The conference.
+            details: ConferenceDetails,
+            /// The final record, one entry per invited site.
+            attendance: Vec<AttendanceRecord>,
+        },
+        /// The conference was cancelled. Site events after this one have no effect.
+        RosterCancelled = ("roster_cancelled", 1) {
+            /// Why.
+            reason: String,
+        },
+    }
 }
 
-impl DomainEvent for AttendanceEvent {
-    const TYPES: &'static [(&'static str, u32)] = &[
-        ("roster_opened", 1),
-        ("attendance_confirmed", 2),
-        ("attendance_declined", 1),
-        ("site_checked_in", 1),
-        ("roster_closed", 1),
-        ("roster_cancelled", 1),
-    ];
-
-    /// Version 1 of `attendance_confirmed` may name delegates by name only (`"delegates": ["…"]`,
-    /// as early clients of the log wrote them); version 2 gives each a `{name, title}`. Names read as
-    /// delegates without a title; entries that are already objects pass through.
-    fn upcast(event_type: &str, version: u32, data: serde_json::Value) -> Result<serde_json::Value, String> {
-        match (event_type, version) {
-            ("attendance_confirmed", 1) => {
-                let mut data = data;
-                let names = data.get("delegates").and_then(|d| d.as_array()).cloned().unwrap_or_default();
-                let delegates: Vec<serde_json::Value> = names
-                    .into_iter()
-                    .map(|n| match n {
-                        serde_json::Value::String(name) => serde_json::json!({ "name": name, "title": "" }),
-                        other => other,
-                    })
-                    .collect();
-                if let Some(map) = data.as_object_mut() {
-                    map.insert("delegates".into(), serde_json::Value::Array(delegates));
-                }
-                Ok(data)
+/// Version 1 of `attendance_confirmed` may name delegates by name only (`"delegates": ["…"]`,
+/// as early clients of the log wrote them); version 2 gives each a `{name, title}`. Names read as
+/// delegates without a title; entries that are already objects pass through.
+fn upcast_attendance(event_type: &str, version: u32, data: serde_json::Value) -> Result<serde_json::Value, String> {
+    match (event_type, version) {
+        ("attendance_confirmed", 1) => {
+            let mut data = data;
+            let names = data.get("delegates").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+            let delegates: Vec<serde_json::Value> = names
+                .into_iter()
+                .map(|n| match n {
+                    serde_json::Value::String(name) => serde_json::json!({ "name": name, "title": "" }),
+                    other => other,
+                })
+                .collect();
+            if let Some(map) = data.as_object_mut() {
+                map.insert("delegates".into(), serde_json::Value::Array(delegates));
             }
-            (_, 1) => Ok(data),
-            _ => Err(format!("no upcaster for {event_type} version {version}")),
+            Ok(data)
         }
-    }
-
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::RosterOpened { .. } => "roster_opened",
-            Self::AttendanceConfirmed { .. } => "attendance_confirmed",
-            Self::AttendanceDeclined { .. } => "attendance_declined",
-            Self::SiteCheckedIn {} => "site_checked_in",
-            Self::RosterClosed { .. } => "roster_closed",
-            Self::RosterCancelled { .. } => "roster_cancelled",
-        }
+        (_, 1) => Ok(data),
+        _ => Err(format!("no upcaster for {event_type} version {version}")),
     }
 }
 
-/// Events of the minutes service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case")]
-pub enum MinutesEvent {
-    /// The draft opened when the session ended, with the attendance record.
-    DraftOpened {
-        /// The conference.
-        details: ConferenceDetails,
-        /// Attendance as it happened.
-        attendance: Vec<AttendanceRecord>,
-    },
-    /// An agenda item was recorded (replacing an earlier record of it).
-    ItemRecorded {
-        /// 0-based index.
-        item: usize,
-        /// Speakers.
-        speakers: Vec<String>,
-        /// Summary.
-        summary: String,
-        /// Conclusions.
-        conclusions: Vec<String>,
-        /// Tasks.
-        tasks: Vec<Task>,
-    },
-    /// The draft went to the chairs.
-    MinutesSubmitted {},
-    /// A chair approved.
-    MinutesApproved {
-        /// The chair's name.
-        approved_by: String,
-    },
-    /// The minutes were published.
-    MinutesPublished {
-        /// The document.
-        markdown: String,
-        /// Hex SHA-256 of the UTF-8 bytes of `markdown`.
-        sha256: String,
-    },
-    /// A site acknowledged receipt.
-    MinutesAcknowledged {},
-}
-
-impl DomainEvent for MinutesEvent {
-    const TYPES: &'static [(&'static str, u32)] = &[
-        ("draft_opened", 1),
-        ("item_recorded", 1),
-        ("minutes_submitted", 1),
-        ("minutes_approved", 1),
-        ("minutes_published", 1),
-        ("minutes_acknowledged", 1),
-    ];
-
-    fn event_type(&self) -> &'static str {
-        match self {
-            Self::DraftOpened { .. } => "draft_opened",
-            Self::ItemRecorded { .. } => "item_recorded",
-            Self::MinutesSubmitted {} => "minutes_submitted",
-            Self::MinutesApproved { .. } => "minutes_approved",
-            Self::MinutesPublished { .. } => "minutes_published",
-            Self::MinutesAcknowledged {} => "minutes_acknowledged",
-        }
+domain_events! {
+    /// Events of the minutes service.
+    pub enum MinutesEvent {
+        /// The draft opened when the session ended, with the attendance record.
+        DraftOpened = ("draft_opened", 1) {
+            /// The conference.
+            details: ConferenceDetails,
+            /// Attendance as it happened.
+            attendance: Vec<AttendanceRecord>,
+        },
+        /// An agenda item was recorded (replacing an earlier record of it).
+        ItemRecorded = ("item_recorded", 1) {
+            /// 0-based index.
+            item: usize,
+            /// Speakers.
+            speakers: Vec<String>,
+            /// Summary.
+            summary: String,
+            /// Conclusions.
+            conclusions: Vec<String>,
+            /// Tasks.
+            tasks: Vec<Task>,
+        },
+        /// The draft went to the chairs.
+        MinutesSubmitted = ("minutes_submitted", 1) {},
+        /// A chair approved.
+        MinutesApproved = ("minutes_approved", 1) {
+            /// The chair's name.
+            approved_by: String,
+        },
+        /// The minutes were published.
+        MinutesPublished = ("minutes_published", 1) {
+            /// The document.
+            markdown: String,
+            /// Hex SHA-256 of the UTF-8 bytes of `markdown`.
+            sha256: String,
+        },
+        /// A site acknowledged receipt.
+        MinutesAcknowledged = ("minutes_acknowledged", 1) {},
     }
 }
 
@@ -511,6 +495,104 @@ mod tests {
         let empty = SchedulingEvent::SessionStarted {};
         let bytes = EventEnvelope::head(&empty, "secretariat").encode_with(&empty).unwrap();
         assert_eq!(EventEnvelope::from_slice(&bytes).unwrap().decode::<SchedulingEvent>().unwrap(), empty);
+    }
+
+    /// One event of every variant: the match makes a new variant fail to compile here until it is
+    /// added, so the type list below is checked against every variant.
+    fn one_of_each() -> Vec<(serde_json::Value, &'static str, &'static [(&'static str, u32)])> {
+        fn probe<E: DomainEvent>(e: E) -> (serde_json::Value, &'static str, &'static [(&'static str, u32)]) {
+            (serde_json::to_value(&e).unwrap(), e.event_type(), E::TYPES)
+        }
+        let site = || SiteId::parse("ba-be").unwrap();
+        let details = move || ConferenceDetails {
+            title: "t".into(),
+            organizer: "o".into(),
+            starts_at: DateTime::parse_from_rfc3339("2021-07-23T08:00:00+07:00").unwrap(),
+            ends_at: DateTime::parse_from_rfc3339("2021-07-23T11:00:00+07:00").unwrap(),
+            host_site: SiteRef { id: site(), name: "n".into() },
+            sites: vec![],
+            chairs: vec![],
+            guests: vec![],
+            agenda: vec![],
+        };
+        let scheduling = |e: SchedulingEvent| {
+            match &e {
+                SchedulingEvent::SiteRegistered { .. }
+                | SchedulingEvent::ConferenceScheduled { .. }
+                | SchedulingEvent::InvitationsIssued { .. }
+                | SchedulingEvent::SessionStarted {}
+                | SchedulingEvent::SessionEnded {}
+                | SchedulingEvent::ConferenceCancelled { .. }
+                | SchedulingEvent::ConferenceClosed { .. } => {}
+            }
+            probe(e)
+        };
+        let attendance = |e: AttendanceEvent| {
+            match &e {
+                AttendanceEvent::RosterOpened { .. }
+                | AttendanceEvent::AttendanceConfirmed { .. }
+                | AttendanceEvent::AttendanceDeclined { .. }
+                | AttendanceEvent::SiteCheckedIn {}
+                | AttendanceEvent::RosterClosed { .. }
+                | AttendanceEvent::RosterCancelled { .. } => {}
+            }
+            probe(e)
+        };
+        let minutes = |e: MinutesEvent| {
+            match &e {
+                MinutesEvent::DraftOpened { .. }
+                | MinutesEvent::ItemRecorded { .. }
+                | MinutesEvent::MinutesSubmitted {}
+                | MinutesEvent::MinutesApproved { .. }
+                | MinutesEvent::MinutesPublished { .. }
+                | MinutesEvent::MinutesAcknowledged {} => {}
+            }
+            probe(e)
+        };
+        vec![
+            scheduling(SchedulingEvent::SiteRegistered { site_id: site(), name: "n".into() }),
+            scheduling(SchedulingEvent::ConferenceScheduled { details: details() }),
+            scheduling(SchedulingEvent::InvitationsIssued { details: details() }),
+            scheduling(SchedulingEvent::SessionStarted {}),
+            scheduling(SchedulingEvent::SessionEnded {}),
+            scheduling(SchedulingEvent::ConferenceCancelled { reason: "r".into(), was_invited: true }),
+            scheduling(SchedulingEvent::ConferenceClosed { minutes_sha256: "h".into() }),
+            attendance(AttendanceEvent::RosterOpened { details: details() }),
+            attendance(AttendanceEvent::AttendanceConfirmed { delegates: vec![], headcount: 1 }),
+            attendance(AttendanceEvent::AttendanceDeclined { reason: "r".into() }),
+            attendance(AttendanceEvent::SiteCheckedIn {}),
+            attendance(AttendanceEvent::RosterClosed { details: details(), attendance: vec![] }),
+            attendance(AttendanceEvent::RosterCancelled { reason: "r".into() }),
+            minutes(MinutesEvent::DraftOpened { details: details(), attendance: vec![] }),
+            minutes(MinutesEvent::ItemRecorded {
+                item: 0,
+                speakers: vec![],
+                summary: "s".into(),
+                conclusions: vec![],
+                tasks: vec![],
+            }),
+            minutes(MinutesEvent::MinutesSubmitted {}),
+            minutes(MinutesEvent::MinutesApproved { approved_by: "c".into() }),
+            minutes(MinutesEvent::MinutesPublished { markdown: "m".into(), sha256: "h".into() }),
+            minutes(MinutesEvent::MinutesAcknowledged {}),
+        ]
+    }
+
+    #[test]
+    fn each_event_type_is_named_once_and_the_list_matches_the_variants() {
+        let mut seen = std::collections::HashSet::new();
+        let mut lists = std::collections::HashSet::new();
+        for (json, event_type, types) in one_of_each() {
+            assert_eq!(json["type"], event_type, "the serde tag is the event type");
+            assert!(types.iter().any(|(t, _)| *t == event_type), "{event_type} is in TYPES");
+            assert!(seen.insert(event_type), "{event_type} is used by two variants");
+            lists.insert(types.as_ptr() as usize);
+            assert!(event_type.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{event_type}: a subject token");
+        }
+        let listed: usize =
+            [SchedulingEvent::TYPES.len(), AttendanceEvent::TYPES.len(), MinutesEvent::TYPES.len()].iter().sum();
+        assert_eq!(listed, seen.len(), "every listed type has a variant and no more");
+        assert_eq!(lists.len(), 3);
     }
 
     #[test]
