@@ -1,4 +1,40 @@
-//! Input size limits. A request over any of them is refused with `invalid` and changes nothing.
+//! Input size limits and the size budgets of a conference. A request over any of them is refused
+//! with `invalid` and changes nothing.
+//!
+//! # Why budgets
+//! The per-field limits alone do not compose: a conference's whole attendance record travels as one
+//! JetStream message (`roster_closed`, then `draft_opened`), and the published minutes are one
+//! Markdown document sent in one event and in one reply, so thousands of answers each within its
+//! limits could make a message larger than the server's `max_payload` ([`MAX_PAYLOAD`], 8 MiB), and
+//! the conference could then never close or publish. So each conference has budgets, checked when
+//! the content arrives:
+//!
+//! - [`RECORD_FIXED_BUDGET`]: what the secretariat controls, checked by `conferences.create`: the
+//!   linked sites' ids and names ([`site_fixed_cost`]) and the conference's own text
+//!   ([`conference_fixed_cost`]).
+//! - [`RECORD_VARIABLE_BUDGET`]: the sites' answers (delegates' names and titles, or a decline
+//!   reason), shared equally by the invited sites: each site's answer may cost at most
+//!   [`site_answer_budget`] (`confirm` and `decline` check it).
+//! - [`MINUTES_CONTENT_BUDGET`]: everything the minute-taker records over all agenda items
+//!   ([`recorded_item_cost`]; `minutes.record` checks it).
+//!
+//! Costs are upper bounds of bytes, in the worst output form ([`content_cost`]), plus measured
+//! per-entry overheads (JSON keys, a Markdown table row). With content within these budgets:
+//! - the record events (`roster_closed`, `draft_opened`) take at most `RECORD_FIXED_BUDGET +
+//!   RECORD_VARIABLE_BUDGET` = [`MESSAGE_BUDGET`] (7.5 MiB);
+//! - the largest minutes reply (`publish` / `get`, the document plus the view, its attendance page
+//!   emptied) takes at most about `0.86 × RECORD_FIXED_BUDGET + RECORD_VARIABLE_BUDGET + 2 ×
+//!   MINUTES_CONTENT_BUDGET` ≈ 7.3 MiB, because a site's id and name appear twice in the record but
+//!   once in the minutes, and the recorded items twice in the minutes reply (the document and the
+//!   view); the services shrink a reply's page of attendance until the reply fits [`REPLY_BUDGET`].
+//!
+//! The benchmark's conference (20,000 sites named `Điểm cầu xã số N`, each confirming two
+//! delegates) takes 4.57 MiB of the fixed budget and 133 of the 144 bytes each site's answer may
+//! take (see the tests).
+
+use crate::api::{Person, Task};
+use crate::events::ConferenceDetails;
+use crate::SiteId;
 
 /// Longest title (conference or agenda item), in characters.
 pub const MAX_TITLE_CHARS: usize = 500;
@@ -10,7 +46,7 @@ pub const MAX_PERSON_TITLE_CHARS: usize = 500;
 pub const MAX_SPEAKER_CHARS: usize = 400;
 /// Longest free text (summary, reason, conclusion, task), in characters.
 pub const MAX_TEXT_CHARS: usize = 20_000;
-/// Most sites linked to one conference.
+/// Most sites linked to one conference (the record's fixed budget may allow fewer).
 pub const MAX_SITES: usize = 50_000;
 /// Most chairs, guests, delegates or speakers in one list.
 pub const MAX_PEOPLE: usize = 200;
@@ -22,3 +58,442 @@ pub const MAX_ITEM_ENTRIES: usize = 500;
 pub const MAX_HEADCOUNT: u32 = 10_000;
 /// Longest conference, in hours.
 pub const MAX_DURATION_HOURS: i64 = 7 * 24;
+
+// ---------------------------------------------------------------- size budgets
+
+const KIB: usize = 1024;
+const MIB: usize = 1024 * KIB;
+
+/// The server's `max_payload` the budgets are designed for ([`crate::sizes::SERVER_MAX_PAYLOAD`],
+/// 8 MiB; nats-server warns above 8 MB). Every message a service writes or sends (request, reply,
+/// event) must fit in it.
+pub const MAX_PAYLOAD: usize = crate::sizes::SERVER_MAX_PAYLOAD;
+
+/// The most an event, the published document or a reply may take with content within the budgets:
+/// 7.5 MiB, leaving half a MiB of [`MAX_PAYLOAD`] for headers and the event envelope.
+pub const MESSAGE_BUDGET: usize = 7 * MIB + MIB / 2;
+
+/// The most a reply may take: a view holding a page of a long list (the minutes' attendance, the
+/// roster's sites) is answered with a shorter page when the page asked for would not fit.
+pub const REPLY_BUDGET: usize = MESSAGE_BUDGET;
+
+/// The fixed part of a conference's attendance record: [`conference_fixed_cost`] of its sites' ids
+/// and names and of its own text must not exceed 4.75 MiB (checked when it is created).
+pub const RECORD_FIXED_BUDGET: usize = 4 * MIB + 3 * MIB / 4;
+
+/// The variable part of a conference's attendance record, the sites' answers: 2.75 MiB, shared
+/// equally by the invited sites ([`site_answer_budget`]).
+pub const RECORD_VARIABLE_BUDGET: usize = 2 * MIB + 3 * MIB / 4;
+
+/// Everything the minute-taker records for one conference, over all agenda items (speakers,
+/// summaries, conclusions, tasks), as [`recorded_item_cost`] counts it: 256 KiB.
+pub const MINUTES_CONTENT_BUDGET: usize = 256 * KIB;
+
+/// What one ASCII punctuation or control character may take once escaped (`&quot;`, `\u0000`).
+pub const ESCAPED_CHAR_COST: usize = 6;
+
+/// Bytes a linked site takes in the attendance record besides its id and name: the JSON keys of its
+/// line (`{"site_id":…,"site_name":…,"status":"checked_in","confirmed":false,"delegates":[],
+/// "headcount":0,"checked_in_at":"…"}`, 148 bytes with its comma) and of its entry in the
+/// conference's details (`{"id":…,"name":…}`, 20). Its Markdown row and acknowledgement in a minutes
+/// reply take less (145).
+pub const SITE_ENTRY_OVERHEAD: usize = 168;
+
+/// Bytes one person (chair, guest or delegate) takes besides name and title (`{"name":"","title":""},`).
+pub const PERSON_OVERHEAD: usize = 23;
+
+/// Bytes a confirmation takes besides its delegates: the headcount's digits beyond the first.
+pub const CONFIRMATION_OVERHEAD: usize = 4;
+
+/// Bytes a refusal takes besides its reason (`,"decline_reason":""`; `Lý do: ` in the document).
+pub const DECLINE_OVERHEAD: usize = 20;
+
+/// Bytes one agenda item takes besides its title, in any one form (its entry in a minutes view,
+/// `{"index":99,"title":"","recorded":false,…}`, is the largest).
+pub const AGENDA_ITEM_OVERHEAD: usize = 128;
+
+/// How many times the conference's own text (title, organiser, host, chairs, guests, agenda) counts
+/// in its fixed cost: once in the record and twice in a minutes reply (document and view), plus one
+/// so that the minutes reply stays within [`REPLY_BUDGET`] however the fixed part is split between
+/// this text and the sites.
+pub const CONFERENCE_TEXT_COPIES: usize = 3;
+
+/// Bytes of a conference's messages that do not depend on content: the event envelope, dates, keys,
+/// the document's headings and the table headers.
+pub const CONFERENCE_OVERHEAD: usize = 8 * KIB;
+
+/// Bytes a recorded agenda item takes besides its content (the document's headings for speakers,
+/// conclusions and the task table).
+pub const RECORDED_ITEM_OVERHEAD: usize = 256;
+
+/// Bytes one speaker or conclusion takes besides its text.
+pub const ITEM_ENTRY_OVERHEAD: usize = 8;
+
+/// Bytes one task takes besides its description, its owner's id and its owner's name.
+pub const TASK_OVERHEAD: usize = 64;
+
+/// An upper bound of the bytes `text` can take once escaped in any output form (JSON, Markdown,
+/// HTML, and Markdown inside JSON): each ASCII punctuation or control character (newline, tab)
+/// counts [`ESCAPED_CHAR_COST`], every other character (space included) its UTF-8 length.
+pub fn content_cost(text: &str) -> usize {
+    text.chars()
+        .map(|c| if c.is_ascii_punctuation() || c.is_ascii_control() { ESCAPED_CHAR_COST } else { c.len_utf8() })
+        .sum()
+}
+
+/// What a linked site takes of the record's fixed budget: its id and name twice (the conference's
+/// details and the site's line both carry them) plus [`SITE_ENTRY_OVERHEAD`]. Ids are slugs, never
+/// escaped.
+pub fn site_fixed_cost(id: &str, name: &str) -> usize {
+    2 * (id.len() + content_cost(name)) + SITE_ENTRY_OVERHEAD
+}
+
+/// What one person takes: name, title and [`PERSON_OVERHEAD`].
+pub fn person_cost(person: &Person) -> usize {
+    content_cost(&person.name) + content_cost(&person.title) + PERSON_OVERHEAD
+}
+
+/// One copy of the conference's own text: title, organiser, host, chairs, guests and agenda.
+pub fn conference_text_cost(details: &ConferenceDetails) -> usize {
+    content_cost(&details.title)
+        + content_cost(&details.organizer)
+        + details.host_site.id.as_str().len()
+        + content_cost(&details.host_site.name)
+        + details.chairs.iter().chain(&details.guests).map(person_cost).sum::<usize>()
+        + details.agenda.iter().map(|a| content_cost(&a.title) + AGENDA_ITEM_OVERHEAD).sum::<usize>()
+}
+
+/// The sites' part of the fixed cost: [`site_fixed_cost`] of every linked site.
+pub fn sites_fixed_cost(details: &ConferenceDetails) -> usize {
+    details.sites.iter().map(|s| site_fixed_cost(s.id.as_str(), &s.name)).sum()
+}
+
+/// The fixed cost of a conference, which must not exceed [`RECORD_FIXED_BUDGET`]:
+/// [`CONFERENCE_TEXT_COPIES`] × its own text + [`CONFERENCE_OVERHEAD`] + its sites.
+pub fn conference_fixed_cost(details: &ConferenceDetails) -> usize {
+    CONFERENCE_TEXT_COPIES * conference_text_cost(details) + CONFERENCE_OVERHEAD + sites_fixed_cost(details)
+}
+
+/// The most one site's answer may cost when `invited_sites` sites share the variable budget:
+/// [`RECORD_VARIABLE_BUDGET`] / `invited_sites`.
+pub fn site_answer_budget(invited_sites: usize) -> usize {
+    RECORD_VARIABLE_BUDGET / invited_sites.max(1)
+}
+
+/// What a confirmation costs: its delegates ([`person_cost`]) plus [`CONFIRMATION_OVERHEAD`].
+pub fn confirmation_cost(delegates: &[Person]) -> usize {
+    delegates.iter().map(person_cost).sum::<usize>() + CONFIRMATION_OVERHEAD
+}
+
+/// What a refusal costs: its reason plus [`DECLINE_OVERHEAD`].
+pub fn decline_cost(reason: &str) -> usize {
+    content_cost(reason) + DECLINE_OVERHEAD
+}
+
+/// What one task costs: its description, its owner's id and name (the document names the owner) and
+/// [`TASK_OVERHEAD`].
+pub fn task_cost(task: &Task, owner_name: &str) -> usize {
+    content_cost(&task.description) + task.owner_site.as_str().len() + content_cost(owner_name) + TASK_OVERHEAD
+}
+
+/// What one recorded agenda item costs; `owner_name` gives the name of a task's owner site.
+pub fn recorded_item_cost(
+    speakers: &[String],
+    summary: &str,
+    conclusions: &[String],
+    tasks: &[Task],
+    owner_name: &dyn Fn(&SiteId) -> String,
+) -> usize {
+    let entries = |list: &[String]| list.iter().map(|s| content_cost(s) + ITEM_ENTRY_OVERHEAD).sum::<usize>();
+    RECORDED_ITEM_OVERHEAD
+        + entries(speakers)
+        + content_cost(summary)
+        + entries(conclusions)
+        + tasks.iter().map(|t| task_cost(t, &owner_name(&t.owner_site))).sum::<usize>()
+}
+
+/// The length of `value`'s JSON, counted without building it.
+pub fn json_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter cannot fail, and the wire types always serialise.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
+/// Shortens the page `page(view)` (a list of entries inside a reply `view`) from its end until the
+/// view's JSON takes at most `budget` bytes, possibly to no entry at all. Returns how many entries
+/// were dropped (0 when the view already fits). The reply says where its page starts and how long
+/// the whole list is, so a client reads on from the entries it got.
+pub fn shrink_page_to_fit<V, E>(view: &mut V, page: impl Fn(&mut V) -> &mut Vec<E>, budget: usize) -> usize
+where
+    V: serde::Serialize,
+    E: serde::Serialize,
+{
+    let total = json_len(view);
+    if total <= budget {
+        return 0;
+    }
+    let entries = page(view);
+    let lens: Vec<usize> = entries.iter().map(|e| json_len(e)).collect();
+    // The view is its other fields, then `[`, the entries separated by commas, `]`.
+    let base = total - lens.iter().sum::<usize>() - lens.len().saturating_sub(1);
+    let mut len = base;
+    let mut keep = 0;
+    for (i, entry) in lens.iter().enumerate() {
+        let next = len + entry + usize::from(i > 0);
+        if next > budget {
+            break;
+        }
+        len = next;
+        keep += 1;
+    }
+    let dropped = entries.len() - keep;
+    entries.truncate(keep);
+    dropped
+}
+
+/// A size for people: `812 bytes`, `14.2 KiB`, `256 KiB`, `3.41 MiB`.
+pub fn describe_size(bytes: usize) -> String {
+    let unit = |size: usize, name: &str, decimals: usize| {
+        if bytes.is_multiple_of(size) {
+            format!("{} {name}", bytes / size)
+        } else {
+            format!("{:.*} {name}", decimals, bytes as f64 / size as f64)
+        }
+    };
+    if bytes >= MIB {
+        unit(MIB, "MiB", 2)
+    } else if bytes >= KIB {
+        unit(KIB, "KiB", 1)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::api::{AgendaItem, AttendanceRecord, AttendanceStatus, SiteRef};
+    use chrono::{DateTime, Utc};
+
+    fn site(id: &str) -> SiteId {
+        SiteId::parse(id).unwrap()
+    }
+
+    fn details(sites: Vec<SiteRef>) -> ConferenceDetails {
+        ConferenceDetails {
+            title: "Hội nghị toàn quốc trực tuyến đến cấp xã".into(),
+            organizer: "Văn phòng Trung ương".into(),
+            starts_at: DateTime::parse_from_rfc3339("2026-12-01T08:00:00+07:00").unwrap(),
+            ends_at: DateTime::parse_from_rfc3339("2026-12-01T11:30:00+07:00").unwrap(),
+            host_site: SiteRef { id: site("trung-uong"), name: "Trụ sở Trung ương".into() },
+            sites,
+            chairs: vec![Person { name: "Chủ trì Hội nghị".into(), title: "Đồng chí chủ trì".into() }],
+            guests: vec![],
+            agenda: vec![
+                AgendaItem { title: "Quán triệt nghị quyết".into() },
+                AgendaItem { title: "Thảo luận".into() },
+            ],
+        }
+    }
+
+    /// The benchmark's sites and delegates (bench/src/workload.rs).
+    fn bench_sites(n: usize) -> Vec<SiteRef> {
+        (0..n).map(|i| SiteRef { id: site(&format!("xa-{i:05}")), name: format!("Điểm cầu xã số {i}") }).collect()
+    }
+
+    fn bench_delegates(i: usize) -> Vec<Person> {
+        vec![
+            Person { name: format!("Nguyễn Văn {i}"), title: "Bí thư Đảng ủy xã".into() },
+            Person { name: format!("Trần Thị {i}"), title: "Chủ tịch UBND xã".into() },
+        ]
+    }
+
+    #[test]
+    fn content_cost_counts_escapable_characters_six_and_others_their_bytes() {
+        assert_eq!(content_cost(""), 0);
+        assert_eq!(content_cost("Ba Bể"), 7, "letters and space 1, ể 3");
+        assert_eq!(content_cost("|"), 6);
+        assert_eq!(content_cost("<\"\\&"), 24);
+        assert_eq!(content_cost("a\nb\tc"), 15, "newline and tab escape too");
+        assert_eq!(content_cost("😀"), 4);
+        assert_eq!(content_cost(&"|".repeat(20_000)), 120_000);
+    }
+
+    #[test]
+    fn content_cost_bounds_every_escaped_form() {
+        let texts = ["|", "\\", "\"", "<", "&", "\n", "\t", "😀", "ể", "a", " ", "Lý do: 'x' > \"y\" | z\\"];
+        for text in texts {
+            let json = serde_json::to_string(text).unwrap().len() - 2;
+            // Markdown table cell (pipe and backslash escaped), then that document inside JSON.
+            let cell = text.replace('\\', "\\\\").replace('|', "\\|");
+            let cell_in_json = serde_json::to_string(&cell).unwrap().len() - 2;
+            let html: usize = text
+                .chars()
+                .map(|c| match c {
+                    '&' => 5,
+                    '<' | '>' => 4,
+                    '"' | '\'' => 6,
+                    c => c.len_utf8(),
+                })
+                .sum();
+            for (form, bytes) in [("JSON", json), ("Markdown in JSON", cell_in_json), ("HTML", html)] {
+                assert!(bytes <= content_cost(text), "{text:?} takes {bytes} bytes as {form}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_overheads_are_what_the_json_takes() {
+        let at: DateTime<Utc> = "2021-07-23T01:02:03.123456789Z".parse().unwrap();
+        let line = AttendanceRecord {
+            site_id: site("a"),
+            site_name: String::new(),
+            status: AttendanceStatus::CheckedIn,
+            confirmed: false,
+            delegates: vec![],
+            headcount: 0,
+            decline_reason: None,
+            checked_in_at: Some(at),
+        };
+        let line_bytes = json(&line) - 1 + 1; // without the id, with its comma in the list
+        let entry_bytes = json(&SiteRef { id: site("a"), name: String::new() }) - 1 + 1;
+        assert_eq!(line_bytes + entry_bytes, SITE_ENTRY_OVERHEAD);
+        let declined = AttendanceRecord { decline_reason: Some(String::new()), ..line.clone() };
+        assert_eq!(json(&declined) - json(&line), DECLINE_OVERHEAD);
+        let confirmed = AttendanceRecord { headcount: MAX_HEADCOUNT, ..line.clone() };
+        assert_eq!(json(&confirmed) - json(&line), CONFIRMATION_OVERHEAD);
+        assert_eq!(json(&Person { name: String::new(), title: String::new() }) + 1, PERSON_OVERHEAD);
+    }
+
+    fn json<T: serde::Serialize>(value: &T) -> usize {
+        serde_json::to_vec(value).unwrap().len()
+    }
+
+    #[test]
+    fn the_budgets_fill_a_message_and_no_more() {
+        const { assert!(MESSAGE_BUDGET < MAX_PAYLOAD) };
+        assert_eq!(MAX_PAYLOAD, crate::sizes::SERVER_MAX_PAYLOAD, "the budgets assume the servers' max_payload");
+        assert!(REPLY_BUDGET <= crate::sizes::max_reply_bytes(crate::sizes::SERVER_MAX_PAYLOAD));
+        assert_eq!(RECORD_FIXED_BUDGET + RECORD_VARIABLE_BUDGET, MESSAGE_BUDGET, "the record events");
+        // The largest minutes reply: sites count at most 147/172 of their fixed cost there (an id
+        // and a name of one byte each), the conference's text two of its three copies.
+        let minutes_reply = RECORD_FIXED_BUDGET * 147 / 172 + RECORD_VARIABLE_BUDGET + 2 * MINUTES_CONTENT_BUDGET;
+        assert!(minutes_reply <= REPLY_BUDGET, "{}", describe_size(minutes_reply));
+    }
+
+    #[test]
+    fn the_benchmarks_conference_fits_the_fixed_budget() {
+        let bench = details(bench_sites(20_000));
+        let cost = conference_fixed_cost(&bench);
+        assert!(cost <= RECORD_FIXED_BUDGET, "{} of {}", describe_size(cost), describe_size(RECORD_FIXED_BUDGET));
+        assert_eq!(describe_size(cost), "4.57 MiB");
+    }
+
+    #[test]
+    fn the_benchmarks_answer_fits_the_share_of_20000_sites() {
+        let share = site_answer_budget(20_000);
+        assert_eq!(share, 144);
+        let largest = (0..20_000).map(|i| confirmation_cost(&bench_delegates(i))).max().unwrap();
+        assert_eq!(largest, 133);
+        assert!(largest <= share);
+        // tests/src/bulk.rs: one delegate per site, a few hundred to a few thousand sites.
+        let bulk = confirmation_cost(&[Person {
+            name: "Đại biểu bulk-0001".into(),
+            title: "Trưởng Ban Dân vận".into(),
+        }]);
+        assert!(bulk <= site_answer_budget(3_000), "{bulk}");
+    }
+
+    #[test]
+    fn a_site_answer_budget_is_an_equal_share() {
+        assert_eq!(site_answer_budget(1), RECORD_VARIABLE_BUDGET);
+        assert_eq!(site_answer_budget(0), RECORD_VARIABLE_BUDGET);
+        assert_eq!(site_answer_budget(8), RECORD_VARIABLE_BUDGET / 8);
+        assert!(
+            site_answer_budget(35)
+                < confirmation_cost(&vec![
+                    Person {
+                        name: "😀".repeat(MAX_NAME_CHARS),
+                        title: "😀".repeat(MAX_PERSON_TITLE_CHARS)
+                    };
+                    MAX_PEOPLE
+                ])
+        );
+        assert!(site_answer_budget(330) < decline_cost(&"|".repeat(MAX_TEXT_CHARS)));
+    }
+
+    #[test]
+    fn the_fixed_cost_counts_sites_twice_and_the_conference_text_three_times() {
+        let one = details(vec![SiteRef { id: site("ba-be"), name: "Huyện ủy Ba Bể".into() }]);
+        let none = details(vec![]);
+        assert_eq!(site_fixed_cost("ba-be", "Huyện ủy Ba Bể"), 2 * (5 + 20) + SITE_ENTRY_OVERHEAD);
+        assert_eq!(
+            conference_fixed_cost(&one) - conference_fixed_cost(&none),
+            site_fixed_cost("ba-be", "Huyện ủy Ba Bể")
+        );
+        assert_eq!(
+            conference_fixed_cost(&none),
+            CONFERENCE_TEXT_COPIES * conference_text_cost(&none) + CONFERENCE_OVERHEAD
+        );
+    }
+
+    #[test]
+    fn a_task_counts_its_owners_name() {
+        let task = Task {
+            description: "Rà soát".into(),
+            owner_site: site("ba-be"),
+            due: chrono::NaiveDate::from_ymd_opt(2021, 9, 30).unwrap(),
+        };
+        assert_eq!(task_cost(&task, "Huyện ủy Ba Bể"), 9 + 5 + 20 + TASK_OVERHEAD);
+        let cost =
+            recorded_item_cost(&["A".into()], "B", &[], std::slice::from_ref(&task), &|_| "Huyện ủy Ba Bể".into());
+        assert_eq!(cost, RECORDED_ITEM_OVERHEAD + 1 + ITEM_ENTRY_OVERHEAD + 1 + task_cost(&task, "Huyện ủy Ba Bể"));
+    }
+
+    #[test]
+    fn a_page_that_does_not_fit_is_shortened_until_it_does() {
+        #[derive(serde::Serialize)]
+        struct View {
+            total: usize,
+            page: Vec<String>,
+        }
+        let view = || View { total: 5, page: (0..5).map(|i| format!("{i}").repeat(10)).collect() };
+        let full = json_len(&view());
+        assert_eq!(full, serde_json::to_vec(&view()).unwrap().len());
+        // Given a budget the whole view fits: nothing dropped
+        let mut v = view();
+        assert_eq!(shrink_page_to_fit(&mut v, |v| &mut v.page, full), 0);
+        assert_eq!(v.page.len(), 5);
+        // Given one byte less: the last entry goes, and the view fits
+        for budget in [full - 1, full - 13, full - 14, 20, 0] {
+            let mut v = view();
+            let dropped = shrink_page_to_fit(&mut v, |v| &mut v.page, budget);
+            assert_eq!(v.page.len(), 5 - dropped);
+            assert!(json_len(&v) <= budget || v.page.is_empty(), "{budget}: {}", json_len(&v));
+            if let Some(longer) = view().page.get(v.page.len()) {
+                assert!(json_len(&v) + longer.len() + 2 + usize::from(!v.page.is_empty()) > budget, "{budget}");
+            }
+        }
+    }
+
+    #[test]
+    fn sizes_are_described_for_people() {
+        assert_eq!(describe_size(812), "812 bytes");
+        assert_eq!(describe_size(14_540), "14.2 KiB");
+        assert_eq!(describe_size(RECORD_FIXED_BUDGET), "4.75 MiB");
+        assert_eq!(describe_size(MINUTES_CONTENT_BUDGET), "256 KiB");
+        assert_eq!(describe_size(MAX_PAYLOAD), "8 MiB");
+    }
+}

@@ -4,7 +4,8 @@
 //! wildcards or dots, dates out of range, negative or overflowing numbers, and site tokens in the
 //! subject that are not slugs.
 //!
-//! Every input is refused with a 400 — or, for the few inputs that are well-formed but name something
+//! Every input is refused with a 400 (413 when the body is larger than its subject takes,
+//! `hoinghi_shared::sizes`) — or, for the few inputs that are well-formed but name something
 //! that is not there, the status documented on their case (403 for a valid site slug that is not
 //! invited, 404 for a valid conference id that does not exist) — with the error headers and body of
 //! the contract and a message; the services keep answering PING; and the event streams are exactly as
@@ -513,8 +514,11 @@ fn judge(
     let reply = reply.map_err(|e| format!("{}: no reply: {e}", what()))?;
     let status =
         reply.status.ok_or_else(|| format!("{}: accepted: {}", what(), String::from_utf8_lossy(&reply.payload)))?;
-    if !case.allowed.contains(&status) {
-        return Err(format!("{}: status {status}, expected {:?}: {:?}", what(), case.allowed, reply.api_error()));
+    // A body larger than its subject takes is refused for its size (413) before it is read.
+    let oversized = case.payload.len() > hoinghi_shared::sizes::max_request_bytes(&case.subject);
+    let allowed: &[u16] = if oversized { &[413] } else { case.allowed };
+    if !allowed.contains(&status) {
+        return Err(format!("{}: status {status}, expected {allowed:?}: {:?}", what(), reply.api_error()));
     }
     if reply.error_header.as_deref().is_none_or(|h| h.trim().is_empty()) {
         return Err(format!("{}: no Nats-Service-Error header", what()));

@@ -16,7 +16,11 @@ use hoinghi_shared::api::{
     AttendanceRecord, AttendanceStatus, Person, Roster as RosterView, RosterCounts, RosterState, SiteAttendance,
 };
 use hoinghi_shared::events::{AttendanceEvent, ConferenceDetails};
-use hoinghi_shared::limits::{MAX_HEADCOUNT, MAX_NAME_CHARS, MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_TEXT_CHARS};
+use hoinghi_shared::limits::{
+    confirmation_cost, decline_cost, describe_size, shrink_page_to_fit, site_answer_budget, MAX_HEADCOUNT,
+    MAX_NAME_CHARS, MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_TEXT_CHARS, PERSON_OVERHEAD, RECORD_VARIABLE_BUDGET,
+    REPLY_BUDGET,
+};
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
 /// A site's answer.
@@ -84,11 +88,13 @@ impl SiteEntry {
         }
     }
 
-    /// Decides a site's command. The roster must be open (checked by [`Roster::handle_site`]).
+    /// Decides a site's command when `invited` sites share the record's variable budget. The roster
+    /// must be open (checked by [`Roster::handle_site`]).
     ///
     /// # Errors
-    /// `invalid` for bad content, `conflict` for declining after checking in.
-    pub fn handle(&self, command: SiteCommand) -> Result<Vec<AttendanceEvent>, ApiError> {
+    /// `invalid` for bad content or an answer larger than the site's share of the record,
+    /// `conflict` for declining after checking in.
+    pub fn handle(&self, command: SiteCommand, invited: usize) -> Result<Vec<AttendanceEvent>, ApiError> {
         match command {
             SiteCommand::Confirm { delegates, headcount } => {
                 input::list_len("delegates", &delegates, 1, MAX_PEOPLE)?;
@@ -116,6 +122,21 @@ impl SiteEntry {
                         delegates.len()
                     )));
                 }
+                let cost = confirmation_cost(&delegates);
+                if cost > site_answer_budget(invited) {
+                    return Err(over_share(
+                        &format!(
+                            "this confirmation's {} delegates take {} ({} each plus their names and titles; \
+                             {COUNTED})",
+                            delegates.len(),
+                            describe_size(cost),
+                            describe_size(PERSON_OVERHEAD)
+                        ),
+                        invited,
+                        "name fewer delegates (the headcount counts everyone present, named or not) or shorten \
+                         their names and titles",
+                    ));
+                }
                 if let Answer::Confirmed { delegates: d, headcount: h } = &self.answer {
                     if *d == delegates && *h == headcount {
                         return Ok(vec![]);
@@ -125,6 +146,14 @@ impl SiteEntry {
             }
             SiteCommand::Decline { reason } => {
                 let reason = input::text("reason", &reason, MAX_TEXT_CHARS, true)?;
+                let cost = decline_cost(&reason);
+                if cost > site_answer_budget(invited) {
+                    return Err(over_share(
+                        &format!("this refusal's reason takes {} ({COUNTED})", describe_size(cost)),
+                        invited,
+                        "shorten the reason",
+                    ));
+                }
                 if self.checked_in_at.is_some() {
                     return Err(ApiError::conflict("the site has already checked in; it cannot decline now"));
                 }
@@ -196,6 +225,19 @@ impl SiteEntry {
             checked_in_at: self.checked_in_at,
         }
     }
+}
+
+/// How answers are counted, for the refusals.
+const COUNTED: &str = "punctuation counts 6 bytes, other characters their UTF-8 bytes";
+
+/// The refusal of an answer larger than a site's share of the attendance record.
+fn over_share(what: &str, invited: usize, fix: &str) -> ApiError {
+    ApiError::invalid(format!(
+        "{what} of the attendance record; the record holds {} of answers shared equally by the conference's {invited} \
+         invited sites, so one site's answer may take at most {}: {fix}",
+        describe_size(RECORD_VARIABLE_BUDGET),
+        describe_size(site_answer_budget(invited)),
+    ))
 }
 
 /// A command on the roster, from the scheduling service's events.
@@ -274,7 +316,7 @@ impl Roster {
             .get(site)
             .ok_or_else(|| ApiError::forbidden(format!("site {site} is not invited to conference {id}")))?;
         self.ensure_open(id)?;
-        entry.handle(command)
+        entry.handle(command, self.details.sites.len())
     }
 
     /// Refuses unless the roster still takes answers.
@@ -356,7 +398,8 @@ impl Roster {
         self.details.sites.iter().filter_map(|s| self.sites.get(&s.id).map(|e| e.record(&s.id))).collect()
     }
 
-    /// The roster with the sites in `range` (of the invitation order).
+    /// The roster with the sites in `range` (of the invitation order), fewer if the reply would be
+    /// larger than [`REPLY_BUDGET`].
     pub fn view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> RosterView {
         let offset = range.start;
         let page = self.details.sites.get(range).unwrap_or_default();
@@ -372,14 +415,18 @@ impl Roster {
                 counts.checked_in += 1;
             }
         }
-        RosterView {
+        let mut view = RosterView {
             conference_id: id,
             state: self.state,
             counts,
             total_sites: self.details.sites.len(),
             offset,
             sites,
-        }
+        };
+        // Within the budgets a page of 5,000 lines fits; this keeps a reply within the limit whatever
+        // the log holds.
+        shrink_page_to_fit(&mut view, |v| &mut v.sites, REPLY_BUDGET);
+        view
     }
 }
 
@@ -516,6 +563,92 @@ mod tests {
         );
         assert_eq!(roster.handle_site(&c, &site("ba-be"), confirm(7)).unwrap().len(), 1);
         assert!(roster.handle_site(&c, &site("ba-be"), SiteCommand::CheckIn).unwrap().is_empty());
+    }
+
+    /// A roster of `n` invited sites `site-0000`, `site-0001`, …
+    fn roster_of(n: usize) -> Roster {
+        let mut d = details();
+        d.sites = (0..n).map(|i| SiteRef { id: site(&format!("site-{i:04}")), name: format!("Xã {i}") }).collect();
+        Roster::opened(&d, 1)
+    }
+
+    #[test]
+    fn a_confirmation_larger_than_the_sites_share_is_refused_and_changes_nothing() {
+        // Given 35 invited sites (each may answer with 2.75 MiB / 35 = 80.5 KiB)
+        let roster = roster_of(35);
+        let c = ConferenceId::generate();
+        // When one confirms 200 delegates with 200-emoji names and 500-emoji titles (551 KiB)
+        let huge = Person { name: "😀".repeat(MAX_NAME_CHARS), title: "😀".repeat(MAX_PERSON_TITLE_CHARS) };
+        let command = SiteCommand::Confirm { delegates: vec![huge; MAX_PEOPLE], headcount: 300 };
+        let err = roster.handle_site(&c, &site("site-0007"), command).unwrap_err();
+        // Then it is refused with the sizes and what to do, and no event is written
+        assert_eq!(err.code, ErrorCode::Invalid);
+        for hint in ["200 delegates take 551.4 KiB", "2.75 MiB", "35", "at most 80.5 KiB", "name fewer delegates"] {
+            assert!(err.message.contains(hint), "{hint:?} not in {:?}", err.message);
+        }
+        assert_eq!(roster.sites[&site("site-0007")].answer, Answer::None);
+    }
+
+    #[test]
+    fn an_answer_of_exactly_the_share_is_taken_and_one_byte_more_is_not() {
+        // Given 62 invited sites: a share of 46,509 bytes
+        let roster = roster_of(62);
+        let c = ConferenceId::generate();
+        let share = site_answer_budget(62);
+        assert_eq!(share, 46_509);
+        // Delegates named `|` (6 bytes each as counted) and titled with emoji, up to the share
+        let delegate = |title: usize| Person { name: "|".into(), title: "😀".repeat(title) };
+        let per_delegate = PERSON_OVERHEAD + 6;
+        let delegates = 100;
+        let room = share - hoinghi_shared::limits::CONFIRMATION_OVERHEAD - delegates * per_delegate;
+        let mut list: Vec<Person> = (0..delegates).map(|_| delegate(room / delegates / 4)).collect();
+        let used = confirmation_cost(&list);
+        // Fill the last bytes with plain letters in the first delegate's title.
+        list[0].title.push_str(&"a".repeat(share - used));
+        assert_eq!(confirmation_cost(&list), share);
+        let exact = SiteCommand::Confirm { delegates: list.clone(), headcount: 100 };
+        assert_eq!(roster.handle_site(&c, &site("site-0001"), exact).unwrap().len(), 1);
+        list[0].title.push('a');
+        let over = SiteCommand::Confirm { delegates: list, headcount: 100 };
+        assert_eq!(roster.handle_site(&c, &site("site-0001"), over).unwrap_err().code, ErrorCode::Invalid);
+    }
+
+    #[test]
+    fn a_refusal_reason_larger_than_the_sites_share_is_refused() {
+        // Given 330 invited sites: a share of 8,738 bytes
+        let roster = roster_of(330);
+        let c = ConferenceId::generate();
+        // When one declines with 20,000 `|` (120,000 bytes as counted)
+        let err = roster
+            .handle_site(&c, &site("site-0100"), SiteCommand::Decline { reason: "|".repeat(MAX_TEXT_CHARS) })
+            .unwrap_err();
+        // Then it is refused, naming the cost, the share and what to do
+        assert_eq!(err.code, ErrorCode::Invalid);
+        for hint in ["117.2 KiB", "330 invited sites", "8.5 KiB", "shorten the reason"] {
+            assert!(err.message.contains(hint), "{hint:?} not in {:?}", err.message);
+        }
+        // And a reason that fills the share exactly is taken
+        let share = site_answer_budget(330);
+        let fits = "|".repeat((share - hoinghi_shared::limits::DECLINE_OVERHEAD) / 6);
+        assert!(decline_cost(&fits) <= share);
+        let events = roster.handle_site(&c, &site("site-0100"), SiteCommand::Decline { reason: fits }).unwrap();
+        assert_eq!(events.len(), 1);
+    }
+
+    #[test]
+    fn a_page_of_the_roster_that_would_not_fit_a_reply_is_shortened() {
+        // Given 3 sites whose answers (written before the budgets existed) take 3 MiB each
+        let long = "😀".repeat(MAX_TEXT_CHARS);
+        let mut roster = given(&[]);
+        for (i, s) in ["ba-be", "na-ri", "pac-nam"].iter().enumerate() {
+            let reason = long.repeat(40);
+            roster.apply(&AttendanceEvent::AttendanceDeclined { reason }, Some(&site(s)), Utc::now(), i as u64 + 2);
+        }
+        // When the whole roster is asked for, then the page holds the first two lines only
+        let view = roster.view(ConferenceId::generate(), 0..3);
+        assert_eq!((view.total_sites, view.offset, view.sites.len()), (3, 0, 2));
+        assert!(hoinghi_shared::limits::json_len(&view) <= REPLY_BUDGET);
+        assert_eq!(roster.view(ConferenceId::generate(), 2..3).sites.len(), 1, "the next page starts where it ended");
     }
 
     #[test]

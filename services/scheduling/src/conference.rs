@@ -7,8 +7,8 @@ use hoinghi_runtime::input;
 use hoinghi_shared::api::{AgendaItem, ConferenceStatus, ConferenceView, CreateConference, Person, SiteRef};
 use hoinghi_shared::events::{ConferenceDetails, SchedulingEvent};
 use hoinghi_shared::limits::{
-    MAX_AGENDA_ITEMS, MAX_DURATION_HOURS, MAX_NAME_CHARS, MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_SITES,
-    MAX_TEXT_CHARS, MAX_TITLE_CHARS,
+    conference_fixed_cost, describe_size, sites_fixed_cost, MAX_AGENDA_ITEMS, MAX_DURATION_HOURS, MAX_NAME_CHARS,
+    MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_SITES, MAX_TEXT_CHARS, MAX_TITLE_CHARS, RECORD_FIXED_BUDGET,
 };
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
@@ -120,7 +120,7 @@ pub fn plan(request: CreateConference, sites: &Map<SiteId, Site>) -> Result<Conf
             Ok(AgendaItem { title: input::text(&format!("agenda[{i}].title"), &a.title, MAX_TITLE_CHARS, true)? })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(ConferenceDetails {
+    let details = ConferenceDetails {
         title,
         organizer,
         starts_at: request.starts_at,
@@ -134,7 +134,52 @@ pub fn plan(request: CreateConference, sites: &Map<SiteId, Site>) -> Result<Conf
         chairs: people("chairs", &request.chairs)?,
         guests: people("guests", &request.guests)?,
         agenda,
-    })
+    };
+    check_fixed_budget(&details)?;
+    Ok(details)
+}
+
+/// Refuses a conference whose fixed part (its sites' ids and names, its own text) would not leave
+/// its attendance record within [`RECORD_FIXED_BUDGET`]: the record travels as one message.
+///
+/// # Errors
+/// `invalid` with the sizes and what to change.
+pub fn check_fixed_budget(details: &ConferenceDetails) -> Result<(), ApiError> {
+    let total = conference_fixed_cost(details);
+    if total <= RECORD_FIXED_BUDGET {
+        return Ok(());
+    }
+    let sites = sites_fixed_cost(details);
+    let rest = total - sites;
+    let count = details.sites.len();
+    let fit = match sites.checked_div(count) {
+        Some(each) if each > 0 => RECORD_FIXED_BUDGET.saturating_sub(rest) / each,
+        _ => 0,
+    };
+    Err(ApiError::invalid(format!(
+        "these {} sites' ids and names take {} of the attendance record, and the conference's title, organizer, \
+         host, chairs, guests and agenda {} more; a conference's record holds at most {} of them (it travels as one \
+         message): link fewer sites (about {} sites like these fit) or shorten their names, or shorten the \
+         conference's texts",
+        thousands(count),
+        describe_size(sites),
+        describe_size(rest),
+        describe_size(RECORD_FIXED_BUDGET),
+        thousands(fit)
+    )))
+}
+
+/// `30000` as `30,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl Conference {
@@ -309,6 +354,45 @@ mod tests {
         let err = plan(r, &registry()).unwrap_err();
         assert_eq!(err.code, ErrorCode::NotFound);
         assert!(err.message.contains("pac-nam"));
+    }
+
+    #[test]
+    fn planning_refuses_sites_whose_ids_and_names_would_overflow_the_record() {
+        // Given 3,000 registered sites with 64-character ids and 200-emoji names (1,896 bytes each)
+        let mut registry = registry();
+        let ids: Vec<SiteId> =
+            (0..3_000).map(|i| SiteId::parse(&format!("{}-{i:04}", "x".repeat(59))).unwrap()).collect();
+        for id in &ids {
+            registry.insert(id.clone(), site(&"😀".repeat(MAX_NAME_CHARS)));
+        }
+        // When the secretariat links all of them, then it is told the sizes and what to do
+        let mut r = request();
+        r.sites.clone_from(&ids);
+        let err = plan(r, &registry).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Invalid);
+        for hint in ["3,000 sites", "5.42 MiB", "4.75 MiB", "link fewer sites", "about 2,62", "shorten their names"] {
+            assert!(err.message.contains(hint), "{hint:?} not in {:?}", err.message);
+        }
+        // When it links as many as fit, then the conference is planned
+        let mut r = request();
+        r.sites = ids[..2_620].to_vec();
+        let details = plan(r, &registry).unwrap();
+        assert!(conference_fixed_cost(&details) <= RECORD_FIXED_BUDGET);
+    }
+
+    #[test]
+    fn the_fixed_budget_counts_the_conference_text_too() {
+        // Given the longest title, chairs, guests and agenda the input limits allow, in emoji
+        let long = |n: usize| "😀".repeat(n);
+        let mut r = request();
+        r.title = long(MAX_TITLE_CHARS);
+        r.chairs = vec![Person { name: long(MAX_NAME_CHARS), title: long(MAX_PERSON_TITLE_CHARS) }; MAX_PEOPLE];
+        r.guests = r.chairs.clone();
+        r.agenda = vec![AgendaItem { title: long(MAX_TITLE_CHARS) }; MAX_AGENDA_ITEMS];
+        // Then it still fits with a few sites, and leaves room for fewer sites
+        let details = plan(r, &registry()).unwrap();
+        let cost = conference_fixed_cost(&details);
+        assert!(cost <= RECORD_FIXED_BUDGET && cost > RECORD_FIXED_BUDGET / 2, "{cost}");
     }
 
     type Breaker = Box<dyn Fn(&mut CreateConference)>;
