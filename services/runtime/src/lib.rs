@@ -5,7 +5,11 @@
 //! - [`config`]: layered settings (base file, `HOINGHI_CONFIG` file, `HOINGHI__…` variables).
 //! - [`telemetry`]: logging and W3C trace context carried in NATS headers.
 //! - [`connect`]: connecting to NATS with reconnects and optional credentials.
+//! - [`streams`]: the streams and durable consumers a service relies on, checked at start (a stream
+//!   that could lose, expire or refuse events stops the service with every difference named).
 //! - [`store`]: the JetStream event store and the projection each instance keeps.
+//! - [`aggregate`]: the one shape of every aggregate (decide, apply, address) and [`aggregate::decide`].
+//! - [`testing`]: given / when / then for aggregates, with no broker.
 //! - [`host`]: the NATS micro-service host with bounded concurrency and graceful stop.
 //! - [`reaction`]: durable consumers on other services' events.
 //! - [`service`]: assembling a service from the parts above.
@@ -14,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod aggregate;
 pub mod collections;
 pub mod config;
 pub mod connect;
@@ -23,4 +28,6 @@ pub mod reaction;
 pub mod service;
 pub mod shutdown;
 pub mod store;
+pub mod streams;
 pub mod telemetry;
+pub mod testing;

@@ -2,10 +2,18 @@
 //! service was down is handled when it comes back. Handling is idempotent (the event id becomes the
 //! command id, and handlers treat "already done" as done), so redelivery never doubles an effect.
 //!
-//! An event that cannot be processed (unreadable, written by a newer version, refused) is retried
-//! with exponential backoff; after the last delivery it is parked in `HOINGHI_DEAD_LETTERS` on
+//! An event that cannot be processed (written by a newer version, refused) is retried with
+//! exponential backoff; after the last delivery it is parked in `HOINGHI_DEAD_LETTERS` on
 //! `hoinghi.v1.dead.<consumer>` with the reason in a header, and an error is logged. It never blocks
 //! the events behind it for longer than its retries, and is never dropped silently.
+//!
+//! A message that is not an event at all (not an event envelope, or an envelope whose type is not
+//! the last token of its subject) will never become one: it is parked at once, with the reason
+//! "not an event: …" and an error line, without retries.
+//!
+//! The durable consumer is checked when the reaction starts ([`crate::streams::ensure_consumer`]):
+//! one that exists with other filters or another ack policy is created again, and the difference
+//! logged.
 
 use std::future::Future;
 use std::time::Duration;
@@ -114,22 +122,21 @@ where
     Fut: Future<Output = Result<(), ReactionError>> + Send,
 {
     let stream = js.get_stream(sub.stream.name).await?;
-    let consumer: consumer::PullConsumer = stream
-        .get_or_create_consumer(
-            sub.durable,
-            consumer::pull::Config {
-                durable_name: Some(sub.durable.to_owned()),
-                filter_subjects: sub.filters.clone(),
-                ack_policy: consumer::AckPolicy::Explicit,
-                // Short, so an event whose handler died with its process is redelivered quickly;
-                // a handler that takes longer keeps it with progress acks (below).
-                ack_wait: ACK_WAIT,
-                max_deliver: settings.max_deliver.max(1),
-                deliver_policy: consumer::DeliverPolicy::All,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let consumer: consumer::PullConsumer = crate::streams::ensure_consumer(
+        &stream,
+        consumer::pull::Config {
+            durable_name: Some(sub.durable.to_owned()),
+            filter_subjects: sub.filters.clone(),
+            ack_policy: consumer::AckPolicy::Explicit,
+            // Short, so an event whose handler died with its process is redelivered quickly;
+            // a handler that takes longer keeps it with progress acks (below).
+            ack_wait: ACK_WAIT,
+            max_deliver: settings.max_deliver.max(1),
+            deliver_policy: consumer::DeliverPolicy::All,
+            ..Default::default()
+        },
+    )
+    .await?;
     info!(durable = sub.durable, "reaction consumer ready");
     let mut messages = consumer.messages().await?;
     let max_deliver = settings.max_deliver.max(1);
@@ -141,24 +148,40 @@ where
         let trace = TraceContext::from_headers(message.headers.as_ref());
         let info = message.info().map_err(|e| anyhow::anyhow!("{e}"))?;
         let (deliveries, source_seq) = (info.delivered, info.stream_sequence);
-        let outcome = match EventEnvelope::from_slice(&message.payload) {
-            Ok(envelope) => {
-                let span = tracing::info_span!("reaction", durable = sub.durable, event = %envelope.event_type, trace_id = %trace.trace_id);
-                let received = Received { subject: message.subject.to_string(), envelope, trace };
-                let work = handler(received).instrument(span);
-                tokio::pin!(work);
-                let mut ticker = tokio::time::interval(ACK_WAIT / 3);
-                ticker.tick().await;
-                loop {
-                    tokio::select! {
-                        outcome = &mut work => break outcome,
-                        _ = ticker.tick() => {
-                            let _ = message.ack_with(AckKind::Progress).await;
-                        }
+        let envelope = match envelope_of(&message.subject, &message.payload) {
+            Ok(envelope) => envelope,
+            Err(why) => {
+                // Not an event, and it never will be: parked at once, without retries.
+                let reason = format!("not an event: {why}");
+                park(js, sub, &message, source_seq, &reason).await?;
+                error!(
+                    durable = sub.durable,
+                    subject = %message.subject,
+                    source_seq,
+                    deliveries,
+                    %reason,
+                    dead_letter = %dead_letter(sub.durable),
+                    "event parked in the dead-letter stream"
+                );
+                message.ack_with(AckKind::Term).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                continue;
+            }
+        };
+        let outcome = {
+            let span = tracing::info_span!("reaction", durable = sub.durable, event = %envelope.event_type, trace_id = %trace.trace_id);
+            let received = Received { subject: message.subject.to_string(), envelope, trace };
+            let work = handler(received).instrument(span);
+            tokio::pin!(work);
+            let mut ticker = tokio::time::interval(ACK_WAIT / 3);
+            ticker.tick().await;
+            loop {
+                tokio::select! {
+                    outcome = &mut work => break outcome,
+                    _ = ticker.tick() => {
+                        let _ = message.ack_with(AckKind::Progress).await;
                     }
                 }
             }
-            Err(e) => Err(ReactionError::Retry(e.to_string())),
         };
         match outcome {
             Ok(()) => message.double_ack().await.map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -183,6 +206,18 @@ where
                 message.ack_with(AckKind::Term).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             }
         }
+    }
+}
+
+/// The envelope of a message, or why it is not an event: not an envelope, or an envelope whose type
+/// is not the last token of its subject.
+fn envelope_of(subject: &str, payload: &[u8]) -> Result<EventEnvelope, String> {
+    let envelope = EventEnvelope::from_slice(payload).map_err(|e| e.to_string())?;
+    let token = subject.rsplit('.').next().unwrap_or_default();
+    if envelope.event_type == token {
+        Ok(envelope)
+    } else {
+        Err(format!("its envelope's type {:?} is not its subject's last token {token:?}", envelope.event_type))
     }
 }
 
@@ -212,4 +247,25 @@ async fn park(
         .await
         .map_err(|e| anyhow::anyhow!("cannot park event {source_seq}: {e}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hoinghi_shared::events::SchedulingEvent;
+
+    #[test]
+    fn only_an_envelope_whose_type_is_its_subjects_last_token_is_an_event() {
+        // Given an event, the same event on a subject of another type, and a reply's JSON
+        let event = SchedulingEvent::SessionEnded {};
+        let bytes = EventEnvelope::head(&event, "secretariat").encode_with(&event).unwrap();
+        let subject = "hoinghi.v1.events.scheduling.C.session_ended";
+        // When a reaction reads them
+        // Then only the first is an event; the others say why not
+        assert_eq!(envelope_of(subject, &bytes).unwrap().event_type, "session_ended");
+        let moved = envelope_of("hoinghi.v1.events.scheduling.C.invitations_issued", &bytes).unwrap_err();
+        assert!(moved.contains("\"session_ended\" is not its subject's last token \"invitations_issued\""), "{moved}");
+        let view = envelope_of(subject, br#"{"id":"C","status":"ended"}"#).unwrap_err();
+        assert!(view.starts_with("not an event envelope"), "{view}");
+    }
 }

@@ -12,7 +12,8 @@ use tracing::info;
 use crate::config::Settings;
 use crate::host::Host;
 use crate::reaction::{self, ReactionError, Received, Subscription};
-use crate::store::{ensure_all_streams, EventStore, Projection};
+use crate::store::{EventStore, Projection};
+use crate::streams::ensure_all_streams;
 
 /// The async runtime a service runs on, as configured by `service.worker_threads`.
 ///
@@ -30,7 +31,9 @@ pub fn runtime(settings: &crate::config::ServiceSettings) -> std::io::Result<tok
 pub struct App<P: Projection> {
     /// Its event store.
     pub store: EventStore<P>,
-    client: async_nats::Client,
+    /// The connection that answers requests, as the service's API identity: it may publish only to
+    /// inboxes. The store and the reactions use another connection, the only one that may append.
+    api: async_nats::Client,
     js: jetstream::Context,
     name: &'static str,
     settings: Settings,
@@ -46,19 +49,22 @@ impl<P: Projection> App<P> {
     pub async fn build(settings: &Settings, name: &'static str, stream: StreamDef) -> anyhow::Result<Self> {
         let started = Instant::now();
         info!(service = name, nats = ?settings.nats, "starting");
+        let api_settings = settings.nats.api()?;
         let client = crate::connect::connect(&settings.nats, name).await?;
-        let js = jetstream::new(client.clone());
+        let api = crate::connect::connect(&api_settings, &format!("{name}-api")).await?;
+        let js = jetstream::new(client);
         // A cluster that has just formed may not answer JetStream requests yet: keep asking until
         // the connect timeout, as for the connection itself.
         let deadline = Instant::now() + Duration::from_millis(settings.nats.connect_timeout_ms);
         loop {
             match ensure_all_streams(&js, settings.nats.replicas).await {
                 Ok(()) => break,
-                Err(e) if Instant::now() < deadline => {
+                // A stream with the wrong settings stays wrong: stop at once, naming each difference.
+                Err(e) if e.is_transient() && Instant::now() < deadline => {
                     tracing::warn!(error = %e, "JetStream not ready; retrying");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         let background = CancellationToken::new();
@@ -70,7 +76,7 @@ impl<P: Projection> App<P> {
             background.clone(),
         )
         .await?;
-        Ok(Self { store, client, js, name, settings: settings.clone(), background, started })
+        Ok(Self { store, api, js, name, settings: settings.clone(), background, started })
     }
 
     /// Starts a reaction in the background.
@@ -93,7 +99,7 @@ impl<P: Projection> App<P> {
     /// # Errors
     /// The server refused it.
     pub async fn host(&self, description: &str) -> anyhow::Result<Host> {
-        Host::start(self.client.clone(), self.name, description, self.settings.service.max_in_flight).await
+        Host::start(self.api.clone(), self.name, description, self.settings.service.max_in_flight).await
     }
 
     /// Serves until `shutdown`, then drains.

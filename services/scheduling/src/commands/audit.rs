@@ -5,6 +5,10 @@
 //! conference (`hoinghi.v1.events.<service>.<conference>.>`), up to the last message it held when the
 //! query began. Only the envelope's header fields are decoded (the payloads are skipped), the entries
 //! are merged in time order (then stream, then sequence), and one page is returned.
+//!
+//! A message that is not an event (not an envelope, or an envelope whose type is not its subject's
+//! last token: junk that reached the stream some other way) is listed as such: type
+//! [`NOT_AN_EVENT`], actor `unknown`, dated by the time the stream stored it.
 
 use std::time::Duration;
 
@@ -27,11 +31,14 @@ use super::Store;
 /// bridges writes about 100,000 in all).
 pub const MAX_EVENTS_PER_STREAM: u64 = 500_000;
 
+/// The type under which the audit lists a message that is not an event.
+pub const NOT_AN_EVENT: &str = "not_an_event";
+
 /// How long to wait for the next message of a stream before giving up.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The envelope fields the audit shows; the payload is skipped without being parsed into a tree.
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Head {
     #[serde(rename = "type")]
     event_type: String,
@@ -71,6 +78,23 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
     let offset = range.start;
     let entries: Vec<AuditEntry> = entries.drain(range).collect();
     json(&AuditTrail { conference_id: id, total, offset, entries })
+}
+
+/// The envelope fields of a message, or why it is not an event: not an envelope, or one whose type
+/// is not the last token of its subject.
+fn head_of(subject: &str, payload: &[u8]) -> Result<Head, String> {
+    let head = serde_json::from_slice::<Head>(payload).map_err(|e| format!("not an event envelope: {e}"))?;
+    let token = subject.rsplit('.').next().unwrap_or_default();
+    if head.event_type == token {
+        Ok(head)
+    } else {
+        Err(format!("its envelope's type {:?} is not its subject's last token {token:?}", head.event_type))
+    }
+}
+
+/// When the stream stored a message (nanoseconds since the Unix epoch, from JetStream's metadata).
+fn stored_at(unix_nanos: i128) -> DateTime<Utc> {
+    i64::try_from(unix_nanos).map_or(DateTime::<Utc>::UNIX_EPOCH, DateTime::<Utc>::from_timestamp_nanos)
 }
 
 fn stream_rank(name: &str) -> usize {
@@ -115,8 +139,9 @@ async fn read_stream(
         };
         let info = message.info().map_err(|e| unavailable(&e))?;
         let (seq, left) = (info.stream_sequence, info.pending);
+        let stored_at = stored_at(info.published.unix_timestamp_nanos());
         read += 1;
-        match serde_json::from_slice::<Head>(&message.payload) {
+        match head_of(&message.subject, &message.payload) {
             Ok(head) => out.push(AuditEntry {
                 stream: def.name.to_owned(),
                 seq,
@@ -125,14 +150,20 @@ async fn read_stream(
                 event_type: head.event_type,
                 site_id: head.site_id,
             }),
-            Err(e) => {
-                tracing::warn!(stream = def.name, seq, error = %e, "audit: an unreadable event is listed as such");
+            Err(why) => {
+                tracing::warn!(
+                    stream = def.name,
+                    seq,
+                    subject = %message.subject,
+                    reason = %why,
+                    "audit: a message that is not an event is listed as such"
+                );
                 out.push(AuditEntry {
                     stream: def.name.to_owned(),
                     seq,
-                    occurred_at: DateTime::<Utc>::MIN_UTC,
+                    occurred_at: stored_at,
                     actor: "unknown".to_owned(),
-                    event_type: "unreadable".to_owned(),
+                    event_type: NOT_AN_EVENT.to_owned(),
                     site_id: None,
                 });
             }
@@ -142,4 +173,26 @@ async fn read_stream(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUBJECT: &str = "hoinghi.v1.events.scheduling.0190e1a2-0000-7000-8000-000000000001.session_started";
+
+    #[test]
+    fn junk_is_told_from_events_and_dated_by_the_stream() {
+        // Given an event, a reply's JSON and an envelope on a subject of another type
+        let event = br#"{"id":"0190e1a2-0000-7000-8000-000000000009","type":"session_started","occurred_at":"2021-07-23T01:00:00Z","actor":"secretariat","data":{}}"#;
+        let view = br#"{"id":"0190e1a2-0000-7000-8000-000000000001","state":"invited"}"#;
+        let moved = br#"{"type":"session_ended","occurred_at":"2021-07-23T01:00:00Z","actor":"secretariat","data":{}}"#;
+        // When the audit reads them
+        // Then only the event is an event
+        assert_eq!(head_of(SUBJECT, event).unwrap().event_type, "session_started");
+        assert!(head_of(SUBJECT, view).unwrap_err().contains("not an event envelope"));
+        assert!(head_of(SUBJECT, moved).unwrap_err().contains("\"session_ended\" is not its subject's last token"));
+        // And junk is dated by when the stream stored it
+        assert_eq!(stored_at(1_627_002_000_000_000_000).to_rfc3339(), "2021-07-23T01:00:00+00:00");
+    }
 }

@@ -1,0 +1,187 @@
+//! Given / when / then for aggregates, with no broker: the domain rules of every service are tested
+//! the same way.
+//!
+//! ```ignore
+//! given::<Conference>(id, [scheduled(), invited()])
+//!     .when(ConferenceCommand::Start)
+//!     .then(SchedulingEvent::SessionStarted {});
+//! ```
+
+use std::fmt::Debug;
+
+use hoinghi_shared::{ApiError, ErrorCode};
+
+use crate::aggregate::{decide, Aggregate};
+use crate::store::{Append, Decision, EventMeta};
+
+/// An aggregate built from past events.
+pub struct Given<A: Aggregate> {
+    aggregate: A,
+    id: A::Id,
+    seq: u64,
+}
+
+/// Builds the aggregate `id` by applying `events` in order, at stream sequences 1, 2, …, on the
+/// subjects its address gives them.
+pub fn given<A: Aggregate>(id: A::Id, events: impl IntoIterator<Item = A::Event>) -> Given<A> {
+    let mut given = Given { aggregate: A::default(), id, seq: 0 };
+    for event in events {
+        given = given.and(event);
+    }
+    given
+}
+
+impl<A: Aggregate> Given<A> {
+    /// Applies one more past event.
+    #[must_use]
+    pub fn and(mut self, event: A::Event) -> Self {
+        self.seq += 1;
+        let address = self.aggregate.address(&self.id, &event);
+        let meta = EventMeta {
+            seq: self.seq,
+            subject: address.subject,
+            id: uuid::Uuid::now_v7(),
+            conference_id: address.conference_id,
+            site_id: address.site_id,
+            occurred_at: chrono::Utc::now(),
+            actor: "test".to_owned(),
+            command_id: None,
+        };
+        self.aggregate.apply(&event, &meta);
+        self
+    }
+
+    /// The aggregate as the events built it.
+    pub fn state(&self) -> &A {
+        &self.aggregate
+    }
+
+    /// The last stream sequence applied.
+    pub fn last_seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Decides `command` against the aggregate.
+    pub fn when(&self, command: A::Command) -> Then<A::Event> {
+        Then { decision: decide(&self.aggregate, &self.id, command) }
+    }
+}
+
+/// What a command decided, to check.
+#[derive(Debug)]
+pub struct Then<E> {
+    /// The decision.
+    pub decision: Result<Decision<E>, ApiError>,
+}
+
+impl<E: PartialEq + Debug> Then<E> {
+    /// The command appends `expected`; returns the append to check its address.
+    #[track_caller]
+    pub fn then(self, expected: E) -> Append<E> {
+        match self.decision {
+            Ok(Decision::Append(append)) => {
+                assert_eq!(append.event, expected, "the event decided");
+                append
+            }
+            other => panic!("expected the event {expected:?}, got {other:?}"),
+        }
+    }
+
+    /// The command changes nothing (it repeats the current state).
+    #[track_caller]
+    pub fn then_nothing(self) {
+        match self.decision {
+            Ok(Decision::Unchanged) => {}
+            other => panic!("expected no change, got {other:?}"),
+        }
+    }
+
+    /// The command is refused with `code` and a message that mentions `hint` (case-insensitive).
+    #[track_caller]
+    pub fn then_refused(self, code: ErrorCode, hint: &str) -> ApiError {
+        match self.decision {
+            Err(e) => {
+                assert_eq!(e.code, code, "refused with the wrong code: {e:?}");
+                assert!(
+                    e.message.to_lowercase().contains(&hint.to_lowercase()),
+                    "the refusal should mention {hint:?}: {e:?}"
+                );
+                e
+            }
+            Ok(decision) => panic!("expected a {} refusal, got {decision:?}", code.as_str()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::{own_subjects, Address};
+    use hoinghi_shared::events::SchedulingEvent;
+
+    /// A toy aggregate: a session that starts once and ends after it started.
+    #[derive(Default)]
+    struct Session {
+        started: bool,
+        ended: bool,
+        last_seq: u64,
+    }
+
+    enum Command {
+        Start,
+        End,
+    }
+
+    impl Aggregate for Session {
+        type Id = String;
+        type Event = SchedulingEvent;
+        type Command = Command;
+
+        fn handle(&self, _id: &String, command: Command) -> Result<Option<SchedulingEvent>, ApiError> {
+            match command {
+                Command::Start if self.started => Ok(None),
+                Command::Start => Ok(Some(SchedulingEvent::SessionStarted {})),
+                Command::End if !self.started => Err(ApiError::conflict("the session has not started")),
+                Command::End if self.ended => Ok(None),
+                Command::End => Ok(Some(SchedulingEvent::SessionEnded {})),
+            }
+        }
+
+        fn apply(&mut self, event: &SchedulingEvent, meta: &EventMeta) {
+            match event {
+                SchedulingEvent::SessionStarted {} => self.started = true,
+                SchedulingEvent::SessionEnded {} => self.ended = true,
+                _ => {}
+            }
+            self.last_seq = meta.seq;
+        }
+
+        fn address(&self, id: &String, event: &SchedulingEvent) -> Address {
+            use hoinghi_shared::events::DomainEvent as _;
+            Address {
+                subject: format!("s.{id}.{}", event.event_type()),
+                expect: own_subjects(format!("s.{id}.*"), self.last_seq),
+                conference_id: None,
+                site_id: None,
+            }
+        }
+    }
+
+    #[test]
+    fn a_decision_is_addressed_by_the_aggregate() {
+        let append = given::<Session>("a".into(), [SchedulingEvent::SessionStarted {}])
+            .when(Command::End)
+            .then(SchedulingEvent::SessionEnded {});
+        assert_eq!(append.subject, "s.a.session_ended");
+        assert_eq!((append.expect.filter.as_str(), append.expect.last_seq), ("s.a.*", 1));
+    }
+
+    #[test]
+    fn repeats_change_nothing_and_refusals_say_why() {
+        given::<Session>("a".into(), [SchedulingEvent::SessionStarted {}]).when(Command::Start).then_nothing();
+        given::<Session>("a".into(), []).when(Command::End).then_refused(ErrorCode::Conflict, "not started");
+        let fresh = given::<Session>("a".into(), []);
+        assert_eq!(fresh.when(Command::Start).then(SchedulingEvent::SessionStarted {}).expect.last_seq, 0);
+        assert!(!fresh.state().started);
+    }
+}
