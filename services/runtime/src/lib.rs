@@ -8,6 +8,7 @@
 //! - [`streams`]: the streams and durable consumers a service relies on, checked at start (a stream
 //!   that could lose, expire or refuse events stops the service with every difference named).
 //! - [`store`]: the JetStream event store and the projection each instance keeps.
+//! - [`log`]: the event log read as it is, message by message, across streams (the audit trail).
 //! - [`aggregate`]: the one shape of every aggregate (decide, apply, address) and [`aggregate::decide`].
 //! - [`testing`]: given / when / then for aggregates, with no broker.
 //! - [`host`]: the NATS micro-service host with bounded concurrency and graceful stop.
@@ -24,6 +25,7 @@ pub mod config;
 pub mod connect;
 pub mod host;
 pub mod input;
+pub mod log;
 pub mod reaction;
 pub mod service;
 pub mod shutdown;
