@@ -148,11 +148,11 @@ where
         let trace = TraceContext::from_headers(message.headers.as_ref());
         let info = message.info().map_err(|e| anyhow::anyhow!("{e}"))?;
         let (deliveries, source_seq) = (info.delivered, info.stream_sequence);
-        let envelope = match envelope_of(&message.subject, &message.payload) {
+        let envelope = match crate::log::envelope_of(&message.subject, &message.payload) {
             Ok(envelope) => envelope,
             Err(why) => {
                 // Not an event, and it never will be: parked at once, without retries.
-                let reason = format!("not an event: {why}");
+                let reason = format!("not an event: {}", why.0);
                 park(js, sub, &message, source_seq, &reason).await?;
                 error!(
                     durable = sub.durable,
@@ -209,18 +209,6 @@ where
     }
 }
 
-/// The envelope of a message, or why it is not an event: not an envelope, or an envelope whose type
-/// is not the last token of its subject.
-fn envelope_of(subject: &str, payload: &[u8]) -> Result<EventEnvelope, String> {
-    let envelope = EventEnvelope::from_slice(payload).map_err(|e| e.to_string())?;
-    let token = subject.rsplit('.').next().unwrap_or_default();
-    if envelope.event_type == token {
-        Ok(envelope)
-    } else {
-        Err(format!("its envelope's type {:?} is not its subject's last token {token:?}", envelope.event_type))
-    }
-}
-
 /// Copies a message to the dead-letter stream (deduplicated by source position), waiting for the
 /// store's acknowledgement before the original is terminated.
 async fn park(
@@ -247,25 +235,4 @@ async fn park(
         .await
         .map_err(|e| anyhow::anyhow!("cannot park event {source_seq}: {e}"))?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use hoinghi_shared::events::SchedulingEvent;
-
-    #[test]
-    fn only_an_envelope_whose_type_is_its_subjects_last_token_is_an_event() {
-        // Given an event, the same event on a subject of another type, and a reply's JSON
-        let event = SchedulingEvent::SessionEnded {};
-        let bytes = EventEnvelope::head(&event, "secretariat").encode_with(&event).unwrap();
-        let subject = "hoinghi.v1.events.scheduling.C.session_ended";
-        // When a reaction reads them
-        // Then only the first is an event; the others say why not
-        assert_eq!(envelope_of(subject, &bytes).unwrap().event_type, "session_ended");
-        let moved = envelope_of("hoinghi.v1.events.scheduling.C.invitations_issued", &bytes).unwrap_err();
-        assert!(moved.contains("\"session_ended\" is not its subject's last token \"invitations_issued\""), "{moved}");
-        let view = envelope_of(subject, br#"{"id":"C","status":"ended"}"#).unwrap_err();
-        assert!(view.starts_with("not an event envelope"), "{view}");
-    }
 }

@@ -152,8 +152,8 @@ impl<P: Projection> EventStore<P> {
                     self.catch_up().await?;
                 }
                 Err(AppendError::TooLarge) => {
-                    return Err(ApiError::invalid(
-                        "the change is larger than the server accepts in one message (max_payload)",
+                    return Err(ApiError::too_large(
+                        "the change is larger than the server accepts in one message (max_payload); send less",
                     ))
                 }
                 Err(AppendError::Encode(reason)) => {
