@@ -6,15 +6,12 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use bytes::Bytes;
 use hoinghi_shared::api::{
-    AgendaItem, ApproveMinutes, ConferenceRef, ConferenceView, ConfirmAttendance, CreateConference, MinutesView,
-    Person, RecordItem, RegisterSite, Roster, Task,
+    AgendaItem, ConferenceRef, ConfirmAttendance, CreateConference, Person, RecordItem, RegisterSite, Task,
 };
 use hoinghi_shared::headers::SERVICE_ERROR_CODE;
-use hoinghi_shared::subjects::{attendance, minutes, scheduling};
+use hoinghi_shared::subjects::{attendance, scheduling};
 use hoinghi_shared::{ConferenceId, SiteId};
-use hoinghi_tests::{NatsServer, Service, ServiceProcess};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use hoinghi_tests::{Api, NatsServer, Service, ServiceProcess};
 
 use crate::measure::{drive, peak_rss_mib, WorkloadReport};
 
@@ -37,19 +34,6 @@ pub fn sample_confirm_payload() -> Bytes {
     let body =
         ConfirmAttendance { conference_id: ConferenceId::generate(), delegates: delegates(12345), headcount: 12 };
     Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
-}
-
-async fn call<T: Serialize, R: DeserializeOwned>(
-    client: &async_nats::Client,
-    subject: String,
-    body: &T,
-) -> anyhow::Result<R> {
-    let payload = Bytes::from(serde_json::to_vec(body)?);
-    let reply = client.request(subject.clone(), payload).await.with_context(|| format!("request to {subject}"))?;
-    if let Some(code) = reply.headers.as_ref().and_then(|h| h.get(SERVICE_ERROR_CODE)) {
-        return Err(anyhow!("{subject} answered {}: {}", code.as_str(), String::from_utf8_lossy(&reply.payload)));
-    }
-    serde_json::from_slice(&reply.payload).with_context(|| format!("reading the reply of {subject}"))
 }
 
 /// A storm command: checks the reply is a success (no error header, a body) without parsing it, as
@@ -85,6 +69,9 @@ where
 pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyhow::Result<WorkloadReport> {
     let client =
         async_nats::ConnectOptions::new().request_timeout(Some(Duration::from_secs(60))).connect(server.url()).await?;
+    // The typed client for the steps around the storm; the storm itself sends prepared bytes on the
+    // same connection, as the baselines do.
+    let api = Api::from_client(client.clone());
     let mut services = Vec::new();
     for service in Service::ALL {
         let mut process = ServiceProcess::new(service, &server.url(), server.dir())?;
@@ -94,12 +81,7 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
     }
 
     eprintln!("workload: registering {sites} sites");
-    call::<_, serde_json::Value>(
-        &client,
-        scheduling::REGISTER_SITE.into(),
-        &RegisterSite { id: SiteId::parse(HOST)?, name: "Trụ sở Trung ương".into() },
-    )
-    .await?;
+    api.register_site(&SiteId::parse(HOST)?, "Trụ sở Trung ương").await?;
     let register = drive(sites, concurrency, |i| {
         let client = client.clone();
         async move {
@@ -122,19 +104,17 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
         agenda: vec![AgendaItem { title: "Quán triệt nghị quyết".into() }, AgendaItem { title: "Thảo luận".into() }],
     };
     let t = Instant::now();
-    let conference: ConferenceView = call(&client, scheduling::CREATE.into(), &request).await?;
+    let conference = api.create(&request).await?;
     let create = t.elapsed();
     let id = conference.id;
-    let reference = ConferenceRef { conference_id: id };
 
     eprintln!("workload: inviting");
     let t = Instant::now();
-    call::<_, ConferenceView>(&client, scheduling::INVITE.into(), &reference).await?;
+    api.invite(id).await?;
     poll(Duration::from_secs(60), "the roster listing every site", || {
-        let client = client.clone();
-        let reference = reference.clone();
+        let api = api.clone();
         async move {
-            let roster: Roster = call(&client, attendance::ROSTER.into(), &reference).await.ok()?;
+            let roster = api.roster(id).await.ok()?;
             (roster.total_sites == sites).then_some(())
         }
     })
@@ -160,7 +140,7 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
         async move { command(&client, subject, payload).await }
     })
     .await?;
-    let roster: Roster = call(&client, attendance::ROSTER.into(), &reference).await?;
+    let roster = api.roster(id).await?;
     anyhow::ensure!(
         roster.counts.confirmed == sites && roster.counts.checked_in == sites,
         "after the storm the roster shows {} confirmed and {} checked in of {sites}",
@@ -169,14 +149,13 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
     );
 
     eprintln!("workload: session start and end, minutes");
-    call::<_, ConferenceView>(&client, scheduling::START.into(), &reference).await?;
+    api.start(id).await?;
     let t = Instant::now();
-    call::<_, ConferenceView>(&client, scheduling::END.into(), &reference).await?;
+    api.end(id).await?;
     poll(Duration::from_secs(60), "the minutes draft with every site's attendance", || {
-        let client = client.clone();
-        let reference = reference.clone();
+        let api = api.clone();
         async move {
-            let draft: MinutesView = call(&client, minutes::GET.into(), &reference).await.ok()?;
+            let draft = api.minutes(id).await.ok()?;
             (draft.attendance_total == sites).then_some(())
         }
     })
@@ -196,17 +175,12 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
                 due: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).ok_or_else(|| anyhow!("date"))?,
             }],
         };
-        call::<_, MinutesView>(&client, minutes::RECORD.into(), &record).await?;
+        api.record(&record).await?;
     }
-    call::<_, MinutesView>(&client, minutes::SUBMIT.into(), &reference).await?;
-    call::<_, MinutesView>(
-        &client,
-        minutes::APPROVE.into(),
-        &ApproveMinutes { conference_id: id, approved_by: "Chủ trì Hội nghị".into() },
-    )
-    .await?;
+    api.submit(id).await?;
+    api.approve(id, "Chủ trì Hội nghị").await?;
     let t = Instant::now();
-    let published: MinutesView = call(&client, minutes::PUBLISH.into(), &reference).await?;
+    let published = api.publish(id).await?;
     let publish = t.elapsed();
     let markdown_bytes = published.markdown.as_deref().map_or(0, str::len);
 
@@ -225,7 +199,7 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
         process.start(&client, Duration::from_secs(120)).await?;
         restart.insert(process.service().name().to_owned(), t.elapsed().as_millis() as u64);
     }
-    let roster: Roster = call(&client, attendance::ROSTER.into(), &reference).await?;
+    let roster = api.roster(id).await?;
     anyhow::ensure!(roster.counts.checked_in == sites, "after the restarts the roster lost check-ins");
 
     let js = async_nats::jetstream::new(client.clone());

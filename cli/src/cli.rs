@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::client;
 use crate::commands::{admin, attendance, conference, demo, minutes, sites, status};
 
 /// The hoinghi client: schedule provincial online conferences, collect the bridges' answers and
@@ -116,7 +115,7 @@ impl Cli {
     ///
     /// # Errors
     /// A timeout that is not a positive number.
-    pub fn client_settings(&self) -> anyhow::Result<client::Settings> {
+    pub fn client_settings(&self) -> anyhow::Result<hoinghi_client::Settings> {
         if !(self.timeout.is_finite() && self.timeout > 0.0) {
             anyhow::bail!("--timeout must be a positive number of seconds");
         }
@@ -126,7 +125,7 @@ impl Cli {
             (None, None) => None,
             _ => anyhow::bail!("--tls-cert and --tls-key go together"),
         };
-        Ok(client::Settings {
+        Ok(hoinghi_client::Settings {
             url: self.nats_url.clone(),
             creds: path(&self.creds),
             timeout: Duration::from_secs_f64(self.timeout),
@@ -134,6 +133,7 @@ impl Cli {
             identity: self.identity.as_deref().map(str::trim).filter(|i| !i.is_empty()).map(str::to_owned),
             tls_ca: path(&self.tls_ca),
             tls_client,
+            name: "hoinghi-cli".to_owned(),
         })
     }
 }

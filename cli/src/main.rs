@@ -1,10 +1,15 @@
 //! `hoinghi`: the command-line client of the hoinghi services.
+//!
+//! The calls go through the typed client (`hoinghi-client`, which also holds the Bắc Kạn scenario
+//! of `hoinghi demo`); `hoinghi admin` writes a deployment's credentials with `hoinghi-credentials`.
+//!
+//! - `cli`: the command line (global options -> [`hoinghi_client::Settings`]);
+//! - `commands`: one module per command group;
+//! - `output`: tables and text for people.
 
 mod cli;
-mod client;
 mod commands;
 mod output;
-mod scenario;
 
 use std::process::ExitCode;
 

@@ -497,10 +497,13 @@ mod tests {
         assert_eq!(EventEnvelope::from_slice(&bytes).unwrap().decode::<SchedulingEvent>().unwrap(), empty);
     }
 
+    /// An event as JSON, its type, and the types (with versions) of its enum.
+    type Probe = (serde_json::Value, &'static str, &'static [(&'static str, u32)]);
+
     /// One event of every variant: the match makes a new variant fail to compile here until it is
     /// added, so the type list below is checked against every variant.
-    fn one_of_each() -> Vec<(serde_json::Value, &'static str, &'static [(&'static str, u32)])> {
-        fn probe<E: DomainEvent>(e: E) -> (serde_json::Value, &'static str, &'static [(&'static str, u32)]) {
+    fn one_of_each() -> Vec<Probe> {
+        fn probe<E: DomainEvent>(e: E) -> Probe {
             (serde_json::to_value(&e).unwrap(), e.event_type(), E::TYPES)
         }
         let site = || SiteId::parse("ba-be").unwrap();

@@ -13,6 +13,10 @@
 //! - [`limits`]: input size limits every service enforces.
 //! - [`sizes`]: message sizes: the server's `max_payload`, the largest request per subject, replies.
 //! - [`streams`]: the JetStream streams that hold the event log.
+//! - [`service`]: the three services ([`Service`]): token, micro-service name, stream.
+//! - [`roles`]: who acts: each role's NATS identity, the actor its events record, and its
+//!   permissions, built from [`subjects`].
+//! - [`trace`]: trace and span ids for the `traceparent` header.
 
 #![forbid(unsafe_code)]
 
@@ -22,9 +26,14 @@ pub mod events;
 pub mod headers;
 pub mod ids;
 pub mod limits;
+pub mod roles;
+pub mod service;
 pub mod sizes;
 pub mod streams;
 pub mod subjects;
+pub mod trace;
 
 pub use error::{ApiError, ErrorCode};
 pub use ids::{ConferenceId, SiteId};
+pub use roles::Role;
+pub use service::Service;

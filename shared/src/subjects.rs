@@ -5,9 +5,18 @@
 //! filter by conference, site or event type with ordinary wildcards.
 
 use crate::ids::{ConferenceId, SiteId};
+use crate::service::Service;
 
 /// The prefix of every subject.
 pub const PREFIX: &str = "hoinghi.v1";
+
+/// Every hoinghi subject, of every version (`hoinghi.>`).
+pub const ALL: &str = "hoinghi.>";
+
+/// `hoinghi.v1.<service>.>`: every command and query a service answers.
+pub fn requests_of(service: Service) -> String {
+    format!("{PREFIX}.{service}.>")
+}
 
 /// Command and query subjects of the scheduling service (used by the secretariat).
 pub mod scheduling {
@@ -51,6 +60,11 @@ pub mod attendance {
     pub fn any_site(action: &str) -> String {
         format!("hoinghi.v1.attendance.sites.*.{action}")
     }
+
+    /// `hoinghi.v1.attendance.sites.<site>.>`: every action of one site.
+    pub fn site_all(site: &SiteId) -> String {
+        format!("hoinghi.v1.attendance.sites.{site}.>")
+    }
 }
 
 /// Command and query subjects of the minutes service.
@@ -79,6 +93,11 @@ pub mod minutes {
     pub fn any_site(action: &str) -> String {
         format!("hoinghi.v1.minutes.sites.*.{action}")
     }
+
+    /// `hoinghi.v1.minutes.sites.<site>.>`: every action of one site.
+    pub fn site_all(site: &SiteId) -> String {
+        format!("hoinghi.v1.minutes.sites.{site}.>")
+    }
 }
 
 /// The site token of a per-site command subject (`hoinghi.v1.<service>.sites.<site>.<action>`).
@@ -92,10 +111,27 @@ pub fn site_of_command(subject: &str) -> Option<&str> {
 
 /// Event subjects.
 pub mod events {
-    use super::{ConferenceId, SiteId};
+    use super::{ConferenceId, Service, SiteId};
 
     /// Everything under the event prefix.
     pub const ALL: &str = "hoinghi.v1.events.>";
+
+    /// Every parked event: `hoinghi.v1.dead.>` (the dead-letter stream's subjects).
+    pub const DEAD_LETTERS: &str = "hoinghi.v1.dead.>";
+
+    /// `hoinghi.v1.events.sites.>`: the site registry's events.
+    pub fn sites_all() -> String {
+        "hoinghi.v1.events.sites.>".to_owned()
+    }
+
+    /// The event subjects `service` writes, which are the subjects of its stream
+    /// (scheduling: the site registry and its conferences).
+    pub fn written_by(service: Service) -> Vec<String> {
+        match service {
+            Service::Scheduling => vec![sites_all(), service_all(service.token())],
+            Service::Attendance | Service::Minutes => vec![service_all(service.token())],
+        }
+    }
 
     /// `hoinghi.v1.events.sites.<site>.<type>`: a site registry event.
     pub fn site(site: &SiteId, event_type: &str) -> String {
@@ -148,6 +184,66 @@ pub mod events {
     }
 }
 
+/// The NATS micro-service discovery subjects (`$SRV.PING|INFO|STATS[.<name>[.<id>]]`).
+pub mod discovery {
+    /// Every discovery subject.
+    pub const ALL: &str = "$SRV.>";
+    /// Every service answers a ping.
+    pub const PING: &str = "$SRV.PING";
+    /// Every service describes itself.
+    pub const INFO: &str = "$SRV.INFO";
+
+    /// `$SRV.PING.<name>`: the instances of one service answer.
+    pub fn ping(name: &str) -> String {
+        format!("{PING}.{name}")
+    }
+
+    /// `$SRV.INFO.<name>`: the instances of one service describe themselves.
+    pub fn info(name: &str) -> String {
+        format!("{INFO}.{name}")
+    }
+}
+
+/// Reply subjects. A connection acting as an identity receives its replies under
+/// `_INBOX.<identity>`, so a server permission can allow it only its own.
+pub mod inbox {
+    /// The prefix of an anonymous connection's replies.
+    pub const ROOT: &str = "_INBOX";
+    /// Every reply subject.
+    pub const ALL: &str = "_INBOX.>";
+
+    /// `_INBOX.<identity>`: the inbox prefix of a connection acting as `identity`.
+    pub fn prefix(identity: &str) -> String {
+        format!("{ROOT}.{identity}")
+    }
+
+    /// `_INBOX.<identity>.>`: every reply subject of `identity`.
+    pub fn of(identity: &str) -> String {
+        format!("{ROOT}.{identity}.>")
+    }
+}
+
+/// The NATS server's own API subjects that permissions name (JetStream, key-value and object
+/// stores).
+pub mod jetstream {
+    /// Everything of JetStream: its API and acknowledgements.
+    pub const ALL: &str = "$JS.>";
+    /// The JetStream API (streams, consumers, pull requests, direct gets).
+    pub const API: &str = "$JS.API.>";
+    /// Acknowledgements of messages a consumer delivered.
+    pub const ACK: &str = "$JS.ACK.>";
+    /// Deleting a stream.
+    pub const STREAM_DELETE: &str = "$JS.API.STREAM.DELETE.>";
+    /// Purging a stream.
+    pub const STREAM_PURGE: &str = "$JS.API.STREAM.PURGE.>";
+    /// Deleting one message of a stream.
+    pub const STREAM_MSG_DELETE: &str = "$JS.API.STREAM.MSG.DELETE.>";
+    /// Key-value buckets.
+    pub const KV_ALL: &str = "$KV.>";
+    /// Object stores.
+    pub const OBJECT_ALL: &str = "$O.>";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +263,30 @@ mod tests {
         let subject = events::conference_site("attendance", &c, &s, "attendance_confirmed");
         assert_eq!(subject, format!("hoinghi.v1.events.attendance.{c}.na-ri.attendance_confirmed"));
         assert!(subject.ends_with(".attendance_confirmed"));
+    }
+
+    #[test]
+    fn the_wildcards_cover_what_they_name() {
+        let site = SiteId::parse("ba-be").unwrap();
+        assert_eq!(requests_of(Service::Minutes), "hoinghi.v1.minutes.>");
+        assert_eq!(attendance::site_all(&site), "hoinghi.v1.attendance.sites.ba-be.>");
+        assert_eq!(minutes::site_all(&site), "hoinghi.v1.minutes.sites.ba-be.>");
+        assert_eq!(inbox::prefix("chair"), "_INBOX.chair");
+        assert_eq!(inbox::of("chair"), "_INBOX.chair.>");
+        assert_eq!(discovery::ping("hoinghi-minutes"), "$SRV.PING.hoinghi-minutes");
+        assert_eq!(
+            events::dead_letter("c").rsplit_once('.').map(|(p, _)| format!("{p}.>")).as_deref(),
+            Some(events::DEAD_LETTERS)
+        );
+        assert!(attendance::site_command(&site, attendance::CONFIRM)
+            .starts_with(requests_of(Service::Attendance).trim_end_matches('>')));
+    }
+
+    #[test]
+    fn each_service_writes_exactly_the_subjects_of_its_stream() {
+        for service in Service::ALL {
+            assert_eq!(events::written_by(service), service.stream().subjects, "{service}");
+        }
+        assert_eq!(crate::streams::DEAD_LETTERS.subjects, [events::DEAD_LETTERS]);
     }
 }

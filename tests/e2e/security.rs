@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hoinghi::credentials;
+use hoinghi_credentials as credentials;
 use hoinghi_shared::api::{
     ApproveMinutes, AttendanceStatus, AuditTrail, ConferenceRef, ConferenceStatus, MinutesStatus, PageQuery,
 };

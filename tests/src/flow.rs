@@ -91,13 +91,7 @@ pub async fn answer_all(api: &Api, conference: ConferenceId) -> anyhow::Result<(
 }
 
 /// The sites that check in according to the scenario.
-pub fn present_sites() -> Vec<SiteId> {
-    scenario::answers()
-        .into_iter()
-        .filter(|(_, a)| matches!(a, Answer::Confirm { checks_in: true, .. }))
-        .map(|(s, _)| s)
-        .collect()
-}
+pub use crate::scenario::present_sites;
 
 /// The present sites check in.
 ///

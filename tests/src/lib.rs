@@ -7,17 +7,19 @@
 //!   port with JetStream in a temporary store; restart it on the same port and store.
 //! - [`service`]: find the service binaries and run them ([`service::ServiceProcess`]): wait until
 //!   they answer `$SRV.PING`, SIGKILL, SIGTERM, restart, log capture.
-//! - [`client`]: the typed client ([`client::Api`]) speaking the public subjects, mapping error replies
-//!   to [`hoinghi_shared::ApiError`]; the [`client::eventually`] polling helper.
+//! - [`client`]: the typed client ([`client::Api`], from the `hoinghi-client` crate) speaking the public
+//!   subjects, mapping error replies to [`hoinghi_shared::ApiError`]; the [`client::eventually`]
+//!   polling helper.
 //! - [`stack`]: [`stack::Stack`] = server + the three services + a client, with JetStream counters to
 //!   check how many events were written.
-//! - [`scenario`]: the canonical data: nine Bắc Kạn sites, the conference of 23 July 2021, who confirms,
-//!   declines, stays silent, checks in, and the minutes of its five agenda items.
+//! - [`scenario`]: the canonical data ([`hoinghi_client::bac_kan`]): nine Bắc Kạn sites, the conference
+//!   of 23 July 2021, who confirms, declines, stays silent, checks in, and the minutes of its five
+//!   agenda items.
 //! - [`flow`]: steps that drive the scenario through the public API (register, schedule, invite,
 //!   answer, check in, run the session, write and publish the minutes).
 //! - [`secure`]: [`secure::SecureStack`], the same with authentication on: credentials from
-//!   `hoinghi admin credentials`' generator, each service with its own identity, connections as any
-//!   identity that record what the server refused them.
+//!   `hoinghi admin credentials`' generator (`hoinghi-credentials`), each service with its own
+//!   identities, connections as any identity that record what the server refused them.
 //! - [`bulk`]: load for the reliability tests: generated sites, a client that retries with its
 //!   idempotency key and counts, events read back from JetStream.
 //! - [`cluster`]: [`cluster::NatsCluster`], three nodes of `deploy/cluster/` on loopback.

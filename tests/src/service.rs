@@ -10,7 +10,8 @@ use anyhow::{bail, Context};
 
 use crate::tail;
 
-/// One of the three services.
+/// One of the three services, as the harness runs them ([`hoinghi_shared::Service`] in the
+/// contract; this one adds the process index, and its [`Service::stream`] is the stream's name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Service {
     /// `hoinghi-scheduling`: sites and the conference lifecycle.
@@ -27,20 +28,12 @@ impl Service {
 
     /// The binary name, which is also the micro-service name (`$SRV.PING.<name>`).
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Scheduling => "hoinghi-scheduling",
-            Self::Attendance => "hoinghi-attendance",
-            Self::Minutes => "hoinghi-minutes",
-        }
+        hoinghi_shared::Service::from(self).name()
     }
 
-    /// The JetStream stream this service writes.
+    /// The name of the JetStream stream this service writes.
     pub fn stream(self) -> &'static str {
-        match self {
-            Self::Scheduling => hoinghi_shared::streams::SCHEDULING.name,
-            Self::Attendance => hoinghi_shared::streams::ATTENDANCE.name,
-            Self::Minutes => hoinghi_shared::streams::MINUTES.name,
-        }
+        hoinghi_shared::Service::from(self).stream().name
     }
 
     /// The index of this service in [`Service::ALL`].
@@ -49,6 +42,16 @@ impl Service {
             Self::Scheduling => 0,
             Self::Attendance => 1,
             Self::Minutes => 2,
+        }
+    }
+}
+
+impl From<Service> for hoinghi_shared::Service {
+    fn from(service: Service) -> Self {
+        match service {
+            Service::Scheduling => Self::Scheduling,
+            Service::Attendance => Self::Attendance,
+            Service::Minutes => Self::Minutes,
         }
     }
 }

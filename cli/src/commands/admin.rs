@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use hoinghi::credentials::{self, Deployment, ServerSettings, Tls};
-use hoinghi_shared::SiteId;
+use hoinghi_credentials::{self as credentials, Deployment, ServerSettings, Tls};
+use hoinghi_shared::{Service, SiteId};
 
 use super::Ctx;
 
@@ -125,8 +125,8 @@ pub fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
             println!("start the server:  nats-server -c {}", out.join(credentials::SERVER_CONF).display());
             println!(
                 "each service:      HOINGHI__NATS__CREDS={} HOINGHI__NATS__API_CREDS={} hoinghi-scheduling   (and so on)",
-                credentials::creds_path(&out, &credentials::service_identity("scheduling")).display(),
-                credentials::creds_path(&out, &credentials::service_api_identity("scheduling")).display()
+                credentials::creds_path(&out, &credentials::service_identity(Service::Scheduling)).display(),
+                credentials::creds_path(&out, &credentials::service_api_identity(Service::Scheduling)).display()
             );
             println!("each person:       hoinghi --creds {} …", credentials::creds_path(&out, "site-<id>").display());
             println!("hand each .creds file only to its holder; the seeds in them are secrets");

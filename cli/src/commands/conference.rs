@@ -13,7 +13,9 @@ use hoinghi_shared::subjects::scheduling;
 use hoinghi_shared::{ConferenceId, SiteId};
 
 use super::{parse_person, read_json, Ctx};
-use crate::{output, scenario};
+use hoinghi_client::bac_kan;
+
+use crate::output;
 
 /// Conference commands.
 #[derive(Debug, Subcommand)]
@@ -139,7 +141,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Audit { conference, offset, limit, all } => return audit(ctx, conference, offset, limit, all).await,
         Cmd::Create(args) => (scheduling::CREATE, serde_json::to_value(args.request()?)?),
         Cmd::Example => {
-            output::print_json(&scenario::create_conference()?)?;
+            output::print_json(&bac_kan::create_conference())?;
             return Ok(ExitCode::SUCCESS);
         }
         Cmd::Invite { conference } => {

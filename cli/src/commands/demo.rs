@@ -8,22 +8,22 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use bytes::Bytes;
 use clap::Args;
+use hoinghi_client::bac_kan::{self as scenario, Answer};
+use hoinghi_client::{Api, CallError};
 use hoinghi_shared::api::{
     ApproveMinutes, AttendanceStatus, AuditTrail, ConferenceRef, ConferenceStatus, ConferenceView, ConfirmAttendance,
-    DeclineAttendance, MinutesStatus, MinutesView, PageQuery, RegisterSite, Roster, RosterState, SiteAttendance,
-    SiteView,
+    DeclineAttendance, MinutesStatus, MinutesView, PageQuery, Roster, RosterState, SiteAttendance, SiteView,
 };
-use hoinghi_shared::subjects::{attendance, minutes, scheduling};
-use hoinghi_shared::ConferenceId;
+use hoinghi_shared::roles::{self, Role};
+use hoinghi_shared::subjects::{attendance, discovery, minutes, scheduling};
+use hoinghi_shared::{trace, ConferenceId, SiteId};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::minutes::sha256_hex;
 use super::status::SERVICES;
 use super::Ctx;
-use crate::client::{random_hex, CallError, Client};
 use crate::output;
-use crate::scenario::{self, Answer};
 
 /// `hoinghi demo`.
 #[derive(Debug, Args)]
@@ -55,16 +55,16 @@ enum Who<'s> {
 
 /// One connection per acting identity (all the same connection in open mode).
 struct Roles {
-    secretariat: Client,
-    minute_taker: Client,
-    chair: Client,
-    sites: HashMap<String, Client>,
+    secretariat: Api,
+    minute_taker: Api,
+    chair: Api,
+    sites: HashMap<String, Api>,
     authenticated: bool,
 }
 
 impl Roles {
     /// Every role on the one connection of the global options.
-    fn open(client: &Client) -> Self {
+    fn open(client: &Api) -> Self {
         let sites = std::iter::once(scenario::HOST)
             .chain(scenario::LINKED)
             .map(|(id, _)| (id.to_owned(), client.clone()))
@@ -80,8 +80,8 @@ impl Roles {
 
     /// One connection per identity, from the credentials files in `dir`.
     async fn from_dir(ctx: &Ctx, dir: &Path) -> anyhow::Result<Self> {
-        let connect = async |identity: &str| -> anyhow::Result<Client> {
-            let creds = hoinghi::credentials::creds_path(dir, identity);
+        let connect = async |identity: &str| -> anyhow::Result<Api> {
+            let creds = hoinghi_credentials::creds_path(dir, identity);
             if !creds.is_file() {
                 anyhow::bail!(
                     "{} is missing: generate the deployment with `hoinghi admin credentials --out {} --sites …` \
@@ -90,24 +90,25 @@ impl Roles {
                     dir.display()
                 );
             }
-            Client::connect(ctx.settings.as_identity(identity, creds))
+            super::connect(ctx.settings.as_identity(identity, creds))
                 .await
                 .with_context(|| format!("connecting as {identity}"))
         };
         let mut sites = HashMap::new();
-        for (id, _) in scenario::LINKED {
-            sites.insert(id.to_owned(), connect(&format!("site-{id}")).await?);
+        for site in scenario::site_ids() {
+            let client = connect(&roles::site_identity(&site)).await?;
+            sites.insert(site.as_str().to_owned(), client);
         }
         Ok(Self {
-            secretariat: connect("secretariat").await?,
-            minute_taker: connect("minute-taker").await?,
-            chair: connect("chair").await?,
+            secretariat: connect(&Role::Secretariat.identity()).await?,
+            minute_taker: connect(&Role::MinuteTaker.identity()).await?,
+            chair: connect(&Role::Chair.identity()).await?,
             sites,
             authenticated: true,
         })
     }
 
-    fn client(&self, who: Who<'_>) -> anyhow::Result<&Client> {
+    fn client(&self, who: Who<'_>) -> anyhow::Result<&Api> {
         match who {
             Who::Secretariat => Ok(&self.secretariat),
             Who::MinuteTaker => Ok(&self.minute_taker),
@@ -161,12 +162,12 @@ impl Demo {
         loop {
             match client.call_with_key(subject, body, Some(&key)).await {
                 Ok(reply) => return Ok(reply),
-                Err(e) if attempt < RETRIES && transient(&e) => {
+                Err(e) if attempt < RETRIES && e.is_transient() => {
                     attempt += 1;
-                    println!("         ... {e:#}; retrying ({attempt}/{RETRIES}) with the same idempotency key");
+                    println!("         ... {e}; retrying ({attempt}/{RETRIES}) with the same idempotency key");
                     tokio::time::sleep(Duration::from_millis(500) * attempt).await;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -210,7 +211,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         Some(dir) => Roles::from_dir(ctx, dir).await?,
         None => Roles::open(ctx.client().await?),
     };
-    let mut demo = Demo { roles, run: random_hex(6), wait, step: 0 };
+    let mut demo = Demo { roles, run: trace::random_hex(6), wait, step: 0 };
     let client = demo.roles.secretariat.clone();
     let client = &client;
     println!("hoinghi demo: {}", scenario::TITLE);
@@ -224,7 +225,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         None => println!("open local mode (no authentication): every step uses one connection"),
     }
     if demo.roles.authenticated {
-        let mut sites: Vec<&str> = demo.roles.sites.values().map(Client::identity).collect();
+        let mut sites: Vec<&str> = demo.roles.sites.values().map(Api::identity).collect();
         sites.sort_unstable();
         println!(
             "connected as {}, {}, {} and {}",
@@ -238,9 +239,8 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     // Fail fast, and clearly, when part of the stack is missing.
     let mut missing = Vec::new();
     for name in SERVICES {
-        let subject = format!("$SRV.PING.{name}");
-        if let Err(e) = client.request_raw(&subject, Bytes::new(), None).await {
-            missing.push(format!("{name}: {e:#}"));
+        if let Err(e) = client.send(&discovery::ping(name), Bytes::new(), None).await {
+            missing.push(format!("{name}: {e}"));
         }
     }
     if !missing.is_empty() {
@@ -251,8 +251,8 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     // 1. Sites (idempotent: a rerun finds them registered already).
     demo.step("registering the host bridge and 8 linked bridges", "secretariat");
-    for (id, name) in std::iter::once(scenario::HOST).chain(scenario::LINKED) {
-        let body = RegisterSite { id: scenario::site(id)?, name: name.to_owned() };
+    for body in scenario::registrations() {
+        let id = body.id.clone();
         let view: SiteView = demo
             .send(Who::Secretariat, scheduling::REGISTER_SITE, &body, &format!("site-{id}"))
             .await
@@ -262,7 +262,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     // 2. Schedule.
     demo.step("scheduling the conference", "secretariat");
-    let request = scenario::create_conference()?;
+    let request = scenario::create_conference();
     let conference: ConferenceView = demo
         .send(Who::Secretariat, scheduling::CREATE, &request, "create")
         .await
@@ -287,7 +287,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
             match client.call::<_, Roster>(attendance::ROSTER, &cref).await {
                 Ok(r) if r.state == RosterState::Open => Ok(Some(r)),
                 Ok(_) => Ok(None),
-                Err(e) => Err(e),
+                Err(e) => Err(e.into()),
             }
         })
         .await?;
@@ -299,9 +299,8 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     // 5. Check-in before the session; one bridge is late.
     demo.step("roll call before the session (điểm danh)", "site-<id>, each for itself");
-    let present: Vec<&str> =
-        scenario::ANSWERS.iter().filter(|(_, a)| matches!(a, Answer::Confirm(..))).map(|(site, _)| *site).collect();
-    let (late, on_time) = present.split_last().context("the scenario has confirmed sites")?;
+    let present = scenario::present_sites();
+    let (late, on_time) = present.split_last().context("the scenario has sites that check in")?;
     for site in on_time {
         check_in(&demo, id, site).await?;
     }
@@ -327,7 +326,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let minute_taker = demo.roles.minute_taker.clone();
     let draft = demo
         .poll("minutes draft open", "are hoinghi-attendance and hoinghi-minutes running?", async || {
-            minute_taker.call::<_, MinutesView>(minutes::GET, &cref).await.map(Some)
+            Ok(Some(minute_taker.call::<_, MinutesView>(minutes::GET, &cref).await?))
         })
         .await?;
     let present = draft.attendance.iter().filter(|a| a.status == AttendanceStatus::CheckedIn).count();
@@ -339,7 +338,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
 
     demo.step("recording the 5 agenda items (thư ký)", "minute-taker");
-    for item in scenario::record_items(id)? {
+    for item in scenario::records(id) {
         let index = item.item;
         let view: MinutesView = demo
             .send(Who::MinuteTaker, minutes::RECORD, &item, &format!("record-{index}"))
@@ -389,10 +388,10 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     demo.step("every bridge acknowledges receipt", "site-<id>, each for itself");
     let mut acks = 0;
-    for (site, _) in scenario::LINKED {
-        let subject = minutes::site_command(&scenario::site(site)?, minutes::ACKNOWLEDGE);
+    for site in scenario::site_ids() {
+        let subject = minutes::site_command(&site, minutes::ACKNOWLEDGE);
         let view: MinutesView = demo
-            .send(Who::Site(site), &subject, &cref, &format!("ack-{site}"))
+            .send(Who::Site(site.as_str()), &subject, &cref, &format!("ack-{site}"))
             .await
             .with_context(|| format!("acknowledgement by {site}"))?;
         acks = view.acknowledgements.len();
@@ -461,64 +460,63 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn answer_invitations(demo: &Demo, id: ConferenceId) -> anyhow::Result<()> {
-    for (site, answer) in scenario::ANSWERS {
-        let site_id = scenario::site(site)?;
+    for (site, answer) in scenario::answers() {
         match answer {
-            Answer::Confirm(delegates, headcount) => {
-                let body = ConfirmAttendance { conference_id: id, delegates: scenario::people(delegates), headcount };
+            Answer::Confirm { delegates, headcount, .. } => {
+                let body = ConfirmAttendance { conference_id: id, delegates, headcount };
                 let line: SiteAttendance = demo
                     .send(
-                        Who::Site(site),
-                        &attendance::site_command(&site_id, attendance::CONFIRM),
+                        Who::Site(site.as_str()),
+                        &attendance::site_command(&site, attendance::CONFIRM),
                         &body,
                         &format!("confirm-{site}"),
                     )
                     .await
                     .with_context(|| format!("confirmation by {site}"))?;
                 println!(
-                    "         {site:<17} confirmed: {} delegate(s), headcount {}",
+                    "         {:<17} confirmed: {} delegate(s), headcount {}",
+                    site.as_str(),
                     line.delegates.len(),
                     line.headcount
                 );
             }
-            Answer::Decline(reason) => {
-                let body = DeclineAttendance { conference_id: id, reason: reason.to_owned() };
+            Answer::Decline { reason } => {
+                let body = DeclineAttendance { conference_id: id, reason: reason.clone() };
                 let line: SiteAttendance = demo
                     .send(
-                        Who::Site(site),
-                        &attendance::site_command(&site_id, attendance::DECLINE),
+                        Who::Site(site.as_str()),
+                        &attendance::site_command(&site, attendance::DECLINE),
                         &body,
                         &format!("decline-{site}"),
                     )
                     .await
                     .with_context(|| format!("refusal by {site}"))?;
-                println!("         {site:<17} {}: {reason}", output::attendance_status(line.status));
+                println!("         {:<17} {}: {reason}", site.as_str(), output::attendance_status(line.status));
             }
-            Answer::Silent => println!("         {site:<17} does not answer"),
+            Answer::Silent => println!("         {:<17} does not answer", site.as_str()),
         }
     }
-    let (site, delegates, headcount) = scenario::SUBSTITUTION;
-    let body = ConfirmAttendance { conference_id: id, delegates: scenario::people(&delegates), headcount };
+    let (site, body) = scenario::substitution(id);
     let line: SiteAttendance = demo
         .send(
-            Who::Site(site),
-            &attendance::site_command(&scenario::site(site)?, attendance::CONFIRM),
+            Who::Site(site.as_str()),
+            &attendance::site_command(&site, attendance::CONFIRM),
             &body,
             &format!("substitute-{site}"),
         )
         .await
         .with_context(|| format!("substitution by {site}"))?;
     let names: Vec<String> = line.delegates.iter().map(output::person).collect();
-    println!("         {site:<17} names a substitute (người dự thay): {}", names.join("; "));
+    println!("         {:<17} names a substitute (người dự thay): {}", site.as_str(), names.join("; "));
     Ok(())
 }
 
-async fn check_in(demo: &Demo, id: ConferenceId, site: &str) -> anyhow::Result<()> {
-    let subject = attendance::site_command(&scenario::site(site)?, attendance::CHECK_IN);
+async fn check_in(demo: &Demo, id: ConferenceId, site: &SiteId) -> anyhow::Result<()> {
+    let subject = attendance::site_command(site, attendance::CHECK_IN);
     let line: SiteAttendance = demo
-        .send(Who::Site(site), &subject, &ConferenceRef { conference_id: id }, &format!("check-in-{site}"))
+        .send(Who::Site(site.as_str()), &subject, &ConferenceRef { conference_id: id }, &format!("check-in-{site}"))
         .await
         .with_context(|| format!("check-in by {site}"))?;
-    println!("         {site:<17} {}", output::attendance_status(line.status));
+    println!("         {:<17} {}", site.as_str(), output::attendance_status(line.status));
     Ok(())
 }

@@ -12,17 +12,16 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use hoinghi_client::{Api, Settings};
 use hoinghi_shared::api::Person;
-
 use tokio::sync::OnceCell;
 
 use crate::cli::{Cli, Command};
-use crate::client::{self, Client};
 
 /// What every command gets: the connection (made on first use) and the output format.
 pub struct Ctx {
-    settings: client::Settings,
-    connection: OnceCell<Client>,
+    settings: Settings,
+    connection: OnceCell<Api>,
     verbose: bool,
     /// Print raw JSON.
     pub json: bool,
@@ -33,10 +32,10 @@ impl Ctx {
     ///
     /// # Errors
     /// No server, or an unreadable credentials file.
-    pub async fn client(&self) -> anyhow::Result<&Client> {
+    pub async fn client(&self) -> anyhow::Result<&Api> {
         self.connection
             .get_or_try_init(|| async {
-                let client = Client::connect(self.settings.clone()).await?;
+                let client = connect(self.settings.clone()).await?;
                 if self.verbose {
                     eprintln!("connected to {}; trace id {}", self.settings.url, client.trace_id());
                 }
@@ -44,6 +43,19 @@ impl Ctx {
             })
             .await
     }
+}
+
+/// Connects as `settings` say, with a hint on how to point the CLI at a server when that fails.
+///
+/// # Errors
+/// No server at the URL, or an unreadable credentials file.
+pub async fn connect(settings: Settings) -> anyhow::Result<Api> {
+    Api::connect_with(settings).await.map_err(|e| {
+        anyhow::anyhow!(
+            "{e:#} (set --nats-url or HOINGHI__NATS__URL, and --creds for a server with authentication; \
+             deploy/up.sh starts a local stack)"
+        )
+    })
 }
 
 /// Connects and runs the command.

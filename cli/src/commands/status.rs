@@ -9,12 +9,14 @@ use bytes::Bytes;
 use clap::Args;
 use futures::StreamExt;
 
+use hoinghi_shared::subjects::discovery;
+use hoinghi_shared::Service;
+
 use super::Ctx;
-use crate::client::CallError;
 use crate::output;
 
-/// The services of a complete stack.
-pub const SERVICES: [&str; 3] = ["hoinghi-scheduling", "hoinghi-attendance", "hoinghi-minutes"];
+/// The services of a complete stack, by micro-service name.
+pub const SERVICES: [&str; 3] = [Service::Scheduling.name(), Service::Attendance.name(), Service::Minutes.name()];
 
 /// `hoinghi status`.
 #[derive(Debug, Args)]
@@ -61,7 +63,7 @@ async fn gather(ctx: &Ctx, subject: &str, window: Duration) -> anyhow::Result<Ve
 /// Transport failures.
 pub async fn status(ctx: &Ctx, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let window = seconds(args.wait, "--wait")?;
-    let answers = gather(ctx, "$SRV.INFO", window).await?;
+    let answers = gather(ctx, discovery::INFO, window).await?;
     let mut infos: BTreeMap<(String, String), Info> = BTreeMap::new();
     for payload in answers {
         if let Ok(info) = serde_json::from_slice::<Info>(&payload) {
@@ -105,10 +107,10 @@ pub async fn ping(ctx: &Ctx, args: PingArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut failed = Vec::new();
     for name in &names {
-        let subject = format!("$SRV.PING.{name}");
+        let subject = discovery::ping(name);
         loop {
             let sent = Instant::now();
-            match ctx.client().await?.request_raw(&subject, Bytes::new(), None).await {
+            match ctx.client().await?.send(&subject, Bytes::new(), None).await {
                 Ok(message) => {
                     let pong: Option<PingResponse> = serde_json::from_slice(&message.payload).ok();
                     let rtt = sent.elapsed();
@@ -126,8 +128,7 @@ pub async fn ping(ctx: &Ctx, args: PingArgs) -> anyhow::Result<ExitCode> {
                     break;
                 }
                 Err(e) => {
-                    let transient = e.downcast_ref::<CallError>().is_some_and(CallError::is_transient);
-                    if transient && started.elapsed() < wait {
+                    if e.is_transient() && started.elapsed() < wait {
                         tokio::time::sleep(Duration::from_millis(200)).await;
                         continue;
                     }

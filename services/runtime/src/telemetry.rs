@@ -7,6 +7,7 @@
 
 use async_nats::HeaderMap;
 use hoinghi_shared::headers::TRACEPARENT;
+use hoinghi_shared::trace::{new_span_id, new_trace_id};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogSettings;
@@ -33,7 +34,7 @@ pub struct TraceContext {
 impl TraceContext {
     /// A new trace.
     pub fn new_root() -> Self {
-        Self { trace_id: random_hex(16), span_id: random_hex(8) }
+        Self { trace_id: new_trace_id(), span_id: new_span_id() }
     }
 
     /// Parses a `traceparent` value (`00-<trace>-<span>-<flags>`).
@@ -54,7 +55,7 @@ impl TraceContext {
 
     /// The same trace, a new span: what this process sends onwards.
     pub fn child(&self) -> Self {
-        Self { trace_id: self.trace_id.clone(), span_id: random_hex(8) }
+        Self { trace_id: self.trace_id.clone(), span_id: new_span_id() }
     }
 
     /// The `traceparent` header value.
@@ -66,33 +67,6 @@ impl TraceContext {
     pub fn inject(&self, headers: &mut HeaderMap) {
         headers.insert(TRACEPARENT, self.header_value().as_str());
     }
-}
-
-fn random_hex(bytes: usize) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes * 2);
-    while out.len() < bytes * 2 {
-        let _ = write!(out, "{:016x}", next_random());
-    }
-    out.truncate(bytes * 2);
-    out
-}
-
-/// A xorshift64* generator per thread, seeded from the OS once: trace and span ids need to be
-/// unique, not secret, and one is made for every request.
-fn next_random() -> u64 {
-    use std::cell::Cell;
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new((uuid::Uuid::new_v4().as_u128() as u64) | 1);
-    }
-    STATE.with(|state| {
-        let mut x = state.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        state.set(x);
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! A deployment's NATS identities: one nkey user per identity, the `nats-server` configuration that
-//! pins each identity's permissions, and the credentials files (`hoinghi admin …`).
+//! A deployment directory: one nkey user per identity, the `nats-server` configuration that pins
+//! each identity's permissions ([`Role::permissions`]), and the credentials files
+//! (`hoinghi admin …`).
 //!
 //! Everything lives in one directory:
 //! - `nats-server.conf`: `listen`, `max_payload`, `jetstream { store_dir }`, optional `tls`, and
@@ -12,17 +13,13 @@
 //!   from, so that adding, revoking or rotating one identity changes no other key;
 //! - `server.json`: the server settings the configuration was written with (listen address, store
 //!   directory, TLS files).
-//!
-//! Identities: `secretariat`, `minute-taker`, `chair`, `site-<id>` per site, and two per service:
-//! `service-<name>` (writes its event log through JetStream, serves no request) and
-//! `service-<name>-api` (answers requests and may publish only to inboxes, so no reply can land in
-//! a stream). Their permissions are in [`permissions`].
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
+use hoinghi_shared::roles::{site_identity, Permissions, Role};
 use hoinghi_shared::SiteId;
 use serde::{Deserialize, Serialize};
 
@@ -32,38 +29,6 @@ pub const SERVER_CONF: &str = "nats-server.conf";
 pub const IDENTITIES: &str = "identities.json";
 /// The server settings file's name.
 pub const SERVER_JSON: &str = "server.json";
-
-/// The people's roles (one shared identity each).
-pub const ROLES: [&str; 3] = ["secretariat", "minute-taker", "chair"];
-/// The services (identity `service-<name>`).
-pub const SERVICES: [&str; 3] = ["scheduling", "attendance", "minutes"];
-
-/// Subjects no client identity may publish to, whatever its allow list says: the event streams, the
-/// dead letters and the JetStream API.
-pub const CLIENT_DENY: [&str; 3] = ["hoinghi.v1.events.>", "hoinghi.v1.dead.>", "$JS.>"];
-
-/// What a service may not do with the JetStream API even though it may use it: delete a stream, purge
-/// it, or delete a message (the streams also refuse the last two themselves).
-pub const SERVICE_DENY: [&str; 3] =
-    ["$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>"];
-
-/// The identity of a site: `site-<id>`.
-pub fn site_identity(site: &SiteId) -> String {
-    format!("site-{site}")
-}
-
-/// The identity of a service that writes its event log: `service-<name>`.
-pub fn service_identity(service: &str) -> String {
-    format!("service-{service}")
-}
-
-/// The identity of a service that answers requests: `service-<name>-api`.
-pub fn service_api_identity(service: &str) -> String {
-    format!("service-{service}-api")
-}
-
-/// What a service's API identity may never publish to: anything but an inbox.
-pub const SERVICE_API_DENY: [&str; 4] = ["hoinghi.>", "$JS.>", "$KV.>", "$O.>"];
 
 /// The credentials file of an identity in `dir`.
 pub fn creds_path(dir: &Path, identity: &str) -> PathBuf {
@@ -101,110 +66,6 @@ impl Default for ServerSettings {
     }
 }
 
-/// What an identity may publish and subscribe to.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Permissions {
-    /// Subjects it may publish to.
-    pub publish_allow: Vec<String>,
-    /// Subjects it may never publish to.
-    pub publish_deny: Vec<String>,
-    /// Subjects it may subscribe to.
-    pub subscribe_allow: Vec<String>,
-    /// Whether it may answer requests it receives (on the requester's reply subject).
-    pub allow_responses: bool,
-}
-
-fn strings(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
-}
-
-/// The permissions of an identity, from its name; `None` for a name that is no identity.
-pub fn permissions(identity: &str) -> Option<Permissions> {
-    let inbox = vec![format!("_INBOX.{identity}.>")];
-    let client = |publish: Vec<String>| Permissions {
-        publish_allow: publish,
-        publish_deny: strings(&CLIENT_DENY),
-        subscribe_allow: inbox.clone(),
-        allow_responses: false,
-    };
-    let perms = match identity {
-        "secretariat" => client(strings(&[
-            "hoinghi.v1.scheduling.>",
-            "hoinghi.v1.attendance.roster",
-            "hoinghi.v1.minutes.get",
-            "$SRV.>",
-        ])),
-        "minute-taker" => client(strings(&[
-            "hoinghi.v1.minutes.record",
-            "hoinghi.v1.minutes.submit",
-            "hoinghi.v1.minutes.publish",
-            "hoinghi.v1.minutes.get",
-            "hoinghi.v1.scheduling.conferences.get",
-            "hoinghi.v1.attendance.roster",
-        ])),
-        "chair" => client(strings(&[
-            "hoinghi.v1.minutes.approve",
-            "hoinghi.v1.minutes.get",
-            "hoinghi.v1.scheduling.conferences.get",
-        ])),
-        _ => {
-            if let Some(site) = identity.strip_prefix("site-") {
-                SiteId::parse(site).ok()?;
-                client(vec![
-                    format!("hoinghi.v1.attendance.sites.{site}.>"),
-                    format!("hoinghi.v1.minutes.sites.{site}.>"),
-                    "hoinghi.v1.scheduling.conferences.get".to_owned(),
-                    "hoinghi.v1.minutes.get".to_owned(),
-                ])
-            } else if let Some(service) = identity.strip_prefix("service-").and_then(|s| s.strip_suffix("-api")) {
-                service_api_permissions(service, inbox)?
-            } else if let Some(service) = identity.strip_prefix("service-") {
-                service_permissions(service, inbox)?
-            } else {
-                return None;
-            }
-        }
-    };
-    Some(perms)
-}
-
-fn service_permissions(service: &str, inbox: Vec<String>) -> Option<Permissions> {
-    let events: &[&str] = match service {
-        "scheduling" => &["hoinghi.v1.events.sites.>", "hoinghi.v1.events.scheduling.>"],
-        "attendance" => &["hoinghi.v1.events.attendance.>"],
-        "minutes" => &["hoinghi.v1.events.minutes.>"],
-        _ => return None,
-    };
-    let mut publish = strings(events);
-    // Parking an event a reaction cannot process; the JetStream API (streams, consumers, pull
-    // requests, direct gets) and acknowledgements of the messages its consumers deliver.
-    publish.extend(strings(&["hoinghi.v1.dead.>", "$JS.API.>", "$JS.ACK.>"]));
-    // Serves no request: replies to its own requests (JetStream API answers, publish acks) and the
-    // messages its pull consumers receive all arrive on its inbox, the only subjects it reads.
-    Some(Permissions {
-        publish_allow: publish,
-        publish_deny: strings(&SERVICE_DENY),
-        subscribe_allow: inbox,
-        allow_responses: false,
-    })
-}
-
-/// A service's API identity: receives its requests and the `$SRV` discovery requests, and answers
-/// on the requester's inbox, the only subjects it may publish to.
-fn service_api_permissions(service: &str, inbox: Vec<String>) -> Option<Permissions> {
-    if !SERVICES.contains(&service) {
-        return None;
-    }
-    let mut subscribe = vec![format!("hoinghi.v1.{service}.>"), "$SRV.>".to_owned()];
-    subscribe.extend(inbox);
-    Some(Permissions {
-        publish_allow: strings(&["_INBOX.>"]),
-        publish_deny: strings(&SERVICE_API_DENY),
-        subscribe_allow: subscribe,
-        allow_responses: false,
-    })
-}
-
 /// A deployment directory's contents (without the seeds).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deployment {
@@ -239,7 +100,13 @@ impl Deployment {
 
     /// The site ids among the identities.
     pub fn sites(&self) -> Vec<String> {
-        self.identities.keys().filter_map(|i| i.strip_prefix("site-")).map(str::to_owned).collect()
+        self.identities
+            .keys()
+            .filter_map(|i| match Role::from_identity(i) {
+                Some(Role::Site(site)) => Some(site.as_str().to_owned()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The `nats-server` configuration.
@@ -361,13 +228,15 @@ fn new_identity(dir: &Path, identity: &str) -> anyhow::Result<String> {
     Ok(public_key)
 }
 
-/// Every identity of a deployment with these sites.
+/// The permissions of an identity, from its name ([`Role::permissions`]); `None` for a name that is
+/// no identity.
+pub fn permissions(identity: &str) -> Option<Permissions> {
+    Role::from_identity(identity).map(|role| role.permissions())
+}
+
+/// Every identity of a deployment with these sites ([`Role::all`]).
 pub fn identities_for(sites: &[SiteId]) -> Vec<String> {
-    let mut all: Vec<String> = ROLES.iter().map(|r| (*r).to_owned()).collect();
-    all.extend(sites.iter().map(site_identity));
-    all.extend(SERVICES.iter().map(|s| service_identity(s)));
-    all.extend(SERVICES.iter().map(|s| service_api_identity(s)));
-    all
+    Role::all(sites).iter().map(Role::identity).collect()
 }
 
 /// `hoinghi admin credentials`: a new deployment in `dir` (created if missing) with fresh keys for
@@ -451,20 +320,11 @@ pub fn rotate(dir: &Path, identity: &str) -> anyhow::Result<Deployment> {
     Ok(deployment)
 }
 
-/// Reading a credentials file and naming the connection's inbox are the services' code too: one
-/// definition, in the runtime.
-pub use hoinghi_runtime::connect::{inbox_prefix, parse_credentials, Credentials};
-
-/// The identity of a connection: `configured` if set, else the credentials file's name without
-/// `.creds` (`site-ba-be.creds` -> `site-ba-be`).
-pub fn identity_of(configured: Option<&str>, creds: Option<&Path>) -> Option<String> {
-    hoinghi_runtime::connect::identity_of(configured.unwrap_or(""), creds)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::file::{parse_credentials, Credentials};
 
     fn site(s: &str) -> SiteId {
         SiteId::parse(s).unwrap()
@@ -563,13 +423,5 @@ mod tests {
         assert!(permissions("site-Bad!").is_none());
         assert!(permissions("service-unknown").is_none());
         assert!(permissions("root").is_none());
-    }
-
-    #[test]
-    fn the_identity_is_the_file_name() {
-        assert_eq!(identity_of(None, Some(Path::new("/a/site-ba-be.creds"))).as_deref(), Some("site-ba-be"));
-        assert_eq!(identity_of(Some("chair"), Some(Path::new("/a/x.creds"))).as_deref(), Some("chair"));
-        assert_eq!(inbox_prefix(None), "_INBOX");
-        assert_eq!(inbox_prefix(Some("chair")), "_INBOX.chair");
     }
 }

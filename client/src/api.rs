@@ -1,0 +1,590 @@
+//! The connection ([`Settings`] -> [`Api`]) and one typed method per public subject.
+//!
+//! Every request carries a W3C `traceparent` (this client's trace, a new span per request) and, for
+//! commands, an optional `Hoinghi-Idempotency-Key`. A request the server refuses for lack of
+//! permission fails at once, instead of after the timeout, on a connection made from settings.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::{HeaderMap, Message, RequestErrorKind};
+use bytes::Bytes;
+use hoinghi_shared::api::{
+    ApproveMinutes, AuditTrail, CancelConference, ConferenceRef, ConferenceView, ConfirmAttendance, CreateConference,
+    DeclineAttendance, MinutesView, PageQuery, RecordItem, RegisterSite, Roster, SiteAttendance, SiteView,
+};
+use hoinghi_shared::headers::{IDEMPOTENCY_KEY, TRACEPARENT};
+use hoinghi_shared::subjects::{self, discovery};
+use hoinghi_shared::{trace, ApiError, ConferenceId, Service, SiteId};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::error::{parse_violation, CallError};
+use crate::reply::RawReply;
+
+/// How long one request waits for its reply unless the settings say otherwise.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long connecting may take before it fails.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// NATS server URL(s), comma separated (the nodes of a cluster).
+    pub url: String,
+    /// A NATS credentials file, if any: a seed file from `hoinghi admin credentials` or a user JWT +
+    /// seed file.
+    pub creds: Option<PathBuf>,
+    /// The identity to act as (inbox prefix `_INBOX.<identity>`); none: the credentials file's name.
+    pub identity: Option<String>,
+    /// How long to wait for each reply.
+    pub timeout: Duration,
+    /// Sent as `Hoinghi-Idempotency-Key` on every [`Api::call`] of this client.
+    pub idempotency_key: Option<String>,
+    /// PEM CA of the server's certificate; any TLS file turns TLS on.
+    pub tls_ca: Option<PathBuf>,
+    /// PEM client certificate and key, for a server that verifies clients.
+    pub tls_client: Option<(PathBuf, PathBuf)>,
+    /// The connection's name, as the server shows it.
+    pub name: String,
+}
+
+impl Settings {
+    /// An anonymous connection to `url` with the default timeout.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            creds: None,
+            identity: None,
+            timeout: REQUEST_TIMEOUT,
+            idempotency_key: None,
+            tls_ca: None,
+            tls_client: None,
+            name: "hoinghi-client".to_owned(),
+        }
+    }
+
+    /// The identity this connection acts as, if any (the configured one, else the credentials
+    /// file's name).
+    pub fn identity(&self) -> Option<String> {
+        hoinghi_credentials::identity_of(self.identity.as_deref().unwrap_or(""), self.creds.as_deref())
+    }
+
+    /// `_INBOX.<identity>`, or `_INBOX` without an identity.
+    pub fn inbox_prefix(&self) -> String {
+        hoinghi_credentials::inbox_prefix(self.identity().as_deref())
+    }
+
+    /// The same settings acting as another identity, with its credentials file.
+    pub fn as_identity(&self, identity: &str, creds: PathBuf) -> Self {
+        Self { creds: Some(creds), identity: Some(identity.to_owned()), ..self.clone() }
+    }
+
+    /// The server URLs.
+    ///
+    /// # Errors
+    /// A URL that does not parse, or none.
+    pub fn servers(&self) -> anyhow::Result<Vec<async_nats::ServerAddr>> {
+        let servers = self
+            .url
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(|u| u.parse::<async_nats::ServerAddr>().with_context(|| format!("{u:?} is not a NATS URL")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        anyhow::ensure!(!servers.is_empty(), "no NATS URL given");
+        Ok(servers)
+    }
+
+    async fn options(&self, violations: broadcast::Sender<String>) -> anyhow::Result<async_nats::ConnectOptions> {
+        let mut options = async_nats::ConnectOptions::new()
+            .name(&self.name)
+            .connection_timeout(CONNECT_TIMEOUT)
+            .request_timeout(Some(self.timeout))
+            .custom_inbox_prefix(self.inbox_prefix())
+            .event_callback(move |event| {
+                let violations = violations.clone();
+                async move {
+                    if let async_nats::Event::ServerError(e) = event {
+                        let text = e.to_string();
+                        if parse_violation(&text).is_some() {
+                            let _ = violations.send(text);
+                        }
+                    }
+                }
+            });
+        if let Some(path) = &self.creds {
+            options = match hoinghi_credentials::read_credentials(path)? {
+                hoinghi_credentials::Credentials::Jwt(text) => options
+                    .credentials(&text)
+                    .with_context(|| format!("cannot read the NATS credentials file {}", path.display()))?,
+                hoinghi_credentials::Credentials::Seed(seed) => options.nkey(seed),
+            };
+        }
+        if self.tls_ca.is_some() || self.tls_client.is_some() {
+            options = options.require_tls(true);
+            if let Some(ca) = &self.tls_ca {
+                options = options.add_root_certificates(ca.clone());
+            }
+            if let Some((cert, key)) = &self.tls_client {
+                options = options.add_client_certificate(cert.clone(), key.clone());
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// A client of the public API on one NATS connection.
+#[derive(Debug, Clone)]
+pub struct Api {
+    nats: async_nats::Client,
+    /// `anonymous`, or the identity.
+    identity: String,
+    inbox_prefix: String,
+    trace_id: String,
+    idempotency_key: Option<String>,
+    /// The permission violations the server reports on this connection (made from settings only).
+    violations: Option<broadcast::Sender<String>>,
+}
+
+impl Api {
+    /// Connects anonymously to `url`.
+    ///
+    /// # Errors
+    /// The server is not reachable.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_with(Settings::new(url)).await
+    }
+
+    /// Connects as the settings say, failing fast when no server answers.
+    ///
+    /// # Errors
+    /// No server at the URL, or an unreadable credentials file.
+    pub async fn connect_with(settings: Settings) -> anyhow::Result<Self> {
+        let (violations, _) = broadcast::channel::<String>(64);
+        let servers = settings.servers().with_context(|| format!("NATS URL {:?}", settings.url))?;
+        let options = settings.options(violations.clone()).await?;
+        let identity = settings.identity().unwrap_or_else(|| "anonymous".to_owned());
+        let nats = options
+            .connect(servers)
+            .await
+            .with_context(|| format!("cannot connect to NATS at {} as {identity}", settings.url))?;
+        Ok(Self {
+            nats,
+            identity,
+            inbox_prefix: settings.inbox_prefix(),
+            trace_id: trace::new_trace_id(),
+            idempotency_key: settings.idempotency_key,
+            violations: Some(violations),
+        })
+    }
+
+    /// Wraps an existing connection (anonymous as far as this client knows; its request timeout is
+    /// the connection's).
+    pub fn from_client(client: async_nats::Client) -> Self {
+        Self {
+            nats: client,
+            identity: "anonymous".to_owned(),
+            inbox_prefix: subjects::inbox::ROOT.to_owned(),
+            trace_id: trace::new_trace_id(),
+            idempotency_key: None,
+            violations: None,
+        }
+    }
+
+    /// The underlying NATS client.
+    pub fn nats(&self) -> &async_nats::Client {
+        &self.nats
+    }
+
+    /// The identity this client acts as (`anonymous` without one).
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    /// The W3C trace id every request of this client carries.
+    pub fn trace_id(&self) -> &str {
+        &self.trace_id
+    }
+
+    /// How long a request waits for its reply.
+    pub fn timeout(&self) -> Duration {
+        self.nats.timeout().unwrap_or(REQUEST_TIMEOUT)
+    }
+
+    /// Sends one request and waits for its reply, whatever it says; the server's refusal of the
+    /// request or of its reply subject ends the wait at once.
+    async fn exchange(&self, subject: &str, payload: Bytes, headers: Option<HeaderMap>) -> Result<Message, CallError> {
+        let mut request = async_nats::Request::new().payload(payload);
+        if let Some(headers) = headers {
+            request = request.headers(headers);
+        }
+        let sent = self.nats.send_request(subject.to_owned(), request);
+        let outcome = match &self.violations {
+            None => sent.await,
+            Some(violations) => {
+                // A refused publish is dropped by the server, which reports it only on the
+                // connection: watch for that report while waiting.
+                let mut violations = violations.subscribe();
+                tokio::pin!(sent);
+                loop {
+                    tokio::select! {
+                        outcome = &mut sent => break outcome,
+                        report = violations.recv() => match report {
+                            Ok(text) => {
+                                if let Some(refused) = self.concerns(subject, &text) {
+                                    return Err(refused);
+                                }
+                            }
+                            Err(broadcast::error::RecvError::Lagged(_)) => {}
+                            Err(broadcast::error::RecvError::Closed) => break (&mut sent).await,
+                        },
+                    }
+                }
+            }
+        };
+        outcome.map_err(|e| match e.kind() {
+            RequestErrorKind::NoResponders => CallError::NoResponders { subject: subject.to_owned() },
+            RequestErrorKind::TimedOut => CallError::TimedOut { subject: subject.to_owned(), after: self.timeout() },
+            _ => CallError::Transport { subject: subject.to_owned(), message: e.to_string() },
+        })
+    }
+
+    /// The refusal a server report means for a request on `subject`, if it concerns it: the publish
+    /// of the request itself, or the subscription its reply needs.
+    fn concerns(&self, subject: &str, report: &str) -> Option<CallError> {
+        let violation = parse_violation(report)?;
+        let ours = match violation.action {
+            "publish to" => violation.subject == subject,
+            _ => violation.subject.starts_with(&self.inbox_prefix),
+        };
+        ours.then(|| CallError::PermissionDenied {
+            identity: self.identity.clone(),
+            action: violation.action,
+            subject: violation.subject,
+        })
+    }
+
+    /// Sends raw bytes with exactly these headers (none added) and returns the reply as it came.
+    ///
+    /// # Errors
+    /// Failures of the request itself, as [`ApiError`] (`unavailable` for no responders, a timeout
+    /// or a closed connection).
+    pub async fn raw(
+        &self,
+        subject: &str,
+        payload: impl Into<Bytes>,
+        headers: Option<HeaderMap>,
+    ) -> Result<RawReply, ApiError> {
+        Ok(self.exchange(subject, payload.into(), headers).await?.into())
+    }
+
+    /// Sends `payload` with a `traceparent` and the idempotency key `key` (if any); an error reply
+    /// becomes the error.
+    ///
+    /// # Errors
+    /// The error reply, or a failure of the request.
+    pub async fn send(&self, subject: &str, payload: Bytes, key: Option<&str>) -> Result<RawReply, CallError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(TRACEPARENT, trace::traceparent(&self.trace_id, &trace::new_span_id()).as_str());
+        if let Some(key) = key {
+            headers.insert(IDEMPOTENCY_KEY, key);
+        }
+        let reply = RawReply::from(self.exchange(subject, payload, Some(headers)).await?);
+        match reply.call_error(subject) {
+            Some(e) => Err(e),
+            None => Ok(reply),
+        }
+    }
+
+    /// Sends `body` as JSON with the idempotency key `key` (if any) and decodes the reply.
+    ///
+    /// # Errors
+    /// A [`CallError`]: error reply, no responders, refusal, timeout, undecodable reply.
+    pub async fn call_with_key<Req, Resp>(
+        &self,
+        subject: &str,
+        body: &Req,
+        key: Option<&str>,
+    ) -> Result<Resp, CallError>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
+        let payload = serde_json::to_vec(body)
+            .map_err(|e| CallError::Encode { subject: subject.to_owned(), message: e.to_string() })?;
+        self.send(subject, Bytes::from(payload), key).await?.decode(subject)
+    }
+
+    /// Sends `body` as JSON with this client's idempotency key (if any, from the settings) and
+    /// decodes the reply.
+    ///
+    /// # Errors
+    /// As [`Self::call_with_key`].
+    pub async fn call<Req, Resp>(&self, subject: &str, body: &Req) -> Result<Resp, CallError>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
+        self.call_with_key(subject, body, self.idempotency_key.as_deref()).await
+    }
+
+    /// Sends `body` as JSON and decodes the reply.
+    ///
+    /// # Errors
+    /// The error reply, or a failure of the request as `unavailable`.
+    pub async fn request<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        subject: &str,
+        body: &T,
+    ) -> Result<R, ApiError> {
+        Ok(self.call(subject, body).await?)
+    }
+
+    /// Like [`Self::request`], with a `Hoinghi-Idempotency-Key`.
+    ///
+    /// # Errors
+    /// The error reply, or a failure of the request as `unavailable`.
+    pub async fn request_with_key<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        subject: &str,
+        body: &T,
+        key: &str,
+    ) -> Result<R, ApiError> {
+        Ok(self.call_with_key(subject, body, Some(key)).await?)
+    }
+
+    /// `$SRV.PING.<name>`: one instance of the service answers.
+    ///
+    /// # Errors
+    /// No answer, or not JSON.
+    pub async fn ping(&self, service: impl Into<Service>) -> anyhow::Result<serde_json::Value> {
+        self.discovery(&discovery::ping(service.into().name())).await
+    }
+
+    /// `$SRV.INFO.<name>`: one instance of the service describes itself.
+    ///
+    /// # Errors
+    /// No answer, or not JSON.
+    pub async fn info(&self, service: impl Into<Service>) -> anyhow::Result<serde_json::Value> {
+        self.discovery(&discovery::info(service.into().name())).await
+    }
+
+    async fn discovery(&self, subject: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(self.send(subject, Bytes::new(), None).await?.decode(subject)?)
+    }
+
+    // ------------------------------------------------------------ scheduling
+
+    /// Registers (or renames) a site.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn register_site(&self, id: &SiteId, name: &str) -> Result<SiteView, ApiError> {
+        self.request(subjects::scheduling::REGISTER_SITE, &RegisterSite { id: id.clone(), name: name.to_owned() }).await
+    }
+
+    /// Schedules a conference.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn create(&self, request: &CreateConference) -> Result<ConferenceView, ApiError> {
+        self.request(subjects::scheduling::CREATE, request).await
+    }
+
+    /// Issues the invitations.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn invite(&self, conference: ConferenceId) -> Result<ConferenceView, ApiError> {
+        self.request(subjects::scheduling::INVITE, &ConferenceRef { conference_id: conference }).await
+    }
+
+    /// Opens the session.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn start(&self, conference: ConferenceId) -> Result<ConferenceView, ApiError> {
+        self.request(subjects::scheduling::START, &ConferenceRef { conference_id: conference }).await
+    }
+
+    /// Closes the session.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn end(&self, conference: ConferenceId) -> Result<ConferenceView, ApiError> {
+        self.request(subjects::scheduling::END, &ConferenceRef { conference_id: conference }).await
+    }
+
+    /// Cancels the conference.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn cancel(&self, conference: ConferenceId, reason: &str) -> Result<ConferenceView, ApiError> {
+        self.request(
+            subjects::scheduling::CANCEL,
+            &CancelConference { conference_id: conference, reason: reason.to_owned() },
+        )
+        .await
+    }
+
+    /// Reads a conference.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn conference(&self, conference: ConferenceId) -> Result<ConferenceView, ApiError> {
+        self.request(subjects::scheduling::GET, &ConferenceRef { conference_id: conference }).await
+    }
+
+    /// One page of the audit trail: who did what and when, from the event log.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn audit(&self, query: &PageQuery) -> Result<AuditTrail, ApiError> {
+        self.request(subjects::scheduling::AUDIT, query).await
+    }
+
+    // ------------------------------------------------------------ attendance
+
+    /// A site confirms.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn confirm(&self, site: &SiteId, request: &ConfirmAttendance) -> Result<SiteAttendance, ApiError> {
+        self.request(&subjects::attendance::site_command(site, subjects::attendance::CONFIRM), request).await
+    }
+
+    /// A site declines.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn decline(
+        &self,
+        site: &SiteId,
+        conference: ConferenceId,
+        reason: &str,
+    ) -> Result<SiteAttendance, ApiError> {
+        self.request(
+            &subjects::attendance::site_command(site, subjects::attendance::DECLINE),
+            &DeclineAttendance { conference_id: conference, reason: reason.to_owned() },
+        )
+        .await
+    }
+
+    /// A site checks in.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn check_in(&self, site: &SiteId, conference: ConferenceId) -> Result<SiteAttendance, ApiError> {
+        self.request(
+            &subjects::attendance::site_command(site, subjects::attendance::CHECK_IN),
+            &ConferenceRef { conference_id: conference },
+        )
+        .await
+    }
+
+    /// The roster (its first page of sites).
+    ///
+    /// # Errors
+    /// The service's error (404 before it opens).
+    pub async fn roster(&self, conference: ConferenceId) -> Result<Roster, ApiError> {
+        self.request(subjects::attendance::ROSTER, &ConferenceRef { conference_id: conference }).await
+    }
+
+    /// One page of the roster's sites.
+    ///
+    /// # Errors
+    /// The service's error (404 before it opens).
+    pub async fn roster_page(&self, query: &PageQuery) -> Result<Roster, ApiError> {
+        self.request(subjects::attendance::ROSTER, query).await
+    }
+
+    // ------------------------------------------------------------ minutes
+
+    /// Records an agenda item.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn record(&self, item: &RecordItem) -> Result<MinutesView, ApiError> {
+        self.request(subjects::minutes::RECORD, item).await
+    }
+
+    /// Submits the draft.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn submit(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
+        self.request(subjects::minutes::SUBMIT, &ConferenceRef { conference_id: conference }).await
+    }
+
+    /// A chair approves.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn approve(&self, conference: ConferenceId, by: &str) -> Result<MinutesView, ApiError> {
+        self.request(
+            subjects::minutes::APPROVE,
+            &ApproveMinutes { conference_id: conference, approved_by: by.to_owned() },
+        )
+        .await
+    }
+
+    /// Publishes.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn publish(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
+        self.request(subjects::minutes::PUBLISH, &ConferenceRef { conference_id: conference }).await
+    }
+
+    /// Reads the minutes (the first page of their attendance).
+    ///
+    /// # Errors
+    /// The service's error (404 before the draft opens).
+    pub async fn minutes(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
+        self.request(subjects::minutes::GET, &ConferenceRef { conference_id: conference }).await
+    }
+
+    /// Reads the minutes with one page of their attendance.
+    ///
+    /// # Errors
+    /// The service's error (404 before the draft opens).
+    pub async fn minutes_page(&self, query: &PageQuery) -> Result<MinutesView, ApiError> {
+        self.request(subjects::minutes::GET, query).await
+    }
+
+    /// A site acknowledges the published minutes.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn acknowledge(&self, site: &SiteId, conference: ConferenceId) -> Result<MinutesView, ApiError> {
+        self.request(
+            &subjects::minutes::site_command(site, subjects::minutes::ACKNOWLEDGE),
+            &ConferenceRef { conference_id: conference },
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_name_the_identity_its_inbox_and_the_servers() {
+        let settings = Settings::new("nats://127.0.0.1:4222, nats://127.0.0.1:4223");
+        assert_eq!(settings.servers().unwrap().len(), 2);
+        assert_eq!(settings.identity(), None);
+        assert_eq!(settings.inbox_prefix(), "_INBOX");
+        let site = settings.as_identity("site-ba-be", PathBuf::from("/x/site-ba-be.creds"));
+        assert_eq!(site.identity().as_deref(), Some("site-ba-be"));
+        assert_eq!(site.inbox_prefix(), "_INBOX.site-ba-be");
+        let by_file = Settings { creds: Some(PathBuf::from("/x/chair.creds")), ..Settings::new("nats://h:1") };
+        assert_eq!(by_file.inbox_prefix(), "_INBOX.chair");
+        assert!(Settings::new(" , ").servers().is_err());
+        assert!(Settings::new("nats://127.0.0.1:notaport").servers().unwrap_err().to_string().contains("notaport"));
+    }
+}

@@ -1,0 +1,402 @@
+//! Who acts: the roles of the contract, the NATS identity of each, the actor its commands record in
+//! the event log, and what the NATS server lets each identity publish and subscribe to.
+//!
+//! | role | identity | actor | publishes to |
+//! |---|---|---|---|
+//! | secretariat (văn phòng) | `secretariat` | `secretariat` | every scheduling subject, the roster, the minutes, `$SRV` |
+//! | minute-taker (thư ký) | `minute-taker` | `minute-taker` | record, submit, publish, read the minutes; read the conference and the roster |
+//! | chair (chủ trì) | `chair` | `chair` | approve and read the minutes; read the conference |
+//! | district point (điểm cầu) | `site-<id>` | `site:<id>` | its own per-site subjects; read the conference and the minutes |
+//! | service, event writer | `service-<name>` | `service:<name>` | its stream's event subjects, dead letters, the JetStream API |
+//! | service, API | `service-<name>-api` | `service:<name>` | inboxes only (its replies) |
+//!
+//! Every identity subscribes only to its own inbox (`_INBOX.<identity>.>`), plus, for a service's API
+//! identity, the requests of its service and `$SRV` discovery. No client identity may publish to the
+//! event streams, the dead letters or the JetStream API; no service may delete or purge a stream. A
+//! service has two identities so that the one answering requests (whose reply subjects come from
+//! clients) can publish nowhere but to inboxes, and no reply can land in a stream.
+//!
+//! Every subject here comes from [`crate::subjects`]. The permissions are data
+//! ([`Permissions`]), so they can be written into a `nats-server` configuration (nkey users) or into
+//! user JWTs alike.
+
+use std::fmt;
+
+use crate::ids::SiteId;
+use crate::service::Service;
+use crate::subjects::{self, attendance, discovery, events, inbox, jetstream, minutes, scheduling};
+
+/// The identity (and actor) of the secretariat.
+pub const SECRETARIAT: &str = "secretariat";
+/// The identity (and actor) of the minute-taker.
+pub const MINUTE_TAKER: &str = "minute-taker";
+/// The identity (and actor) of the chairs.
+pub const CHAIR: &str = "chair";
+
+const SITE_IDENTITY: &str = "site-";
+const SERVICE_IDENTITY: &str = "service-";
+const API_SUFFIX: &str = "-api";
+
+/// The actor an event records: who caused it.
+pub mod actor {
+    use super::{Service, SiteId};
+
+    /// The secretariat.
+    pub const SECRETARIAT: &str = super::SECRETARIAT;
+    /// The minute-taker.
+    pub const MINUTE_TAKER: &str = super::MINUTE_TAKER;
+    /// A chair.
+    pub const CHAIR: &str = super::CHAIR;
+
+    /// `site:<id>`: a district point acting for its site.
+    pub fn site(site: &SiteId) -> String {
+        format!("site:{site}")
+    }
+
+    /// `service:<name>`: a service reacting to another service's event.
+    pub fn service(service: Service) -> String {
+        format!("service:{service}")
+    }
+}
+
+/// A role, with what distinguishes one holder from another (the site, the service).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// The secretariat (văn phòng): registers sites, schedules and runs conferences.
+    Secretariat,
+    /// The minute-taker (thư ký): records, submits and publishes the minutes.
+    MinuteTaker,
+    /// A chair (chủ trì / đồng chủ trì): approves the minutes.
+    Chair,
+    /// A district point (điểm cầu) acting for its site.
+    Site(SiteId),
+    /// A service writing its event log (and reacting to other services' events).
+    Service(Service),
+    /// A service answering requests.
+    ServiceApi(Service),
+}
+
+impl Role {
+    /// The roles of people with one shared identity each.
+    pub const PEOPLE: [Role; 3] = [Role::Secretariat, Role::MinuteTaker, Role::Chair];
+
+    /// Every role of a deployment with these sites: the people, each site, and the two identities
+    /// of each service.
+    pub fn all(sites: &[SiteId]) -> Vec<Role> {
+        let mut all = Self::PEOPLE.to_vec();
+        all.extend(sites.iter().cloned().map(Role::Site));
+        all.extend(Service::ALL.into_iter().map(Role::Service));
+        all.extend(Service::ALL.into_iter().map(Role::ServiceApi));
+        all
+    }
+
+    /// The NATS identity: `secretariat`, `minute-taker`, `chair`, `site-<id>`, `service-<name>`,
+    /// `service-<name>-api`. It names the credentials file and the inbox prefix.
+    pub fn identity(&self) -> String {
+        match self {
+            Self::Secretariat => SECRETARIAT.to_owned(),
+            Self::MinuteTaker => MINUTE_TAKER.to_owned(),
+            Self::Chair => CHAIR.to_owned(),
+            Self::Site(site) => format!("{SITE_IDENTITY}{site}"),
+            Self::Service(service) => format!("{SERVICE_IDENTITY}{service}"),
+            Self::ServiceApi(service) => format!("{SERVICE_IDENTITY}{service}{API_SUFFIX}"),
+        }
+    }
+
+    /// The role of an identity; `None` for a name that is no identity.
+    pub fn from_identity(identity: &str) -> Option<Self> {
+        match identity {
+            SECRETARIAT => Some(Self::Secretariat),
+            MINUTE_TAKER => Some(Self::MinuteTaker),
+            CHAIR => Some(Self::Chair),
+            _ => {
+                if let Some(site) = identity.strip_prefix(SITE_IDENTITY) {
+                    SiteId::parse(site).ok().map(Self::Site)
+                } else if let Some(service) = identity.strip_prefix(SERVICE_IDENTITY) {
+                    match service.strip_suffix(API_SUFFIX) {
+                        Some(service) => Service::from_token(service).map(Self::ServiceApi),
+                        None => Service::from_token(service).map(Self::Service),
+                    }
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// The actor the events this role causes record: `secretariat`, `minute-taker`, `chair`,
+    /// `site:<id>`, `service:<name>` (both identities of a service).
+    pub fn actor(&self) -> String {
+        match self {
+            Self::Secretariat => actor::SECRETARIAT.to_owned(),
+            Self::MinuteTaker => actor::MINUTE_TAKER.to_owned(),
+            Self::Chair => actor::CHAIR.to_owned(),
+            Self::Site(site) => actor::site(site),
+            Self::Service(service) | Self::ServiceApi(service) => actor::service(*service),
+        }
+    }
+
+    /// What this identity may publish and subscribe to.
+    pub fn permissions(&self) -> Permissions {
+        let own_inbox = vec![inbox::of(&self.identity())];
+        match self {
+            Self::Secretariat => Permissions::client(
+                vec![
+                    subjects::requests_of(Service::Scheduling),
+                    attendance::ROSTER.to_owned(),
+                    minutes::GET.to_owned(),
+                    discovery::ALL.to_owned(),
+                ],
+                own_inbox,
+            ),
+            Self::MinuteTaker => Permissions::client(
+                strings(&[
+                    minutes::RECORD,
+                    minutes::SUBMIT,
+                    minutes::PUBLISH,
+                    minutes::GET,
+                    scheduling::GET,
+                    attendance::ROSTER,
+                ]),
+                own_inbox,
+            ),
+            Self::Chair => Permissions::client(strings(&[minutes::APPROVE, minutes::GET, scheduling::GET]), own_inbox),
+            Self::Site(site) => Permissions::client(
+                vec![
+                    attendance::site_all(site),
+                    minutes::site_all(site),
+                    scheduling::GET.to_owned(),
+                    minutes::GET.to_owned(),
+                ],
+                own_inbox,
+            ),
+            Self::Service(service) => {
+                // Its events; parking an event a reaction cannot process; the JetStream API (streams,
+                // consumers, pull requests, direct gets) and acknowledgements of the messages its
+                // consumers deliver. It serves no request: replies to its own requests (JetStream API
+                // answers, publish acks) and its pull consumers' messages all arrive on its inbox.
+                let mut publish = events::written_by(*service);
+                publish.extend(strings(&[events::DEAD_LETTERS, jetstream::API, jetstream::ACK]));
+                Permissions {
+                    publish_allow: publish,
+                    publish_deny: strings(&SERVICE_DENY),
+                    subscribe_allow: own_inbox,
+                    allow_responses: false,
+                }
+            }
+            Self::ServiceApi(service) => {
+                // Receives its requests and the `$SRV` discovery requests, and answers on the
+                // requester's inbox, the only subjects it may publish to.
+                let mut subscribe = vec![subjects::requests_of(*service), discovery::ALL.to_owned()];
+                subscribe.extend(own_inbox);
+                Permissions {
+                    publish_allow: vec![inbox::ALL.to_owned()],
+                    publish_deny: strings(&SERVICE_API_DENY),
+                    subscribe_allow: subscribe,
+                    allow_responses: false,
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    /// The identity.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.identity())
+    }
+}
+
+/// The identity of a site: `site-<id>`.
+pub fn site_identity(site: &SiteId) -> String {
+    Role::Site(site.clone()).identity()
+}
+
+/// The identity of a service that writes its event log: `service-<name>`.
+pub fn service_identity(service: Service) -> String {
+    Role::Service(service).identity()
+}
+
+/// The identity of a service that answers requests: `service-<name>-api`.
+pub fn service_api_identity(service: Service) -> String {
+    Role::ServiceApi(service).identity()
+}
+
+/// Subjects no client identity may publish to, whatever its allow list says: the event streams, the
+/// dead letters and the JetStream API.
+pub const CLIENT_DENY: [&str; 3] = [events::ALL, events::DEAD_LETTERS, jetstream::ALL];
+
+/// What a service may not do with the JetStream API even though it may use it: delete a stream, purge
+/// it, or delete a message (the streams also refuse the last two themselves).
+pub const SERVICE_DENY: [&str; 3] = [jetstream::STREAM_DELETE, jetstream::STREAM_PURGE, jetstream::STREAM_MSG_DELETE];
+
+/// What a service's API identity may never publish to: anything but an inbox.
+pub const SERVICE_API_DENY: [&str; 4] = [subjects::ALL, jetstream::ALL, jetstream::KV_ALL, jetstream::OBJECT_ALL];
+
+/// What an identity may publish and subscribe to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Permissions {
+    /// Subjects it may publish to.
+    pub publish_allow: Vec<String>,
+    /// Subjects it may never publish to.
+    pub publish_deny: Vec<String>,
+    /// Subjects it may subscribe to.
+    pub subscribe_allow: Vec<String>,
+    /// Whether it may answer requests it receives (on the requester's reply subject).
+    pub allow_responses: bool,
+}
+
+impl Permissions {
+    /// A person's or a site's: publishes its requests, never to the streams or the JetStream API,
+    /// and reads only its inbox.
+    fn client(publish_allow: Vec<String>, inbox: Vec<String>) -> Self {
+        Self { publish_allow, publish_deny: strings(&CLIENT_DENY), subscribe_allow: inbox, allow_responses: false }
+    }
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(s: &str) -> SiteId {
+        SiteId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn identities_name_their_role_and_back() {
+        let roles = Role::all(&[site("ba-be"), site("na-ri")]);
+        let identities: Vec<String> = roles.iter().map(Role::identity).collect();
+        assert_eq!(
+            identities,
+            [
+                "secretariat",
+                "minute-taker",
+                "chair",
+                "site-ba-be",
+                "site-na-ri",
+                "service-scheduling",
+                "service-attendance",
+                "service-minutes",
+                "service-scheduling-api",
+                "service-attendance-api",
+                "service-minutes-api",
+            ]
+        );
+        for role in roles {
+            assert_eq!(Role::from_identity(&role.identity()), Some(role.clone()), "{role}");
+            assert_eq!(role.to_string(), role.identity());
+        }
+        for nobody in ["root", "site-Bad!", "service-unknown", "service-unknown-api", "service-", "site-", ""] {
+            assert_eq!(Role::from_identity(nobody), None, "{nobody:?}");
+        }
+        assert_eq!(site_identity(&site("pac-nam")), "site-pac-nam");
+        assert_eq!(service_identity(Service::Minutes), "service-minutes");
+        assert_eq!(service_api_identity(Service::Minutes), "service-minutes-api");
+    }
+
+    #[test]
+    fn actors_are_the_ones_the_services_record() {
+        assert_eq!(Role::Secretariat.actor(), "secretariat");
+        assert_eq!(Role::MinuteTaker.actor(), "minute-taker");
+        assert_eq!(Role::Chair.actor(), "chair");
+        assert_eq!(Role::Site(site("ba-be")).actor(), "site:ba-be");
+        assert_eq!(Role::Service(Service::Attendance).actor(), "service:attendance");
+        assert_eq!(Role::ServiceApi(Service::Attendance).actor(), "service:attendance");
+    }
+
+    /// The permissions, spelled out: what the deployment's `nats-server.conf` has always granted.
+    #[test]
+    fn the_permissions_are_the_documented_ones() {
+        let client_deny = ["hoinghi.v1.events.>", "hoinghi.v1.dead.>", "$JS.>"];
+        let check = |role: Role, publish: &[&str], deny: &[&str], subscribe: &[&str]| {
+            let p = role.permissions();
+            assert_eq!(p.publish_allow, publish, "{role} publish");
+            assert_eq!(p.publish_deny, deny, "{role} deny");
+            assert_eq!(p.subscribe_allow, subscribe, "{role} subscribe");
+            assert!(!p.allow_responses, "{role}");
+        };
+        check(
+            Role::Secretariat,
+            &["hoinghi.v1.scheduling.>", "hoinghi.v1.attendance.roster", "hoinghi.v1.minutes.get", "$SRV.>"],
+            &client_deny,
+            &["_INBOX.secretariat.>"],
+        );
+        check(
+            Role::MinuteTaker,
+            &[
+                "hoinghi.v1.minutes.record",
+                "hoinghi.v1.minutes.submit",
+                "hoinghi.v1.minutes.publish",
+                "hoinghi.v1.minutes.get",
+                "hoinghi.v1.scheduling.conferences.get",
+                "hoinghi.v1.attendance.roster",
+            ],
+            &client_deny,
+            &["_INBOX.minute-taker.>"],
+        );
+        check(
+            Role::Chair,
+            &["hoinghi.v1.minutes.approve", "hoinghi.v1.minutes.get", "hoinghi.v1.scheduling.conferences.get"],
+            &client_deny,
+            &["_INBOX.chair.>"],
+        );
+        check(
+            Role::Site(site("ba-be")),
+            &[
+                "hoinghi.v1.attendance.sites.ba-be.>",
+                "hoinghi.v1.minutes.sites.ba-be.>",
+                "hoinghi.v1.scheduling.conferences.get",
+                "hoinghi.v1.minutes.get",
+            ],
+            &client_deny,
+            &["_INBOX.site-ba-be.>"],
+        );
+        let service_deny = ["$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>"];
+        let service_tail = ["hoinghi.v1.dead.>", "$JS.API.>", "$JS.ACK.>"];
+        check(
+            Role::Service(Service::Scheduling),
+            &[&["hoinghi.v1.events.sites.>", "hoinghi.v1.events.scheduling.>"][..], &service_tail].concat(),
+            &service_deny,
+            &["_INBOX.service-scheduling.>"],
+        );
+        check(
+            Role::Service(Service::Attendance),
+            &[&["hoinghi.v1.events.attendance.>"][..], &service_tail].concat(),
+            &service_deny,
+            &["_INBOX.service-attendance.>"],
+        );
+        check(
+            Role::Service(Service::Minutes),
+            &[&["hoinghi.v1.events.minutes.>"][..], &service_tail].concat(),
+            &service_deny,
+            &["_INBOX.service-minutes.>"],
+        );
+        for service in Service::ALL {
+            check(
+                Role::ServiceApi(service),
+                &["_INBOX.>"],
+                &["hoinghi.>", "$JS.>", "$KV.>", "$O.>"],
+                &[format!("hoinghi.v1.{service}.>").as_str(), "$SRV.>", &format!("_INBOX.service-{service}-api.>")],
+            );
+        }
+    }
+
+    #[test]
+    fn a_service_writes_only_its_own_stream() {
+        for service in Service::ALL {
+            let p = Role::Service(service).permissions();
+            for subject in service.stream().subjects {
+                assert!(p.publish_allow.iter().any(|s| s == subject), "{service} may write {subject}");
+            }
+            for other in Service::ALL.into_iter().filter(|o| *o != service) {
+                for subject in other.stream().subjects {
+                    assert!(!p.publish_allow.iter().any(|s| s == subject), "{service} may not write {subject}");
+                }
+            }
+        }
+    }
+}
