@@ -2,10 +2,17 @@
 //! record — sites confirm with named delegates, decline with a reason, and check in.
 //!
 //! # Layout
-//! - [`roster`]: the aggregates (the roster, and each site's answers) with `handle` and `apply`.
-//! - [`state`]: the projection rebuilt from the `HOINGHI_ATTENDANCE` stream.
-//! - [`commands`]: one file per request subject.
+//! - [`roster`]: the aggregates, each a [`hoinghi_runtime::aggregate::Aggregate`] (`handle` decides,
+//!   `apply` records, `address` says where and on what condition its event is appended): each site's
+//!   answers, [`roster::SiteEntry`] (`…events.attendance.<conference>.<site>.*`), and the roster,
+//!   [`roster::Roster`] (`…events.attendance.<conference>.*`; its close and cancel are fenced over the
+//!   whole conference), which admits a site's command before the site's entry decides it.
+//! - [`state`]: the projection rebuilt from the `HOINGHI_ATTENDANCE` stream; it hands each event of
+//!   a conference to the roster's `apply`.
+//! - [`commands`]: one file per request subject: find the aggregate in the state, `decide`,
+//!   `execute`.
 //! - [`reactions`]: opening, closing and cancelling rosters on scheduling's events.
+//! - `testing` (tests only): given / when / then over a conference's whole attendance log.
 
 #![forbid(unsafe_code)]
 
@@ -13,6 +20,8 @@ pub mod commands;
 pub mod reactions;
 pub mod roster;
 pub mod state;
+#[cfg(test)]
+mod testing;
 
 use std::future::Future;
 

@@ -1,26 +1,36 @@
 //! The attendance aggregates of one conference.
 //!
-//! The unit of consistency is the site, not the conference: each site's answers are one aggregate
-//! (subject `hoinghi.v1.events.attendance.<conference>.<site>.*`), so twenty thousand sites answering
-//! at once never queue behind each other. The roster itself (opened, closed, cancelled) is another
-//! aggregate (`hoinghi.v1.events.attendance.<conference>.*`). Closing or cancelling the roster is
-//! appended on the condition that nothing was written anywhere in the conference since it was read
-//! (filter `hoinghi.v1.events.attendance.<conference>.>`), so the record it carries is complete; a
-//! site event that still lands after it has no effect (`apply` ignores it) and its sender is told so.
-
-use hoinghi_runtime::collections::Map;
+//! The unit of consistency is the site, not the conference: each site's answers are one aggregate,
+//! [`SiteEntry`] (subject `hoinghi.v1.events.attendance.<conference>.<site>.*`), so twenty thousand
+//! sites answering at once never queue behind each other. The roster itself (opened, closed,
+//! cancelled) is another aggregate, [`Roster`] (`hoinghi.v1.events.attendance.<conference>.*`), which
+//! holds its sites' entries: it admits a site's command (the site is invited, the roster open) before
+//! the site's entry decides it ([`Roster::decide_site`]), and hands each site event to the entry.
+//!
+//! **The fence.** Closing or cancelling the roster is appended on the condition that nothing was
+//! written anywhere in the conference since it was read (filter
+//! `hoinghi.v1.events.attendance.<conference>.>` at the last sequence of any of its events, see
+//! [`Roster`]'s `address`), so the record it carries is complete; a site event that still lands after
+//! it has no effect (the roster's `apply` does not hand it to the entry) and its sender is told so
+//! ([`Roster::took_effect`]).
 
 use chrono::{DateTime, Utc};
+use hoinghi_runtime::aggregate::{decide, fence, own_subjects, Address, Aggregate};
+use hoinghi_runtime::collections::Map;
 use hoinghi_runtime::input;
+use hoinghi_runtime::store::{Decision, EventMeta};
 use hoinghi_shared::api::{
     AttendanceRecord, AttendanceStatus, Person, Roster as RosterView, RosterCounts, RosterState, SiteAttendance,
+    SiteRef,
 };
-use hoinghi_shared::events::{AttendanceEvent, ConferenceDetails};
+use hoinghi_shared::events::{AttendanceEvent, ConferenceDetails, DomainEvent};
 use hoinghi_shared::limits::{
     confirmation_cost, decline_cost, describe_size, shrink_page_to_fit, site_answer_budget, MAX_HEADCOUNT,
     MAX_NAME_CHARS, MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_TEXT_CHARS, PERSON_OVERHEAD, RECORD_VARIABLE_BUDGET,
     REPLY_BUDGET,
 };
+use hoinghi_shared::streams::ATTENDANCE_SERVICE as SERVICE;
+use hoinghi_shared::subjects::events;
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
 /// A site's answer.
@@ -43,7 +53,9 @@ pub enum Answer {
     },
 }
 
-/// One invited site's attendance.
+/// One invited site's attendance: the aggregate of the site's answers in a conference, identified
+/// by the conference and the site. `Default` is a site that has not answered (its name comes from
+/// the roster's opening).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SiteEntry {
     /// Its name.
@@ -77,6 +89,16 @@ pub enum SiteCommand {
     CheckIn,
 }
 
+/// A site's command as the roster admits it: with the number of sites it invited, which share the
+/// attendance record's budget for answers equally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admitted {
+    /// What the site asks.
+    pub command: SiteCommand,
+    /// How many sites the roster invited.
+    pub invited: usize,
+}
+
 impl SiteEntry {
     /// The status shown on the roster.
     pub fn status(&self) -> AttendanceStatus {
@@ -88,13 +110,57 @@ impl SiteEntry {
         }
     }
 
-    /// Decides a site's command when `invited` sites share the record's variable budget. The roster
-    /// must be open (checked by [`Roster::handle_site`]).
+    fn view(&self, conference_id: ConferenceId, site_id: &SiteId) -> SiteAttendance {
+        let (delegates, headcount, decline_reason) = match &self.answer {
+            Answer::Confirmed { delegates, headcount } => (delegates.clone(), *headcount, None),
+            Answer::Declined { reason } => (vec![], 0, Some(reason.clone())),
+            Answer::None => (vec![], 0, None),
+        };
+        SiteAttendance {
+            conference_id,
+            site_id: site_id.clone(),
+            site_name: self.name.clone(),
+            status: self.status(),
+            delegates,
+            headcount,
+            decline_reason,
+            answered_at: self.answered_at,
+            checked_in_at: self.checked_in_at,
+        }
+    }
+
+    fn record(&self, site_id: &SiteId) -> AttendanceRecord {
+        let (delegates, headcount, decline_reason) = match &self.answer {
+            Answer::Confirmed { delegates, headcount } => (delegates.clone(), *headcount, None),
+            Answer::Declined { reason } => (vec![], 0, Some(reason.clone())),
+            Answer::None => (vec![], 0, None),
+        };
+        AttendanceRecord {
+            site_id: site_id.clone(),
+            site_name: self.name.clone(),
+            status: self.status(),
+            confirmed: matches!(self.answer, Answer::Confirmed { .. }),
+            delegates,
+            headcount,
+            decline_reason,
+            checked_in_at: self.checked_in_at,
+        }
+    }
+}
+
+impl Aggregate for SiteEntry {
+    type Id = (ConferenceId, SiteId);
+    type Event = AttendanceEvent;
+    type Command = Admitted;
+
+    /// Decides a command the roster admitted ([`Roster::decide_site`]: the site is invited and the
+    /// roster open), the `invited` sites sharing the record's budget for answers.
     ///
     /// # Errors
     /// `invalid` for bad content or an answer larger than the site's share of the record,
     /// `conflict` for declining after checking in.
-    pub fn handle(&self, command: SiteCommand, invited: usize) -> Result<Vec<AttendanceEvent>, ApiError> {
+    fn handle(&self, _id: &(ConferenceId, SiteId), admitted: Admitted) -> Result<Option<AttendanceEvent>, ApiError> {
+        let Admitted { command, invited } = admitted;
         match command {
             SiteCommand::Confirm { delegates, headcount } => {
                 input::list_len("delegates", &delegates, 1, MAX_PEOPLE)?;
@@ -139,10 +205,10 @@ impl SiteEntry {
                 }
                 if let Answer::Confirmed { delegates: d, headcount: h } = &self.answer {
                     if *d == delegates && *h == headcount {
-                        return Ok(vec![]);
+                        return Ok(None);
                     }
                 }
-                Ok(vec![AttendanceEvent::AttendanceConfirmed { delegates, headcount }])
+                Ok(Some(AttendanceEvent::AttendanceConfirmed { delegates, headcount }))
             }
             SiteCommand::Decline { reason } => {
                 let reason = input::text("reason", &reason, MAX_TEXT_CHARS, true)?;
@@ -158,21 +224,22 @@ impl SiteEntry {
                     return Err(ApiError::conflict("the site has already checked in; it cannot decline now"));
                 }
                 if matches!(&self.answer, Answer::Declined { reason: r } if *r == reason) {
-                    return Ok(vec![]);
+                    return Ok(None);
                 }
-                Ok(vec![AttendanceEvent::AttendanceDeclined { reason }])
+                Ok(Some(AttendanceEvent::AttendanceDeclined { reason }))
             }
             SiteCommand::CheckIn => {
                 if self.checked_in_at.is_some() {
-                    return Ok(vec![]);
+                    return Ok(None);
                 }
-                Ok(vec![AttendanceEvent::SiteCheckedIn {}])
+                Ok(Some(AttendanceEvent::SiteCheckedIn {}))
             }
         }
     }
 
-    /// Applies one of its events (the roster has already checked that it takes effect).
-    pub fn apply(&mut self, event: &AttendanceEvent, at: DateTime<Utc>) {
+    /// Records one of its events (the roster hands it over only while it is open).
+    fn apply(&mut self, event: &AttendanceEvent, meta: &EventMeta) {
+        let at = meta.occurred_at;
         match event {
             AttendanceEvent::AttendanceConfirmed { delegates, headcount } => {
                 self.answer = Answer::Confirmed { delegates: delegates.clone(), headcount: *headcount };
@@ -187,42 +254,17 @@ impl SiteEntry {
             }
             _ => {}
         }
+        self.last_seq = meta.seq;
     }
 
-    fn view(&self, conference_id: ConferenceId, site_id: &SiteId) -> SiteAttendance {
-        let (delegates, headcount, decline_reason) = match &self.answer {
-            Answer::Confirmed { delegates, headcount } => (delegates.clone(), *headcount, None),
-            Answer::Declined { reason } => (vec![], 0, Some(reason.clone())),
-            Answer::None => (vec![], 0, None),
-        };
-        SiteAttendance {
-            conference_id,
-            site_id: site_id.clone(),
-            site_name: self.name.clone(),
-            status: self.status(),
-            delegates,
-            headcount,
-            decline_reason,
-            answered_at: self.answered_at,
-            checked_in_at: self.checked_in_at,
-        }
-    }
-
-    fn record(&self, site_id: &SiteId) -> AttendanceRecord {
-        let (delegates, headcount, decline_reason) = match &self.answer {
-            Answer::Confirmed { delegates, headcount } => (delegates.clone(), *headcount, None),
-            Answer::Declined { reason } => (vec![], 0, Some(reason.clone())),
-            Answer::None => (vec![], 0, None),
-        };
-        AttendanceRecord {
-            site_id: site_id.clone(),
-            site_name: self.name.clone(),
-            status: self.status(),
-            confirmed: matches!(self.answer, Answer::Confirmed { .. }),
-            delegates,
-            headcount,
-            decline_reason,
-            checked_in_at: self.checked_in_at,
+    /// `hoinghi.v1.events.attendance.<conference>.<site>.<type>`, on the condition that nothing was
+    /// written on the site's subjects in the conference since it was read.
+    fn address(&self, (conference, site): &(ConferenceId, SiteId), event: &AttendanceEvent) -> Address {
+        Address {
+            subject: events::conference_site(SERVICE, conference, site, event.event_type()),
+            expect: own_subjects(events::conference_site_filter(SERVICE, conference, site), self.last_seq),
+            conference_id: Some(*conference),
+            site_id: Some(site.clone()),
         }
     }
 }
@@ -254,138 +296,88 @@ pub enum RosterCommand {
     },
 }
 
-/// The roster of one conference.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The 404 of a roster that does not exist (yet) for a site or the secretariat.
+pub fn no_roster(id: &ConferenceId) -> ApiError {
+    ApiError::not_found(format!(
+        "no roster for conference {id}: it does not exist or its invitations have not been issued yet"
+    ))
+}
+
+/// The roster of one conference. `Default` is a roster never opened (the conference's invitations
+/// have not been processed yet): no details, no state, no sites.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Roster {
-    /// The conference as invited.
-    pub details: ConferenceDetails,
-    /// Open, closed or cancelled.
-    pub state: RosterState,
+    /// The conference as invited (`None` until opened).
+    pub details: Option<ConferenceDetails>,
+    /// Open, closed or cancelled (`None` until opened).
+    pub state: Option<RosterState>,
     /// Why it was cancelled.
     pub cancel_reason: Option<String>,
     /// Sequence of the close or cancel event: site events after it have no effect.
     pub sealed_at: Option<u64>,
     /// Invited sites.
     pub sites: Map<SiteId, SiteEntry>,
-    /// Last sequence on the roster's own subjects.
+    /// Last sequence on the roster's own subjects (0: none).
     pub last_seq: u64,
-    /// Last sequence of any attendance event of this conference.
+    /// Last sequence of any attendance event of this conference, the roster's or a site's (0: none).
     pub last_seq_any: u64,
 }
 
 impl Roster {
-    /// Decides a command on a roster that may not exist yet.
-    ///
-    /// # Errors
-    /// Never for `Open`; `not_found` for closing or cancelling a roster never opened (the caller retries).
-    pub fn handle(
-        roster: Option<&Self>,
-        id: &ConferenceId,
-        command: RosterCommand,
-    ) -> Result<Vec<AttendanceEvent>, ApiError> {
-        match (roster, command) {
-            (None, RosterCommand::Open(details)) => Ok(vec![AttendanceEvent::RosterOpened { details: *details }]),
-            (Some(_), RosterCommand::Open(_)) => Ok(vec![]),
-            (None, _) => Err(ApiError::not_found(format!("no roster for conference {id} yet"))),
-            (Some(r), RosterCommand::Close) => match r.state {
-                RosterState::Open => {
-                    Ok(vec![AttendanceEvent::RosterClosed { details: r.details.clone(), attendance: r.records() }])
-                }
-                RosterState::Closed | RosterState::Cancelled => Ok(vec![]),
-            },
-            (Some(r), RosterCommand::Cancel { reason }) => match r.state {
-                RosterState::Open => Ok(vec![AttendanceEvent::RosterCancelled { reason }]),
-                RosterState::Closed | RosterState::Cancelled => Ok(vec![]),
-            },
-        }
+    /// Whether the roster was opened.
+    pub fn is_opened(&self) -> bool {
+        self.state.is_some()
     }
 
-    /// Decides a site's command.
+    /// The invited sites, in invitation order (none until opened).
+    pub fn invited(&self) -> &[SiteRef] {
+        self.details.as_ref().map_or(&[], |d| &d.sites)
+    }
+
+    /// Decides a site's command: the roster admits it (it is open and invited the site), then the
+    /// site's own entry decides it and addresses its event on the site's subjects.
     ///
     /// # Errors
-    /// `forbidden` for a site not invited, `conflict` once the roster is closed or cancelled, and the
-    /// site aggregate's refusals.
-    pub fn handle_site(
+    /// `not_found` for a roster never opened, `forbidden` for a site not invited, `conflict` once the
+    /// roster is closed or cancelled, and the site entry's refusals.
+    pub fn decide_site(
         &self,
         id: &ConferenceId,
         site: &SiteId,
         command: SiteCommand,
-    ) -> Result<Vec<AttendanceEvent>, ApiError> {
+    ) -> Result<Decision<AttendanceEvent>, ApiError> {
+        if !self.is_opened() {
+            return Err(no_roster(id));
+        }
         let entry = self
             .sites
             .get(site)
             .ok_or_else(|| ApiError::forbidden(format!("site {site} is not invited to conference {id}")))?;
         self.ensure_open(id)?;
-        entry.handle(command, self.details.sites.len())
+        decide(entry, &(*id, site.clone()), Admitted { command, invited: self.invited().len() })
     }
 
     /// Refuses unless the roster still takes answers.
     ///
     /// # Errors
-    /// `conflict` naming why.
+    /// `conflict` naming why; `not_found` for a roster never opened.
     pub fn ensure_open(&self, id: &ConferenceId) -> Result<(), ApiError> {
         match self.state {
-            RosterState::Open => Ok(()),
-            RosterState::Closed => Err(ApiError::conflict(format!(
+            Some(RosterState::Open) => Ok(()),
+            Some(RosterState::Closed) => Err(ApiError::conflict(format!(
                 "the session of conference {id} has ended; attendance can no longer change"
             ))),
-            RosterState::Cancelled => Err(ApiError::conflict(format!(
+            Some(RosterState::Cancelled) => Err(ApiError::conflict(format!(
                 "conference {id} was cancelled ({}); nothing more can be confirmed for it",
                 self.cancel_reason.as_deref().unwrap_or("no reason given")
             ))),
+            None => Err(no_roster(id)),
         }
     }
 
     /// Whether an event at `seq` took effect (it did unless the roster was sealed before it).
     pub fn took_effect(&self, seq: u64) -> bool {
         self.sealed_at.is_none_or(|sealed| seq < sealed)
-    }
-
-    /// A new roster from its opening event.
-    pub fn opened(details: &ConferenceDetails, seq: u64) -> Self {
-        let sites = details
-            .sites
-            .iter()
-            .map(|s| (s.id.clone(), SiteEntry { name: s.name.clone(), ..SiteEntry::default() }))
-            .collect();
-        Self {
-            details: details.clone(),
-            state: RosterState::Open,
-            cancel_reason: None,
-            sealed_at: None,
-            sites,
-            last_seq: seq,
-            last_seq_any: seq,
-        }
-    }
-
-    /// Applies an event of this conference at `seq`, for `site` when it is a site event.
-    pub fn apply(&mut self, event: &AttendanceEvent, site: Option<&SiteId>, at: DateTime<Utc>, seq: u64) {
-        self.last_seq_any = seq;
-        match (event, site) {
-            (AttendanceEvent::RosterClosed { .. }, _) => {
-                self.state = RosterState::Closed;
-                self.sealed_at = Some(seq);
-                self.last_seq = seq;
-            }
-            (AttendanceEvent::RosterCancelled { reason }, _) => {
-                self.state = RosterState::Cancelled;
-                self.cancel_reason = Some(reason.clone());
-                self.sealed_at = Some(seq);
-                self.last_seq = seq;
-            }
-            (AttendanceEvent::RosterOpened { .. }, _) => self.last_seq = seq,
-            (_, Some(site)) => {
-                let open = self.state == RosterState::Open;
-                if let Some(entry) = self.sites.get_mut(site) {
-                    entry.last_seq = seq;
-                    if open {
-                        entry.apply(event, at);
-                    }
-                }
-            }
-            (_, None) => {}
-        }
     }
 
     /// One site's line.
@@ -395,14 +387,15 @@ impl Roster {
 
     /// The attendance record, in invitation order.
     pub fn records(&self) -> Vec<AttendanceRecord> {
-        self.details.sites.iter().filter_map(|s| self.sites.get(&s.id).map(|e| e.record(&s.id))).collect()
+        self.invited().iter().filter_map(|s| self.sites.get(&s.id).map(|e| e.record(&s.id))).collect()
     }
 
     /// The roster with the sites in `range` (of the invitation order), fewer if the reply would be
-    /// larger than [`REPLY_BUDGET`].
-    pub fn view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> RosterView {
+    /// larger than [`REPLY_BUDGET`]; `None` for a roster never opened.
+    pub fn view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> Option<RosterView> {
+        let state = self.state?;
         let offset = range.start;
-        let page = self.details.sites.get(range).unwrap_or_default();
+        let page = self.invited().get(range).unwrap_or_default();
         let sites: Vec<SiteAttendance> = page.iter().filter_map(|s| self.site_view(id, &s.id)).collect();
         let mut counts = RosterCounts { invited: self.sites.len(), ..RosterCounts::default() };
         for entry in self.sites.values() {
@@ -415,18 +408,104 @@ impl Roster {
                 counts.checked_in += 1;
             }
         }
-        let mut view = RosterView {
-            conference_id: id,
-            state: self.state,
-            counts,
-            total_sites: self.details.sites.len(),
-            offset,
-            sites,
-        };
+        let mut view =
+            RosterView { conference_id: id, state, counts, total_sites: self.invited().len(), offset, sites };
         // Within the budgets a page of 5,000 lines fits; this keeps a reply within the limit whatever
         // the log holds.
         shrink_page_to_fit(&mut view, |v| &mut v.sites, REPLY_BUDGET);
-        view
+        Some(view)
+    }
+}
+
+impl Aggregate for Roster {
+    type Id = ConferenceId;
+    type Event = AttendanceEvent;
+    type Command = RosterCommand;
+
+    /// Opening twice, or closing or cancelling a roster no longer open, changes nothing.
+    ///
+    /// # Errors
+    /// Never for `Open`; `not_found` for closing or cancelling a roster never opened (the reaction
+    /// retries until the opening is there).
+    fn handle(&self, id: &ConferenceId, command: RosterCommand) -> Result<Option<AttendanceEvent>, ApiError> {
+        let (Some(state), Some(details)) = (self.state, &self.details) else {
+            return match command {
+                RosterCommand::Open(details) => Ok(Some(AttendanceEvent::RosterOpened { details: *details })),
+                RosterCommand::Close | RosterCommand::Cancel { .. } => {
+                    Err(ApiError::not_found(format!("no roster for conference {id} yet")))
+                }
+            };
+        };
+        Ok(match (command, state) {
+            (RosterCommand::Open(_), _) => None,
+            (RosterCommand::Close, RosterState::Open) => {
+                Some(AttendanceEvent::RosterClosed { details: details.clone(), attendance: self.records() })
+            }
+            (RosterCommand::Cancel { reason }, RosterState::Open) => Some(AttendanceEvent::RosterCancelled { reason }),
+            (RosterCommand::Close | RosterCommand::Cancel { .. }, RosterState::Closed | RosterState::Cancelled) => None,
+        })
+    }
+
+    /// Records an event of the conference: the roster's own, or (`meta.site_id`) a site's, which
+    /// goes to the site's entry while the roster is open and after the close or cancel only counts
+    /// in the entry's sequence, without effect.
+    fn apply(&mut self, event: &AttendanceEvent, meta: &EventMeta) {
+        self.last_seq_any = meta.seq;
+        if let Some(site) = &meta.site_id {
+            if let Some(entry) = self.sites.get_mut(site) {
+                if self.state == Some(RosterState::Open) {
+                    entry.apply(event, meta);
+                } else {
+                    entry.last_seq = meta.seq;
+                }
+            }
+            return;
+        }
+        self.last_seq = meta.seq;
+        match event {
+            AttendanceEvent::RosterOpened { details } if !self.is_opened() => {
+                self.sites = details
+                    .sites
+                    .iter()
+                    .map(|s| (s.id.clone(), SiteEntry { name: s.name.clone(), ..SiteEntry::default() }))
+                    .collect();
+                self.details = Some(details.clone());
+                self.state = Some(RosterState::Open);
+            }
+            AttendanceEvent::RosterOpened { .. } => {}
+            _ if !self.is_opened() => {
+                tracing::error!(seq = meta.seq, subject = %meta.subject, "attendance event before its roster opened ignored");
+            }
+            AttendanceEvent::RosterClosed { .. } => {
+                self.state = Some(RosterState::Closed);
+                self.sealed_at = Some(meta.seq);
+            }
+            AttendanceEvent::RosterCancelled { reason } => {
+                self.state = Some(RosterState::Cancelled);
+                self.cancel_reason = Some(reason.clone());
+                self.sealed_at = Some(meta.seq);
+            }
+            _ => {}
+        }
+    }
+
+    /// `hoinghi.v1.events.attendance.<conference>.<type>`. Opening: on the condition that nothing
+    /// was written on the roster's own subjects. Closing and cancelling: **the fence**, nothing
+    /// written anywhere in the conference (`hoinghi.v1.events.attendance.<conference>.>`, the sites'
+    /// subjects too) since the roster was read, so the record sealed is complete.
+    fn address(&self, id: &ConferenceId, event: &AttendanceEvent) -> Address {
+        let expect = match event {
+            AttendanceEvent::RosterClosed { .. } | AttendanceEvent::RosterCancelled { .. } => {
+                fence(events::conference_all(SERVICE, id), self.last_seq_any)
+            }
+            _ => own_subjects(events::conference_filter(SERVICE, id), self.last_seq),
+        };
+        Address {
+            subject: events::conference(SERVICE, id, event.event_type()),
+            expect,
+            conference_id: Some(*id),
+            site_id: None,
+        }
     }
 }
 
@@ -434,41 +513,18 @@ impl Roster {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use hoinghi_shared::api::SiteRef;
+    use crate::testing::{at, delegate, details, details_of, opened, site};
+    use hoinghi_runtime::testing::given;
     use hoinghi_shared::ErrorCode;
 
-    fn site(id: &str) -> SiteId {
-        SiteId::parse(id).unwrap()
+    /// Site `id` of a new conference.
+    fn key(id: &str) -> (ConferenceId, SiteId) {
+        (ConferenceId::generate(), site(id))
     }
 
-    fn details() -> ConferenceDetails {
-        ConferenceDetails {
-            title: "Hội nghị".into(),
-            organizer: "Tỉnh ủy Bắc Kạn".into(),
-            starts_at: DateTime::parse_from_rfc3339("2021-07-23T08:00:00+07:00").unwrap(),
-            ends_at: DateTime::parse_from_rfc3339("2021-07-23T11:30:00+07:00").unwrap(),
-            host_site: SiteRef { id: site("tinh-uy"), name: "Tỉnh ủy".into() },
-            sites: ["ba-be", "na-ri", "pac-nam"]
-                .iter()
-                .map(|s| SiteRef { id: site(s), name: format!("Huyện ủy {s}") })
-                .collect(),
-            chairs: vec![],
-            guests: vec![],
-            agenda: vec![],
-        }
-    }
-
-    /// Given these events (site or roster), build the roster.
-    fn given(events: &[(Option<&str>, AttendanceEvent)]) -> Roster {
-        let mut roster = Roster::opened(&details(), 1);
-        for (i, (s, e)) in events.iter().enumerate() {
-            roster.apply(e, s.map(site).as_ref(), Utc::now(), i as u64 + 2);
-        }
-        roster
-    }
-
-    fn delegate() -> Person {
-        Person { name: "Hoàng Văn A".into(), title: "Bí thư Huyện ủy".into() }
+    /// `command` admitted by a roster that invited `invited` sites.
+    fn among(invited: usize, command: SiteCommand) -> Admitted {
+        Admitted { command, invited }
     }
 
     fn confirm(headcount: u32) -> SiteCommand {
@@ -479,121 +535,94 @@ mod tests {
         AttendanceEvent::AttendanceConfirmed { delegates: vec![delegate()], headcount }
     }
 
+    fn checked_in() -> AttendanceEvent {
+        AttendanceEvent::SiteCheckedIn {}
+    }
+
+    fn closed() -> AttendanceEvent {
+        AttendanceEvent::RosterClosed { details: details(), attendance: vec![] }
+    }
+
+    fn cancelled(reason: &str) -> AttendanceEvent {
+        AttendanceEvent::RosterCancelled { reason: reason.into() }
+    }
+
+    // A site's entry, alone.
+
     #[test]
     fn an_invited_site_confirms_with_its_delegates() {
-        let events = given(&[]).handle_site(&ConferenceId::generate(), &site("ba-be"), confirm(5)).unwrap();
-        assert_eq!(events, vec![confirmed(5)]);
+        given::<SiteEntry>(key("ba-be"), []).when(among(3, confirm(5))).then(confirmed(5));
+        opened(details()).when_site("ba-be", confirm(5)).then(confirmed(5));
     }
 
     #[test]
     fn confirming_again_with_the_same_delegates_changes_nothing() {
-        let roster = given(&[(Some("ba-be"), confirmed(5))]);
-        let c = ConferenceId::generate();
-        assert!(roster.handle_site(&c, &site("ba-be"), confirm(5)).unwrap().is_empty());
-        assert_eq!(roster.handle_site(&c, &site("ba-be"), confirm(6)).unwrap(), vec![confirmed(6)]);
-    }
-
-    #[test]
-    fn a_site_not_invited_is_forbidden() {
-        let err = given(&[]).handle_site(&ConferenceId::generate(), &site("cho-don"), confirm(5)).unwrap_err();
-        assert_eq!(err.code, ErrorCode::Forbidden);
+        let entry = given::<SiteEntry>(key("ba-be"), [confirmed(5)]);
+        entry.when(among(3, confirm(5))).then_nothing();
+        entry.when(among(3, confirm(6))).then(confirmed(6));
     }
 
     #[test]
     fn bad_confirmations_are_refused() {
-        let roster = given(&[]);
-        let c = ConferenceId::generate();
-        for command in [
-            confirm(0),
-            SiteCommand::Confirm { delegates: vec![], headcount: 3 },
-            SiteCommand::Confirm { delegates: vec![delegate(), delegate()], headcount: 1 },
-            confirm(MAX_HEADCOUNT + 1),
-            SiteCommand::Confirm { delegates: vec![Person { name: " ".into(), title: String::new() }], headcount: 1 },
-            SiteCommand::Decline { reason: "".into() },
+        let entry = given::<SiteEntry>(key("ba-be"), []);
+        for (command, hint) in [
+            (confirm(0), "headcount"),
+            (SiteCommand::Confirm { delegates: vec![], headcount: 3 }, "delegates"),
+            (SiteCommand::Confirm { delegates: vec![delegate(), delegate()], headcount: 1 }, "less than"),
+            (confirm(MAX_HEADCOUNT + 1), "headcount"),
+            (
+                SiteCommand::Confirm {
+                    delegates: vec![Person { name: " ".into(), title: String::new() }],
+                    headcount: 1,
+                },
+                "delegates[0].name",
+            ),
+            (SiteCommand::Decline { reason: "".into() }, "reason"),
         ] {
-            assert_eq!(roster.handle_site(&c, &site("ba-be"), command).unwrap_err().code, ErrorCode::Invalid);
+            entry.when(among(3, command)).then_refused(ErrorCode::Invalid, hint);
         }
     }
 
     #[test]
-    fn a_site_cannot_confirm_after_the_conference_is_cancelled() {
-        let roster = given(&[(None, AttendanceEvent::RosterCancelled { reason: "bão số 3".into() })]);
-        let err = roster.handle_site(&ConferenceId::generate(), &site("ba-be"), confirm(5)).unwrap_err();
-        assert_eq!(err.code, ErrorCode::Conflict);
-        assert!(err.message.contains("bão số 3"));
-    }
-
-    #[test]
-    fn a_site_event_after_the_roster_closed_has_no_effect() {
-        let closed = AttendanceEvent::RosterClosed { details: details(), attendance: vec![] };
-        let roster = given(&[(None, closed), (Some("ba-be"), AttendanceEvent::SiteCheckedIn {})]);
-        assert_eq!(roster.sites[&site("ba-be")].status(), AttendanceStatus::Invited);
-        assert!(!roster.took_effect(3));
-        assert!(roster.took_effect(1));
-    }
-
-    #[test]
-    fn closing_records_attendance_as_it_happened() {
-        let roster = given(&[
-            (Some("ba-be"), confirmed(5)),
-            (Some("ba-be"), AttendanceEvent::SiteCheckedIn {}),
-            (Some("na-ri"), AttendanceEvent::AttendanceDeclined { reason: "lũ quét".into() }),
-        ]);
-        let events = Roster::handle(Some(&roster), &ConferenceId::generate(), RosterCommand::Close).unwrap();
-        let [AttendanceEvent::RosterClosed { attendance, .. }] = &events[..] else { panic!("{events:?}") };
-        let statuses: Vec<_> = attendance.iter().map(|r| (r.site_id.as_str(), r.status)).collect();
-        assert_eq!(
-            statuses,
-            vec![
-                ("ba-be", AttendanceStatus::CheckedIn),
-                ("na-ri", AttendanceStatus::Declined),
-                ("pac-nam", AttendanceStatus::Invited)
-            ]
-        );
-        assert_eq!(attendance[1].decline_reason.as_deref(), Some("lũ quét"));
-    }
-
-    #[test]
     fn a_checked_in_site_cannot_decline_but_may_update_its_delegates() {
-        let roster = given(&[(Some("ba-be"), confirmed(5)), (Some("ba-be"), AttendanceEvent::SiteCheckedIn {})]);
-        let c = ConferenceId::generate();
-        assert_eq!(
-            roster.handle_site(&c, &site("ba-be"), SiteCommand::Decline { reason: "x".into() }).unwrap_err().code,
-            ErrorCode::Conflict
-        );
-        assert_eq!(roster.handle_site(&c, &site("ba-be"), confirm(7)).unwrap().len(), 1);
-        assert!(roster.handle_site(&c, &site("ba-be"), SiteCommand::CheckIn).unwrap().is_empty());
+        let entry = given::<SiteEntry>(key("ba-be"), [confirmed(5), checked_in()]);
+        entry
+            .when(among(3, SiteCommand::Decline { reason: "x".into() }))
+            .then_refused(ErrorCode::Conflict, "checked in");
+        entry.when(among(3, confirm(7))).then(confirmed(7));
+        entry.when(among(3, SiteCommand::CheckIn)).then_nothing();
+        assert_eq!(entry.state().status(), AttendanceStatus::CheckedIn);
     }
 
-    /// A roster of `n` invited sites `site-0000`, `site-0001`, …
-    fn roster_of(n: usize) -> Roster {
-        let mut d = details();
-        d.sites = (0..n).map(|i| SiteRef { id: site(&format!("site-{i:04}")), name: format!("Xã {i}") }).collect();
-        Roster::opened(&d, 1)
+    #[test]
+    fn declining_twice_for_the_same_reason_changes_nothing() {
+        let declined = AttendanceEvent::AttendanceDeclined { reason: "lũ quét".into() };
+        let entry = given::<SiteEntry>(key("na-ri"), [declined.clone()]);
+        entry.when(among(3, SiteCommand::Decline { reason: " lũ quét ".into() })).then_nothing();
+        given::<SiteEntry>(key("na-ri"), [])
+            .when(among(3, SiteCommand::Decline { reason: "lũ quét".into() }))
+            .then(declined);
     }
 
     #[test]
     fn a_confirmation_larger_than_the_sites_share_is_refused_and_changes_nothing() {
         // Given 35 invited sites (each may answer with 2.75 MiB / 35 = 80.5 KiB)
-        let roster = roster_of(35);
-        let c = ConferenceId::generate();
+        let entry = given::<SiteEntry>(key("site-0007"), []);
         // When one confirms 200 delegates with 200-emoji names and 500-emoji titles (551 KiB)
         let huge = Person { name: "😀".repeat(MAX_NAME_CHARS), title: "😀".repeat(MAX_PERSON_TITLE_CHARS) };
         let command = SiteCommand::Confirm { delegates: vec![huge; MAX_PEOPLE], headcount: 300 };
-        let err = roster.handle_site(&c, &site("site-0007"), command).unwrap_err();
         // Then it is refused with the sizes and what to do, and no event is written
-        assert_eq!(err.code, ErrorCode::Invalid);
-        for hint in ["200 delegates take 551.4 KiB", "2.75 MiB", "35", "at most 80.5 KiB", "name fewer delegates"] {
+        let err = entry.when(among(35, command)).then_refused(ErrorCode::Invalid, "name fewer delegates");
+        for hint in ["200 delegates take 551.4 KiB", "2.75 MiB", "35", "at most 80.5 KiB"] {
             assert!(err.message.contains(hint), "{hint:?} not in {:?}", err.message);
         }
-        assert_eq!(roster.sites[&site("site-0007")].answer, Answer::None);
+        assert_eq!(entry.state().answer, Answer::None);
     }
 
     #[test]
     fn an_answer_of_exactly_the_share_is_taken_and_one_byte_more_is_not() {
         // Given 62 invited sites: a share of 46,509 bytes
-        let roster = roster_of(62);
-        let c = ConferenceId::generate();
+        let entry = given::<SiteEntry>(key("site-0001"), []);
         let share = site_answer_budget(62);
         assert_eq!(share, 46_509);
         // Delegates named `|` (6 bytes each as counted) and titled with emoji, up to the share
@@ -607,55 +636,212 @@ mod tests {
         list[0].title.push_str(&"a".repeat(share - used));
         assert_eq!(confirmation_cost(&list), share);
         let exact = SiteCommand::Confirm { delegates: list.clone(), headcount: 100 };
-        assert_eq!(roster.handle_site(&c, &site("site-0001"), exact).unwrap().len(), 1);
+        entry
+            .when(among(62, exact))
+            .then(AttendanceEvent::AttendanceConfirmed { delegates: list.clone(), headcount: 100 });
         list[0].title.push('a');
         let over = SiteCommand::Confirm { delegates: list, headcount: 100 };
-        assert_eq!(roster.handle_site(&c, &site("site-0001"), over).unwrap_err().code, ErrorCode::Invalid);
+        entry.when(among(62, over)).then_refused(ErrorCode::Invalid, "62 invited sites");
     }
 
     #[test]
     fn a_refusal_reason_larger_than_the_sites_share_is_refused() {
         // Given 330 invited sites: a share of 8,738 bytes
-        let roster = roster_of(330);
-        let c = ConferenceId::generate();
+        let entry = given::<SiteEntry>(key("site-0100"), []);
         // When one declines with 20,000 `|` (120,000 bytes as counted)
-        let err = roster
-            .handle_site(&c, &site("site-0100"), SiteCommand::Decline { reason: "|".repeat(MAX_TEXT_CHARS) })
-            .unwrap_err();
+        let err = entry
+            .when(among(330, SiteCommand::Decline { reason: "|".repeat(MAX_TEXT_CHARS) }))
+            .then_refused(ErrorCode::Invalid, "shorten the reason");
         // Then it is refused, naming the cost, the share and what to do
-        assert_eq!(err.code, ErrorCode::Invalid);
-        for hint in ["117.2 KiB", "330 invited sites", "8.5 KiB", "shorten the reason"] {
+        for hint in ["117.2 KiB", "330 invited sites", "8.5 KiB"] {
             assert!(err.message.contains(hint), "{hint:?} not in {:?}", err.message);
         }
         // And a reason that fills the share exactly is taken
         let share = site_answer_budget(330);
         let fits = "|".repeat((share - hoinghi_shared::limits::DECLINE_OVERHEAD) / 6);
         assert!(decline_cost(&fits) <= share);
-        let events = roster.handle_site(&c, &site("site-0100"), SiteCommand::Decline { reason: fits }).unwrap();
-        assert_eq!(events.len(), 1);
+        entry
+            .when(among(330, SiteCommand::Decline { reason: fits.clone() }))
+            .then(AttendanceEvent::AttendanceDeclined { reason: fits });
+    }
+
+    #[test]
+    fn the_roster_admits_a_site_with_the_number_of_sites_it_invited() {
+        // 330 invited sites: the share is the one of 330, as the entry alone decides it
+        let reason = "|".repeat((site_answer_budget(330) - hoinghi_shared::limits::DECLINE_OVERHEAD) / 6 + 1);
+        let log = opened(details_of(330));
+        log.when_site("site-0100", SiteCommand::Decline { reason: reason.clone() })
+            .then_refused(ErrorCode::Invalid, "330 invited sites");
+        opened(details_of(3))
+            .when_site("site-0001", SiteCommand::Decline { reason: reason.clone() })
+            .then(AttendanceEvent::AttendanceDeclined { reason });
+    }
+
+    // The roster, and the roster with its sites.
+
+    #[test]
+    fn a_roster_opens_once() {
+        let id = ConferenceId::generate();
+        let open = || RosterCommand::Open(Box::new(details()));
+        given::<Roster>(id, []).when(open()).then(AttendanceEvent::RosterOpened { details: details() });
+        given::<Roster>(id, [AttendanceEvent::RosterOpened { details: details() }]).when(open()).then_nothing();
+        let log = opened(details());
+        assert_eq!(log.roster_state().state, Some(RosterState::Open));
+        assert_eq!(log.entry("na-ri").name, "Huyện ủy na-ri");
+    }
+
+    #[test]
+    fn a_roster_never_opened_cannot_be_closed_yet_and_answers_no_one() {
+        // The reaction retries a `not_found` until the opening is there.
+        let never = given::<Roster>(ConferenceId::generate(), []);
+        never.when(RosterCommand::Close).then_refused(ErrorCode::NotFound, "no roster");
+        never.when(RosterCommand::Cancel { reason: "bão".into() }).then_refused(ErrorCode::NotFound, "no roster");
+        assert!(never.state().view(ConferenceId::generate(), 0..10).is_none());
+        let log = opened(details());
+        let other = crate::commands::decide_site(&log.state, &ConferenceId::generate(), &site("ba-be"), confirm(5));
+        assert_eq!(other.unwrap_err().code, ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn a_site_not_invited_is_forbidden() {
+        opened(details()).when_site("cho-don", confirm(5)).then_refused(ErrorCode::Forbidden, "not invited");
+    }
+
+    #[test]
+    fn a_site_cannot_confirm_after_the_conference_is_cancelled() {
+        let log = opened(details()).roster(cancelled("bão số 3"));
+        log.when_site("ba-be", confirm(5)).then_refused(ErrorCode::Conflict, "bão số 3");
+        log.when(RosterCommand::Cancel { reason: "bão".into() }).then_nothing();
+        log.when(RosterCommand::Close).then_nothing();
+    }
+
+    #[test]
+    fn a_closed_roster_refuses_answers_and_closes_once() {
+        let log = opened(details()).roster(closed());
+        log.when_site("ba-be", SiteCommand::CheckIn).then_refused(ErrorCode::Conflict, "has ended");
+        log.when(RosterCommand::Close).then_nothing();
+        log.when(RosterCommand::Cancel { reason: "bão".into() }).then_nothing();
+    }
+
+    #[test]
+    fn a_site_event_after_the_roster_closed_has_no_effect() {
+        // Given a check-in decided before the close but appended after it
+        let log = opened(details()).site("na-ri", checked_in()).roster(closed()).site("ba-be", checked_in());
+        // Then it records nothing, but counts in the site's sequence, and its sender is told so
+        let roster = log.roster_state();
+        assert_eq!(log.entry("ba-be").status(), AttendanceStatus::Invited);
+        assert_eq!(log.entry("ba-be").last_seq, 4);
+        assert_eq!(log.entry("na-ri").status(), AttendanceStatus::CheckedIn);
+        assert_eq!((roster.sealed_at, roster.last_seq, roster.last_seq_any), (Some(3), 3, 4));
+        assert!(!roster.took_effect(4));
+        assert!(roster.took_effect(2));
+        let conflict = roster.ensure_open(&log.id).unwrap_err();
+        assert_eq!(conflict.code, ErrorCode::Conflict);
+        // And the same after a cancellation
+        let log = opened(details()).roster(cancelled("bão")).site("ba-be", confirmed(5));
+        assert_eq!(log.entry("ba-be").answer, Answer::None);
+        assert!(!log.roster_state().took_effect(3));
+    }
+
+    #[test]
+    fn closing_records_attendance_as_it_happened() {
+        let log = opened(details())
+            .site("ba-be", confirmed(5))
+            .site("ba-be", checked_in())
+            .site("na-ri", AttendanceEvent::AttendanceDeclined { reason: "lũ quét".into() });
+        let record = |id: &str, status, confirmed, delegates: Vec<Person>, headcount, reason: Option<&str>, at| {
+            AttendanceRecord {
+                site_id: site(id),
+                site_name: format!("Huyện ủy {id}"),
+                status,
+                confirmed,
+                delegates,
+                headcount,
+                decline_reason: reason.map(str::to_owned),
+                checked_in_at: at,
+            }
+        };
+        log.when(RosterCommand::Close).then(AttendanceEvent::RosterClosed {
+            details: details(),
+            attendance: vec![
+                record("ba-be", AttendanceStatus::CheckedIn, true, vec![delegate()], 5, None, Some(at(3))),
+                record("na-ri", AttendanceStatus::Declined, false, vec![], 0, Some("lũ quét"), None),
+                record("pac-nam", AttendanceStatus::Invited, false, vec![], 0, None, None),
+            ],
+        });
     }
 
     #[test]
     fn a_page_of_the_roster_that_would_not_fit_a_reply_is_shortened() {
         // Given 3 sites whose answers (written before the budgets existed) take 3 MiB each
-        let long = "😀".repeat(MAX_TEXT_CHARS);
-        let mut roster = given(&[]);
-        for (i, s) in ["ba-be", "na-ri", "pac-nam"].iter().enumerate() {
-            let reason = long.repeat(40);
-            roster.apply(&AttendanceEvent::AttendanceDeclined { reason }, Some(&site(s)), Utc::now(), i as u64 + 2);
-        }
+        let reason = "😀".repeat(MAX_TEXT_CHARS).repeat(40);
+        let log = ["ba-be", "na-ri", "pac-nam"].iter().fold(opened(details()), |log, s| {
+            log.site(s, AttendanceEvent::AttendanceDeclined { reason: reason.clone() })
+        });
         // When the whole roster is asked for, then the page holds the first two lines only
-        let view = roster.view(ConferenceId::generate(), 0..3);
+        let view = log.roster_state().view(log.id, 0..3).unwrap();
         assert_eq!((view.total_sites, view.offset, view.sites.len()), (3, 0, 2));
         assert!(hoinghi_shared::limits::json_len(&view) <= REPLY_BUDGET);
-        assert_eq!(roster.view(ConferenceId::generate(), 2..3).sites.len(), 1, "the next page starts where it ended");
+        assert_eq!(view.counts.declined, 3);
+        let next = log.roster_state().view(log.id, 2..3).unwrap();
+        assert_eq!(next.sites.len(), 1, "the next page starts where it ended");
+    }
+
+    // Where each event is appended, and on what condition.
+
+    #[test]
+    fn a_sites_answer_is_appended_on_the_sites_own_subjects() {
+        // Given ba-be answered at 2, and other sites since
+        let log =
+            opened(details()).site("ba-be", confirmed(5)).site("na-ri", checked_in()).site("pac-nam", checked_in());
+        let id = log.id;
+        // When ba-be checks in, then on its own subject, at its own last sequence
+        let append = log.when_site("ba-be", SiteCommand::CheckIn).then(checked_in());
+        assert_eq!(append.subject, format!("hoinghi.v1.events.attendance.{id}.ba-be.site_checked_in"));
+        assert_eq!(append.expect.filter, format!("hoinghi.v1.events.attendance.{id}.ba-be.*"));
+        assert_eq!(append.expect.last_seq, 2);
+        assert_eq!((append.conference_id, append.site_id), (Some(id), Some(site("ba-be"))));
+        // A site that never answered: expected empty
+        let append = log.when_site("na-ri", confirm(3)).then(confirmed(3));
+        assert_eq!(append.expect.last_seq, 3);
+        let (c, s) = key("pac-nam");
+        let append = given::<SiteEntry>((c, s.clone()), []).when(among(3, confirm(1))).then(confirmed(1));
+        assert_eq!((append.expect.last_seq, append.conference_id, append.site_id), (0, Some(c), Some(s)));
     }
 
     #[test]
-    fn opening_twice_changes_nothing() {
-        let roster = given(&[]);
-        assert!(Roster::handle(Some(&roster), &ConferenceId::generate(), RosterCommand::Open(Box::new(details())))
-            .unwrap()
-            .is_empty());
+    fn the_opening_is_appended_on_the_rosters_own_subjects() {
+        let id = ConferenceId::generate();
+        let append = given::<Roster>(id, [])
+            .when(RosterCommand::Open(Box::new(details())))
+            .then(AttendanceEvent::RosterOpened { details: details() });
+        assert_eq!(append.subject, format!("hoinghi.v1.events.attendance.{id}.roster_opened"));
+        assert_eq!((append.expect.filter, append.expect.last_seq), (format!("hoinghi.v1.events.attendance.{id}.*"), 0));
+        assert_eq!((append.conference_id, append.site_id), (Some(id), None));
+    }
+
+    #[test]
+    fn closing_is_fenced_over_the_whole_conference_at_its_last_event() {
+        // Given the roster opened at 1, and site events up to 4
+        let log = opened(details()).site("ba-be", confirmed(5)).site("na-ri", checked_in()).site("ba-be", checked_in());
+        let id = log.id;
+        assert_eq!((log.roster_state().last_seq, log.last_seq()), (1, 4));
+        // When the session ends, then the close expects nothing written anywhere in the conference
+        // after the last site event, not only on the roster's own subjects
+        let Ok(Decision::Append(append)) = log.when(RosterCommand::Close).decision else { panic!("no append") };
+        assert_eq!(append.subject, format!("hoinghi.v1.events.attendance.{id}.roster_closed"));
+        assert_eq!(append.expect.filter, format!("hoinghi.v1.events.attendance.{id}.>"));
+        assert_eq!(append.expect.last_seq, 4);
+        assert_eq!((append.conference_id, append.site_id), (Some(id), None));
+        // And so does a cancellation
+        let append = log.when(RosterCommand::Cancel { reason: "bão".into() }).then(cancelled("bão"));
+        assert_eq!(append.subject, format!("hoinghi.v1.events.attendance.{id}.roster_cancelled"));
+        assert_eq!((append.expect.filter, append.expect.last_seq), (format!("hoinghi.v1.events.attendance.{id}.>"), 4));
+        // A site event the close did not see moves the fence: the close is decided again on it
+        let later = log.site("pac-nam", checked_in());
+        let Ok(Decision::Append(append)) = later.when(RosterCommand::Close).decision else { panic!("no append") };
+        assert_eq!(append.expect.last_seq, 5);
+        let AttendanceEvent::RosterClosed { attendance, .. } = append.event else { panic!("{:?}", append.event) };
+        assert_eq!(attendance[2].status, AttendanceStatus::CheckedIn);
     }
 }

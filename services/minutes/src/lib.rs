@@ -3,11 +3,18 @@
 //! document with its SHA-256, and each site's acknowledgement.
 //!
 //! # Layout
-//! - [`minutes`]: the aggregate (`handle` decides, `apply` records).
+//! - [`minutes`]: the aggregates, each a [`hoinghi_runtime::aggregate::Aggregate`] (`handle` decides,
+//!   `apply` records, `address` says where and on what condition its event is appended): the
+//!   minutes, [`minutes::Minutes`] (`…events.minutes.<conference>.*`), which admit a site's
+//!   acknowledgement before the site's own, [`minutes::Ack`] (`…events.minutes.<conference>.<site>.*`),
+//!   decides it.
 //! - [`render`]: the published Markdown and its hash.
-//! - [`state`]: the projection rebuilt from the `HOINGHI_MINUTES` stream.
-//! - [`commands`]: one file per request subject.
+//! - [`state`]: the projection rebuilt from the `HOINGHI_MINUTES` stream; it hands each event of a
+//!   conference to the minutes' `apply`.
+//! - [`commands`]: one file per request subject: find the aggregate in the state, `decide`,
+//!   `execute`.
 //! - [`reactions`]: opening the draft when attendance closes the roster.
+//! - `testing` (tests only): support for the minutes' given / when / then.
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +23,8 @@ pub mod minutes;
 pub mod reactions;
 pub mod render;
 pub mod state;
+#[cfg(test)]
+mod testing;
 
 use std::future::Future;
 

@@ -1,18 +1,25 @@
-//! The minutes aggregate of one conference (subject `hoinghi.v1.events.minutes.<conference>.*`) and
-//! each site's acknowledgement (`hoinghi.v1.events.minutes.<conference>.<site>.*`).
+//! The minutes aggregates of one conference: the minutes themselves, [`Minutes`] (subject
+//! `hoinghi.v1.events.minutes.<conference>.*`), and each site's acknowledgement, [`Ack`]
+//! (`hoinghi.v1.events.minutes.<conference>.<site>.*`), held by the minutes, which admit a site's
+//! acknowledgement (the site invited, the minutes published) before the site's [`Ack`] decides it
+//! ([`Minutes::decide_ack`]).
 //!
-//! Draft → submitted → approved (by a chair of the conference) → published, then immutable.
-
-use hoinghi_runtime::collections::Map;
+//! Not opened → draft → submitted → approved (by a chair of the conference) → published, then
+//! immutable.
 
 use chrono::{DateTime, Utc};
+use hoinghi_runtime::aggregate::{decide, own_subjects, Address, Aggregate};
+use hoinghi_runtime::collections::Map;
 use hoinghi_runtime::input;
+use hoinghi_runtime::store::{Decision, EventMeta};
 use hoinghi_shared::api::{Acknowledgement, AttendanceRecord, MinutesItem, MinutesStatus, MinutesView, Task};
-use hoinghi_shared::events::{ConferenceDetails, MinutesEvent};
+use hoinghi_shared::events::{ConferenceDetails, DomainEvent, MinutesEvent};
 use hoinghi_shared::limits::{
     describe_size, recorded_item_cost, shrink_page_to_fit, MAX_ITEM_ENTRIES, MAX_NAME_CHARS, MAX_PEOPLE,
     MAX_SPEAKER_CHARS, MAX_TEXT_CHARS, MINUTES_CONTENT_BUDGET, REPLY_BUDGET,
 };
+use hoinghi_shared::streams::MINUTES_SERVICE as SERVICE;
+use hoinghi_shared::subjects::events;
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
 use crate::render;
@@ -30,7 +37,8 @@ pub struct Item {
     pub tasks: Vec<Task>,
 }
 
-/// A site's acknowledgement.
+/// A site's acknowledgement of the published minutes: the aggregate of one site in one conference.
+/// `Default` is "not acknowledged".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ack {
     /// When (None: not yet).
@@ -39,13 +47,14 @@ pub struct Ack {
     pub last_seq: u64,
 }
 
-/// The minutes of one conference.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The minutes of one conference. `Default` is minutes whose draft has not opened (the session has
+/// not ended, or its closed roster has not been processed yet): no status, no details.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Minutes {
-    /// Where they are in their life.
-    pub status: MinutesStatus,
-    /// The conference.
-    pub details: ConferenceDetails,
+    /// Where they are in their life (`None` until the draft opens).
+    pub status: Option<MinutesStatus>,
+    /// The conference (`None` until the draft opens).
+    pub details: Option<ConferenceDetails>,
     /// Attendance as it happened.
     pub attendance: Vec<AttendanceRecord>,
     /// One slot per agenda item.
@@ -60,17 +69,24 @@ pub struct Minutes {
     pub markdown_json_len: usize,
     /// Its SHA-256.
     pub sha256: Option<String>,
-    /// Acknowledgements by site.
+    /// Acknowledgements by site: every linked site has one from the draft's opening.
     pub acks: Map<SiteId, Ack>,
     /// Where each linked site is in `details.sites`.
     pub site_index: Map<SiteId, usize>,
-    /// Last sequence on the minutes' own subjects.
+    /// Last sequence on the minutes' own subjects (0: none).
     pub last_seq: u64,
 }
 
 /// A command on the minutes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MinutesCommand {
+    /// Open the draft (the roster closed with this record).
+    Open {
+        /// The conference.
+        details: Box<ConferenceDetails>,
+        /// Attendance as it happened.
+        attendance: Vec<AttendanceRecord>,
+    },
     /// Record an agenda item (unchecked content).
     Record {
         /// 0-based index.
@@ -98,51 +114,35 @@ pub enum MinutesCommand {
     },
 }
 
+/// A site acknowledges receipt of the published minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acknowledge;
+
+/// The 404 of minutes that do not exist (yet).
+pub fn no_minutes(id: &ConferenceId) -> ApiError {
+    ApiError::not_found(format!(
+        "no minutes for conference {id}: it does not exist or its session has not ended yet (the draft opens when it ends)"
+    ))
+}
+
 /// Whether two names are the same person's, ignoring case and surrounding space.
 fn same_name(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
 impl Minutes {
-    /// Decides whether to open a draft (from the closed roster). Opening twice changes nothing.
-    pub fn open(
-        existing: Option<&Self>,
-        details: ConferenceDetails,
-        attendance: Vec<AttendanceRecord>,
-    ) -> Vec<MinutesEvent> {
-        match existing {
-            Some(_) => vec![],
-            None => vec![MinutesEvent::DraftOpened { details, attendance }],
-        }
-    }
-
-    /// A new draft from its opening event.
-    pub fn opened(details: &ConferenceDetails, attendance: &[AttendanceRecord], seq: u64) -> Self {
-        Self {
-            status: MinutesStatus::Draft,
-            items: vec![None; details.agenda.len()],
-            details: details.clone(),
-            attendance: attendance.to_vec(),
-            approved_by: None,
-            published_at: None,
-            markdown: None,
-            markdown_json_len: 0,
-            sha256: None,
-            acks: details.sites.iter().map(|s| (s.id.clone(), Ack::default())).collect(),
-            site_index: details.sites.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect(),
-            last_seq: seq,
-        }
+    /// Whether the draft opened.
+    pub fn is_opened(&self) -> bool {
+        self.status.is_some()
     }
 
     /// The name of a site of this conference (the id if unknown).
     pub fn site_name(&self, id: &SiteId) -> String {
-        if self.details.host_site.id == *id {
-            return self.details.host_site.name.clone();
+        let Some(details) = &self.details else { return id.to_string() };
+        if details.host_site.id == *id {
+            return details.host_site.name.clone();
         }
-        self.site_index
-            .get(id)
-            .and_then(|&i| self.details.sites.get(i))
-            .map_or_else(|| id.to_string(), |s| s.name.clone())
+        self.site_index.get(id).and_then(|&i| details.sites.get(i)).map_or_else(|| id.to_string(), |s| s.name.clone())
     }
 
     /// What a recorded item takes of [`MINUTES_CONTENT_BUDGET`].
@@ -162,28 +162,123 @@ impl Minutes {
     }
 
     fn is_participant(&self, id: &SiteId) -> bool {
-        self.details.host_site.id == *id || self.acks.contains_key(id)
+        self.details.as_ref().is_some_and(|d| d.host_site.id == *id) || self.acks.contains_key(id)
     }
 
-    /// Decides a command.
+    /// Decides a site's acknowledgement: the minutes admit it (they are published and the site was
+    /// invited), then the site's own [`Ack`] decides it and addresses its event on the site's subjects.
     ///
     /// # Errors
-    /// `invalid` for bad content, `forbidden` for an approval by someone not a chair, `conflict` for a
-    /// step the status does not allow.
-    pub fn handle(&self, id: &ConferenceId, command: MinutesCommand) -> Result<Vec<MinutesEvent>, ApiError> {
+    /// `not_found` before the draft opened, `forbidden` for a site not invited, `conflict` before
+    /// publication.
+    pub fn decide_ack(&self, id: &ConferenceId, site: &SiteId) -> Result<Decision<MinutesEvent>, ApiError> {
+        if !self.is_opened() {
+            return Err(no_minutes(id));
+        }
+        let ack = self
+            .acks
+            .get(site)
+            .ok_or_else(|| ApiError::forbidden(format!("site {site} was not invited to conference {id}")))?;
+        if self.status != Some(MinutesStatus::Published) {
+            return Err(ApiError::conflict(format!("the minutes of conference {id} are not published yet")));
+        }
+        decide(ack, &(*id, site.clone()), Acknowledge)
+    }
+
+    /// The reply view with the attendance entries in `range`, fewer if the reply would be larger
+    /// than [`REPLY_BUDGET`] (the published document and every item are always whole; the client
+    /// reads the attendance on from `attendance_offset + attendance.len()`); `None` before the draft
+    /// opened.
+    pub fn view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> Option<MinutesView> {
+        let mut view = self.full_view(id, range)?;
+        // The document is sized once, when published: `,"markdown":` and the JSON string.
+        let markdown = view.markdown.take();
+        let document = if markdown.is_some() { ",\"markdown\":".len() + self.markdown_json_len } else { 0 };
+        shrink_page_to_fit(&mut view, |v| &mut v.attendance, REPLY_BUDGET.saturating_sub(document));
+        view.markdown = markdown;
+        Some(view)
+    }
+
+    fn full_view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> Option<MinutesView> {
+        let (status, d) = (self.status?, self.details.as_ref()?);
+        Some(MinutesView {
+            conference_id: id,
+            status,
+            title: d.title.clone(),
+            organizer: d.organizer.clone(),
+            starts_at: d.starts_at,
+            ends_at: d.ends_at,
+            host_site: d.host_site.clone(),
+            chairs: d.chairs.clone(),
+            guests: d.guests.clone(),
+            attendance_total: self.attendance.len(),
+            attendance_offset: range.start,
+            attendance: self.attendance.get(range).unwrap_or_default().to_vec(),
+            items: d
+                .agenda
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let item = self.items.get(i).cloned().flatten();
+                    MinutesItem {
+                        index: i,
+                        title: a.title.clone(),
+                        recorded: item.is_some(),
+                        speakers: item.as_ref().map(|x| x.speakers.clone()).unwrap_or_default(),
+                        summary: item.as_ref().map(|x| x.summary.clone()).unwrap_or_default(),
+                        conclusions: item.as_ref().map(|x| x.conclusions.clone()).unwrap_or_default(),
+                        tasks: item.map(|x| x.tasks).unwrap_or_default(),
+                    }
+                })
+                .collect(),
+            approved_by: self.approved_by.clone(),
+            published_at: self.published_at,
+            markdown: self.markdown.clone(),
+            sha256: self.sha256.clone(),
+            acknowledgements: d
+                .sites
+                .iter()
+                .filter_map(|s| {
+                    self.acks.get(&s.id).and_then(|a| a.at).map(|at| Acknowledgement { site_id: s.id.clone(), at })
+                })
+                .collect(),
+        })
+    }
+}
+
+impl Aggregate for Minutes {
+    type Id = ConferenceId;
+    type Event = MinutesEvent;
+    type Command = MinutesCommand;
+
+    /// Opening a draft twice changes nothing.
+    ///
+    /// # Errors
+    /// `not_found` before the draft opened, `invalid` for bad content, `forbidden` for an approval
+    /// by someone not a chair, `conflict` for a step the status does not allow.
+    fn handle(&self, id: &ConferenceId, command: MinutesCommand) -> Result<Option<MinutesEvent>, ApiError> {
         use MinutesStatus as S;
+        let (Some(status), Some(details)) = (self.status, &self.details) else {
+            return match command {
+                MinutesCommand::Open { details, attendance } => {
+                    Ok(Some(MinutesEvent::DraftOpened { details: *details, attendance }))
+                }
+                _ => Err(no_minutes(id)),
+            };
+        };
         match command {
+            MinutesCommand::Open { .. } => Ok(None),
             MinutesCommand::Record { item, speakers, summary, conclusions, tasks } => {
-                if self.status != S::Draft {
+                if status != S::Draft {
                     return Err(ApiError::conflict(format!(
                         "the minutes of conference {id} are {}; items can only be recorded in a draft",
-                        status_name(self.status)
+                        status_name(status)
                     )));
                 }
-                let Some(agenda) = self.details.agenda.get(item) else {
+                let Some(agenda) = details.agenda.get(item) else {
                     return Err(ApiError::invalid(format!(
                         "item {item} does not exist: the agenda has items 0 to {}",
-                        self.details.agenda.len().saturating_sub(1)
+                        details.agenda.len().saturating_sub(1)
                     )));
                 };
                 input::list_len("speakers", &speakers, 0, MAX_PEOPLE)?;
@@ -238,79 +333,83 @@ impl Minutes {
                     )));
                 }
                 if self.items.get(item).and_then(Option::as_ref) == Some(&recorded) {
-                    return Ok(vec![]);
+                    return Ok(None);
                 }
-                Ok(vec![MinutesEvent::ItemRecorded {
+                Ok(Some(MinutesEvent::ItemRecorded {
                     item,
                     speakers: recorded.speakers,
                     summary: recorded.summary,
                     conclusions: recorded.conclusions,
                     tasks: recorded.tasks,
-                }])
+                }))
             }
-            MinutesCommand::Submit => match self.status {
+            MinutesCommand::Submit => match status {
                 S::Draft => {
                     if let Some(missing) = self.items.iter().position(Option::is_none) {
                         return Err(ApiError::conflict(format!(
                             "agenda item {missing} ({}) is not recorded yet; record every item before submitting",
-                            self.details.agenda.get(missing).map_or("", |a| a.title.as_str())
+                            details.agenda.get(missing).map_or("", |a| a.title.as_str())
                         )));
                     }
-                    Ok(vec![MinutesEvent::MinutesSubmitted {}])
+                    Ok(Some(MinutesEvent::MinutesSubmitted {}))
                 }
-                S::Submitted => Ok(vec![]),
+                S::Submitted => Ok(None),
                 other => Err(ApiError::conflict(format!("the minutes are already {}", status_name(other)))),
             },
             MinutesCommand::Approve { by } => {
                 let by = input::text("approved_by", &by, MAX_NAME_CHARS, true)?;
-                let Some(chair) = self.details.chairs.iter().find(|c| same_name(&c.name, &by)) else {
+                let Some(chair) = details.chairs.iter().find(|c| same_name(&c.name, &by)) else {
                     return Err(ApiError::forbidden(format!(
                         "{by} is not a chair of conference {id}; only its chairs may approve the minutes"
                     )));
                 };
-                match self.status {
-                    S::Submitted => Ok(vec![MinutesEvent::MinutesApproved { approved_by: chair.name.clone() }]),
-                    S::Approved if self.approved_by.as_deref() == Some(chair.name.as_str()) => Ok(vec![]),
+                match status {
+                    S::Submitted => Ok(Some(MinutesEvent::MinutesApproved { approved_by: chair.name.clone() })),
+                    S::Approved if self.approved_by.as_deref() == Some(chair.name.as_str()) => Ok(None),
                     S::Draft => Err(ApiError::conflict(
                         "the minutes are still a draft; the minute-taker must submit them first",
                     )),
                     other => Err(ApiError::conflict(format!("the minutes are already {}", status_name(other)))),
                 }
             }
-            MinutesCommand::Publish { at } => match self.status {
+            MinutesCommand::Publish { at } => match status {
                 S::Approved => {
-                    let markdown = render::markdown(self, at);
+                    let markdown = render::markdown(self, details, at);
                     let sha256 = render::sha256_hex(&markdown);
-                    Ok(vec![MinutesEvent::MinutesPublished { markdown, sha256 }])
+                    Ok(Some(MinutesEvent::MinutesPublished { markdown, sha256 }))
                 }
-                S::Published => Ok(vec![]),
+                S::Published => Ok(None),
                 S::Draft | S::Submitted => Err(ApiError::conflict(format!(
                     "the minutes of conference {id} are {}; a chair must approve them before they are published",
-                    status_name(self.status)
+                    status_name(status)
                 ))),
             },
         }
     }
 
-    /// Decides a site's acknowledgement.
-    ///
-    /// # Errors
-    /// `forbidden` for a site not invited, `conflict` before publication.
-    pub fn acknowledge(&self, id: &ConferenceId, site: &SiteId) -> Result<Vec<MinutesEvent>, ApiError> {
-        let ack = self
-            .acks
-            .get(site)
-            .ok_or_else(|| ApiError::forbidden(format!("site {site} was not invited to conference {id}")))?;
-        if self.status != MinutesStatus::Published {
-            return Err(ApiError::conflict(format!("the minutes of conference {id} are not published yet")));
+    /// Records an event of the conference: the minutes' own, or (`meta.site_id`) a site's
+    /// acknowledgement, which goes to the site's [`Ack`].
+    fn apply(&mut self, event: &MinutesEvent, meta: &EventMeta) {
+        if let Some(site) = &meta.site_id {
+            if let Some(ack) = self.acks.get_mut(site) {
+                ack.apply(event, meta);
+            }
+            return;
         }
-        Ok(if ack.at.is_some() { vec![] } else { vec![MinutesEvent::MinutesAcknowledged {}] })
-    }
-
-    /// Applies an event at `seq`, for `site` when it is a site's.
-    pub fn apply(&mut self, event: &MinutesEvent, site: Option<&SiteId>, at: DateTime<Utc>, seq: u64) {
+        self.last_seq = meta.seq;
         match event {
+            MinutesEvent::DraftOpened { details, attendance } if !self.is_opened() => {
+                self.status = Some(MinutesStatus::Draft);
+                self.items = vec![None; details.agenda.len()];
+                self.attendance.clone_from(attendance);
+                self.acks = details.sites.iter().map(|s| (s.id.clone(), Ack::default())).collect();
+                self.site_index = details.sites.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
+                self.details = Some(details.clone());
+            }
             MinutesEvent::DraftOpened { .. } => {}
+            _ if !self.is_opened() => {
+                tracing::error!(seq = meta.seq, subject = %meta.subject, "minutes event before its draft opened ignored");
+            }
             MinutesEvent::ItemRecorded { item, speakers, summary, conclusions, tasks } => {
                 if let Some(slot) = self.items.get_mut(*item) {
                     *slot = Some(Item {
@@ -321,85 +420,59 @@ impl Minutes {
                     });
                 }
             }
-            MinutesEvent::MinutesSubmitted {} => self.status = MinutesStatus::Submitted,
+            MinutesEvent::MinutesSubmitted {} => self.status = Some(MinutesStatus::Submitted),
             MinutesEvent::MinutesApproved { approved_by } => {
-                self.status = MinutesStatus::Approved;
+                self.status = Some(MinutesStatus::Approved);
                 self.approved_by = Some(approved_by.clone());
             }
             MinutesEvent::MinutesPublished { markdown, sha256 } => {
-                self.status = MinutesStatus::Published;
+                self.status = Some(MinutesStatus::Published);
                 self.markdown = Some(markdown.clone());
                 self.markdown_json_len = hoinghi_shared::limits::json_len(markdown);
                 self.sha256 = Some(sha256.clone());
-                self.published_at = Some(at);
+                self.published_at = Some(meta.occurred_at);
             }
-            MinutesEvent::MinutesAcknowledged {} => {
-                if let Some(ack) = site.and_then(|s| self.acks.get_mut(s)) {
-                    ack.at.get_or_insert(at);
-                    ack.last_seq = seq;
-                }
-                return;
-            }
+            MinutesEvent::MinutesAcknowledged {} => {}
         }
-        self.last_seq = seq;
     }
 
-    /// The reply view with the attendance entries in `range`, fewer if the reply would be larger
-    /// than [`REPLY_BUDGET`] (the published document and every item are always whole; the client
-    /// reads the attendance on from `attendance_offset + attendance.len()`).
-    pub fn view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> MinutesView {
-        let mut view = self.full_view(id, range);
-        // The document is sized once, when published: `,"markdown":` and the JSON string.
-        let markdown = view.markdown.take();
-        let document = if markdown.is_some() { ",\"markdown\":".len() + self.markdown_json_len } else { 0 };
-        shrink_page_to_fit(&mut view, |v| &mut v.attendance, REPLY_BUDGET.saturating_sub(document));
-        view.markdown = markdown;
-        view
+    /// `hoinghi.v1.events.minutes.<conference>.<type>`, on the condition that nothing was written
+    /// on the minutes' own subjects since they were read.
+    fn address(&self, id: &ConferenceId, event: &MinutesEvent) -> Address {
+        Address {
+            subject: events::conference(SERVICE, id, event.event_type()),
+            expect: own_subjects(events::conference_filter(SERVICE, id), self.last_seq),
+            conference_id: Some(*id),
+            site_id: None,
+        }
+    }
+}
+
+impl Aggregate for Ack {
+    type Id = (ConferenceId, SiteId);
+    type Event = MinutesEvent;
+    type Command = Acknowledge;
+
+    /// Acknowledging twice changes nothing. The minutes have admitted it ([`Minutes::decide_ack`]).
+    fn handle(&self, _id: &(ConferenceId, SiteId), _command: Acknowledge) -> Result<Option<MinutesEvent>, ApiError> {
+        Ok(if self.at.is_some() { None } else { Some(MinutesEvent::MinutesAcknowledged {}) })
     }
 
-    fn full_view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> MinutesView {
-        let d = &self.details;
-        MinutesView {
-            conference_id: id,
-            status: self.status,
-            title: d.title.clone(),
-            organizer: d.organizer.clone(),
-            starts_at: d.starts_at,
-            ends_at: d.ends_at,
-            host_site: d.host_site.clone(),
-            chairs: d.chairs.clone(),
-            guests: d.guests.clone(),
-            attendance_total: self.attendance.len(),
-            attendance_offset: range.start,
-            attendance: self.attendance.get(range).unwrap_or_default().to_vec(),
-            items: d
-                .agenda
-                .iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    let item = self.items.get(i).cloned().flatten();
-                    MinutesItem {
-                        index: i,
-                        title: a.title.clone(),
-                        recorded: item.is_some(),
-                        speakers: item.as_ref().map(|x| x.speakers.clone()).unwrap_or_default(),
-                        summary: item.as_ref().map(|x| x.summary.clone()).unwrap_or_default(),
-                        conclusions: item.as_ref().map(|x| x.conclusions.clone()).unwrap_or_default(),
-                        tasks: item.map(|x| x.tasks).unwrap_or_default(),
-                    }
-                })
-                .collect(),
-            approved_by: self.approved_by.clone(),
-            published_at: self.published_at,
-            markdown: self.markdown.clone(),
-            sha256: self.sha256.clone(),
-            acknowledgements: d
-                .sites
-                .iter()
-                .filter_map(|s| {
-                    self.acks.get(&s.id).and_then(|a| a.at).map(|at| Acknowledgement { site_id: s.id.clone(), at })
-                })
-                .collect(),
+    fn apply(&mut self, event: &MinutesEvent, meta: &EventMeta) {
+        if let MinutesEvent::MinutesAcknowledged {} = event {
+            self.at.get_or_insert(meta.occurred_at);
+        }
+        self.last_seq = meta.seq;
+    }
+
+    /// `hoinghi.v1.events.minutes.<conference>.<site>.<type>`, on the condition that nothing was
+    /// written on the site's subjects in the conference since it was read.
+    fn address(&self, (conference, site): &(ConferenceId, SiteId), event: &MinutesEvent) -> Address {
+        Address {
+            subject: events::conference_site(SERVICE, conference, site, event.event_type()),
+            expect: own_subjects(events::conference_site_filter(SERVICE, conference, site), self.last_seq),
+            conference_id: Some(*conference),
+            site_id: Some(site.clone()),
         }
     }
 }
@@ -417,13 +490,11 @@ fn status_name(status: MinutesStatus) -> &'static str {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::testing::{acknowledged, decided, site, text};
     use chrono::NaiveDate;
+    use hoinghi_runtime::testing::{given, Given, Then};
     use hoinghi_shared::api::{AgendaItem, AttendanceStatus, Person, SiteRef};
     use hoinghi_shared::ErrorCode;
-
-    fn site(id: &str) -> SiteId {
-        SiteId::parse(id).unwrap()
-    }
 
     fn details() -> ConferenceDetails {
         ConferenceDetails {
@@ -454,7 +525,7 @@ mod tests {
                 delegates: vec![Person { name: "Hoàng Văn A".into(), title: "Bí thư".into() }],
                 headcount: 12,
                 decline_reason: None,
-                checked_in_at: Some(Utc::now()),
+                checked_in_at: Some("2021-07-23T01:05:00Z".parse().unwrap()),
             },
             AttendanceRecord {
                 site_id: site("na-ri"),
@@ -483,36 +554,75 @@ mod tests {
         }
     }
 
-    /// Given these events, the minutes.
-    fn given(events: &[MinutesEvent]) -> Minutes {
-        let mut m = Minutes::opened(&details(), &attendance(), 1);
-        for (i, e) in events.iter().enumerate() {
-            m.apply(e, None, Utc::now(), i as u64 + 2);
-        }
-        m
-    }
-
     fn id() -> ConferenceId {
         ConferenceId::generate()
     }
 
+    fn draft_opened() -> MinutesEvent {
+        MinutesEvent::DraftOpened { details: details(), attendance: attendance() }
+    }
+
+    fn open() -> MinutesCommand {
+        MinutesCommand::Open { details: Box::new(details()), attendance: attendance() }
+    }
+
+    /// Given the draft opened, then these events.
+    fn draft(events: impl IntoIterator<Item = MinutesEvent>) -> Given<Minutes> {
+        given::<Minutes>(id(), std::iter::once(draft_opened()).chain(events))
+    }
+
     fn recorded() -> MinutesEvent {
-        given(&[]).handle(&id(), record()).unwrap().remove(0)
+        decided(&draft([]), record())
+    }
+
+    fn submitted() -> MinutesEvent {
+        MinutesEvent::MinutesSubmitted {}
+    }
+
+    fn approved() -> MinutesEvent {
+        MinutesEvent::MinutesApproved { approved_by: "Phương Thị Thanh".into() }
+    }
+
+    fn publish() -> MinutesCommand {
+        MinutesCommand::Publish { at: Utc::now() }
+    }
+
+    /// Published minutes of conference `id`.
+    fn published(id: ConferenceId) -> Given<Minutes> {
+        let m = given::<Minutes>(id, [draft_opened(), recorded(), submitted(), approved()]);
+        let event = decided(&m, publish());
+        m.and(event)
     }
 
     #[test]
     fn a_draft_opens_once() {
-        let m = given(&[]);
-        assert!(Minutes::open(Some(&m), details(), attendance()).is_empty());
-        assert_eq!(Minutes::open(None, details(), attendance()).len(), 1);
+        given::<Minutes>(id(), []).when(open()).then(draft_opened());
+        draft([]).when(open()).then_nothing();
+        let m = draft([]);
+        assert_eq!((m.state().status, m.state().items.len(), m.state().acks.len()), (Some(MinutesStatus::Draft), 1, 2));
+    }
+
+    #[test]
+    fn minutes_not_opened_are_not_found() {
+        for command in [record(), MinutesCommand::Submit, publish()] {
+            given::<Minutes>(id(), []).when(command).then_refused(ErrorCode::NotFound, "no minutes");
+        }
+        let never = given::<Minutes>(id(), []);
+        assert!(never.state().view(id(), 0..10).is_none());
+        let ack = Then { decision: never.state().decide_ack(&id(), &site("ba-be")) };
+        ack.then_refused(ErrorCode::NotFound, "no minutes");
     }
 
     #[test]
     fn every_item_must_be_recorded_before_submitting() {
-        let err = given(&[]).handle(&id(), MinutesCommand::Submit).unwrap_err();
-        assert_eq!(err.code, ErrorCode::Conflict);
-        assert!(err.message.contains("Báo cáo sơ kết"));
-        assert_eq!(given(&[recorded()]).handle(&id(), MinutesCommand::Submit).unwrap().len(), 1);
+        draft([]).when(MinutesCommand::Submit).then_refused(ErrorCode::Conflict, "Báo cáo sơ kết");
+        draft([recorded()]).when(MinutesCommand::Submit).then(submitted());
+        draft([recorded(), submitted()]).when(MinutesCommand::Submit).then_nothing();
+    }
+
+    #[test]
+    fn recording_the_same_item_again_changes_nothing() {
+        draft([recorded()]).when(record()).then_nothing();
     }
 
     #[test]
@@ -521,42 +631,40 @@ mod tests {
             unreachable!()
         };
         tasks[0].owner_site = site("cho-don");
-        let err = given(&[])
-            .handle(&id(), MinutesCommand::Record { item, speakers, summary, conclusions, tasks })
-            .unwrap_err();
-        assert_eq!(err.code, ErrorCode::Invalid);
+        draft([])
+            .when(MinutesCommand::Record { item, speakers, summary, conclusions, tasks })
+            .then_refused(ErrorCode::Invalid, "cho-don");
     }
 
     #[test]
     fn an_item_outside_the_agenda_is_refused() {
         let MinutesCommand::Record { speakers, summary, conclusions, tasks, .. } = record() else { unreachable!() };
-        let err = given(&[])
-            .handle(&id(), MinutesCommand::Record { item: 7, speakers, summary, conclusions, tasks })
-            .unwrap_err();
-        assert_eq!(err.code, ErrorCode::Invalid);
+        draft([])
+            .when(MinutesCommand::Record { item: 7, speakers, summary, conclusions, tasks })
+            .then_refused(ErrorCode::Invalid, "item 7 does not exist");
     }
 
     #[test]
     fn only_a_chair_may_approve() {
-        let m = given(&[recorded(), MinutesEvent::MinutesSubmitted {}]);
-        let err = m.handle(&id(), MinutesCommand::Approve { by: "Phạm Duy Hưng".into() }).unwrap_err();
-        assert_eq!(err.code, ErrorCode::Forbidden);
-        let events = m.handle(&id(), MinutesCommand::Approve { by: " phương thị thanh ".into() }).unwrap();
-        assert_eq!(events, vec![MinutesEvent::MinutesApproved { approved_by: "Phương Thị Thanh".into() }]);
+        let m = draft([recorded(), submitted()]);
+        m.when(MinutesCommand::Approve { by: "Phạm Duy Hưng".into() })
+            .then_refused(ErrorCode::Forbidden, "not a chair");
+        m.when(MinutesCommand::Approve { by: " phương thị thanh ".into() }).then(approved());
+        draft([recorded(), submitted(), approved()])
+            .when(MinutesCommand::Approve { by: "Phương Thị Thanh".into() })
+            .then_nothing();
     }
 
     #[test]
     fn unapproved_minutes_cannot_be_published() {
-        let m = given(&[recorded(), MinutesEvent::MinutesSubmitted {}]);
-        assert_eq!(m.handle(&id(), MinutesCommand::Publish { at: Utc::now() }).unwrap_err().code, ErrorCode::Conflict);
+        draft([recorded(), submitted()]).when(publish()).then_refused(ErrorCode::Conflict, "approve");
     }
 
     #[test]
     fn published_minutes_are_immutable_and_carry_their_hash() {
-        let approved = MinutesEvent::MinutesApproved { approved_by: "Phương Thị Thanh".into() };
-        let m = given(&[recorded(), MinutesEvent::MinutesSubmitted {}, approved.clone()]);
-        let events = m.handle(&id(), MinutesCommand::Publish { at: Utc::now() }).unwrap();
-        let MinutesEvent::MinutesPublished { markdown, sha256 } = &events[0] else { panic!() };
+        let m = draft([recorded(), submitted(), approved()]);
+        let event = decided(&m, publish());
+        let MinutesEvent::MinutesPublished { markdown, sha256 } = &event else { panic!("{event:?}") };
         assert_eq!(*sha256, render::sha256_hex(markdown));
         for needle in [
             "Huyện ủy Ba Bể",
@@ -570,23 +678,18 @@ mod tests {
         ] {
             assert!(markdown.contains(needle), "markdown lacks {needle}:\n{markdown}");
         }
-        let published = given(&[recorded(), MinutesEvent::MinutesSubmitted {}, approved, events[0].clone()]);
-        assert_eq!(published.handle(&id(), record()).unwrap_err().code, ErrorCode::Conflict);
-        assert!(published.handle(&id(), MinutesCommand::Publish { at: Utc::now() }).unwrap().is_empty());
-    }
-
-    /// Text that counts exactly `cost` and takes as many bytes: emoji, then letters.
-    fn text(cost: usize) -> String {
-        let mut t = "😀".repeat(cost / 4);
-        t.push_str(&"a".repeat(cost % 4));
-        t
+        let published = m.and(event.clone());
+        published.when(record()).then_refused(ErrorCode::Conflict, "published");
+        published.when(publish()).then_nothing();
+        let view = published.state().view(id(), 0..10).unwrap();
+        assert_eq!((view.status, view.sha256.as_ref()), (MinutesStatus::Published, Some(sha256)));
     }
 
     /// Minutes of a conference with `items` agenda items.
-    fn draft_of(items: usize) -> Minutes {
+    fn draft_of(items: usize) -> Given<Minutes> {
         let mut d = details();
         d.agenda = (0..items).map(|i| AgendaItem { title: format!("Nội dung {i}") }).collect();
-        Minutes::opened(&d, &attendance(), 1)
+        given::<Minutes>(id(), [MinutesEvent::DraftOpened { details: d, attendance: attendance() }])
     }
 
     /// Recording `item` with a summary and conclusions that cost `cost` in all.
@@ -603,27 +706,22 @@ mod tests {
         MinutesCommand::Record { item, speakers: vec![], summary, conclusions, tasks: vec![] }
     }
 
-    fn apply_all(m: &mut Minutes, events: Vec<MinutesEvent>) {
-        for e in events {
-            m.apply(&e, None, Utc::now(), m.last_seq + 1);
-        }
-    }
-
     #[test]
     fn recording_more_than_the_minutes_budget_is_refused_and_changes_nothing() {
         // Given a draft with one item recorded at 200 KiB
-        let mut m = draft_of(2);
-        let events = m.handle(&id(), record_of(0, 200 * 1024)).unwrap();
-        apply_all(&mut m, events);
-        assert_eq!(m.recorded_cost_except(1), 200 * 1024);
+        let m = draft_of(2);
+        let event = decided(&m, record_of(0, 200 * 1024));
+        let m = m.and(event);
+        assert_eq!(m.state().recorded_cost_except(1), 200 * 1024);
         // When the other item would take the minutes 1 byte over 256 KiB, then it is refused
-        let err = m.handle(&id(), record_of(1, 56 * 1024 + 1)).unwrap_err();
-        assert_eq!(err.code, ErrorCode::Invalid);
-        for hint in ["item 1 (Nội dung 1)", "56.0 KiB", "200 KiB", "at most 256 KiB", "shorten"] {
+        let err = m.when(record_of(1, 56 * 1024 + 1)).then_refused(ErrorCode::Invalid, "shorten");
+        for hint in ["item 1 (Nội dung 1)", "56.0 KiB", "200 KiB", "at most 256 KiB"] {
             assert!(err.message.contains(hint), "{hint:?} not in {:?}", err.message);
         }
+        assert_eq!(m.state().items[1], None);
         // And up to the budget exactly, it is recorded
-        assert_eq!(m.handle(&id(), record_of(1, 56 * 1024)).unwrap().len(), 1);
+        let append = m.when(record_of(1, 56 * 1024)).decision.unwrap();
+        assert!(matches!(append, Decision::Append(a) if matches!(a.event, MinutesEvent::ItemRecorded { item: 1, .. })));
     }
 
     #[test]
@@ -631,8 +729,8 @@ mod tests {
         // Given both items recorded, 200 KiB and 56 KiB: the budget is full
         let mut m = draft_of(2);
         for (item, cost) in [(0, 200 * 1024), (1, 56 * 1024)] {
-            let events = m.handle(&id(), record_of(item, cost)).unwrap();
-            apply_all(&mut m, events);
+            let event = decided(&m, record_of(item, cost));
+            m = m.and(event);
         }
         // When item 0 is recorded again at 200 KiB (other words), then it replaces the first record
         let MinutesCommand::Record { item, speakers, mut summary, conclusions, tasks } = record_of(0, 200 * 1024)
@@ -641,9 +739,9 @@ mod tests {
         };
         summary.replace_range(0..4, "🙂");
         let again = MinutesCommand::Record { item, speakers, summary, conclusions, tasks };
-        assert_eq!(m.handle(&id(), again).unwrap().len(), 1);
+        assert!(matches!(decided(&m, again), MinutesEvent::ItemRecorded { item: 0, .. }));
         // And when it grows by one byte, it does not fit
-        assert_eq!(m.handle(&id(), record_of(0, 200 * 1024 + 1)).unwrap_err().code, ErrorCode::Invalid);
+        m.when(record_of(0, 200 * 1024 + 1)).then_refused(ErrorCode::Invalid, "at most 256 KiB");
     }
 
     #[test]
@@ -651,21 +749,72 @@ mod tests {
         // Given a draft whose site Ba Bể has a 200-emoji name
         let mut d = details();
         d.sites[0].name = "😀".repeat(MAX_NAME_CHARS);
-        let m = Minutes::opened(&d, &attendance(), 1);
+        let m = given::<Minutes>(id(), [MinutesEvent::DraftOpened { details: d, attendance: attendance() }]);
         let task = Task { description: "x".into(), owner_site: site("ba-be"), due: NaiveDate::MIN };
         let item = Item { speakers: vec![], summary: "y".into(), conclusions: vec![], tasks: vec![task] };
         // Then the item costs the owner's name too (800 bytes)
         assert_eq!(
-            m.item_cost(&item),
+            m.state().item_cost(&item),
             hoinghi_shared::limits::RECORDED_ITEM_OVERHEAD + 1 + 1 + 5 + 800 + hoinghi_shared::limits::TASK_OVERHEAD
         );
     }
 
     #[test]
     fn only_invited_sites_acknowledge_and_only_once_published() {
-        let m = given(&[]);
-        assert_eq!(m.acknowledge(&id(), &site("ba-be")).unwrap_err().code, ErrorCode::Conflict);
-        assert_eq!(m.acknowledge(&id(), &site("cho-don")).unwrap_err().code, ErrorCode::Forbidden);
+        let id = id();
+        let m = given::<Minutes>(id, [draft_opened()]);
+        Then { decision: m.state().decide_ack(&id, &site("ba-be")) }.then_refused(ErrorCode::Conflict, "not published");
+        Then { decision: m.state().decide_ack(&id, &site("cho-don")) }
+            .then_refused(ErrorCode::Forbidden, "not invited");
+        let published = published(id);
+        Then { decision: published.state().decide_ack(&id, &site("cho-don")) }
+            .then_refused(ErrorCode::Forbidden, "not invited");
+        Then { decision: published.state().decide_ack(&id, &site("ba-be")) }.then(MinutesEvent::MinutesAcknowledged {});
+    }
+
+    #[test]
+    fn a_site_acknowledges_once() {
+        let id = id();
+        given::<Ack>((id, site("ba-be")), []).when(Acknowledge).then(MinutesEvent::MinutesAcknowledged {});
+        given::<Ack>((id, site("ba-be")), [MinutesEvent::MinutesAcknowledged {}]).when(Acknowledge).then_nothing();
+        // Through the minutes, as the projection applies it
+        let mut m = published(id).state().clone();
+        let at = "2021-07-26T10:11:12Z".parse().unwrap();
+        acknowledged(&mut m, id, &site("ba-be"), 6, at);
+        Then { decision: m.decide_ack(&id, &site("ba-be")) }.then_nothing();
+        let view = m.view(id, 0..10).unwrap();
+        assert_eq!(view.acknowledgements, vec![Acknowledgement { site_id: site("ba-be"), at }]);
+        assert_eq!((m.last_seq, m.acks[&site("ba-be")].last_seq), (5, 6), "an acknowledgement is not the minutes'");
+    }
+
+    // Where each event is appended, and on what condition.
+
+    #[test]
+    fn the_minutes_events_are_appended_on_their_own_subjects() {
+        let id = id();
+        let append = given::<Minutes>(id, []).when(open()).then(draft_opened());
+        assert_eq!(append.subject, format!("hoinghi.v1.events.minutes.{id}.draft_opened"));
+        assert_eq!((append.expect.filter, append.expect.last_seq), (format!("hoinghi.v1.events.minutes.{id}.*"), 0));
+        assert_eq!((append.conference_id, append.site_id), (Some(id), None));
+        let m = given::<Minutes>(id, [draft_opened(), recorded()]);
+        let append = m.when(MinutesCommand::Submit).then(submitted());
+        assert_eq!(append.subject, format!("hoinghi.v1.events.minutes.{id}.minutes_submitted"));
+        assert_eq!((append.expect.filter, append.expect.last_seq), (format!("hoinghi.v1.events.minutes.{id}.*"), 2));
+    }
+
+    #[test]
+    fn an_acknowledgement_is_appended_on_the_sites_own_subjects() {
+        let id = id();
+        let mut m = published(id).state().clone();
+        let Ok(Decision::Append(append)) = m.decide_ack(&id, &site("na-ri")) else { panic!("no append") };
+        assert_eq!(append.subject, format!("hoinghi.v1.events.minutes.{id}.na-ri.minutes_acknowledged"));
+        assert_eq!(append.expect.filter, format!("hoinghi.v1.events.minutes.{id}.na-ri.*"));
+        assert_eq!(append.expect.last_seq, 0);
+        assert_eq!((append.conference_id, append.site_id), (Some(id), Some(site("na-ri"))));
+        // After another site's acknowledgement, still at the site's own sequence
+        acknowledged(&mut m, id, &site("ba-be"), 6, Utc::now());
+        let Ok(Decision::Append(append)) = m.decide_ack(&id, &site("na-ri")) else { panic!("no append") };
+        assert_eq!(append.expect.last_seq, 0);
     }
 }
 
@@ -675,17 +824,12 @@ mod worst_case {
     //! counts (emoji: 4 bytes, counted 4), checked message by message against the limits.
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::testing::{acknowledged, decided, text};
     use chrono::NaiveDate;
+    use hoinghi_runtime::testing::{given, Given};
     use hoinghi_shared::api::{AgendaItem, AttendanceStatus, Person, SiteRef, MAX_PAGE};
     use hoinghi_shared::events::{AttendanceEvent, DomainEvent, EventEnvelope};
     use hoinghi_shared::limits::*;
-
-    /// Text that counts exactly `cost` and takes as many bytes: emoji, then letters.
-    fn text(cost: usize) -> String {
-        let mut t = "😀".repeat(cost / 4);
-        t.push_str(&"a".repeat(cost % 4));
-        t
-    }
 
     /// The `i`-th id of `len` base-36 digits.
     fn slug(i: usize, len: usize) -> SiteId {
@@ -787,20 +931,19 @@ mod worst_case {
 
     /// Records every item up to the minutes budget, each with a task owned by the site with the
     /// longest name; submits, approves, publishes; every site acknowledges.
-    fn publish(m: &mut Minutes, id: &ConferenceId) {
+    fn publish(id: ConferenceId, details: &ConferenceDetails, attendance: &[AttendanceRecord]) -> Minutes {
+        let opened = MinutesEvent::DraftOpened { details: details.clone(), attendance: attendance.to_vec() };
+        let mut m: Given<Minutes> = given(id, [opened]);
         let owner =
-            m.details.sites.iter().max_by_key(|s| s.id.as_str().len() + content_cost(&s.name)).unwrap().id.clone();
-        let per_item = MINUTES_CONTENT_BUDGET / m.details.agenda.len();
-        let mut seq = 10;
-        let mut step = |m: &mut Minutes, command: MinutesCommand| {
-            for event in m.handle(id, command).unwrap() {
-                seq += 1;
-                m.apply(&event, None, Utc::now(), seq);
-            }
+            details.sites.iter().max_by_key(|s| s.id.as_str().len() + content_cost(&s.name)).unwrap().id.clone();
+        let per_item = MINUTES_CONTENT_BUDGET / details.agenda.len();
+        let step = |m: Given<Minutes>, command: MinutesCommand| {
+            let event = decided(&m, command);
+            m.and(event)
         };
-        for item in 0..m.details.agenda.len() {
+        for item in 0..details.agenda.len() {
             let task = Task { description: text(400), owner_site: owner.clone(), due: NaiveDate::MAX };
-            let mut left = per_item - RECORDED_ITEM_OVERHEAD - task_cost(&task, &m.site_name(&owner));
+            let mut left = per_item - RECORDED_ITEM_OVERHEAD - task_cost(&task, &m.state().site_name(&owner));
             let summary = text(left.min(4 * MAX_TEXT_CHARS));
             left -= summary.len();
             let mut conclusions = vec![];
@@ -810,18 +953,20 @@ mod worst_case {
                 left -= c + ITEM_ENTRY_OVERHEAD;
             }
             let speakers = vec![];
-            step(m, MinutesCommand::Record { item, speakers, summary, conclusions, tasks: vec![task] });
+            m = step(m, MinutesCommand::Record { item, speakers, summary, conclusions, tasks: vec![task] });
         }
-        assert!(MINUTES_CONTENT_BUDGET - m.recorded_cost_except(usize::MAX) < 2 * m.details.agenda.len() * 8);
-        step(m, MinutesCommand::Submit);
-        let chair = m.details.chairs[0].name.clone();
-        step(m, MinutesCommand::Approve { by: chair });
-        step(m, MinutesCommand::Publish { at: at("2021-07-25T10:11:12.123456789Z") });
-        assert_eq!(m.status, MinutesStatus::Published);
-        let sites: Vec<SiteId> = m.details.sites.iter().map(|s| s.id.clone()).collect();
-        for site in sites {
-            m.apply(&MinutesEvent::MinutesAcknowledged {}, Some(&site), at("2021-07-26T10:11:12.123456789Z"), 1);
+        assert!(MINUTES_CONTENT_BUDGET - m.state().recorded_cost_except(usize::MAX) < 2 * details.agenda.len() * 8);
+        m = step(m, MinutesCommand::Submit);
+        let chair = details.chairs[0].name.clone();
+        m = step(m, MinutesCommand::Approve { by: chair });
+        m = step(m, MinutesCommand::Publish { at: at("2021-07-25T10:11:12.123456789Z") });
+        let seq = m.last_seq();
+        let mut m = m.state().clone();
+        assert_eq!(m.status, Some(MinutesStatus::Published));
+        for (i, site) in details.sites.iter().enumerate() {
+            acknowledged(&mut m, id, &site.id, seq + 1 + i as u64, at("2021-07-26T10:11:12.123456789Z"));
         }
+        m
     }
 
     /// The bytes of an event as appended, with every envelope field a reaction sets.
@@ -842,15 +987,14 @@ mod worst_case {
             event_len(&AttendanceEvent::RosterClosed { details: details.clone(), attendance: attendance.clone() }, id);
         let opened =
             event_len(&MinutesEvent::DraftOpened { details: details.clone(), attendance: attendance.clone() }, id);
-        let mut m = Minutes::opened(&details, &attendance, 1);
-        publish(&mut m, &id);
+        let m = publish(id, &details, &attendance);
         let markdown = m.markdown.clone().unwrap();
         let published =
             event_len(&MinutesEvent::MinutesPublished { markdown: markdown.clone(), sha256: "0".repeat(64) }, id);
         let n = details.sites.len();
-        let without_page = json_len(&m.full_view(id, 0..0));
-        let asked = json_len(&m.full_view(id, 0..n.min(MAX_PAGE)));
-        let reply = m.view(id, 0..n.min(MAX_PAGE));
+        let without_page = json_len(&m.full_view(id, 0..0).unwrap());
+        let asked = json_len(&m.full_view(id, 0..n.min(MAX_PAGE)).unwrap());
+        let reply = m.view(id, 0..n.min(MAX_PAGE)).unwrap();
         let reply_len = json_len(&reply);
         eprintln!(
             "{name}: {n} sites; roster_closed {closed}, draft_opened {opened}, markdown {}, minutes_published \

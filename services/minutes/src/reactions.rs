@@ -7,7 +7,8 @@ use hoinghi_shared::streams::{ATTENDANCE, ATTENDANCE_SERVICE, MINUTES_SERVICE};
 use hoinghi_shared::subjects::events;
 use hoinghi_shared::ErrorCode;
 
-use crate::commands::{decide_open, Store};
+use crate::commands::{decide_minutes, Store};
+use crate::minutes::MinutesCommand;
 
 /// The durable subscription to closed rosters.
 pub fn subscription() -> Subscription {
@@ -29,9 +30,8 @@ pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionEr
         return Err(ReactionError::Permanent("roster_closed without a conference id".into()));
     };
     let meta = received.command(MINUTES_SERVICE);
-    let result = store
-        .execute(&meta, |state| Ok(decide_open(state, &id, details.clone(), attendance.clone())), |_, _| Ok(()))
-        .await;
+    let open = MinutesCommand::Open { details: Box::new(details), attendance };
+    let result = store.execute(&meta, |state| decide_minutes(state, &id, open.clone()), |_, _| Ok(())).await;
     match result {
         Ok(()) => Ok(()),
         Err(e) if matches!(e.code, ErrorCode::Unavailable | ErrorCode::Conflict) => {

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Asia::Ho_Chi_Minh;
 use hoinghi_shared::api::{AttendanceRecord, AttendanceStatus, Person};
+use hoinghi_shared::events::ConferenceDetails;
 use sha2::{Digest, Sha256};
 
 use crate::minutes::Minutes;
@@ -53,9 +54,8 @@ fn status_vi(r: &AttendanceRecord) -> (&'static str, &'static str) {
     }
 }
 
-/// Renders the minutes as they will be published at `published_at`.
-pub fn markdown(m: &Minutes, published_at: DateTime<Utc>) -> String {
-    let d = &m.details;
+/// Renders the minutes of the conference `d` as they will be published at `published_at`.
+pub fn markdown(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>) -> String {
     let mut out = String::new();
     let start = vn_fixed(d.starts_at);
     let end = vn_fixed(d.ends_at);

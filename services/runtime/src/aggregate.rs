@@ -7,7 +7,8 @@
 //! - its **record** ([`Aggregate::apply`]): an event only records what happened, it never fails;
 //! - its **address** ([`Aggregate::address`]): the subject its event is written on, the conference
 //!   and site the envelope names, and the concurrency condition of the append, usually "nothing was
-//!   written on my own subjects since I was read", and for a fence (closing a roster) a wider filter.
+//!   written on my own subjects since I was read" ([`own_subjects`]), and for a fence (closing a
+//!   roster) a wider filter ([`fence`]).
 //!
 //! [`decide`] puts the three together into the [`Decision`] the store appends, so a command handler
 //! is: read the state, find the aggregate, `decide`, `execute`. The state of an aggregate that has no
@@ -71,5 +72,13 @@ pub fn decide<A: Aggregate>(aggregate: &A, id: &A::Id, command: A::Command) -> R
 /// The concurrency condition of an aggregate whose events are all under `filter` and whose last
 /// event is at `last_seq` (0: none yet).
 pub fn own_subjects(filter: String, last_seq: u64) -> Expect {
+    Expect { filter, last_seq }
+}
+
+/// The concurrency condition of a fence: the append is refused if anything was written anywhere
+/// under `filter`, wider than the aggregate's own subjects, after `last_seq`, the last sequence of
+/// any event under it that the aggregate applied. Closing a roster fences its sites' subjects, so
+/// the record the close carries is complete.
+pub fn fence(filter: String, last_seq: u64) -> Expect {
     Expect { filter, last_seq }
 }

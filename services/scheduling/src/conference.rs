@@ -1,15 +1,18 @@
 //! The conference aggregate (subject `hoinghi.v1.events.scheduling.<conference>.*`): its life from
 //! scheduling to closing. `handle` holds every rule; `apply` only records what happened.
 
+use hoinghi_runtime::aggregate::{own_subjects, Address, Aggregate};
 use hoinghi_runtime::collections::{Map, Set};
-
 use hoinghi_runtime::input;
+use hoinghi_runtime::store::EventMeta;
 use hoinghi_shared::api::{AgendaItem, ConferenceStatus, ConferenceView, CreateConference, Person, SiteRef};
-use hoinghi_shared::events::{ConferenceDetails, SchedulingEvent};
+use hoinghi_shared::events::{ConferenceDetails, DomainEvent, SchedulingEvent};
 use hoinghi_shared::limits::{
     conference_fixed_cost, describe_size, sites_fixed_cost, MAX_AGENDA_ITEMS, MAX_DURATION_HOURS, MAX_NAME_CHARS,
     MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_SITES, MAX_TEXT_CHARS, MAX_TITLE_CHARS, RECORD_FIXED_BUDGET,
 };
+use hoinghi_shared::streams::SCHEDULING_SERVICE as SERVICE;
+use hoinghi_shared::subjects::events;
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
 use crate::site::Site;
@@ -58,7 +61,7 @@ pub enum ConferenceCommand {
 ///
 /// # Errors
 /// `invalid` for content that breaks a rule, `not_found` for unregistered sites (all of them named).
-pub fn plan(request: CreateConference, sites: &Map<SiteId, Site>) -> Result<ConferenceDetails, ApiError> {
+pub fn plan(request: &CreateConference, sites: &Map<SiteId, Site>) -> Result<ConferenceDetails, ApiError> {
     let title = input::text("title", &request.title, MAX_TITLE_CHARS, true)?;
     let organizer = input::text("organizer", &request.organizer, MAX_NAME_CHARS, true)?;
     if request.ends_at <= request.starts_at {
@@ -183,88 +186,6 @@ fn thousands(n: usize) -> String {
 }
 
 impl Conference {
-    /// Decides a command. An empty list means the command repeats the current state.
-    ///
-    /// # Errors
-    /// `not_found` for a conference never scheduled, `conflict` for a command its status forbids,
-    /// `invalid` for a bad reason.
-    pub fn handle(&self, id: &ConferenceId, command: ConferenceCommand) -> Result<Vec<SchedulingEvent>, ApiError> {
-        use ConferenceStatus as S;
-        let Some(status) = self.status else {
-            return match command {
-                ConferenceCommand::Schedule(details) => {
-                    Ok(vec![SchedulingEvent::ConferenceScheduled { details: *details }])
-                }
-                _ => Err(ApiError::not_found(format!("no conference {id}"))),
-            };
-        };
-        let refuse = |what: &str| {
-            let why = match status {
-                S::Scheduled => "its invitations have not been issued",
-                S::Invited => "its session has not started",
-                S::InSession => "its session is in progress",
-                S::Ended => "its session has ended",
-                S::Cancelled => "it was cancelled",
-                S::Closed => "its minutes are published and it is closed",
-            };
-            Err(ApiError::conflict(format!("cannot {what} conference {id}: {why}")))
-        };
-        match (command, status) {
-            (ConferenceCommand::Schedule(_), _) => Err(ApiError::conflict(format!("conference {id} already exists"))),
-            (ConferenceCommand::Invite, S::Scheduled) => match &self.details {
-                Some(details) => Ok(vec![SchedulingEvent::InvitationsIssued { details: details.clone() }]),
-                None => Err(ApiError::unavailable(format!("the record of conference {id} is incomplete"))),
-            },
-            (ConferenceCommand::Invite, S::Invited) => Ok(vec![]),
-            (ConferenceCommand::Invite, _) => refuse("issue invitations for"),
-            (ConferenceCommand::Start, S::Invited) => Ok(vec![SchedulingEvent::SessionStarted {}]),
-            (ConferenceCommand::Start, S::InSession) => Ok(vec![]),
-            (ConferenceCommand::Start, S::Scheduled) => {
-                Err(ApiError::conflict(format!("cannot start conference {id}: issue the invitations first")))
-            }
-            (ConferenceCommand::Start, _) => refuse("start"),
-            (ConferenceCommand::End, S::InSession) => Ok(vec![SchedulingEvent::SessionEnded {}]),
-            (ConferenceCommand::End, S::Ended) => Ok(vec![]),
-            (ConferenceCommand::End, _) => refuse("end"),
-            (ConferenceCommand::Cancel { reason }, S::Scheduled | S::Invited) => {
-                let reason = input::text("reason", &reason, MAX_TEXT_CHARS, true)?;
-                Ok(vec![SchedulingEvent::ConferenceCancelled { reason, was_invited: status == S::Invited }])
-            }
-            (ConferenceCommand::Cancel { .. }, S::Cancelled) => Ok(vec![]),
-            (ConferenceCommand::Cancel { .. }, _) => refuse("cancel"),
-            (ConferenceCommand::Close { minutes_sha256 }, S::Ended) => {
-                Ok(vec![SchedulingEvent::ConferenceClosed { minutes_sha256 }])
-            }
-            (ConferenceCommand::Close { .. }, S::Closed) => Ok(vec![]),
-            (ConferenceCommand::Close { .. }, _) => refuse("close"),
-        }
-    }
-
-    /// Applies one of its events.
-    pub fn apply(&mut self, event: &SchedulingEvent, seq: u64) {
-        use ConferenceStatus as S;
-        match event {
-            SchedulingEvent::ConferenceScheduled { details } => {
-                self.status = Some(S::Scheduled);
-                self.details = Some(details.clone());
-            }
-            SchedulingEvent::InvitationsIssued { .. } => self.status = Some(S::Invited),
-            SchedulingEvent::SessionStarted {} => self.status = Some(S::InSession),
-            SchedulingEvent::SessionEnded {} => self.status = Some(S::Ended),
-            SchedulingEvent::ConferenceCancelled { reason, .. } => {
-                self.status = Some(S::Cancelled);
-                self.cancel_reason = Some(reason.clone());
-            }
-            SchedulingEvent::ConferenceClosed { minutes_sha256 } => {
-                self.status = Some(S::Closed);
-                self.minutes_sha256 = Some(minutes_sha256.clone());
-            }
-            SchedulingEvent::SiteRegistered { .. } => {}
-        }
-        self.version += 1;
-        self.last_seq = seq;
-    }
-
     /// The reply view, if the conference exists.
     pub fn view(&self, id: &ConferenceId) -> Option<ConferenceView> {
         let (status, d) = (self.status?, self.details.as_ref()?);
@@ -287,11 +208,110 @@ impl Conference {
     }
 }
 
+impl Aggregate for Conference {
+    type Id = ConferenceId;
+    type Event = SchedulingEvent;
+    type Command = ConferenceCommand;
+
+    /// `None` means the command repeats the current state.
+    ///
+    /// # Errors
+    /// `not_found` for a conference never scheduled, `conflict` for a command its status forbids,
+    /// `invalid` for a bad reason.
+    fn handle(&self, id: &ConferenceId, command: ConferenceCommand) -> Result<Option<SchedulingEvent>, ApiError> {
+        use ConferenceStatus as S;
+        let Some(status) = self.status else {
+            return match command {
+                ConferenceCommand::Schedule(details) => {
+                    Ok(Some(SchedulingEvent::ConferenceScheduled { details: *details }))
+                }
+                _ => Err(ApiError::not_found(format!("no conference {id}"))),
+            };
+        };
+        let refuse = |what: &str| {
+            let why = match status {
+                S::Scheduled => "its invitations have not been issued",
+                S::Invited => "its session has not started",
+                S::InSession => "its session is in progress",
+                S::Ended => "its session has ended",
+                S::Cancelled => "it was cancelled",
+                S::Closed => "its minutes are published and it is closed",
+            };
+            Err(ApiError::conflict(format!("cannot {what} conference {id}: {why}")))
+        };
+        match (command, status) {
+            (ConferenceCommand::Schedule(_), _) => Err(ApiError::conflict(format!("conference {id} already exists"))),
+            (ConferenceCommand::Invite, S::Scheduled) => match &self.details {
+                Some(details) => Ok(Some(SchedulingEvent::InvitationsIssued { details: details.clone() })),
+                None => Err(ApiError::unavailable(format!("the record of conference {id} is incomplete"))),
+            },
+            (ConferenceCommand::Invite, S::Invited) => Ok(None),
+            (ConferenceCommand::Invite, _) => refuse("issue invitations for"),
+            (ConferenceCommand::Start, S::Invited) => Ok(Some(SchedulingEvent::SessionStarted {})),
+            (ConferenceCommand::Start, S::InSession) => Ok(None),
+            (ConferenceCommand::Start, S::Scheduled) => {
+                Err(ApiError::conflict(format!("cannot start conference {id}: issue the invitations first")))
+            }
+            (ConferenceCommand::Start, _) => refuse("start"),
+            (ConferenceCommand::End, S::InSession) => Ok(Some(SchedulingEvent::SessionEnded {})),
+            (ConferenceCommand::End, S::Ended) => Ok(None),
+            (ConferenceCommand::End, _) => refuse("end"),
+            (ConferenceCommand::Cancel { reason }, S::Scheduled | S::Invited) => {
+                let reason = input::text("reason", &reason, MAX_TEXT_CHARS, true)?;
+                Ok(Some(SchedulingEvent::ConferenceCancelled { reason, was_invited: status == S::Invited }))
+            }
+            (ConferenceCommand::Cancel { .. }, S::Cancelled) => Ok(None),
+            (ConferenceCommand::Cancel { .. }, _) => refuse("cancel"),
+            (ConferenceCommand::Close { minutes_sha256 }, S::Ended) => {
+                Ok(Some(SchedulingEvent::ConferenceClosed { minutes_sha256 }))
+            }
+            (ConferenceCommand::Close { .. }, S::Closed) => Ok(None),
+            (ConferenceCommand::Close { .. }, _) => refuse("close"),
+        }
+    }
+
+    fn apply(&mut self, event: &SchedulingEvent, meta: &EventMeta) {
+        use ConferenceStatus as S;
+        match event {
+            SchedulingEvent::ConferenceScheduled { details } => {
+                self.status = Some(S::Scheduled);
+                self.details = Some(details.clone());
+            }
+            SchedulingEvent::InvitationsIssued { .. } => self.status = Some(S::Invited),
+            SchedulingEvent::SessionStarted {} => self.status = Some(S::InSession),
+            SchedulingEvent::SessionEnded {} => self.status = Some(S::Ended),
+            SchedulingEvent::ConferenceCancelled { reason, .. } => {
+                self.status = Some(S::Cancelled);
+                self.cancel_reason = Some(reason.clone());
+            }
+            SchedulingEvent::ConferenceClosed { minutes_sha256 } => {
+                self.status = Some(S::Closed);
+                self.minutes_sha256 = Some(minutes_sha256.clone());
+            }
+            SchedulingEvent::SiteRegistered { .. } => {}
+        }
+        self.version += 1;
+        self.last_seq = meta.seq;
+    }
+
+    /// `hoinghi.v1.events.scheduling.<conference>.<type>`, on the condition that nothing was written
+    /// on the conference's subjects since it was read.
+    fn address(&self, id: &ConferenceId, event: &SchedulingEvent) -> Address {
+        Address {
+            subject: events::conference(SERVICE, id, event.event_type()),
+            expect: own_subjects(events::conference_filter(SERVICE, id), self.last_seq),
+            conference_id: Some(*id),
+            site_id: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use chrono::{DateTime, Utc};
+    use hoinghi_runtime::testing::given;
     use hoinghi_shared::ErrorCode;
 
     fn site(name: &str) -> Site {
@@ -319,21 +339,28 @@ mod tests {
         }
     }
 
-    /// Given these events, when this command, then these events or this error.
-    fn given(events: &[SchedulingEvent]) -> Conference {
-        let mut c = Conference::default();
-        for (i, e) in events.iter().enumerate() {
-            c.apply(e, i as u64 + 1);
-        }
-        c
+    fn details() -> ConferenceDetails {
+        plan(&request(), &registry()).unwrap()
     }
 
     fn scheduled() -> SchedulingEvent {
-        SchedulingEvent::ConferenceScheduled { details: plan(request(), &registry()).unwrap() }
+        SchedulingEvent::ConferenceScheduled { details: details() }
     }
 
     fn invited() -> SchedulingEvent {
-        SchedulingEvent::InvitationsIssued { details: plan(request(), &registry()).unwrap() }
+        SchedulingEvent::InvitationsIssued { details: details() }
+    }
+
+    fn started() -> SchedulingEvent {
+        SchedulingEvent::SessionStarted {}
+    }
+
+    fn ended() -> SchedulingEvent {
+        SchedulingEvent::SessionEnded {}
+    }
+
+    fn cancelled() -> SchedulingEvent {
+        SchedulingEvent::ConferenceCancelled { reason: "bão".into(), was_invited: true }
     }
 
     fn id() -> ConferenceId {
@@ -342,7 +369,7 @@ mod tests {
 
     #[test]
     fn planning_resolves_site_names() {
-        let details = plan(request(), &registry()).unwrap();
+        let details = details();
         assert_eq!(details.host_site.name, "Tỉnh ủy Bắc Kạn");
         assert_eq!(details.sites[1].name, "Huyện ủy Na Rì");
     }
@@ -351,7 +378,7 @@ mod tests {
     fn planning_refuses_unregistered_sites_and_names_them() {
         let mut r = request();
         r.sites.push(SiteId::parse("pac-nam").unwrap());
-        let err = plan(r, &registry()).unwrap_err();
+        let err = plan(&r, &registry()).unwrap_err();
         assert_eq!(err.code, ErrorCode::NotFound);
         assert!(err.message.contains("pac-nam"));
     }
@@ -368,7 +395,7 @@ mod tests {
         // When the secretariat links all of them, then it is told the sizes and what to do
         let mut r = request();
         r.sites.clone_from(&ids);
-        let err = plan(r, &registry).unwrap_err();
+        let err = plan(&r, &registry).unwrap_err();
         assert_eq!(err.code, ErrorCode::Invalid);
         for hint in ["3,000 sites", "5.42 MiB", "4.75 MiB", "link fewer sites", "about 2,62", "shorten their names"] {
             assert!(err.message.contains(hint), "{hint:?} not in {:?}", err.message);
@@ -376,7 +403,7 @@ mod tests {
         // When it links as many as fit, then the conference is planned
         let mut r = request();
         r.sites = ids[..2_620].to_vec();
-        let details = plan(r, &registry).unwrap();
+        let details = plan(&r, &registry).unwrap();
         assert!(conference_fixed_cost(&details) <= RECORD_FIXED_BUDGET);
     }
 
@@ -390,7 +417,7 @@ mod tests {
         r.guests = r.chairs.clone();
         r.agenda = vec![AgendaItem { title: long(MAX_TITLE_CHARS) }; MAX_AGENDA_ITEMS];
         // Then it still fits with a few sites, and leaves room for fewer sites
-        let details = plan(r, &registry()).unwrap();
+        let details = plan(&r, &registry()).unwrap();
         let cost = conference_fixed_cost(&details);
         assert!(cost <= RECORD_FIXED_BUDGET && cost > RECORD_FIXED_BUDGET / 2, "{cost}");
     }
@@ -412,70 +439,103 @@ mod tests {
         for (i, break_it) in cases.iter().enumerate() {
             let mut r = request();
             break_it(&mut r);
-            assert_eq!(plan(r, &registry()).unwrap_err().code, ErrorCode::Invalid, "case {i}");
+            assert_eq!(plan(&r, &registry()).unwrap_err().code, ErrorCode::Invalid, "case {i}");
         }
+    }
+
+    #[test]
+    fn a_planned_conference_is_scheduled_once() {
+        let schedule = || ConferenceCommand::Schedule(Box::new(details()));
+        given::<Conference>(id(), []).when(schedule()).then(scheduled());
+        given::<Conference>(id(), [scheduled()]).when(schedule()).then_refused(ErrorCode::Conflict, "already exists");
     }
 
     #[test]
     fn a_scheduled_conference_can_be_invited_once() {
-        let c = given(&[scheduled()]);
-        let events = c.handle(&id(), ConferenceCommand::Invite).unwrap();
-        assert!(matches!(events[..], [SchedulingEvent::InvitationsIssued { .. }]));
-        let c = given(&[scheduled(), invited()]);
-        assert!(c.handle(&id(), ConferenceCommand::Invite).unwrap().is_empty());
+        given::<Conference>(id(), [scheduled()]).when(ConferenceCommand::Invite).then(invited());
+        given::<Conference>(id(), [scheduled(), invited()]).when(ConferenceCommand::Invite).then_nothing();
     }
 
     #[test]
     fn a_session_cannot_start_before_the_invitations() {
-        let err = given(&[scheduled()]).handle(&id(), ConferenceCommand::Start).unwrap_err();
-        assert_eq!(err.code, ErrorCode::Conflict);
-        assert!(err.message.contains("invitations"));
+        given::<Conference>(id(), [scheduled()])
+            .when(ConferenceCommand::Start)
+            .then_refused(ErrorCode::Conflict, "invitations");
     }
 
     #[test]
     fn the_session_runs_start_to_end_to_close() {
-        let c = given(&[scheduled(), invited(), SchedulingEvent::SessionStarted {}]);
-        assert_eq!(c.handle(&id(), ConferenceCommand::End).unwrap(), vec![SchedulingEvent::SessionEnded {}]);
-        let c = given(&[scheduled(), invited(), SchedulingEvent::SessionStarted {}, SchedulingEvent::SessionEnded {}]);
-        assert!(c.handle(&id(), ConferenceCommand::End).unwrap().is_empty());
-        let closed = c.handle(&id(), ConferenceCommand::Close { minutes_sha256: "ab".into() }).unwrap();
-        assert_eq!(closed.len(), 1);
+        given::<Conference>(id(), [scheduled(), invited()]).when(ConferenceCommand::Start).then(started());
+        given::<Conference>(id(), [scheduled(), invited(), started()]).when(ConferenceCommand::End).then(ended());
+        let c = given::<Conference>(id(), [scheduled(), invited(), started(), ended()]);
+        c.when(ConferenceCommand::End).then_nothing();
+        c.when(ConferenceCommand::Close { minutes_sha256: "ab".into() })
+            .then(SchedulingEvent::ConferenceClosed { minutes_sha256: "ab".into() });
+        let closed = c.and(SchedulingEvent::ConferenceClosed { minutes_sha256: "ab".into() });
+        closed.when(ConferenceCommand::Close { minutes_sha256: "ab".into() }).then_nothing();
+        let view = closed.state().view(&id()).unwrap();
+        assert_eq!(
+            (view.status, view.minutes_sha256.as_deref(), view.version),
+            (ConferenceStatus::Closed, Some("ab"), 5)
+        );
     }
 
     #[test]
     fn a_cancelled_conference_refuses_everything_but_a_repeat_cancel() {
-        let c = given(&[
-            scheduled(),
-            invited(),
-            SchedulingEvent::ConferenceCancelled { reason: "bão".into(), was_invited: true },
-        ]);
-        assert!(c.handle(&id(), ConferenceCommand::Cancel { reason: "bão".into() }).unwrap().is_empty());
+        let c = given::<Conference>(id(), [scheduled(), invited(), cancelled()]);
+        c.when(ConferenceCommand::Cancel { reason: "bão".into() }).then_nothing();
         for cmd in [ConferenceCommand::Invite, ConferenceCommand::Start, ConferenceCommand::End] {
-            assert_eq!(c.handle(&id(), cmd).unwrap_err().code, ErrorCode::Conflict);
+            c.when(cmd).then_refused(ErrorCode::Conflict, "cancelled");
         }
-        assert_eq!(c.view(&id()).unwrap().cancel_reason.as_deref(), Some("bão"));
+        assert_eq!(c.state().view(&id()).unwrap().cancel_reason.as_deref(), Some("bão"));
+    }
+
+    #[test]
+    fn a_cancellation_says_whether_the_invitations_had_gone_out() {
+        let cancel = || ConferenceCommand::Cancel { reason: "bão".into() };
+        given::<Conference>(id(), [scheduled()])
+            .when(cancel())
+            .then(SchedulingEvent::ConferenceCancelled { reason: "bão".into(), was_invited: false });
+        given::<Conference>(id(), [scheduled(), invited()]).when(cancel()).then(cancelled());
     }
 
     #[test]
     fn a_session_in_progress_cannot_be_cancelled() {
-        let c = given(&[scheduled(), invited(), SchedulingEvent::SessionStarted {}]);
-        assert_eq!(
-            c.handle(&id(), ConferenceCommand::Cancel { reason: "x".into() }).unwrap_err().code,
-            ErrorCode::Conflict
-        );
+        given::<Conference>(id(), [scheduled(), invited(), started()])
+            .when(ConferenceCommand::Cancel { reason: "x".into() })
+            .then_refused(ErrorCode::Conflict, "in progress");
     }
 
     #[test]
     fn cancelling_needs_a_reason() {
-        let err = given(&[scheduled()]).handle(&id(), ConferenceCommand::Cancel { reason: "".into() }).unwrap_err();
-        assert_eq!(err.code, ErrorCode::Invalid);
+        given::<Conference>(id(), [scheduled()])
+            .when(ConferenceCommand::Cancel { reason: "".into() })
+            .then_refused(ErrorCode::Invalid, "reason");
     }
 
     #[test]
     fn an_unknown_conference_is_not_found() {
-        assert_eq!(
-            Conference::default().handle(&id(), ConferenceCommand::Invite).unwrap_err().code,
-            ErrorCode::NotFound
-        );
+        for cmd in [ConferenceCommand::Invite, ConferenceCommand::Close { minutes_sha256: "ab".into() }] {
+            given::<Conference>(id(), []).when(cmd).then_refused(ErrorCode::NotFound, "no conference");
+        }
+        assert!(Conference::default().view(&id()).is_none());
+    }
+
+    #[test]
+    fn a_conference_event_is_appended_on_the_conferences_own_subjects() {
+        let id = id();
+        // Scheduling: a new conference's subjects, expected empty
+        let append =
+            given::<Conference>(id, []).when(ConferenceCommand::Schedule(Box::new(details()))).then(scheduled());
+        assert_eq!(append.subject, format!("hoinghi.v1.events.scheduling.{id}.conference_scheduled"));
+        assert_eq!(append.expect.filter, format!("hoinghi.v1.events.scheduling.{id}.*"));
+        assert_eq!(append.expect.last_seq, 0);
+        assert_eq!((append.conference_id, append.site_id), (Some(id), None));
+        // Later steps: at the conference's last sequence
+        let c = given::<Conference>(id, [scheduled(), invited(), started()]);
+        let append = c.when(ConferenceCommand::End).then(ended());
+        assert_eq!(append.subject, format!("hoinghi.v1.events.scheduling.{id}.session_ended"));
+        assert_eq!((append.expect.last_seq, c.last_seq()), (3, 3));
+        assert_eq!(append.conference_id, Some(id));
     }
 }

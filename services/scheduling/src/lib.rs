@@ -2,9 +2,13 @@
 //! invitations, session start and end, to cancellation or closing.
 //!
 //! # Layout
-//! - [`site`], [`conference`]: the aggregates (`handle` decides, `apply` records).
-//! - [`state`]: the projection rebuilt from the `HOINGHI_SCHEDULING` stream.
-//! - [`commands`]: one file per request subject.
+//! - [`site`], [`conference`]: the aggregates, each a [`hoinghi_runtime::aggregate::Aggregate`]
+//!   (`handle` decides, `apply` records, `address` says where and on what condition its event is
+//!   appended: a site on `…events.sites.<site>.*`, a conference on `…events.scheduling.<conference>.*`).
+//! - [`state`]: the projection rebuilt from the `HOINGHI_SCHEDULING` stream; it hands each event to
+//!   its aggregate's `apply`.
+//! - [`commands`]: one file per request subject: find the aggregate in the state, `decide`,
+//!   `execute`.
 //! - [`reactions`]: closing a conference when its minutes are published.
 
 #![forbid(unsafe_code)]

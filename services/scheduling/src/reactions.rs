@@ -6,7 +6,7 @@ use hoinghi_shared::streams::{MINUTES, MINUTES_SERVICE, SCHEDULING_SERVICE};
 use hoinghi_shared::subjects::events;
 use hoinghi_shared::ErrorCode;
 
-use crate::commands::{decide, Store};
+use crate::commands::{decide_conference, Store};
 use crate::conference::ConferenceCommand;
 
 /// The durable subscription to published minutes.
@@ -32,7 +32,7 @@ pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionEr
     let result = store
         .execute(
             &meta,
-            |state| decide(state, &id, ConferenceCommand::Close { minutes_sha256: sha256.clone() }),
+            |state| decide_conference(state, &id, ConferenceCommand::Close { minutes_sha256: sha256.clone() }),
             |_, _| Ok(()),
         )
         .await;

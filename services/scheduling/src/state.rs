@@ -1,7 +1,7 @@
 //! The scheduling projection: every site and conference, rebuilt from the scheduling stream.
 
+use hoinghi_runtime::aggregate::Aggregate;
 use hoinghi_runtime::collections::Map;
-
 use hoinghi_runtime::store::{EventMeta, Projection};
 use hoinghi_shared::events::SchedulingEvent;
 use hoinghi_shared::{ConferenceId, SiteId};
@@ -23,21 +23,19 @@ pub struct SchedulingState {
 impl Projection for SchedulingState {
     type Event = SchedulingEvent;
 
+    /// A registry event goes to its site, every other event to its conference.
     fn apply(&mut self, meta: &EventMeta, event: SchedulingEvent) {
-        match &event {
-            SchedulingEvent::SiteRegistered { site_id, .. } => {
-                self.sites.entry(site_id.clone()).or_default().apply(&event, meta.occurred_at, meta.seq);
-            }
-            _ => {
-                let Some(id) = meta.conference_id else {
-                    tracing::error!(seq = meta.seq, "conference event without a conference id ignored");
-                    return;
-                };
-                if matches!(event, SchedulingEvent::ConferenceScheduled { .. }) {
-                    self.scheduled_at.insert(meta.seq, id);
-                }
-                self.conferences.entry(id).or_default().apply(&event, meta.seq);
-            }
+        if let SchedulingEvent::SiteRegistered { site_id, .. } = &event {
+            self.sites.entry(site_id.clone()).or_default().apply(&event, meta);
+            return;
         }
+        let Some(id) = meta.conference_id else {
+            tracing::error!(seq = meta.seq, "conference event without a conference id ignored");
+            return;
+        };
+        if matches!(event, SchedulingEvent::ConferenceScheduled { .. }) {
+            self.scheduled_at.insert(meta.seq, id);
+        }
+        self.conferences.entry(id).or_default().apply(&event, meta);
     }
 }

@@ -5,14 +5,14 @@ mod confirm;
 mod decline;
 mod roster;
 
+use hoinghi_runtime::aggregate::decide;
 use hoinghi_runtime::host::{json, Host, Incoming, Reply};
-use hoinghi_runtime::store::{Append, Decision, EventStore, Expect};
-use hoinghi_shared::events::{AttendanceEvent, DomainEvent};
-use hoinghi_shared::streams::ATTENDANCE_SERVICE;
-use hoinghi_shared::subjects::{attendance as subjects, events, site_of_command};
+use hoinghi_runtime::store::{Decision, EventStore};
+use hoinghi_shared::events::AttendanceEvent;
+use hoinghi_shared::subjects::{attendance as subjects, site_of_command};
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
-use crate::roster::{Roster, RosterCommand, SiteCommand};
+use crate::roster::{no_roster, Roster, RosterCommand, SiteCommand};
 use crate::state::AttendanceState;
 
 /// The attendance store.
@@ -46,10 +46,19 @@ pub fn acting_site(request: &Incoming) -> Result<SiteId, ApiError> {
     SiteId::parse(token).map_err(|e| ApiError::invalid(format!("subject {}: {e}", request.subject)))
 }
 
-fn no_roster(id: &ConferenceId) -> ApiError {
-    ApiError::not_found(format!(
-        "no roster for conference {id}: it does not exist or its invitations have not been issued yet"
-    ))
+/// Decides a site's command on the roster of conference `id` (never opened, when unknown): the
+/// roster admits it, the site's entry decides it.
+///
+/// # Errors
+/// The roster's or the entry's refusal.
+pub fn decide_site(
+    state: &AttendanceState,
+    id: &ConferenceId,
+    site: &SiteId,
+    command: SiteCommand,
+) -> Result<Decision<AttendanceEvent>, ApiError> {
+    let never_opened = Roster::default();
+    state.rosters.get(id).unwrap_or(&never_opened).decide_site(id, site, command)
 }
 
 /// Runs a site's command: decided by the site's aggregate, appended on the site's subject, answered
@@ -60,26 +69,9 @@ pub async fn site_command(store: Store, request: Incoming, id: ConferenceId, com
     store
         .execute(
             &meta,
-            |state| {
-                let roster = state.rosters.get(&id).ok_or_else(|| no_roster(&id))?;
-                let events = roster.handle_site(&id, &site, command.clone())?;
-                let last_seq = roster.sites.get(&site).map_or(0, |e| e.last_seq);
-                Ok(match events.into_iter().next() {
-                    None => Decision::Unchanged,
-                    Some(event) => Decision::Append(Append {
-                        subject: events::conference_site(ATTENDANCE_SERVICE, &id, &site, event.event_type()),
-                        expect: Expect {
-                            filter: events::conference_site_filter(ATTENDANCE_SERVICE, &id, &site),
-                            last_seq,
-                        },
-                        event,
-                        conference_id: Some(id),
-                        site_id: Some(site.clone()),
-                    }),
-                })
-            },
+            |state| decide_site(state, &id, &site, command.clone()),
             |state, seq| {
-                let roster = state.rosters.get(&id).ok_or_else(|| no_roster(&id))?;
+                let roster = state.rosters.get(&id).filter(|r| r.is_opened()).ok_or_else(|| no_roster(&id))?;
                 if let Some(seq) = seq {
                     if !roster.took_effect(seq) {
                         // The roster was sealed between deciding and appending: the event is void.
@@ -92,8 +84,8 @@ pub async fn site_command(store: Store, request: Incoming, id: ConferenceId, com
         .await
 }
 
-/// Decides a roster command. Close and cancel carry the condition that nothing changed anywhere in
-/// the conference since the state was read, so the record they seal is complete.
+/// Decides a roster command (from scheduling's events) on the roster of conference `id` (never
+/// opened, when unknown). Close and cancel are fenced by the roster's address.
 ///
 /// # Errors
 /// The roster's refusal.
@@ -102,27 +94,6 @@ pub fn decide_roster(
     id: &ConferenceId,
     command: RosterCommand,
 ) -> Result<Decision<AttendanceEvent>, ApiError> {
-    let roster = state.rosters.get(id);
-    let events = Roster::handle(roster, id, command)?;
-    Ok(match events.into_iter().next() {
-        None => Decision::Unchanged,
-        Some(event) => {
-            let expect = match (&event, roster) {
-                (AttendanceEvent::RosterOpened { .. }, _) | (_, None) => Expect {
-                    filter: events::conference_filter(ATTENDANCE_SERVICE, id),
-                    last_seq: roster.map_or(0, |r| r.last_seq),
-                },
-                (_, Some(r)) => {
-                    Expect { filter: events::conference_all(ATTENDANCE_SERVICE, id), last_seq: r.last_seq_any }
-                }
-            };
-            Decision::Append(Append {
-                subject: events::conference(ATTENDANCE_SERVICE, id, event.event_type()),
-                expect,
-                event,
-                conference_id: Some(*id),
-                site_id: None,
-            })
-        }
-    })
+    let never_opened = Roster::default();
+    decide(state.rosters.get(id).unwrap_or(&never_opened), id, command)
 }

@@ -5,7 +5,8 @@ use hoinghi_runtime::input::page;
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::PageQuery;
 
-use super::{no_roster, Store};
+use super::Store;
+use crate::roster::no_roster;
 
 /// Handles one request.
 pub async fn handle(store: Store, request: Incoming) -> Reply {
@@ -13,8 +14,8 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
     let id = body.conference_id;
     store
         .query(|state| {
-            let roster = state.rosters.get(&id).ok_or_else(|| no_roster(&id))?;
-            json(&roster.view(id, page(&body, roster.details.sites.len())?))
+            let roster = state.rosters.get(&id).filter(|r| r.is_opened()).ok_or_else(|| no_roster(&id))?;
+            json(&roster.view(id, page(&body, roster.invited().len())?).ok_or_else(|| no_roster(&id))?)
         })
         .await
 }

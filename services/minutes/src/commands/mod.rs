@@ -7,15 +7,15 @@ mod publish;
 mod record;
 mod submit;
 
+use hoinghi_runtime::aggregate::decide;
 use hoinghi_runtime::host::{json, Host, Incoming, Reply};
-use hoinghi_runtime::store::{Append, Decision, EventStore, Expect};
+use hoinghi_runtime::store::{Decision, EventStore};
 use hoinghi_shared::api::PageQuery;
-use hoinghi_shared::events::{DomainEvent, MinutesEvent};
-use hoinghi_shared::streams::MINUTES_SERVICE;
-use hoinghi_shared::subjects::{events, minutes as subjects};
-use hoinghi_shared::{ApiError, ConferenceId};
+use hoinghi_shared::events::MinutesEvent;
+use hoinghi_shared::subjects::minutes as subjects;
+use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
-use crate::minutes::{Minutes, MinutesCommand};
+use crate::minutes::{no_minutes, Minutes, MinutesCommand};
 use crate::state::MinutesState;
 
 /// The minutes store.
@@ -47,13 +47,6 @@ pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// 404 for minutes that do not exist (yet).
-pub fn no_minutes(id: &ConferenceId) -> ApiError {
-    ApiError::not_found(format!(
-        "no minutes for conference {id}: it does not exist or its session has not ended yet (the draft opens when it ends)"
-    ))
-}
-
 /// The reply for a conference's minutes, with the first page of attendance.
 ///
 /// # Errors
@@ -68,51 +61,37 @@ pub fn minutes_view(state: &MinutesState, id: &ConferenceId) -> Reply {
 /// `not_found`, or `invalid` for a bad page.
 pub fn minutes_page(state: &MinutesState, query: &PageQuery) -> Reply {
     let id = &query.conference_id;
-    let minutes = state.minutes.get(id).ok_or_else(|| no_minutes(id))?;
-    json(&minutes.view(*id, hoinghi_runtime::input::page(query, minutes.attendance.len())?))
+    let minutes = state.minutes.get(id).filter(|m| m.is_opened()).ok_or_else(|| no_minutes(id))?;
+    let range = hoinghi_runtime::input::page(query, minutes.attendance.len())?;
+    json(&minutes.view(*id, range).ok_or_else(|| no_minutes(id))?)
 }
 
-/// Decides a command on the minutes of a conference.
+/// Decides a command on the minutes of conference `id` (not opened, when unknown): the aggregate
+/// decides, and addresses the event.
 ///
 /// # Errors
-/// `not_found` or the aggregate's refusal.
-pub fn decide(
+/// The aggregate's refusal (`not_found` before the draft opened).
+pub fn decide_minutes(
     state: &MinutesState,
     id: &ConferenceId,
     command: MinutesCommand,
 ) -> Result<Decision<MinutesEvent>, ApiError> {
-    let minutes = state.minutes.get(id).ok_or_else(|| no_minutes(id))?;
-    let events = minutes.handle(id, command)?;
-    Ok(append(id, minutes.last_seq, events))
+    let not_opened = Minutes::default();
+    decide(state.minutes.get(id).unwrap_or(&not_opened), id, command)
 }
 
-/// The append for events on the minutes' own subjects.
-pub fn append(id: &ConferenceId, last_seq: u64, events: Vec<MinutesEvent>) -> Decision<MinutesEvent> {
-    match events.into_iter().next() {
-        None => Decision::Unchanged,
-        Some(event) => Decision::Append(Append {
-            subject: events::conference(MINUTES_SERVICE, id, event.event_type()),
-            expect: Expect { filter: events::conference_filter(MINUTES_SERVICE, id), last_seq },
-            event,
-            conference_id: Some(*id),
-            site_id: None,
-        }),
-    }
+/// Decides a site's acknowledgement of the minutes of conference `id` (not opened, when unknown):
+/// the minutes admit it, the site's acknowledgement decides it.
+///
+/// # Errors
+/// The refusal of either.
+pub fn decide_ack(state: &MinutesState, id: &ConferenceId, site: &SiteId) -> Result<Decision<MinutesEvent>, ApiError> {
+    let not_opened = Minutes::default();
+    state.minutes.get(id).unwrap_or(&not_opened).decide_ack(id, site)
 }
 
 /// Runs a minutes command and answers with the minutes.
 pub async fn run(store: Store, request: &Incoming, actor: String, id: ConferenceId, command: MinutesCommand) -> Reply {
     let meta = request.command(actor)?;
-    store.execute(&meta, |state| decide(state, &id, command.clone()), |state, _| minutes_view(state, &id)).await
-}
-
-/// Exposed for the reaction: the open decision.
-pub fn decide_open(
-    state: &MinutesState,
-    id: &ConferenceId,
-    details: hoinghi_shared::events::ConferenceDetails,
-    attendance: Vec<hoinghi_shared::api::AttendanceRecord>,
-) -> Decision<MinutesEvent> {
-    let existing = state.minutes.get(id);
-    append(id, existing.map_or(0, |m| m.last_seq), Minutes::open(existing, details, attendance))
+    store.execute(&meta, |state| decide_minutes(state, &id, command.clone()), |state, _| minutes_view(state, &id)).await
 }

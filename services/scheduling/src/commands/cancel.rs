@@ -4,7 +4,7 @@ use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::CancelConference;
 
-use super::{conference_view, decide, Store, SECRETARIAT};
+use super::{conference_view, decide_conference, Store, SECRETARIAT};
 use crate::conference::ConferenceCommand;
 
 /// Handles one request.
@@ -15,7 +15,7 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
     store
         .execute(
             &meta,
-            |state| decide(state, &id, ConferenceCommand::Cancel { reason: body.reason.clone() }),
+            |state| decide_conference(state, &id, ConferenceCommand::Cancel { reason: body.reason.clone() }),
             |state, _| conference_view(state, &id),
         )
         .await

@@ -5,7 +5,7 @@ use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::CreateConference;
 use hoinghi_shared::{ApiError, ConferenceId};
 
-use super::{conference_view, decide, Store, SECRETARIAT};
+use super::{conference_view, decide_conference, Store, SECRETARIAT};
 use crate::conference::{plan, ConferenceCommand};
 
 const EXPECTED: &str =
@@ -20,8 +20,8 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
         .execute(
             &meta,
             |state| {
-                let details = plan(body.clone(), &state.sites)?;
-                decide(state, &id, ConferenceCommand::Schedule(Box::new(details)))
+                let details = plan(&body, &state.sites)?;
+                decide_conference(state, &id, ConferenceCommand::Schedule(Box::new(details)))
             },
             |state, seq| {
                 // A repeated command (same idempotency key) answers with the conference it created

@@ -4,7 +4,7 @@ use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::ConferenceRef;
 
-use super::{conference_view, decide, Store, SECRETARIAT};
+use super::{conference_view, decide_conference, Store, SECRETARIAT};
 use crate::conference::ConferenceCommand;
 
 /// Which step.
@@ -28,5 +28,5 @@ pub async fn handle(store: Store, request: Incoming, step: Lifecycle) -> Reply {
         Lifecycle::Start => ConferenceCommand::Start,
         Lifecycle::End => ConferenceCommand::End,
     };
-    store.execute(&meta, |state| decide(state, &id, command()), |state, _| conference_view(state, &id)).await
+    store.execute(&meta, |state| decide_conference(state, &id, command()), |state, _| conference_view(state, &id)).await
 }

@@ -7,14 +7,14 @@ mod get;
 mod lifecycle;
 mod register_site;
 
+use hoinghi_runtime::aggregate::decide;
 use hoinghi_runtime::host::Host;
-use hoinghi_runtime::store::{Append, Decision, EventStore, Expect};
+use hoinghi_runtime::store::{Decision, EventStore};
 use hoinghi_shared::events::SchedulingEvent;
-use hoinghi_shared::streams::SCHEDULING_SERVICE;
-use hoinghi_shared::subjects::{events, scheduling as subjects};
+use hoinghi_shared::subjects::scheduling as subjects;
 use hoinghi_shared::{ApiError, ConferenceId};
 
-use crate::conference::ConferenceCommand;
+use crate::conference::{Conference, ConferenceCommand};
 use crate::state::SchedulingState;
 
 /// The scheduling store.
@@ -49,33 +49,18 @@ pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Decides a command on one conference: the events its aggregate produces, as an append with the
-/// conference's subject filter as the concurrency condition.
+/// Decides a command on one conference: its aggregate ([`Conference::default`], never scheduled,
+/// when unknown) decides, and addresses the event.
 ///
 /// # Errors
 /// The aggregate's refusal.
-pub fn decide(
+pub fn decide_conference(
     state: &SchedulingState,
     id: &ConferenceId,
     command: ConferenceCommand,
 ) -> Result<Decision<SchedulingEvent>, ApiError> {
-    let conference = state.conferences.get(id).cloned().unwrap_or_default();
-    let events = conference.handle(id, command)?;
-    Ok(match events.into_iter().next() {
-        None => Decision::Unchanged,
-        Some(event) => Decision::Append(Append {
-            subject: events::conference(SCHEDULING_SERVICE, id, event_type(&event)),
-            expect: Expect { filter: events::conference_filter(SCHEDULING_SERVICE, id), last_seq: conference.last_seq },
-            event,
-            conference_id: Some(*id),
-            site_id: None,
-        }),
-    })
-}
-
-fn event_type(event: &SchedulingEvent) -> &'static str {
-    use hoinghi_shared::events::DomainEvent;
-    event.event_type()
+    let never_scheduled = Conference::default();
+    decide(state.conferences.get(id).unwrap_or(&never_scheduled), id, command)
 }
 
 /// The reply for a conference: its view, or 404.

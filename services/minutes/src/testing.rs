@@ -1,0 +1,53 @@
+//! Test support: given / when / then for the minutes runs on [`hoinghi_runtime::testing::given`];
+//! this adds what spans the minutes and their sites' acknowledgements (an acknowledgement applied
+//! through the minutes, as the projection applies it) and content of a chosen size.
+
+#![allow(clippy::unwrap_used)]
+
+use chrono::{DateTime, Utc};
+use hoinghi_runtime::aggregate::{Address, Aggregate};
+use hoinghi_runtime::store::{Decision, EventMeta};
+use hoinghi_runtime::testing::Given;
+use hoinghi_shared::events::MinutesEvent;
+use hoinghi_shared::{ConferenceId, SiteId};
+
+use crate::minutes::{Ack, Minutes, MinutesCommand};
+
+/// A site id.
+pub fn site(id: &str) -> SiteId {
+    SiteId::parse(id).unwrap()
+}
+
+/// Text that counts exactly `cost` and takes as many bytes: emoji, then letters.
+pub fn text(cost: usize) -> String {
+    let mut t = "😀".repeat(cost / 4);
+    t.push_str(&"a".repeat(cost % 4));
+    t
+}
+
+/// The event the minutes decide for `command` (which must append one).
+#[track_caller]
+pub fn decided(minutes: &Given<Minutes>, command: MinutesCommand) -> MinutesEvent {
+    match minutes.when(command).decision {
+        Ok(Decision::Append(append)) => append.event,
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+/// The minutes after `site` acknowledged them at `at`, the event read back at `seq` on the subject
+/// the site's [`Ack`] gives it, and applied through the minutes as the projection applies it.
+pub fn acknowledged(minutes: &mut Minutes, id: ConferenceId, site: &SiteId, seq: u64, at: DateTime<Utc>) {
+    let event = MinutesEvent::MinutesAcknowledged {};
+    let Address { subject, conference_id, site_id, .. } = Ack::default().address(&(id, site.clone()), &event);
+    let meta = EventMeta {
+        seq,
+        subject,
+        id: uuid::Uuid::now_v7(),
+        conference_id,
+        site_id,
+        occurred_at: at,
+        actor: format!("site:{site}"),
+        command_id: None,
+    };
+    minutes.apply(&event, &meta);
+}
