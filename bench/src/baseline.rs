@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use async_nats::jetstream;
+use async_nats::{jetstream, Message, RequestError, ToSubject};
 use bytes::Bytes;
 use futures::StreamExt;
 
@@ -23,16 +23,17 @@ pub async fn core_echo(url: &str, count: usize, concurrency: usize, payload: &By
             }
         }
     });
-    let client = async_nats::connect(url).await?;
-    client.flush().await?;
-    let phase = drive(count, concurrency, |_| {
-        let client = client.clone();
-        let payload = payload.clone();
-        async move {
-            client.request("bench.echo", payload).await.context("echo request")?;
+    let phase = requests(
+        url,
+        count,
+        concurrency,
+        payload,
+        |_| "bench.echo",
+        |reply| {
+            reply.context("echo request")?;
             Ok(())
-        }
-    })
+        },
+    )
     .await;
     echo.abort();
     phase
@@ -84,18 +85,38 @@ pub async fn jetstream_append(
             });
         }
     });
-    let client = async_nats::connect(url).await?;
-    client.flush().await?;
-    let phase = drive(count, concurrency, |i| {
-        let client = client.clone();
-        let payload = payload.clone();
-        async move {
-            let reply = client.request(format!("bench.append.{run}.{i}"), payload).await.context("append request")?;
+    let phase = requests(
+        url,
+        count,
+        concurrency,
+        payload,
+        |i| format!("bench.append.{run}.{i}"),
+        |reply| {
+            let reply = reply.context("append request")?;
             anyhow::ensure!(reply.payload.as_ref() == b"{\"ok\":true}", "the baseline append failed");
             Ok(())
-        }
-    })
+        },
+    )
     .await;
     append.abort();
     phase
+}
+
+/// Sends `count` requests of `payload`, `concurrency` at a time, on a connection of its own, the
+/// `i`-th to `subject(i)`; `check` says whether each reply is what was wanted.
+async fn requests<S: ToSubject>(
+    url: &str,
+    count: usize,
+    concurrency: usize,
+    payload: &Bytes,
+    subject: impl Fn(usize) -> S,
+    check: impl Fn(Result<Message, RequestError>) -> anyhow::Result<()>,
+) -> anyhow::Result<Phase> {
+    let client = async_nats::connect(url).await?;
+    client.flush().await?;
+    drive(count, concurrency, |i| {
+        let (client, payload, subject, check) = (client.clone(), payload.clone(), subject(i), &check);
+        async move { check(client.request(subject, payload).await) }
+    })
+    .await
 }

@@ -10,7 +10,7 @@ use hoinghi_shared::api::{
 };
 use hoinghi_shared::headers::SERVICE_ERROR_CODE;
 use hoinghi_shared::subjects::{attendance, scheduling};
-use hoinghi_shared::{ConferenceId, SiteId};
+use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 use hoinghi_tests::{Api, NatsServer, Service, ServiceProcess};
 
 use crate::measure::{drive, peak_rss_mib, WorkloadReport};
@@ -47,15 +47,16 @@ async fn command(client: &async_nats::Client, subject: String, payload: Bytes) -
     Ok(())
 }
 
-async fn poll<T, F, Fut>(timeout: Duration, what: &str, mut attempt: F) -> anyhow::Result<T>
+/// Reads with `read` every 10 ms until `done` says what it read is complete, for at most a minute.
+async fn poll<T, Fut>(what: &str, read: impl Fn() -> Fut, done: impl Fn(&T) -> bool) -> anyhow::Result<()>
 where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
+    let timeout = Duration::from_secs(60);
     let deadline = Instant::now() + timeout;
     loop {
-        if let Some(value) = attempt().await {
-            return Ok(value);
+        if read().await.is_ok_and(|value| done(&value)) {
+            return Ok(());
         }
         anyhow::ensure!(Instant::now() < deadline, "{what} did not happen within {timeout:?}");
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -111,14 +112,7 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
     eprintln!("workload: inviting");
     let t = Instant::now();
     api.invite(id).await?;
-    poll(Duration::from_secs(60), "the roster listing every site", || {
-        let api = api.clone();
-        async move {
-            let roster = api.roster(id).await.ok()?;
-            (roster.total_sites == sites).then_some(())
-        }
-    })
-    .await?;
+    poll("the roster listing every site", || api.roster(id), |roster| roster.total_sites == sites).await?;
     let invite_to_roster = t.elapsed();
 
     eprintln!("workload: storm of {} confirmations and check-ins", sites * 2);
@@ -152,14 +146,8 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
     api.start(id).await?;
     let t = Instant::now();
     api.end(id).await?;
-    poll(Duration::from_secs(60), "the minutes draft with every site's attendance", || {
-        let api = api.clone();
-        async move {
-            let draft = api.minutes(id).await.ok()?;
-            (draft.attendance_total == sites).then_some(())
-        }
-    })
-    .await?;
+    poll("the minutes draft with every site's attendance", || api.minutes(id), |draft| draft.attendance_total == sites)
+        .await?;
     let end_to_draft = t.elapsed();
 
     for item in 0..2 {

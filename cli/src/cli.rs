@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{admin, attendance, conference, demo, minutes, sites, status};
 
@@ -12,11 +12,24 @@ use crate::commands::{admin, attendance, conference, demo, minutes, sites, statu
 #[derive(Debug, Parser)]
 #[command(name = "hoinghi", version, propagate_version = true, max_term_width = 110)]
 pub struct Cli {
+    /// The options of every command.
+    #[command(flatten)]
+    pub global: Global,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The options of every command, given before or after it; the connection's may come from the
+/// environment, whose values help does not show.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct Global {
     /// NATS server URL(s), comma separated.
     #[arg(
         long,
         global = true,
-        help_heading = "Global options",
         env = "HOINGHI__NATS__URL",
         hide_env_values = true,
         default_value = "nats://127.0.0.1:4222"
@@ -25,63 +38,41 @@ pub struct Cli {
 
     /// NATS credentials file: a seed file from `hoinghi admin credentials` (e.g. site-ba-be.creds) or a
     /// user JWT + seed file; empty for an open server.
-    #[arg(long, global = true, help_heading = "Global options", env = "HOINGHI__NATS__CREDS", hide_env_values = true)]
+    #[arg(long, global = true, env = "HOINGHI__NATS__CREDS", hide_env_values = true)]
     pub creds: Option<String>,
 
     /// The identity to act as; replies come to `_INBOX.<identity>` (default: the credentials file's
     /// name, e.g. site-ba-be).
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Global options",
-        env = "HOINGHI__NATS__IDENTITY",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "HOINGHI__NATS__IDENTITY", hide_env_values = true)]
     pub identity: Option<String>,
 
     /// TLS: PEM CA file of the server's certificate (turns TLS on).
-    #[arg(long, global = true, help_heading = "Global options", env = "HOINGHI__NATS__TLS_CA", hide_env_values = true)]
+    #[arg(long, global = true, env = "HOINGHI__NATS__TLS_CA", hide_env_values = true)]
     pub tls_ca: Option<String>,
 
     /// TLS: PEM client certificate, for a server that verifies clients (with --tls-key).
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Global options",
-        env = "HOINGHI__NATS__TLS_CERT",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "HOINGHI__NATS__TLS_CERT", hide_env_values = true)]
     pub tls_cert: Option<String>,
 
     /// TLS: the PEM private key of --tls-cert.
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Global options",
-        env = "HOINGHI__NATS__TLS_KEY",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "HOINGHI__NATS__TLS_KEY", hide_env_values = true)]
     pub tls_key: Option<String>,
 
     /// Seconds to wait for each reply.
-    #[arg(long, global = true, help_heading = "Global options", default_value_t = 10.0, value_name = "SECONDS")]
+    #[arg(long, global = true, default_value_t = 10.0, value_name = "SECONDS")]
     pub timeout: f64,
 
     /// Print replies as raw JSON instead of text.
-    #[arg(long, global = true, help_heading = "Global options")]
+    #[arg(long, global = true)]
     pub json: bool,
 
     /// Sent as `Hoinghi-Idempotency-Key`: a retried command with the same key takes effect once.
-    #[arg(long, global = true, help_heading = "Global options", value_name = "KEY", value_parser = parse_idempotency_key)]
+    #[arg(long, global = true, value_name = "KEY", value_parser = parse_idempotency_key)]
     pub idempotency_key: Option<String>,
 
     /// Print the trace id of this invocation's requests on stderr.
-    #[arg(short, long, global = true, help_heading = "Global options")]
+    #[arg(short, long, global = true)]
     pub verbose: bool,
-
-    /// The command.
-    #[command(subcommand)]
-    pub command: Command,
 }
 
 /// The command groups.
@@ -110,7 +101,7 @@ pub enum Command {
     Admin(admin::Cmd),
 }
 
-impl Cli {
+impl Global {
     /// The client settings these options describe.
     ///
     /// # Errors

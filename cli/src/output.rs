@@ -2,10 +2,12 @@
 
 use std::fmt::Write as _;
 
+use chrono::{DateTime, FixedOffset};
 use hoinghi_shared::api::{
     AttendanceRecord, AttendanceStatus, ConferenceStatus, ConferenceView, MinutesStatus, MinutesView, Person, Roster,
-    RosterState, SiteAttendance, SiteView,
+    RosterState, SiteAttendance, SiteRef, SiteView,
 };
+use hoinghi_shared::SiteId;
 use serde::Serialize;
 
 /// Prints `value` as pretty JSON.
@@ -136,16 +138,31 @@ pub fn site(view: &SiteView) -> String {
     format!("site {}  {}  (registered {})\n", view.id, view.name, view.registered_at.to_rfc3339())
 }
 
+/// The lines a conference and its minutes both begin with: title, organizer, time, host, chairs,
+/// guests.
+fn heading(
+    title: &str,
+    organizer: &str,
+    [starts_at, ends_at]: [&DateTime<FixedOffset>; 2],
+    host: &SiteRef,
+    chairs: &[Person],
+    guests: &[Person],
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "  title:     {title}");
+    let _ = writeln!(out, "  organizer: {organizer}");
+    let _ = writeln!(out, "  time:      {} .. {}", starts_at.to_rfc3339(), ends_at.to_rfc3339());
+    let _ = writeln!(out, "  host:      {} ({})", host.name, host.id);
+    let _ = writeln!(out, "  chairs:    {}", people(chairs));
+    let _ = writeln!(out, "  guests:    {}", people(guests));
+    out
+}
+
 /// A conference.
 pub fn conference(view: &ConferenceView) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "conference {}  [{}]", view.id, conference_status(view.status));
-    let _ = writeln!(out, "  title:     {}", view.title);
-    let _ = writeln!(out, "  organizer: {}", view.organizer);
-    let _ = writeln!(out, "  time:      {} .. {}", view.starts_at.to_rfc3339(), view.ends_at.to_rfc3339());
-    let _ = writeln!(out, "  host:      {} ({})", view.host_site.name, view.host_site.id);
-    let _ = writeln!(out, "  chairs:    {}", people(&view.chairs));
-    let _ = writeln!(out, "  guests:    {}", people(&view.guests));
+    let mut out = format!("conference {}  [{}]\n", view.id, conference_status(view.status));
+    let time = [&view.starts_at, &view.ends_at];
+    out.push_str(&heading(&view.title, &view.organizer, time, &view.host_site, &view.chairs, &view.guests));
     let _ = writeln!(out, "  sites ({}):", view.sites.len());
     for s in &view.sites {
         let _ = writeln!(out, "    - {} ({})", s.name, s.id);
@@ -180,6 +197,26 @@ pub fn site_attendance(a: &SiteAttendance) -> String {
     out
 }
 
+/// The columns of an attendance table (a roster, the attendance in the minutes).
+const ATTENDANCE_COLUMNS: [&str; 5] = ["SITE", "NAME", "STATUS", "HEADCOUNT", "DELEGATES"];
+
+/// One site's row of an attendance table.
+fn attendance_row(
+    site_id: &SiteId,
+    site_name: &str,
+    status: AttendanceStatus,
+    headcount: u32,
+    detail: String,
+) -> Vec<String> {
+    vec![
+        site_id.to_string(),
+        site_name.to_owned(),
+        attendance_status(status).to_owned(),
+        if headcount > 0 { headcount.to_string() } else { "-".to_owned() },
+        detail,
+    ]
+}
+
 /// A roster as a table with its counts.
 pub fn roster(r: &Roster) -> String {
     let rows: Vec<Vec<String>> = r
@@ -192,17 +229,11 @@ pub fn roster(r: &Roster) -> String {
                 }
                 _ => people(&a.delegates),
             };
-            vec![
-                a.site_id.to_string(),
-                a.site_name.clone(),
-                attendance_status(a.status).to_owned(),
-                if a.headcount > 0 { a.headcount.to_string() } else { "-".to_owned() },
-                detail,
-            ]
+            attendance_row(&a.site_id, &a.site_name, a.status, a.headcount, detail)
         })
         .collect();
     let mut out = format!("roster of {}  [{}]\n", r.conference_id, roster_state(r.state));
-    out.push_str(&table(&["SITE", "NAME", "STATUS", "HEADCOUNT", "DELEGATES"], &rows));
+    out.push_str(&table(&ATTENDANCE_COLUMNS, &rows));
     let c = &r.counts;
     let people_expected: u32 = r.sites.iter().map(|a| a.headcount).sum();
     let _ = writeln!(
@@ -218,28 +249,16 @@ fn attendance_record(a: &AttendanceRecord) -> Vec<String> {
         Some(reason) => format!("reason: {reason}"),
         None => people(&a.delegates),
     };
-    vec![
-        a.site_id.to_string(),
-        a.site_name.clone(),
-        attendance_status(a.status).to_owned(),
-        if a.headcount > 0 { a.headcount.to_string() } else { "-".to_owned() },
-        detail,
-    ]
+    attendance_row(&a.site_id, &a.site_name, a.status, a.headcount, detail)
 }
 
 /// Minutes, summarised (the Markdown is printed by `minutes get --markdown`).
 pub fn minutes(m: &MinutesView) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "minutes of {}  [{}]", m.conference_id, minutes_status(m.status));
-    let _ = writeln!(out, "  title:     {}", m.title);
-    let _ = writeln!(out, "  organizer: {}", m.organizer);
-    let _ = writeln!(out, "  time:      {} .. {}", m.starts_at.to_rfc3339(), m.ends_at.to_rfc3339());
-    let _ = writeln!(out, "  host:      {} ({})", m.host_site.name, m.host_site.id);
-    let _ = writeln!(out, "  chairs:    {}", people(&m.chairs));
-    let _ = writeln!(out, "  guests:    {}", people(&m.guests));
+    let mut out = format!("minutes of {}  [{}]\n", m.conference_id, minutes_status(m.status));
+    out.push_str(&heading(&m.title, &m.organizer, [&m.starts_at, &m.ends_at], &m.host_site, &m.chairs, &m.guests));
     let _ = writeln!(out, "  attendance:");
     let rows: Vec<Vec<String>> = m.attendance.iter().map(attendance_record).collect();
-    for line in table(&["SITE", "NAME", "STATUS", "HEADCOUNT", "DELEGATES"], &rows).lines() {
+    for line in table(&ATTENDANCE_COLUMNS, &rows).lines() {
         let _ = writeln!(out, "    {line}");
     }
     let _ = writeln!(out, "  items:");

@@ -377,6 +377,11 @@ impl Api {
         Ok(self.send(subject, Bytes::new(), None).await?.decode(subject)?)
     }
 
+    /// Sends a request about one conference (a [`ConferenceRef`]) and decodes the reply.
+    async fn about<R: DeserializeOwned>(&self, subject: &str, conference: ConferenceId) -> Result<R, ApiError> {
+        self.request(subject, &ConferenceRef { conference_id: conference }).await
+    }
+
     // ------------------------------------------------------------ scheduling
 
     /// Registers (or renames) a site.
@@ -400,7 +405,7 @@ impl Api {
     /// # Errors
     /// The service's error.
     pub async fn invite(&self, conference: ConferenceId) -> Result<ConferenceView, ApiError> {
-        self.request(subjects::scheduling::INVITE, &ConferenceRef { conference_id: conference }).await
+        self.about(subjects::scheduling::INVITE, conference).await
     }
 
     /// Opens the session.
@@ -408,7 +413,7 @@ impl Api {
     /// # Errors
     /// The service's error.
     pub async fn start(&self, conference: ConferenceId) -> Result<ConferenceView, ApiError> {
-        self.request(subjects::scheduling::START, &ConferenceRef { conference_id: conference }).await
+        self.about(subjects::scheduling::START, conference).await
     }
 
     /// Closes the session.
@@ -416,7 +421,7 @@ impl Api {
     /// # Errors
     /// The service's error.
     pub async fn end(&self, conference: ConferenceId) -> Result<ConferenceView, ApiError> {
-        self.request(subjects::scheduling::END, &ConferenceRef { conference_id: conference }).await
+        self.about(subjects::scheduling::END, conference).await
     }
 
     /// Cancels the conference.
@@ -436,7 +441,7 @@ impl Api {
     /// # Errors
     /// The service's error.
     pub async fn conference(&self, conference: ConferenceId) -> Result<ConferenceView, ApiError> {
-        self.request(subjects::scheduling::GET, &ConferenceRef { conference_id: conference }).await
+        self.about(subjects::scheduling::GET, conference).await
     }
 
     /// One page of the audit trail: who did what and when, from the event log.
@@ -479,11 +484,7 @@ impl Api {
     /// # Errors
     /// The service's error.
     pub async fn check_in(&self, site: &SiteId, conference: ConferenceId) -> Result<SiteAttendance, ApiError> {
-        self.request(
-            &subjects::attendance::site_command(site, subjects::attendance::CHECK_IN),
-            &ConferenceRef { conference_id: conference },
-        )
-        .await
+        self.about(&subjects::attendance::site_command(site, subjects::attendance::CHECK_IN), conference).await
     }
 
     /// The roster (its first page of sites).
@@ -491,7 +492,7 @@ impl Api {
     /// # Errors
     /// The service's error (404 before it opens).
     pub async fn roster(&self, conference: ConferenceId) -> Result<Roster, ApiError> {
-        self.request(subjects::attendance::ROSTER, &ConferenceRef { conference_id: conference }).await
+        self.about(subjects::attendance::ROSTER, conference).await
     }
 
     /// One page of the roster's sites.
@@ -517,7 +518,7 @@ impl Api {
     /// # Errors
     /// The service's error.
     pub async fn submit(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
-        self.request(subjects::minutes::SUBMIT, &ConferenceRef { conference_id: conference }).await
+        self.about(subjects::minutes::SUBMIT, conference).await
     }
 
     /// A chair approves.
@@ -537,7 +538,7 @@ impl Api {
     /// # Errors
     /// The service's error.
     pub async fn publish(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
-        self.request(subjects::minutes::PUBLISH, &ConferenceRef { conference_id: conference }).await
+        self.about(subjects::minutes::PUBLISH, conference).await
     }
 
     /// Reads the minutes (the first page of their attendance).
@@ -545,7 +546,7 @@ impl Api {
     /// # Errors
     /// The service's error (404 before the draft opens).
     pub async fn minutes(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
-        self.request(subjects::minutes::GET, &ConferenceRef { conference_id: conference }).await
+        self.about(subjects::minutes::GET, conference).await
     }
 
     /// Reads the minutes with one page of their attendance.
@@ -561,11 +562,7 @@ impl Api {
     /// # Errors
     /// The service's error.
     pub async fn acknowledge(&self, site: &SiteId, conference: ConferenceId) -> Result<MinutesView, ApiError> {
-        self.request(
-            &subjects::minutes::site_command(site, subjects::minutes::ACKNOWLEDGE),
-            &ConferenceRef { conference_id: conference },
-        )
-        .await
+        self.about(&subjects::minutes::site_command(site, subjects::minutes::ACKNOWLEDGE), conference).await
     }
 }
 

@@ -2,15 +2,26 @@
 //!
 //! Every event travels in an [`EventEnvelope`] published on a subject built by
 //! [`crate::subjects::events`], whose last token is the event type. Payload types are past tense.
-//! Each service's events form one enum, tagged by `type` with the payload in `data`.
+//! Each service's events form one enum, tagged by `type` with the payload in `data`, declared so
+//! that each event type is named once: the enum's constant (e.g.
+//! [`SchedulingEvent::INVITATIONS_ISSUED`]) is the serde tag, the subject's last token and the entry
+//! in [`DomainEvent::TYPES`]; subscribers and tests use the constant, never the string.
+//!
+//! The payloads are types of their own ([`ConferenceDetails`], [`Person`], [`SiteRef`],
+//! [`AgendaItem`], [`AttendanceEntry`], [`AttendanceStatus`], [`Task`]), not the request and reply
+//! bodies of [`crate::api`]: the log is kept for good, so changing an API type must not change what
+//! is stored. They have the JSON shape and serde attributes the API types had when the two were
+//! split, so every stored event decodes as before (the tests decode events written in that shape),
+//! and `From` conversions to and from the API types, for the services to convert at the edge (a
+//! command builds its event from a request, a view builds its reply from the state).
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use crate::api::{AgendaItem, AttendanceRecord, Person, SiteRef, Task};
+use crate::api::{self, date_only};
 use crate::ids::{ConferenceId, SiteId};
 
 /// The envelope around every event.
@@ -245,16 +256,17 @@ impl EventEnvelope {
     }
 }
 
-/// Declares one service's event enum with each event type named exactly once: the name is the
-/// serde tag, the subject's last token (`event_type()`), and the entry in [`DomainEvent::TYPES`] with
-/// its current schema version. An optional upcaster rewrites older payload versions.
+/// Declares one service's event enum with each event type named exactly once, in
+/// `Variant = (CONSTANT, "type_name", version)`: the name is the enum's constant `CONSTANT`, the
+/// serde tag, the subject's last token (`event_type()`), and the entry in [`DomainEvent::TYPES`]
+/// with its current schema version. An optional upcaster rewrites older payload versions.
 macro_rules! domain_events {
     (
         $(#[$meta:meta])*
         pub enum $name:ident $(upcast with $upcast:path)? {
             $(
                 $(#[$variant_meta:meta])*
-                $variant:ident = ($type_name:literal, $version:literal) {
+                $variant:ident = ($constant:ident, $type_name:literal, $version:literal) {
                     $( $(#[$field_meta:meta])* $field:ident : $field_ty:ty ),* $(,)?
                 }
             ),+ $(,)?
@@ -271,12 +283,19 @@ macro_rules! domain_events {
             )+
         }
 
+        impl $name {
+            $(
+                #[doc = concat!("`", $type_name, "`: the type of [`", stringify!($name), "::", stringify!($variant), "`].")]
+                pub const $constant: &'static str = $type_name;
+            )+
+        }
+
         impl DomainEvent for $name {
-            const TYPES: &'static [(&'static str, u32)] = &[$(($type_name, $version)),+];
+            const TYPES: &'static [(&'static str, u32)] = &[$((Self::$constant, $version)),+];
 
             fn event_type(&self) -> &'static str {
                 match self {
-                    $(Self::$variant { .. } => $type_name,)+
+                    $(Self::$variant { .. } => Self::$constant,)+
                 }
             }
 
@@ -317,39 +336,275 @@ pub struct ConferenceDetails {
     pub agenda: Vec<AgendaItem>,
 }
 
+/// A person named in an event: a chair, a guest or a delegate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    /// Full name, as it appears in the minutes.
+    pub name: String,
+    /// Position or title; may be empty.
+    #[serde(default)]
+    pub title: String,
+}
+
+/// A site with the name it had when the event was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteRef {
+    /// The site id (slug).
+    pub id: SiteId,
+    /// The site's name.
+    pub name: String,
+}
+
+/// An agenda item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgendaItem {
+    /// What the item is.
+    pub title: String,
+}
+
+/// A site's answer and presence, as the attendance record holds it (`snake_case`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttendanceStatus {
+    /// Invited, no answer.
+    Invited,
+    /// Confirmed, not checked in.
+    Confirmed,
+    /// Declined.
+    Declined,
+    /// Present at the session.
+    CheckedIn,
+}
+
+/// One site's line of the final attendance record (`roster_closed`, `draft_opened`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendanceEntry {
+    /// The site.
+    pub site_id: SiteId,
+    /// Its name.
+    pub site_name: String,
+    /// Its final status.
+    pub status: AttendanceStatus,
+    /// Whether it answered "attending" (it may still not have checked in).
+    pub confirmed: bool,
+    /// Named delegates.
+    pub delegates: Vec<Person>,
+    /// Declared headcount.
+    pub headcount: u32,
+    /// Reason given, if it declined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_reason: Option<String>,
+    /// When it checked in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<DateTime<Utc>>,
+}
+
+/// A task recorded in the minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    /// What must be done.
+    pub description: String,
+    /// The responsible site.
+    pub owner_site: SiteId,
+    /// Deadline, written `YYYY-MM-DD`.
+    #[serde(with = "date_only")]
+    pub due: NaiveDate,
+}
+
+// Conversions at the edge: requests become event payloads, state becomes replies. Each lists every
+// field, so a field added on one side and not the other does not compile.
+
+impl From<api::Person> for Person {
+    fn from(p: api::Person) -> Self {
+        let api::Person { name, title } = p;
+        Self { name, title }
+    }
+}
+
+impl From<&Person> for api::Person {
+    fn from(p: &Person) -> Self {
+        let Person { name, title } = p;
+        Self { name: name.clone(), title: title.clone() }
+    }
+}
+
+impl From<Person> for api::Person {
+    fn from(p: Person) -> Self {
+        let Person { name, title } = p;
+        Self { name, title }
+    }
+}
+
+impl From<api::SiteRef> for SiteRef {
+    fn from(s: api::SiteRef) -> Self {
+        let api::SiteRef { id, name } = s;
+        Self { id, name }
+    }
+}
+
+impl From<&SiteRef> for api::SiteRef {
+    fn from(s: &SiteRef) -> Self {
+        let SiteRef { id, name } = s;
+        Self { id: id.clone(), name: name.clone() }
+    }
+}
+
+impl From<SiteRef> for api::SiteRef {
+    fn from(s: SiteRef) -> Self {
+        let SiteRef { id, name } = s;
+        Self { id, name }
+    }
+}
+
+impl From<api::AgendaItem> for AgendaItem {
+    fn from(a: api::AgendaItem) -> Self {
+        let api::AgendaItem { title } = a;
+        Self { title }
+    }
+}
+
+impl From<&AgendaItem> for api::AgendaItem {
+    fn from(a: &AgendaItem) -> Self {
+        Self { title: a.title.clone() }
+    }
+}
+
+impl From<AgendaItem> for api::AgendaItem {
+    fn from(a: AgendaItem) -> Self {
+        let AgendaItem { title } = a;
+        Self { title }
+    }
+}
+
+impl From<api::AttendanceStatus> for AttendanceStatus {
+    fn from(s: api::AttendanceStatus) -> Self {
+        match s {
+            api::AttendanceStatus::Invited => Self::Invited,
+            api::AttendanceStatus::Confirmed => Self::Confirmed,
+            api::AttendanceStatus::Declined => Self::Declined,
+            api::AttendanceStatus::CheckedIn => Self::CheckedIn,
+        }
+    }
+}
+
+impl From<AttendanceStatus> for api::AttendanceStatus {
+    fn from(s: AttendanceStatus) -> Self {
+        match s {
+            AttendanceStatus::Invited => Self::Invited,
+            AttendanceStatus::Confirmed => Self::Confirmed,
+            AttendanceStatus::Declined => Self::Declined,
+            AttendanceStatus::CheckedIn => Self::CheckedIn,
+        }
+    }
+}
+
+impl From<api::AttendanceRecord> for AttendanceEntry {
+    fn from(r: api::AttendanceRecord) -> Self {
+        let api::AttendanceRecord {
+            site_id,
+            site_name,
+            status,
+            confirmed,
+            delegates,
+            headcount,
+            decline_reason,
+            checked_in_at,
+        } = r;
+        Self {
+            site_id,
+            site_name,
+            status: status.into(),
+            confirmed,
+            delegates: delegates.into_iter().map(Person::from).collect(),
+            headcount,
+            decline_reason,
+            checked_in_at,
+        }
+    }
+}
+
+impl From<&AttendanceEntry> for api::AttendanceRecord {
+    fn from(e: &AttendanceEntry) -> Self {
+        let AttendanceEntry {
+            site_id,
+            site_name,
+            status,
+            confirmed,
+            delegates,
+            headcount,
+            decline_reason,
+            checked_in_at,
+        } = e;
+        Self {
+            site_id: site_id.clone(),
+            site_name: site_name.clone(),
+            status: (*status).into(),
+            confirmed: *confirmed,
+            delegates: delegates.iter().map(api::Person::from).collect(),
+            headcount: *headcount,
+            decline_reason: decline_reason.clone(),
+            checked_in_at: *checked_in_at,
+        }
+    }
+}
+
+impl From<api::Task> for Task {
+    fn from(t: api::Task) -> Self {
+        let api::Task { description, owner_site, due } = t;
+        Self { description, owner_site, due }
+    }
+}
+
+impl From<&Task> for api::Task {
+    fn from(t: &Task) -> Self {
+        let Task { description, owner_site, due } = t;
+        Self { description: description.clone(), owner_site: owner_site.clone(), due: *due }
+    }
+}
+
+impl From<Task> for api::Task {
+    fn from(t: Task) -> Self {
+        let Task { description, owner_site, due } = t;
+        Self { description, owner_site, due }
+    }
+}
+
 domain_events! {
     /// Events of the scheduling service.
     pub enum SchedulingEvent {
         /// A site was registered or renamed.
-        SiteRegistered = ("site_registered", 1) {
+        SiteRegistered = (SITE_REGISTERED, "site_registered", 1) {
             /// The site.
             site_id: SiteId,
             /// Its name.
             name: String,
         },
         /// A conference was scheduled.
-        ConferenceScheduled = ("conference_scheduled", 1) {
+        ConferenceScheduled = (CONFERENCE_SCHEDULED, "conference_scheduled", 1) {
             /// What was scheduled.
             details: ConferenceDetails,
         },
         /// Invitations went out to every linked site.
-        InvitationsIssued = ("invitations_issued", 1) {
+        InvitationsIssued = (INVITATIONS_ISSUED, "invitations_issued", 1) {
             /// The conference as invited (attendance opens its roster from this).
             details: ConferenceDetails,
         },
         /// The session opened.
-        SessionStarted = ("session_started", 1) {},
+        SessionStarted = (SESSION_STARTED, "session_started", 1) {},
         /// The session closed.
-        SessionEnded = ("session_ended", 1) {},
+        SessionEnded = (SESSION_ENDED, "session_ended", 1) {},
         /// The conference was cancelled.
-        ConferenceCancelled = ("conference_cancelled", 1) {
+        ConferenceCancelled = (CONFERENCE_CANCELLED, "conference_cancelled", 1) {
             /// Why.
             reason: String,
             /// Whether invitations had gone out (then every site must see the cancellation).
             was_invited: bool,
         },
         /// The minutes were published; the conference's record is complete.
-        ConferenceClosed = ("conference_closed", 1) {
+        ConferenceClosed = (CONFERENCE_CLOSED, "conference_closed", 1) {
             /// SHA-256 of the published minutes.
             minutes_sha256: String,
         },
@@ -360,33 +615,33 @@ domain_events! {
     /// Events of the attendance service.
     pub enum AttendanceEvent upcast with upcast_attendance {
         /// The roster opened when invitations were issued.
-        RosterOpened = ("roster_opened", 1) {
+        RosterOpened = (ROSTER_OPENED, "roster_opened", 1) {
             /// The conference as invited.
             details: ConferenceDetails,
         },
         /// A site confirmed (or re-confirmed with other delegates).
-        AttendanceConfirmed = ("attendance_confirmed", 2) {
+        AttendanceConfirmed = (ATTENDANCE_CONFIRMED, "attendance_confirmed", 2) {
             /// Named delegates.
             delegates: Vec<Person>,
             /// Declared headcount.
             headcount: u32,
         },
         /// A site declined.
-        AttendanceDeclined = ("attendance_declined", 1) {
+        AttendanceDeclined = (ATTENDANCE_DECLINED, "attendance_declined", 1) {
             /// Why.
             reason: String,
         },
         /// A site checked in.
-        SiteCheckedIn = ("site_checked_in", 1) {},
+        SiteCheckedIn = (SITE_CHECKED_IN, "site_checked_in", 1) {},
         /// The session ended: the attendance record is final. Site events after this one have no effect.
-        RosterClosed = ("roster_closed", 1) {
+        RosterClosed = (ROSTER_CLOSED, "roster_closed", 1) {
             /// The conference.
             details: ConferenceDetails,
             /// The final record, one entry per invited site.
-            attendance: Vec<AttendanceRecord>,
+            attendance: Vec<AttendanceEntry>,
         },
         /// The conference was cancelled. Site events after this one have no effect.
-        RosterCancelled = ("roster_cancelled", 1) {
+        RosterCancelled = (ROSTER_CANCELLED, "roster_cancelled", 1) {
             /// Why.
             reason: String,
         },
@@ -398,7 +653,7 @@ domain_events! {
 /// delegates without a title; entries that are already objects pass through.
 fn upcast_attendance(event_type: &str, version: u32, data: serde_json::Value) -> Result<serde_json::Value, String> {
     match (event_type, version) {
-        ("attendance_confirmed", 1) => {
+        (AttendanceEvent::ATTENDANCE_CONFIRMED, 1) => {
             let mut data = data;
             let names = data.get("delegates").and_then(|d| d.as_array()).cloned().unwrap_or_default();
             let delegates: Vec<serde_json::Value> = names
@@ -422,14 +677,14 @@ domain_events! {
     /// Events of the minutes service.
     pub enum MinutesEvent {
         /// The draft opened when the session ended, with the attendance record.
-        DraftOpened = ("draft_opened", 1) {
+        DraftOpened = (DRAFT_OPENED, "draft_opened", 1) {
             /// The conference.
             details: ConferenceDetails,
             /// Attendance as it happened.
-            attendance: Vec<AttendanceRecord>,
+            attendance: Vec<AttendanceEntry>,
         },
         /// An agenda item was recorded (replacing an earlier record of it).
-        ItemRecorded = ("item_recorded", 1) {
+        ItemRecorded = (ITEM_RECORDED, "item_recorded", 1) {
             /// 0-based index.
             item: usize,
             /// Speakers.
@@ -442,21 +697,21 @@ domain_events! {
             tasks: Vec<Task>,
         },
         /// The draft went to the chairs.
-        MinutesSubmitted = ("minutes_submitted", 1) {},
+        MinutesSubmitted = (MINUTES_SUBMITTED, "minutes_submitted", 1) {},
         /// A chair approved.
-        MinutesApproved = ("minutes_approved", 1) {
+        MinutesApproved = (MINUTES_APPROVED, "minutes_approved", 1) {
             /// The chair's name.
             approved_by: String,
         },
         /// The minutes were published.
-        MinutesPublished = ("minutes_published", 1) {
+        MinutesPublished = (MINUTES_PUBLISHED, "minutes_published", 1) {
             /// The document.
             markdown: String,
             /// Hex SHA-256 of the UTF-8 bytes of `markdown`.
             sha256: String,
         },
         /// A site acknowledged receipt.
-        MinutesAcknowledged = ("minutes_acknowledged", 1) {},
+        MinutesAcknowledged = (MINUTES_ACKNOWLEDGED, "minutes_acknowledged", 1) {},
     }
 }
 
@@ -596,6 +851,179 @@ mod tests {
             [SchedulingEvent::TYPES.len(), AttendanceEvent::TYPES.len(), MinutesEvent::TYPES.len()].iter().sum();
         assert_eq!(listed, seen.len(), "every listed type has a variant and no more");
         assert_eq!(lists.len(), 3);
+    }
+
+    #[test]
+    fn the_constants_are_the_types() {
+        assert_eq!(SchedulingEvent::INVITATIONS_ISSUED, "invitations_issued");
+        assert_eq!(AttendanceEvent::ROSTER_CLOSED, "roster_closed");
+        assert_eq!(MinutesEvent::MINUTES_PUBLISHED, "minutes_published");
+        assert_eq!(SchedulingEvent::SessionEnded {}.event_type(), SchedulingEvent::SESSION_ENDED);
+        let listed: Vec<&str> = AttendanceEvent::TYPES.iter().map(|(t, _)| *t).collect();
+        assert_eq!(
+            listed,
+            [
+                AttendanceEvent::ROSTER_OPENED,
+                AttendanceEvent::ATTENDANCE_CONFIRMED,
+                AttendanceEvent::ATTENDANCE_DECLINED,
+                AttendanceEvent::SITE_CHECKED_IN,
+                AttendanceEvent::ROSTER_CLOSED,
+                AttendanceEvent::ROSTER_CANCELLED,
+            ]
+        );
+    }
+
+    /// An envelope as the services wrote it before the payload types were split from the API types.
+    fn stored(event_type: &str, version: u32, data: &str) -> EventEnvelope {
+        let json = format!(
+            r#"{{"id":"0190e1a2-0000-7000-8000-000000000001","type":"{event_type}","version":{version},"conference_id":"0190e1a2-0000-7000-8000-000000000002","occurred_at":"2021-07-23T01:00:00Z","actor":"secretariat","data":{data}}}"#
+        );
+        EventEnvelope::from_slice(json.as_bytes()).unwrap()
+    }
+
+    /// `ConferenceDetails` as stored: a `SiteRef` host and sites, `Person` chairs and guests (a guest
+    /// without a title), `AgendaItem`s.
+    const DETAILS: &str = r#"{"title":"Hội nghị","organizer":"Tỉnh ủy Bắc Kạn","starts_at":"2021-07-23T08:00:00+07:00","ends_at":"2021-07-23T11:30:00+07:00","host_site":{"id":"tinh-uy","name":"Tỉnh ủy"},"sites":[{"id":"ba-be","name":"Huyện ủy Ba Bể"},{"id":"na-ri","name":"Huyện ủy Na Rì"}],"chairs":[{"name":"Phương Thị Thanh","title":"Phó Bí thư"}],"guests":[{"name":"Phạm Duy Hưng"}],"agenda":[{"title":"Báo cáo sơ kết"}]}"#;
+
+    fn stored_details() -> ConferenceDetails {
+        let person = |name: &str, title: &str| Person { name: name.into(), title: title.into() };
+        ConferenceDetails {
+            title: "Hội nghị".into(),
+            organizer: "Tỉnh ủy Bắc Kạn".into(),
+            starts_at: DateTime::parse_from_rfc3339("2021-07-23T08:00:00+07:00").unwrap(),
+            ends_at: DateTime::parse_from_rfc3339("2021-07-23T11:30:00+07:00").unwrap(),
+            host_site: SiteRef { id: SiteId::parse("tinh-uy").unwrap(), name: "Tỉnh ủy".into() },
+            sites: vec![
+                SiteRef { id: SiteId::parse("ba-be").unwrap(), name: "Huyện ủy Ba Bể".into() },
+                SiteRef { id: SiteId::parse("na-ri").unwrap(), name: "Huyện ủy Na Rì".into() },
+            ],
+            chairs: vec![person("Phương Thị Thanh", "Phó Bí thư")],
+            guests: vec![person("Phạm Duy Hưng", "")],
+            agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
+        }
+    }
+
+    #[test]
+    fn stored_details_people_sites_and_agenda_still_decode() {
+        let invited = stored(SchedulingEvent::INVITATIONS_ISSUED, 1, &format!(r#"{{"details":{DETAILS}}}"#));
+        assert_eq!(
+            invited.decode::<SchedulingEvent>().unwrap(),
+            SchedulingEvent::InvitationsIssued { details: stored_details() }
+        );
+    }
+
+    #[test]
+    fn a_stored_confirmation_still_decodes_its_people() {
+        let data = r#"{"delegates":[{"name":"Hoàng Văn A","title":"Bí thư"},{"name":"Lý Thị B"}],"headcount":3}"#;
+        let confirmed = stored(AttendanceEvent::ATTENDANCE_CONFIRMED, 2, data);
+        let expected = AttendanceEvent::AttendanceConfirmed {
+            delegates: vec![
+                Person { name: "Hoàng Văn A".into(), title: "Bí thư".into() },
+                Person { name: "Lý Thị B".into(), title: String::new() },
+            ],
+            headcount: 3,
+        };
+        assert_eq!(confirmed.decode::<AttendanceEvent>().unwrap(), expected);
+    }
+
+    #[test]
+    fn a_stored_attendance_record_still_decodes() {
+        let attendance = r#"[{"site_id":"ba-be","site_name":"Huyện ủy Ba Bể","status":"checked_in","confirmed":true,"delegates":[{"name":"Hoàng Văn A","title":"Bí thư"}],"headcount":12,"checked_in_at":"2021-07-23T00:55:00Z"},{"site_id":"na-ri","site_name":"Huyện ủy Na Rì","status":"declined","confirmed":false,"delegates":[],"headcount":0,"decline_reason":"lũ"},{"site_id":"pac-nam","site_name":"Huyện ủy Pác Nặm","status":"invited","confirmed":false,"delegates":[],"headcount":0},{"site_id":"cho-don","site_name":"Huyện ủy Chợ Đồn","status":"confirmed","confirmed":true,"delegates":[],"headcount":4}]"#;
+        let entry = |site: &str, name: &str, status, confirmed, headcount| AttendanceEntry {
+            site_id: SiteId::parse(site).unwrap(),
+            site_name: name.into(),
+            status,
+            confirmed,
+            delegates: vec![],
+            headcount,
+            decline_reason: None,
+            checked_in_at: None,
+        };
+        let expected = vec![
+            AttendanceEntry {
+                delegates: vec![Person { name: "Hoàng Văn A".into(), title: "Bí thư".into() }],
+                checked_in_at: Some("2021-07-23T00:55:00Z".parse().unwrap()),
+                ..entry("ba-be", "Huyện ủy Ba Bể", AttendanceStatus::CheckedIn, true, 12)
+            },
+            AttendanceEntry {
+                decline_reason: Some("lũ".into()),
+                ..entry("na-ri", "Huyện ủy Na Rì", AttendanceStatus::Declined, false, 0)
+            },
+            entry("pac-nam", "Huyện ủy Pác Nặm", AttendanceStatus::Invited, false, 0),
+            entry("cho-don", "Huyện ủy Chợ Đồn", AttendanceStatus::Confirmed, true, 4),
+        ];
+        let closed =
+            stored(AttendanceEvent::ROSTER_CLOSED, 1, &format!(r#"{{"details":{DETAILS},"attendance":{attendance}}}"#));
+        assert_eq!(
+            closed.decode::<AttendanceEvent>().unwrap(),
+            AttendanceEvent::RosterClosed { details: stored_details(), attendance: expected.clone() }
+        );
+        let opened =
+            stored(MinutesEvent::DRAFT_OPENED, 1, &format!(r#"{{"details":{DETAILS},"attendance":{attendance}}}"#));
+        assert_eq!(
+            opened.decode::<MinutesEvent>().unwrap(),
+            MinutesEvent::DraftOpened { details: stored_details(), attendance: expected }
+        );
+    }
+
+    #[test]
+    fn a_stored_task_still_decodes() {
+        let data = r#"{"item":0,"speakers":["Đ/c A"],"summary":"s","conclusions":["c"],"tasks":[{"description":"Báo cáo","owner_site":"ba-be","due":"2021-08-15"}]}"#;
+        let recorded = stored(MinutesEvent::ITEM_RECORDED, 1, data);
+        let expected = MinutesEvent::ItemRecorded {
+            item: 0,
+            speakers: vec!["Đ/c A".into()],
+            summary: "s".into(),
+            conclusions: vec!["c".into()],
+            tasks: vec![Task {
+                description: "Báo cáo".into(),
+                owner_site: SiteId::parse("ba-be").unwrap(),
+                due: NaiveDate::from_ymd_opt(2021, 8, 15).unwrap(),
+            }],
+        };
+        assert_eq!(recorded.decode::<MinutesEvent>().unwrap(), expected);
+        assert_eq!(EventEnvelope::new(&expected, "minute-taker").data_value(), recorded.data_value());
+    }
+
+    #[test]
+    fn the_payload_types_write_what_the_api_types_write() {
+        fn same<A: Serialize, E: Serialize>(api: &A, event: &E) {
+            assert_eq!(serde_json::to_value(api).unwrap(), serde_json::to_value(event).unwrap());
+        }
+        let site = SiteId::parse("ba-be").unwrap();
+        let person = api::Person { name: "Hoàng Văn A".into(), title: "Bí thư".into() };
+        same(&person, &Person::from(person.clone()));
+        let site_ref = api::SiteRef { id: site.clone(), name: "Huyện ủy Ba Bể".into() };
+        same(&site_ref, &SiteRef::from(site_ref.clone()));
+        let item = api::AgendaItem { title: "Báo cáo".into() };
+        same(&item, &AgendaItem::from(item.clone()));
+        let task = api::Task {
+            description: "Báo cáo".into(),
+            owner_site: site.clone(),
+            due: NaiveDate::from_ymd_opt(2021, 8, 15).unwrap(),
+        };
+        same(&task, &Task::from(task.clone()));
+        assert_eq!(api::Task::from(&Task::from(task.clone())), task);
+        for status in [
+            api::AttendanceStatus::Invited,
+            api::AttendanceStatus::Confirmed,
+            api::AttendanceStatus::Declined,
+            api::AttendanceStatus::CheckedIn,
+        ] {
+            let record = api::AttendanceRecord {
+                site_id: site.clone(),
+                site_name: "Huyện ủy Ba Bể".into(),
+                status,
+                confirmed: true,
+                delegates: vec![person.clone()],
+                headcount: 3,
+                decline_reason: Some("lũ".into()),
+                checked_in_at: Some(Utc::now()),
+            };
+            let entry = AttendanceEntry::from(record.clone());
+            same(&record, &entry);
+            assert_eq!(api::AttendanceRecord::from(&entry), record);
+        }
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! in any language can be written from this crate (or from `docs/asyncapi.yaml`, which mirrors it).
 //!
 //! # Layout
-//! - [`subjects`]: every NATS subject, built by functions.
+//! - [`subjects`]: every NATS subject, built by functions, all composed from one prefix
+//!   ([`subjects::PREFIX`]); services named by [`Service`], never by a bare token.
 //! - [`ids`]: parsed identifiers ([`ids::ConferenceId`], [`ids::SiteId`]).
 //! - [`api`]: request and reply bodies of the public API v1.
-//! - [`events`]: the event envelope and the events of each service.
+//! - [`events`]: the event envelope, the events of each service (each type named once, as a
+//!   constant of its enum) and the payload types they carry, separate from the [`api`] types.
 //! - [`error`]: error codes and the error reply body.
 //! - [`headers`]: header names with a meaning in the contract.
 //! - [`limits`]: input size limits every service enforces.

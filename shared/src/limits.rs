@@ -19,7 +19,8 @@
 //!   ([`recorded_item_cost`]; `minutes.record` checks it).
 //!
 //! Costs are upper bounds of bytes, in the worst output form ([`content_cost`]), plus measured
-//! per-entry overheads (JSON keys, a Markdown table row). With content within these budgets:
+//! per-entry overheads (JSON keys, a Markdown table row). They measure what the events carry, so
+//! they take the event payload types ([`crate::events::Person`], [`crate::events::Task`]). With content within these budgets:
 //! - the record events (`roster_closed`, `draft_opened`) take at most `RECORD_FIXED_BUDGET +
 //!   RECORD_VARIABLE_BUDGET` = [`MESSAGE_BUDGET`] (7.5 MiB);
 //! - the largest minutes reply (`publish` / `get`, the document plus the view, its attendance page
@@ -32,8 +33,7 @@
 //! delegates) takes 4.57 MiB of the fixed budget and 133 of the 144 bytes each site's answer may
 //! take (see the tests).
 
-use crate::api::{Person, Task};
-use crate::events::ConferenceDetails;
+use crate::events::{ConferenceDetails, Person, Task};
 use crate::SiteId;
 
 /// Longest title (conference or agenda item), in characters.
@@ -284,7 +284,7 @@ pub fn describe_size(bytes: usize) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::api::{AgendaItem, AttendanceRecord, AttendanceStatus, SiteRef};
+    use crate::events::{AgendaItem, AttendanceEntry, AttendanceStatus, SiteRef};
     use chrono::{DateTime, Utc};
 
     fn site(id: &str) -> SiteId {
@@ -357,7 +357,7 @@ mod tests {
     #[test]
     fn the_overheads_are_what_the_json_takes() {
         let at: DateTime<Utc> = "2021-07-23T01:02:03.123456789Z".parse().unwrap();
-        let line = AttendanceRecord {
+        let line = AttendanceEntry {
             site_id: site("a"),
             site_name: String::new(),
             status: AttendanceStatus::CheckedIn,
@@ -370,9 +370,9 @@ mod tests {
         let line_bytes = json(&line) - 1 + 1; // without the id, with its comma in the list
         let entry_bytes = json(&SiteRef { id: site("a"), name: String::new() }) - 1 + 1;
         assert_eq!(line_bytes + entry_bytes, SITE_ENTRY_OVERHEAD);
-        let declined = AttendanceRecord { decline_reason: Some(String::new()), ..line.clone() };
+        let declined = AttendanceEntry { decline_reason: Some(String::new()), ..line.clone() };
         assert_eq!(json(&declined) - json(&line), DECLINE_OVERHEAD);
-        let confirmed = AttendanceRecord { headcount: MAX_HEADCOUNT, ..line.clone() };
+        let confirmed = AttendanceEntry { headcount: MAX_HEADCOUNT, ..line.clone() };
         assert_eq!(json(&confirmed) - json(&line), CONFIRMATION_OVERHEAD);
         assert_eq!(json(&Person { name: String::new(), title: String::new() }) + 1, PERSON_OVERHEAD);
     }

@@ -1,4 +1,7 @@
-//! The three services of the contract, instead of bare service tokens.
+//! The three services of the contract, instead of bare service tokens: the subject builders
+//! ([`crate::subjects`]), a reaction's subscription, the command metadata of a reaction and the
+//! assembly of a service all take a [`Service`]; [`Service::token`] is the only place a token is
+//! spelled.
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,9 +27,9 @@ impl Service {
     /// `scheduling`, `attendance`, `minutes`.
     pub const fn token(self) -> &'static str {
         match self {
-            Self::Scheduling => streams::SCHEDULING_SERVICE,
-            Self::Attendance => streams::ATTENDANCE_SERVICE,
-            Self::Minutes => streams::MINUTES_SERVICE,
+            Self::Scheduling => "scheduling",
+            Self::Attendance => "attendance",
+            Self::Minutes => "minutes",
         }
     }
 

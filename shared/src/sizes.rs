@@ -7,7 +7,8 @@
 //! maximum-size messages costs a service little and cannot hold its connection up. The server's
 //! `max_payload` bounds every message, events included; nats-server discourages more than 8 MB.
 
-use crate::subjects::{attendance, minutes, scheduling};
+use crate::service::Service;
+use crate::subjects::{attendance, minutes, scheduling, PREFIX};
 
 /// The `max_payload` every hoinghi deployment sets on nats-server: 8 MiB, the most NATS recommends.
 pub const SERVER_MAX_PAYLOAD: usize = 8 * 1024 * 1024;
@@ -37,13 +38,13 @@ pub const HEADER_ROOM: usize = 4 * 1024;
 /// `*` for the site).
 pub fn max_request_bytes(subject: &str) -> usize {
     let action = subject.rsplit('.').next().unwrap_or_default();
-    let per_site = |service: &str| subject.starts_with(&format!("hoinghi.v1.{service}.sites."));
+    let per_site = |service: Service| subject.starts_with(&format!("{PREFIX}.{service}.sites."));
     match subject {
         scheduling::CREATE => CREATE_REQUEST_BYTES,
         scheduling::CANCEL => TEXT_REQUEST_BYTES,
         minutes::RECORD => RECORD_REQUEST_BYTES,
-        _ if per_site("attendance") && action == attendance::CONFIRM => CONFIRM_REQUEST_BYTES,
-        _ if per_site("attendance") && action == attendance::DECLINE => TEXT_REQUEST_BYTES,
+        _ if per_site(Service::Attendance) && action == attendance::CONFIRM => CONFIRM_REQUEST_BYTES,
+        _ if per_site(Service::Attendance) && action == attendance::DECLINE => TEXT_REQUEST_BYTES,
         _ => DEFAULT_REQUEST_BYTES,
     }
 }

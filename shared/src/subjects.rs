@@ -3,12 +3,29 @@
 //! Shape: `hoinghi.v1.<service>.<resource>.<action>` for commands and queries, and
 //! `hoinghi.v1.events.<service>.<conference>[.<site>].<event type>` for events, so a consumer can
 //! filter by conference, site or event type with ordinary wildcards.
+//!
+//! The prefix `hoinghi.v1` is written once, in the crate-private `subject!` macro: [`PREFIX`],
+//! every constant (here and in [`crate::streams`]) and every builder is composed from it. A service
+//! is named by [`Service`], never by a bare token, and an event type by its enum's constant (e.g.
+//! [`crate::events::SchedulingEvent::INVITATIONS_ISSUED`]).
 
 use crate::ids::{ConferenceId, SiteId};
 use crate::service::Service;
 
+/// `subject!()` is the prefix of every subject of this version of the contract, `hoinghi.v1`;
+/// `subject!("a.b")` is the constant subject `hoinghi.v1.a.b`. The only place the prefix is spelled.
+macro_rules! subject {
+    () => {
+        "hoinghi.v1"
+    };
+    ($tail:literal) => {
+        concat!($crate::subjects::subject!(), ".", $tail)
+    };
+}
+pub(crate) use subject;
+
 /// The prefix of every subject.
-pub const PREFIX: &str = "hoinghi.v1";
+pub const PREFIX: &str = subject!();
 
 /// Every hoinghi subject, of every version (`hoinghi.>`).
 pub const ALL: &str = "hoinghi.>";
@@ -18,32 +35,47 @@ pub fn requests_of(service: Service) -> String {
     format!("{PREFIX}.{service}.>")
 }
 
+/// `hoinghi.v1.<service>.sites.<site>.<action>`: a district point acting for its site.
+fn site_command(service: Service, site: &SiteId, action: &str) -> String {
+    format!("{PREFIX}.{service}.sites.{site}.{action}")
+}
+
+/// `hoinghi.v1.<service>.sites.*.<action>`: `action` from every site.
+fn any_site(service: Service, action: &str) -> String {
+    format!("{PREFIX}.{service}.sites.*.{action}")
+}
+
+/// `hoinghi.v1.<service>.sites.<site>.>`: every action of one site.
+fn site_all(service: Service, site: &SiteId) -> String {
+    format!("{PREFIX}.{service}.sites.{site}.>")
+}
+
 /// Command and query subjects of the scheduling service (used by the secretariat).
 pub mod scheduling {
     /// Register (or rename) a site.
-    pub const REGISTER_SITE: &str = "hoinghi.v1.scheduling.sites.register";
+    pub const REGISTER_SITE: &str = subject!("scheduling.sites.register");
     /// Schedule a conference.
-    pub const CREATE: &str = "hoinghi.v1.scheduling.conferences.create";
+    pub const CREATE: &str = subject!("scheduling.conferences.create");
     /// Issue the invitations.
-    pub const INVITE: &str = "hoinghi.v1.scheduling.conferences.invite";
+    pub const INVITE: &str = subject!("scheduling.conferences.invite");
     /// Open the session.
-    pub const START: &str = "hoinghi.v1.scheduling.conferences.start";
+    pub const START: &str = subject!("scheduling.conferences.start");
     /// Close the session.
-    pub const END: &str = "hoinghi.v1.scheduling.conferences.end";
+    pub const END: &str = subject!("scheduling.conferences.end");
     /// Cancel the conference.
-    pub const CANCEL: &str = "hoinghi.v1.scheduling.conferences.cancel";
+    pub const CANCEL: &str = subject!("scheduling.conferences.cancel");
     /// Read a conference.
-    pub const GET: &str = "hoinghi.v1.scheduling.conferences.get";
+    pub const GET: &str = subject!("scheduling.conferences.get");
     /// Who did what and when in a conference, from the event log (the secretariat's audit trail).
-    pub const AUDIT: &str = "hoinghi.v1.scheduling.conferences.audit";
+    pub const AUDIT: &str = subject!("scheduling.conferences.audit");
 }
 
 /// Command and query subjects of the attendance service.
 pub mod attendance {
-    use super::SiteId;
+    use super::{Service, SiteId};
 
     /// The secretariat's roster query.
-    pub const ROSTER: &str = "hoinghi.v1.attendance.roster";
+    pub const ROSTER: &str = subject!("attendance.roster");
     /// The action token of a confirmation.
     pub const CONFIRM: &str = "confirm";
     /// The action token of a refusal.
@@ -53,134 +85,146 @@ pub mod attendance {
 
     /// `hoinghi.v1.attendance.sites.<site>.<action>`: a district point acting for its site.
     pub fn site_command(site: &SiteId, action: &str) -> String {
-        format!("hoinghi.v1.attendance.sites.{site}.{action}")
+        super::site_command(Service::Attendance, site, action)
     }
 
-    /// The subject a service listens on for `action` from every site.
+    /// `hoinghi.v1.attendance.sites.*.<action>`: the subject a service listens on for `action` from
+    /// every site.
     pub fn any_site(action: &str) -> String {
-        format!("hoinghi.v1.attendance.sites.*.{action}")
+        super::any_site(Service::Attendance, action)
     }
 
     /// `hoinghi.v1.attendance.sites.<site>.>`: every action of one site.
     pub fn site_all(site: &SiteId) -> String {
-        format!("hoinghi.v1.attendance.sites.{site}.>")
+        super::site_all(Service::Attendance, site)
     }
 }
 
 /// Command and query subjects of the minutes service.
 pub mod minutes {
-    use super::SiteId;
+    use super::{Service, SiteId};
 
     /// Record one agenda item.
-    pub const RECORD: &str = "hoinghi.v1.minutes.record";
+    pub const RECORD: &str = subject!("minutes.record");
     /// Submit the draft for approval.
-    pub const SUBMIT: &str = "hoinghi.v1.minutes.submit";
+    pub const SUBMIT: &str = subject!("minutes.submit");
     /// A chair approves the minutes.
-    pub const APPROVE: &str = "hoinghi.v1.minutes.approve";
+    pub const APPROVE: &str = subject!("minutes.approve");
     /// Publish the approved minutes.
-    pub const PUBLISH: &str = "hoinghi.v1.minutes.publish";
+    pub const PUBLISH: &str = subject!("minutes.publish");
     /// Read the minutes.
-    pub const GET: &str = "hoinghi.v1.minutes.get";
+    pub const GET: &str = subject!("minutes.get");
     /// The action token of an acknowledgement.
     pub const ACKNOWLEDGE: &str = "acknowledge";
 
     /// `hoinghi.v1.minutes.sites.<site>.<action>`: a district point acting for its site.
     pub fn site_command(site: &SiteId, action: &str) -> String {
-        format!("hoinghi.v1.minutes.sites.{site}.{action}")
+        super::site_command(Service::Minutes, site, action)
     }
 
-    /// The subject a service listens on for `action` from every site.
+    /// `hoinghi.v1.minutes.sites.*.<action>`: the subject a service listens on for `action` from
+    /// every site.
     pub fn any_site(action: &str) -> String {
-        format!("hoinghi.v1.minutes.sites.*.{action}")
+        super::any_site(Service::Minutes, action)
     }
 
     /// `hoinghi.v1.minutes.sites.<site>.>`: every action of one site.
     pub fn site_all(site: &SiteId) -> String {
-        format!("hoinghi.v1.minutes.sites.{site}.>")
+        super::site_all(Service::Minutes, site)
     }
 }
 
 /// The site token of a per-site command subject (`hoinghi.v1.<service>.sites.<site>.<action>`).
 pub fn site_of_command(subject: &str) -> Option<&str> {
-    let mut tokens = subject.split('.');
-    match (tokens.next(), tokens.next(), tokens.next(), tokens.next(), tokens.next()) {
-        (Some("hoinghi"), Some("v1"), Some(_service), Some("sites"), Some(site)) => Some(site),
+    let mut tokens = subject.strip_prefix(PREFIX)?.strip_prefix('.')?.split('.');
+    match (tokens.next(), tokens.next(), tokens.next()) {
+        (Some(_service), Some("sites"), Some(site)) => Some(site),
         _ => None,
     }
 }
 
-/// Event subjects.
+/// Event subjects: `hoinghi.v1.events.<service>.<conference>[.<site>].<event type>`, the site
+/// registry's `hoinghi.v1.events.sites.<site>.<event type>`, and the dead letters.
 pub mod events {
     use super::{ConferenceId, Service, SiteId};
 
     /// Everything under the event prefix.
-    pub const ALL: &str = "hoinghi.v1.events.>";
+    pub const ALL: &str = subject!("events.>");
 
     /// Every parked event: `hoinghi.v1.dead.>` (the dead-letter stream's subjects).
-    pub const DEAD_LETTERS: &str = "hoinghi.v1.dead.>";
+    pub const DEAD_LETTERS: &str = subject!("dead.>");
+
+    /// The event prefix, `hoinghi.v1.events`.
+    const EVENTS: &str = subject!("events");
+
+    /// The site registry's prefix, `hoinghi.v1.events.sites`.
+    const SITES: &str = subject!("events.sites");
+
+    /// The dead letters' prefix, `hoinghi.v1.dead`.
+    const DEAD: &str = subject!("dead");
 
     /// `hoinghi.v1.events.sites.>`: the site registry's events.
     pub fn sites_all() -> String {
-        "hoinghi.v1.events.sites.>".to_owned()
+        subject!("events.sites.>").to_owned()
     }
 
     /// The event subjects `service` writes, which are the subjects of its stream
     /// (scheduling: the site registry and its conferences).
     pub fn written_by(service: Service) -> Vec<String> {
         match service {
-            Service::Scheduling => vec![sites_all(), service_all(service.token())],
-            Service::Attendance | Service::Minutes => vec![service_all(service.token())],
+            Service::Scheduling => vec![sites_all(), service_all(service)],
+            Service::Attendance | Service::Minutes => vec![service_all(service)],
         }
     }
 
     /// `hoinghi.v1.events.sites.<site>.<type>`: a site registry event.
     pub fn site(site: &SiteId, event_type: &str) -> String {
-        format!("hoinghi.v1.events.sites.{site}.{event_type}")
+        format!("{SITES}.{site}.{event_type}")
     }
 
     /// `hoinghi.v1.events.sites.<site>.*`: one site's registry events.
     pub fn site_filter(site: &SiteId) -> String {
-        format!("hoinghi.v1.events.sites.{site}.*")
+        format!("{SITES}.{site}.*")
     }
 
     /// `hoinghi.v1.events.<service>.<conference>.<type>`: a conference-level event of a service.
-    pub fn conference(service: &str, conference: &ConferenceId, event_type: &str) -> String {
-        format!("hoinghi.v1.events.{service}.{conference}.{event_type}")
+    pub fn conference(service: Service, conference: &ConferenceId, event_type: &str) -> String {
+        format!("{EVENTS}.{service}.{conference}.{event_type}")
     }
 
     /// `hoinghi.v1.events.<service>.<conference>.*`: the conference-level events of a service.
-    pub fn conference_filter(service: &str, conference: &ConferenceId) -> String {
-        format!("hoinghi.v1.events.{service}.{conference}.*")
+    pub fn conference_filter(service: Service, conference: &ConferenceId) -> String {
+        format!("{EVENTS}.{service}.{conference}.*")
     }
 
     /// `hoinghi.v1.events.<service>.<conference>.<site>.<type>`: a site's event in a conference.
-    pub fn conference_site(service: &str, conference: &ConferenceId, site: &SiteId, event_type: &str) -> String {
-        format!("hoinghi.v1.events.{service}.{conference}.{site}.{event_type}")
+    pub fn conference_site(service: Service, conference: &ConferenceId, site: &SiteId, event_type: &str) -> String {
+        format!("{EVENTS}.{service}.{conference}.{site}.{event_type}")
     }
 
     /// `hoinghi.v1.events.<service>.<conference>.<site>.*`: one site's events in a conference.
-    pub fn conference_site_filter(service: &str, conference: &ConferenceId, site: &SiteId) -> String {
-        format!("hoinghi.v1.events.{service}.{conference}.{site}.*")
+    pub fn conference_site_filter(service: Service, conference: &ConferenceId, site: &SiteId) -> String {
+        format!("{EVENTS}.{service}.{conference}.{site}.*")
     }
 
     /// `hoinghi.v1.events.<service>.<conference>.>`: every event of a service about a conference.
-    pub fn conference_all(service: &str, conference: &ConferenceId) -> String {
-        format!("hoinghi.v1.events.{service}.{conference}.>")
+    pub fn conference_all(service: Service, conference: &ConferenceId) -> String {
+        format!("{EVENTS}.{service}.{conference}.>")
     }
 
     /// `hoinghi.v1.events.<service>.*.<type>`: one conference-level event type, every conference.
-    pub fn of_type(service: &str, event_type: &str) -> String {
-        format!("hoinghi.v1.events.{service}.*.{event_type}")
+    pub fn of_type(service: Service, event_type: &str) -> String {
+        format!("{EVENTS}.{service}.*.{event_type}")
     }
 
     /// `hoinghi.v1.dead.<consumer>`: where a consumer parks an event it could not process.
     pub fn dead_letter(consumer: &str) -> String {
-        format!("hoinghi.v1.dead.{consumer}")
+        format!("{DEAD}.{consumer}")
     }
 
     /// `hoinghi.v1.events.<service>.>`: every event of a service.
-    pub fn service_all(service: &str) -> String {
-        format!("hoinghi.v1.events.{service}.>")
+    pub fn service_all(service: Service) -> String {
+        format!("{EVENTS}.{service}.>")
     }
 }
 
@@ -247,6 +291,7 @@ pub mod jetstream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::AttendanceEvent;
 
     #[test]
     fn the_site_token_is_read_from_a_site_command_subject() {
@@ -260,7 +305,7 @@ mod tests {
     fn event_subjects_end_with_the_event_type() {
         let c = ConferenceId::generate();
         let s = SiteId::parse("na-ri").unwrap();
-        let subject = events::conference_site("attendance", &c, &s, "attendance_confirmed");
+        let subject = events::conference_site(Service::Attendance, &c, &s, AttendanceEvent::ATTENDANCE_CONFIRMED);
         assert_eq!(subject, format!("hoinghi.v1.events.attendance.{c}.na-ri.attendance_confirmed"));
         assert!(subject.ends_with(".attendance_confirmed"));
     }
@@ -288,5 +333,70 @@ mod tests {
             assert_eq!(events::written_by(service), service.stream().subjects, "{service}");
         }
         assert_eq!(crate::streams::DEAD_LETTERS.subjects, [events::DEAD_LETTERS]);
+    }
+
+    #[test]
+    fn every_subject_is_composed_from_the_prefix() {
+        let (c, site) = (ConferenceId::generate(), SiteId::parse("ba-be").unwrap());
+        assert_eq!(PREFIX, "hoinghi.v1");
+        assert!(PREFIX.starts_with(ALL.trim_end_matches('>')), "{ALL} covers {PREFIX}");
+        let constants = [
+            scheduling::REGISTER_SITE,
+            scheduling::CREATE,
+            scheduling::INVITE,
+            scheduling::START,
+            scheduling::END,
+            scheduling::CANCEL,
+            scheduling::GET,
+            scheduling::AUDIT,
+            attendance::ROSTER,
+            minutes::RECORD,
+            minutes::SUBMIT,
+            minutes::APPROVE,
+            minutes::PUBLISH,
+            minutes::GET,
+            events::ALL,
+            events::DEAD_LETTERS,
+        ];
+        let streams = crate::streams::ALL.iter().flat_map(|s| s.subjects.iter().copied());
+        let mut built = vec![
+            attendance::site_command(&site, attendance::CONFIRM),
+            attendance::any_site(attendance::CHECK_IN),
+            attendance::site_all(&site),
+            minutes::site_command(&site, minutes::ACKNOWLEDGE),
+            minutes::any_site(minutes::ACKNOWLEDGE),
+            minutes::site_all(&site),
+            events::sites_all(),
+            events::site(&site, "t"),
+            events::site_filter(&site),
+            events::dead_letter("c"),
+        ];
+        for service in Service::ALL {
+            built.extend([
+                requests_of(service),
+                events::conference(service, &c, "t"),
+                events::conference_filter(service, &c),
+                events::conference_site(service, &c, &site, "t"),
+                events::conference_site_filter(service, &c, &site),
+                events::conference_all(service, &c),
+                events::of_type(service, "t"),
+                events::service_all(service),
+            ]);
+            built.extend(events::written_by(service));
+        }
+        let prefix = format!("{PREFIX}.");
+        for subject in constants.into_iter().chain(streams).chain(built.iter().map(String::as_str)) {
+            assert!(subject.starts_with(&prefix), "{subject} starts with {prefix}");
+        }
+        // Each service's own requests and events carry its token right after the prefix.
+        for (subject, service) in [
+            (scheduling::AUDIT, Service::Scheduling),
+            (attendance::ROSTER, Service::Attendance),
+            (minutes::GET, Service::Minutes),
+        ] {
+            assert!(subject.starts_with(&format!("{PREFIX}.{service}.")), "{subject}");
+        }
+        assert_eq!(events::conference_all(Service::Minutes, &c), format!("hoinghi.v1.events.minutes.{c}.>"));
+        assert_eq!(events::of_type(Service::Scheduling, "t"), "hoinghi.v1.events.scheduling.*.t");
     }
 }

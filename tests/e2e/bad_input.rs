@@ -1,34 +1,44 @@
 //! Bad inputs: each gets the right code and a helpful message, changes nothing, and the service keeps
 //! serving.
 
-use hoinghi_shared::api::{ConferenceStatus, MinutesStatus, Person, RecordItem, RosterState, Task};
+use hoinghi_shared::api::{ConferenceStatus, MinutesStatus, Person, RecordItem, Roster, RosterState, Task};
 use hoinghi_shared::subjects::{attendance, minutes, scheduling};
 use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
 use hoinghi_tests::client::idempotency_headers;
 use hoinghi_tests::{flow, scenario, Stack};
 use serde_json::json;
 
-use crate::common::{assert_refused, assert_refused_raw, stack};
-
-/// A stack with the scenario's conference invited and its roster open.
-async fn invited() -> (Stack, ConferenceId) {
-    let stack = stack().await;
-    let id = flow::schedule(&stack.api).await.unwrap().id;
-    flow::invite(&stack.api, id).await.unwrap();
-    (stack, id)
-}
+use crate::common::{assert_refused, assert_refused_raw, stack, stack_at};
 
 fn site(id: &str) -> SiteId {
     scenario::site(id)
 }
 
+/// What refused requests must leave as it was: the events in the streams and the roster.
+struct Unchanged {
+    totals: [u64; 3],
+    roster: Roster,
+}
+
+impl Unchanged {
+    /// As it is now.
+    async fn now(stack: &Stack, id: ConferenceId) -> Self {
+        Self { totals: stack.event_totals().await.unwrap(), roster: stack.api.roster(id).await.unwrap() }
+    }
+
+    /// Checks that it still is.
+    async fn check(&self, stack: &Stack, id: ConferenceId) {
+        assert_eq!(stack.event_totals().await.unwrap(), self.totals, "refused requests write no event");
+        assert_eq!(stack.api.roster(id).await.unwrap(), self.roster, "the roster is unchanged");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbled_bodies_are_refused_with_400_and_change_nothing() {
-    let (stack, id) = invited().await;
+    let (stack, id) = stack_at(flow::invited).await;
     let api = &stack.api;
-    let before = stack.event_totals().await.unwrap();
+    let unchanged = Unchanged::now(&stack, id).await;
     let conference = api.conference(id).await.unwrap();
-    let roster = api.roster(id).await.unwrap();
 
     let confirm = attendance::site_command(&site("ba-be"), attendance::CONFIRM);
     let acknowledge = minutes::site_command(&site("ba-be"), minutes::ACKNOWLEDGE);
@@ -74,9 +84,8 @@ async fn garbled_bodies_are_refused_with_400_and_change_nothing() {
         assert_refused_raw(&format!("{what} on {subject}"), reply, ErrorCode::Invalid, &hints);
     }
 
-    assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
+    unchanged.check(&stack, id).await;
     assert_eq!(api.conference(id).await.unwrap(), conference, "the conference is unchanged");
-    assert_eq!(api.roster(id).await.unwrap(), roster, "the roster is unchanged");
     let ok = api.confirm(&site("ba-be"), &scenario::confirmation(id, &site("ba-be")).unwrap()).await;
     assert!(ok.is_ok(), "a valid confirmation still works after the garbage: {ok:?}");
     assert!(api.register_site(&site("bang-lung"), "Huyện ủy Bằng Lũng").await.is_ok(), "scheduling still serves");
@@ -85,10 +94,9 @@ async fn garbled_bodies_are_refused_with_400_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_that_break_the_rules_are_refused_with_400_and_change_nothing() {
-    let (stack, id) = invited().await;
+    let (stack, id) = stack_at(flow::invited).await;
     let api = &stack.api;
-    let before = stack.event_totals().await.unwrap();
-    let roster = api.roster(id).await.unwrap();
+    let unchanged = Unchanged::now(&stack, id).await;
 
     // Sites.
     let reply =
@@ -178,8 +186,7 @@ async fn values_that_break_the_rules_are_refused_with_400_and_change_nothing() {
         .await;
     assert_refused_raw("an idempotency key with spaces", reply, ErrorCode::Invalid, &["Hoinghi-Idempotency-Key"]);
 
-    assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
-    assert_eq!(api.roster(id).await.unwrap(), roster, "the roster is unchanged");
+    unchanged.check(&stack, id).await;
     assert_eq!(api.conference(id).await.unwrap().status, ConferenceStatus::Invited);
     assert!(api.confirm(&ba_be, &scenario::confirmation(id, &ba_be).unwrap()).await.is_ok(), "valid still works");
     let renamed = api.register_site(&site("ngan-son"), "Huyện ủy Ngân Sơn (mới)").await.unwrap();
@@ -235,9 +242,8 @@ async fn a_site_may_only_answer_for_a_conference_it_was_invited_to() {
     request.sites.retain(|s| s.as_str() != "pac-nam");
     let id = api.create(&request).await.unwrap().id;
     flow::invite(api, id).await.unwrap();
-    let before = stack.event_totals().await.unwrap();
-    let roster = api.roster(id).await.unwrap();
-    assert_eq!(roster.counts.invited, 7);
+    let unchanged = Unchanged::now(&stack, id).await;
+    assert_eq!(unchanged.roster.counts.invited, 7);
 
     let pac_nam = site("pac-nam");
     let mut confirm = scenario::confirmation(id, &site("ba-be")).unwrap();
@@ -259,17 +265,15 @@ async fn a_site_may_only_answer_for_a_conference_it_was_invited_to() {
         "a site token that is not a site id: 400 or 403, got {e:?}"
     );
 
-    assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
-    assert_eq!(api.roster(id).await.unwrap(), roster, "the roster is unchanged");
+    unchanged.check(&stack, id).await;
     let ba_be = site("ba-be");
     assert!(api.confirm(&ba_be, &scenario::confirmation(id, &ba_be).unwrap()).await.is_ok(), "valid still works");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduling_and_attendance_commands_in_the_wrong_state_are_409() {
-    let stack = stack().await;
+    let (stack, id) = stack_at(flow::schedule).await;
     let api = &stack.api;
-    let id = flow::schedule(api).await.unwrap().id;
     let before = stack.event_totals().await.unwrap();
     assert_refused("start before the invitations", api.start(id).await, ErrorCode::Conflict, &["invit"]);
     assert_refused("end before the start", api.end(id).await, ErrorCode::Conflict, &[]);
@@ -277,38 +281,32 @@ async fn scheduling_and_attendance_commands_in_the_wrong_state_are_409() {
 
     flow::invite(api, id).await.unwrap();
     flow::answer_all(api, id).await.unwrap();
-    api.start(id).await.unwrap();
-    flow::check_in_present(api, id).await.unwrap();
-    let before = stack.event_totals().await.unwrap();
-    let roster = api.roster(id).await.unwrap();
+    flow::hold_session(api, id).await.unwrap();
+    let unchanged = Unchanged::now(&stack, id).await;
     assert_refused("invite while in session", api.invite(id).await, ErrorCode::Conflict, &[]);
     assert_refused("cancel while in session", api.cancel(id, "muộn").await, ErrorCode::Conflict, &[]);
     let ba_be = site("ba-be");
     assert_refused("decline after checking in", api.decline(&ba_be, id, "mất kết nối").await, ErrorCode::Conflict, &[]);
-    assert_eq!(stack.event_totals().await.unwrap(), before);
-    assert_eq!(api.roster(id).await.unwrap(), roster);
+    unchanged.check(&stack, id).await;
 
     api.end(id).await.unwrap();
     flow::wait_roster(api, id, RosterState::Closed).await.unwrap();
     flow::wait_draft(api, id).await.unwrap();
-    let before = stack.event_totals().await.unwrap();
-    let roster = api.roster(id).await.unwrap();
+    let closed = Unchanged::now(&stack, id).await;
     let pac_nam = site("pac-nam");
     let late = scenario::confirmation(id, &ba_be).unwrap();
     assert_refused("confirm after the session", api.confirm(&pac_nam, &late).await, ErrorCode::Conflict, &[]);
     assert_refused("check in after the session", api.check_in(&site("na-ri"), id).await, ErrorCode::Conflict, &[]);
     assert_refused("start after the end", api.start(id).await, ErrorCode::Conflict, &[]);
     assert_refused("cancel after the end", api.cancel(id, "muộn").await, ErrorCode::Conflict, &[]);
-    assert_eq!(stack.event_totals().await.unwrap(), before);
-    assert_eq!(api.roster(id).await.unwrap(), roster, "a closed roster is final");
+    closed.check(&stack, id).await;
     assert_eq!(api.end(id).await.unwrap().status, ConferenceStatus::Ended, "a valid command still works");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn minutes_follow_draft_submit_approve_publish_and_only_a_chair_approves() {
-    let stack = stack().await;
+    let (stack, id) = stack_at(flow::run_to_draft).await;
     let api = &stack.api;
-    let id = flow::run_to_draft(api).await.unwrap();
     let before = stack.event_totals().await.unwrap();
 
     // Nothing to approve, publish or acknowledge yet.

@@ -6,17 +6,15 @@
 //! The figures are printed; see them with
 //! `cargo test -p hoinghi-tests --test e2e chaos -- --nocapture`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hoinghi_shared::api::{AttendanceStatus, ConferenceRef, RosterState, SiteAttendance};
-use hoinghi_shared::streams::ATTENDANCE_SERVICE;
+use hoinghi_shared::events::AttendanceEvent;
 use hoinghi_shared::subjects::{attendance, events, scheduling};
-use hoinghi_tests::bulk::{self, RetryingClient};
+use hoinghi_tests::bulk::{self, PacedLoad, RetryingClient};
 use hoinghi_tests::{flow, Api, Service, REDELIVERY_TIMEOUT};
 
-use crate::common::{assert_attendance_matches_roster, drafts_opened, stack};
+use crate::common::{assert_attendance_matches_roster, drafts_opened, stack, stack_at};
 
 /// A new site starts its commands this often.
 const PACE: Duration = Duration::from_millis(25);
@@ -64,23 +62,7 @@ async fn chaos(site_count: usize, rounds: usize) {
         .unwrap();
     let client = RetryingClient::new(Api::from_client(nats), Duration::from_secs(120));
 
-    let spawned = Arc::new(AtomicUsize::new(0));
-    let load = {
-        let (client, sites, spawned) = (client.clone(), sites.clone(), spawned.clone());
-        tokio::spawn(async move {
-            let mut tasks = tokio::task::JoinSet::new();
-            for site in sites {
-                tasks.spawn(bulk::confirm_and_check_in(client.clone(), id, site));
-                spawned.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(PACE).await;
-            }
-            let mut sent = Vec::new();
-            while let Some(done) = tasks.join_next().await {
-                sent.extend(done.unwrap());
-            }
-            sent
-        })
-    };
+    let load = PacedLoad::start(&client, id, &sites, PACE);
 
     let round = [
         Fault::Kill(Service::Attendance),
@@ -98,9 +80,7 @@ async fn chaos(site_count: usize, rounds: usize) {
     let strikes = faults.len() + 1;
     for (k, fault) in faults.iter().copied().enumerate() {
         let due = (k + 1) * site_count / strikes;
-        while spawned.load(Ordering::Relaxed) < due {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        load.wait_started(due).await;
         let at = started.elapsed();
         match fault {
             Fault::Kill(s) => {
@@ -125,15 +105,16 @@ async fn chaos(site_count: usize, rounds: usize) {
             started.elapsed() - at
         ));
     }
-    let sent = load.await.unwrap();
+    let sent = load.finish().await.unwrap();
     let counts = client.tally().counts();
     let load_time = started.elapsed();
 
     // Read the log back: every site event of the conference, with the command that wrote it.
     let js = stack.jetstream();
-    let all = bulk::read_events(&js, Service::Attendance.stream(), &events::conference_all(ATTENDANCE_SERVICE, &id))
-        .await
-        .unwrap();
+    let all =
+        bulk::read_events(&js, Service::Attendance.stream().name, &events::conference_all(Service::Attendance, &id))
+            .await
+            .unwrap();
     let found = bulk::effects(&sent, &all);
     let acknowledged: Vec<&bulk::Sent> = sent.iter().filter(|s| s.reply.is_some()).collect();
     println!("chaos: {site_count} sites, {} commands, {} faults", sent.len(), faults.len());
@@ -181,8 +162,8 @@ async fn chaos(site_count: usize, rounds: usize) {
     assert_eq!(drafts_opened(&stack, id).await, 1, "exactly one draft");
     assert_eq!(stack.dead_letters().await.unwrap(), 0, "nothing parked as a dead letter");
     // The final record travels as one event, so its size bounds a conference's size (max_payload).
-    let closed_filter = events::conference(ATTENDANCE_SERVICE, &id, "roster_closed");
-    let closed_event = bulk::read_events(&js, Service::Attendance.stream(), &closed_filter).await.unwrap();
+    let closed_filter = events::conference(Service::Attendance, &id, AttendanceEvent::ROSTER_CLOSED);
+    let closed_event = bulk::read_events(&js, Service::Attendance.stream().name, &closed_filter).await.unwrap();
     let bytes = closed_event[0].envelope.data.get().len();
     println!(
         "chaos: the roster_closed event holds {bytes} bytes of data for {site_count} sites ({} per site)",
@@ -196,12 +177,10 @@ async fn chaos(site_count: usize, rounds: usize) {
 /// its index of applied commands from the log) is still answered from the first effect.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_the_duplicate_window_and_a_restart_takes_effect_once() {
-    let mut stack = stack().await;
+    let (mut stack, id) = stack_at(flow::invited).await;
     let api = stack.api.clone();
-    let id = flow::schedule(&api).await.unwrap().id;
-    flow::invite(&api, id).await.unwrap();
     let js = stack.jetstream();
-    let mut config = js.get_stream(Service::Attendance.stream()).await.unwrap().cached_info().config.clone();
+    let mut config = js.get_stream(Service::Attendance.stream().name).await.unwrap().cached_info().config.clone();
     config.duplicate_window = Duration::from_secs(1);
     js.update_stream(config).await.unwrap();
 
@@ -221,6 +200,6 @@ async fn a_retry_after_the_duplicate_window_and_a_restart_takes_effect_once() {
     let changed_reply: SiteAttendance = api.request_with_key(&subject, &changed, "ba-be-xac-nhan").await.unwrap();
     assert_eq!(changed_reply, first);
     assert_eq!(stack.event_totals().await.unwrap(), totals, "no second event after the window and the restart");
-    let confirmed = events::conference_site(ATTENDANCE_SERVICE, &id, &site, "attendance_confirmed");
-    assert_eq!(stack.count_events(Service::Attendance.stream(), &confirmed).await.unwrap(), 1);
+    let confirmed = events::conference_site(Service::Attendance, &id, &site, AttendanceEvent::ATTENDANCE_CONFIRMED);
+    assert_eq!(stack.count_events(Service::Attendance.stream().name, &confirmed).await.unwrap(), 1);
 }

@@ -3,14 +3,12 @@
 //! consumers inherit them, and when one node dies mid-flow (the leader of the attendance stream)
 //! nothing acknowledged is lost, nothing is doubled, and the services carry on by themselves.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hoinghi_shared::api::{ConferenceRef, RosterState};
-use hoinghi_shared::streams::{self, ATTENDANCE_SERVICE};
+use hoinghi_shared::streams;
 use hoinghi_shared::subjects::{events, scheduling};
-use hoinghi_tests::bulk::{self, RetryingClient};
+use hoinghi_tests::bulk::{self, PacedLoad, RetryingClient};
 use hoinghi_tests::cluster::NatsCluster;
 use hoinghi_tests::{eventually, flow, Api, Service, ServiceProcess, ASYNC_TIMEOUT, READY_TIMEOUT, REDELIVERY_TIMEOUT};
 
@@ -31,7 +29,7 @@ impl Drop for Deployment {
     fn drop(&mut self) {
         if std::thread::panicking() {
             for p in &self.services {
-                eprintln!("----- {} ({})\n{}", p.service(), p.log_path().display(), p.log_tail(40));
+                eprint!("{}", p.log_report(40));
             }
             eprintln!("{}", self.cluster.logs(30));
         }
@@ -118,26 +116,8 @@ async fn lose_a_node_mid_flow(deployment: &mut Deployment, api: &Api, victim: Op
     flow::invite(api, id).await.unwrap();
 
     let client = RetryingClient::new(api.clone(), Duration::from_secs(60));
-    let spawned = Arc::new(AtomicUsize::new(0));
-    let load = {
-        let (client, sites, spawned) = (client.clone(), sites.clone(), spawned.clone());
-        tokio::spawn(async move {
-            let mut tasks = tokio::task::JoinSet::new();
-            for site in sites {
-                tasks.spawn(bulk::confirm_and_check_in(client.clone(), id, site));
-                spawned.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(PACE).await;
-            }
-            let mut sent = Vec::new();
-            while let Some(done) = tasks.join_next().await {
-                sent.extend(done.unwrap());
-            }
-            sent
-        })
-    };
-    while spawned.load(Ordering::Relaxed) < SITES / 2 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let load = PacedLoad::start(&client, id, &sites, PACE);
+    load.wait_started(SITES / 2).await;
     let mut leaders = Vec::new();
     for def in streams::ALL {
         let mut stream = js.get_stream(def.name).await.unwrap();
@@ -148,7 +128,7 @@ async fn lose_a_node_mid_flow(deployment: &mut Deployment, api: &Api, victim: Op
     let victim = victim.unwrap_or_else(|| NatsCluster::index_of(&leader).unwrap());
     deployment.cluster.kill(victim);
     let killed_at = started.elapsed();
-    let sent = load.await.unwrap();
+    let sent = load.finish().await.unwrap();
     let counts = client.tally().counts();
 
     let killed = NatsCluster::name(victim);
@@ -162,7 +142,7 @@ async fn lose_a_node_mid_flow(deployment: &mut Deployment, api: &Api, victim: Op
     })
     .await
     .unwrap();
-    let all = bulk::read_events(&js, streams::ATTENDANCE.name, &events::conference_all(ATTENDANCE_SERVICE, &id))
+    let all = bulk::read_events(&js, streams::ATTENDANCE.name, &events::conference_all(Service::Attendance, &id))
         .await
         .unwrap();
     let found = bulk::effects(&sent, &all);
@@ -196,7 +176,7 @@ async fn lose_a_node_mid_flow(deployment: &mut Deployment, api: &Api, victim: Op
         api.ping(s).await.unwrap_or_else(|e| panic!("{s} does not answer after the node died: {e}"));
     }
     for p in &mut deployment.services {
-        assert!(p.is_running(), "{} is still running (it reconnected by itself)", p.service());
+        assert!(p.is_running(), "{} is still running (it reconnected by itself)", p.service().name());
     }
 
     // The node comes back and catches up: every replica current again.

@@ -1,15 +1,49 @@
 //! Assertions shared by the end-to-end tests.
 
 use hoinghi_shared::api::{AttendanceRecord, AttendanceStatus, ConferenceStatus, MinutesView, Roster, RosterState};
-use hoinghi_shared::streams::MINUTES_SERVICE;
+use hoinghi_shared::events::MinutesEvent;
 use hoinghi_shared::{ApiError, ConferenceId, ErrorCode};
 use hoinghi_tests::scenario::{self, Answer};
-use hoinghi_tests::{flow, RawReply, Service, Stack};
+use hoinghi_tests::{flow, Api, RawReply, Service, ServiceProcess, Stack, READY_TIMEOUT};
 use sha2::{Digest, Sha256};
 
 /// A private stack with all three services running.
 pub async fn stack() -> Stack {
     Stack::start().await.expect("start the private nats-server and the three services")
+}
+
+/// A private stack, with the scenario's conference brought as far as `step` takes it (e.g.
+/// [`flow::invited`]: scheduled, invitations out, roster open).
+pub async fn stack_at(step: impl AsyncFnOnce(&Api) -> anyhow::Result<ConferenceId>) -> (Stack, ConferenceId) {
+    let stack = stack().await;
+    let id = step(&stack.api).await.unwrap();
+    (stack, id)
+}
+
+/// Second instances of each service, whose logs are printed if the test fails.
+pub struct Second(Vec<ServiceProcess>);
+
+impl Drop for Second {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for p in &self.0 {
+                eprint!("second instance {}", p.log_report(40));
+            }
+        }
+    }
+}
+
+/// A stack with two instances of every service.
+pub async fn two_of_each() -> (Stack, Second) {
+    let stack = stack().await;
+    let mut second = Second(Vec::new());
+    for s in Service::ALL {
+        let log = stack.server.dir().join(format!("{}-2.log", s.name()));
+        let mut p = ServiceProcess::with_log(s, &stack.server.url(), log).unwrap();
+        p.start(stack.api.nats(), READY_TIMEOUT).await.unwrap();
+        second.0.push(p);
+    }
+    (stack, second)
 }
 
 /// Hex SHA-256 of a string's UTF-8 bytes.
@@ -150,14 +184,53 @@ pub fn assert_attendance_is_the_scenario(attendance: &[AttendanceRecord]) {
 }
 
 /// The subject filter of one event type about one conference (conference-level events).
-pub fn conference_event(service: &str, conference: hoinghi_shared::ConferenceId, event_type: &str) -> String {
+pub fn conference_event(service: Service, conference: hoinghi_shared::ConferenceId, event_type: &str) -> String {
     hoinghi_shared::subjects::events::conference(service, &conference, event_type)
 }
 
 /// How many `draft_opened` events the minutes stream holds for a conference.
 pub async fn drafts_opened(stack: &Stack, id: ConferenceId) -> usize {
-    let filter = conference_event(MINUTES_SERVICE, id, "draft_opened");
-    stack.count_events(Service::Minutes.stream(), &filter).await.unwrap()
+    let filter = conference_event(Service::Minutes, id, MinutesEvent::DRAFT_OPENED);
+    stack.count_events(Service::Minutes.stream().name, &filter).await.unwrap()
+}
+
+/// From the answers on: every site answers, then [`session_and_finish`].
+pub async fn answer_and_finish(stack: &Stack, id: ConferenceId) {
+    flow::answer_all(&stack.api, id).await.unwrap();
+    session_and_finish(stack, id).await;
+}
+
+/// The session runs (the present sites check in), then [`end_and_finish`].
+pub async fn session_and_finish(stack: &Stack, id: ConferenceId) {
+    flow::hold_session(&stack.api, id).await.unwrap();
+    end_and_finish(stack, id).await;
+}
+
+/// The session ends, then [`finish`].
+pub async fn end_and_finish(stack: &Stack, id: ConferenceId) {
+    stack.api.end(id).await.unwrap();
+    finish(stack, id).await;
+}
+
+/// A stack where every site has answered; then `stop` stops each service its own way, all are
+/// started again, and the conference, its roster and the streams must be as they were.
+pub async fn every_service_back_after(mut stop: impl AsyncFnMut(&mut Stack, Service)) -> (Stack, ConferenceId) {
+    let (mut stack, id) = stack_at(flow::invited).await;
+    let api = stack.api.clone();
+    flow::answer_all(&api, id).await.unwrap();
+    let conference = api.conference(id).await.unwrap();
+    let roster = api.roster(id).await.unwrap();
+    let totals = stack.event_totals().await.unwrap();
+    for s in Service::ALL {
+        stop(&mut stack, s).await;
+    }
+    for s in Service::ALL {
+        stack.start_service(s).await.unwrap();
+    }
+    assert_eq!(api.conference(id).await.unwrap(), conference, "the conference comes back as it was");
+    assert_eq!(api.roster(id).await.unwrap(), roster, "the roster comes back as it was");
+    assert_eq!(stack.event_totals().await.unwrap(), totals, "restarting writes no event");
+    (stack, id)
 }
 
 /// After the session ended: checks the draft opened once with the scenario's attendance, then writes,

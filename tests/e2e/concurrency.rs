@@ -9,40 +9,14 @@ use hoinghi_shared::api::{
     AttendanceStatus, ConferenceRef, ConferenceStatus, ConferenceView, ConfirmAttendance, DeclineAttendance, Person,
     RosterState,
 };
-use hoinghi_shared::streams::{ATTENDANCE_SERVICE, SCHEDULING_SERVICE};
+use hoinghi_shared::events::{AttendanceEvent, SchedulingEvent};
 use hoinghi_shared::subjects::{attendance, events, scheduling};
 use hoinghi_shared::{ApiError, ConferenceId, ErrorCode};
 use hoinghi_tests::bulk::{self, StoredEvent};
-use hoinghi_tests::{eventually, flow, scenario, Api, RawReply, Service, ServiceProcess, Stack, READY_TIMEOUT};
+use hoinghi_tests::{eventually, flow, scenario, Api, RawReply, Service};
 use tokio::sync::Barrier;
 
-use crate::common::stack;
-
-/// Second instances of each service, whose logs are printed if the test fails.
-struct Second(Vec<ServiceProcess>);
-
-impl Drop for Second {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            for p in &self.0 {
-                eprintln!("----- second {} ({})\n{}", p.service(), p.log_path().display(), p.log_tail(40));
-            }
-        }
-    }
-}
-
-/// A stack with two instances of every service.
-async fn two_of_each() -> (Stack, Second) {
-    let stack = stack().await;
-    let mut second = Second(Vec::new());
-    for s in Service::ALL {
-        let log = stack.server.dir().join(format!("{}-2.log", s.name()));
-        let mut p = ServiceProcess::with_log(s, &stack.server.url(), log).unwrap();
-        p.start(stack.api.nats(), READY_TIMEOUT).await.unwrap();
-        second.0.push(p);
-    }
-    (stack, second)
-}
+use crate::common::two_of_each;
 
 /// Sends every `(label, subject, body)` at the same moment (behind a barrier), each from its own task.
 async fn all_at_once(api: &Api, requests: Vec<(String, String, Vec<u8>)>) -> Vec<(String, Result<RawReply, ApiError>)> {
@@ -87,10 +61,11 @@ fn replay_life_cycle(id: ConferenceId, history: &[StoredEvent]) -> ConferenceSta
     let mut status = None;
     for e in history {
         let next = match (status, e.event_type()) {
-            (None, "conference_scheduled") => S::Scheduled,
-            (Some(S::Scheduled), "invitations_issued") => S::Invited,
-            (Some(S::Invited), "session_started") => S::InSession,
-            (Some(S::Scheduled), "conference_cancelled") | (Some(S::Invited), "conference_cancelled") => {
+            (None, SchedulingEvent::CONFERENCE_SCHEDULED) => S::Scheduled,
+            (Some(S::Scheduled), SchedulingEvent::INVITATIONS_ISSUED) => S::Invited,
+            (Some(S::Invited), SchedulingEvent::SESSION_STARTED) => S::InSession,
+            (Some(S::Scheduled), SchedulingEvent::CONFERENCE_CANCELLED)
+            | (Some(S::Invited), SchedulingEvent::CONFERENCE_CANCELLED) => {
                 let was_invited = e.envelope.data_value()["was_invited"].as_bool();
                 assert_eq!(was_invited, Some(status == Some(S::Invited)), "{id}: was_invited of {:?}", e.envelope);
                 S::Cancelled
@@ -130,13 +105,16 @@ async fn invite_cancel_and_start_racing_on_one_conference_leave_one_consistent_h
         let replies = all_at_once(&api, requests).await;
         let ok = successes_or_conflicts(&replies);
 
-        let history =
-            bulk::read_events(&js, Service::Scheduling.stream(), &events::conference_filter(SCHEDULING_SERVICE, &id))
-                .await
-                .unwrap();
+        let history = bulk::read_events(
+            &js,
+            Service::Scheduling.stream().name,
+            &events::conference_filter(Service::Scheduling, &id),
+        )
+        .await
+        .unwrap();
         let status = replay_life_cycle(id, &history);
         let count = |t: &str| history.iter().filter(|e| e.event_type() == t).count();
-        assert!(count("invitations_issued") <= 1, "{id}: invitations issued more than once");
+        assert!(count(SchedulingEvent::INVITATIONS_ISSUED) <= 1, "{id}: invitations issued more than once");
         let won = |kind: &str| ok.iter().filter(|(l, _)| l.starts_with(kind)).count();
         assert!(won("cancel") == 0 || won("start") == 0, "{id}: both a cancel and a start succeeded: {ok:?}");
         assert_eq!(won("cancel") > 0, status == ConferenceStatus::Cancelled, "{id}: cancel replies vs the log");
@@ -153,12 +131,16 @@ async fn invite_cancel_and_start_racing_on_one_conference_leave_one_consistent_h
         assert_eq!(api.conference(id).await.unwrap().status, status, "{id}: get agrees with the log");
 
         // Attendance followed exactly once: one roster if invitations went out, cancelled with them.
-        if count("invitations_issued") == 1 {
+        if count(SchedulingEvent::INVITATIONS_ISSUED) == 1 {
             let expected =
                 if status == ConferenceStatus::Cancelled { RosterState::Cancelled } else { RosterState::Open };
             flow::wait_roster(&api, id, expected).await.unwrap();
-            let opened = events::conference(ATTENDANCE_SERVICE, &id, "roster_opened");
-            assert_eq!(stack.count_events(Service::Attendance.stream(), &opened).await.unwrap(), 1, "{id}: one roster");
+            let opened = events::conference(Service::Attendance, &id, AttendanceEvent::ROSTER_OPENED);
+            assert_eq!(
+                stack.count_events(Service::Attendance.stream().name, &opened).await.unwrap(),
+                1,
+                "{id}: one roster"
+            );
         } else {
             assert!(api.roster(id).await.is_err_and(|e| e.code == ErrorCode::NotFound), "{id}: no roster");
         }
@@ -181,8 +163,7 @@ enum Asked {
 async fn answers_racing_for_one_site_leave_its_line_at_the_last_event() {
     let (stack, _second) = two_of_each().await;
     let api = stack.api.clone();
-    let id = flow::schedule(&api).await.unwrap().id;
-    flow::invite(&api, id).await.unwrap();
+    let id = flow::invited(&api).await.unwrap();
     let js = stack.jetstream();
     let delegates =
         vec![Person { name: "Triệu Văn Hải".into(), title: "Trưởng Ban Dân vận Huyện ủy".into() }];
@@ -193,35 +174,24 @@ async fn answers_racing_for_one_site_leave_its_line_at_the_last_event() {
     let mut requests = Vec::new();
     let mut asked: HashMap<String, Asked> = HashMap::new();
     for (n, site) in sites.iter().enumerate() {
+        let mut ask = |label: String, what: Asked, action: &str, body: Vec<u8>| {
+            asked.insert(label.clone(), what);
+            requests.push((label, attendance::site_command(site, action), body));
+        };
         for i in 0..12u32 {
             let headcount = 10 + i;
             let confirm = ConfirmAttendance { conference_id: id, delegates: delegates.clone(), headcount };
-            let label = format!("{site} confirm {headcount}");
-            asked.insert(label.clone(), Asked::Confirm(headcount));
-            requests.push((
-                label,
-                attendance::site_command(site, attendance::CONFIRM),
-                serde_json::to_vec(&confirm).unwrap(),
-            ));
+            let body = serde_json::to_vec(&confirm).unwrap();
+            ask(format!("{site} confirm {headcount}"), Asked::Confirm(headcount), attendance::CONFIRM, body);
             let reason = format!("Lý do số {i}");
             let decline = DeclineAttendance { conference_id: id, reason: reason.clone() };
-            let label = format!("{site} decline {i}");
-            asked.insert(label.clone(), Asked::Decline(reason));
-            requests.push((
-                label,
-                attendance::site_command(site, attendance::DECLINE),
-                serde_json::to_vec(&decline).unwrap(),
-            ));
+            let body = serde_json::to_vec(&decline).unwrap();
+            ask(format!("{site} decline {i}"), Asked::Decline(reason), attendance::DECLINE, body);
         }
         if n == 2 {
+            let body = serde_json::to_vec(&ConferenceRef { conference_id: id }).unwrap();
             for i in 0..4 {
-                let label = format!("{site} check_in {i}");
-                asked.insert(label.clone(), Asked::CheckIn);
-                requests.push((
-                    label,
-                    attendance::site_command(site, attendance::CHECK_IN),
-                    serde_json::to_vec(&ConferenceRef { conference_id: id }).unwrap(),
-                ));
+                ask(format!("{site} check_in {i}"), Asked::CheckIn, attendance::CHECK_IN, body.clone());
             }
         }
     }
@@ -234,17 +204,21 @@ async fn answers_racing_for_one_site_leave_its_line_at_the_last_event() {
         let prefix = format!("{site} ");
         let history = bulk::read_events(
             &js,
-            Service::Attendance.stream(),
-            &events::conference_site_filter(ATTENDANCE_SERVICE, &id, site),
+            Service::Attendance.stream().name,
+            &events::conference_site_filter(Service::Attendance, &id, site),
         )
         .await
         .unwrap();
         let written: Vec<Asked> = history
             .iter()
             .map(|e| match e.event_type() {
-                "attendance_confirmed" => Asked::Confirm(e.envelope.data_value()["headcount"].as_u64().unwrap() as u32),
-                "attendance_declined" => Asked::Decline(e.envelope.data_value()["reason"].as_str().unwrap().to_owned()),
-                "site_checked_in" => Asked::CheckIn,
+                AttendanceEvent::ATTENDANCE_CONFIRMED => {
+                    Asked::Confirm(e.envelope.data_value()["headcount"].as_u64().unwrap() as u32)
+                }
+                AttendanceEvent::ATTENDANCE_DECLINED => {
+                    Asked::Decline(e.envelope.data_value()["reason"].as_str().unwrap().to_owned())
+                }
+                AttendanceEvent::SITE_CHECKED_IN => Asked::CheckIn,
                 other => panic!("{site}: unexpected {other}"),
             })
             .collect();

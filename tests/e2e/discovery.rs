@@ -9,7 +9,7 @@ use hoinghi_shared::subjects::{attendance, minutes, scheduling};
 use hoinghi_shared::ErrorCode;
 use hoinghi_tests::{flow, scenario, Service};
 
-use crate::common::stack;
+use crate::common::{every_service_back_after, stack, stack_at};
 
 fn expected_subjects(service: Service) -> Vec<String> {
     match service {
@@ -88,36 +88,21 @@ async fn every_service_answers_ping_and_info_under_its_own_name() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_service_exits_cleanly_on_sigterm_and_comes_back_with_its_state() {
-    let mut stack = stack().await;
-    let api = stack.api.clone();
-    let id = flow::schedule(&api).await.unwrap().id;
-    flow::invite(&api, id).await.unwrap();
-    flow::answer_all(&api, id).await.unwrap();
-    let conference = api.conference(id).await.unwrap();
-    let roster = api.roster(id).await.unwrap();
-
-    for service in Service::ALL {
+    let (stack, id) = every_service_back_after(async |stack, service| {
         let status = stack.terminate(service).await.unwrap();
         assert!(status.success(), "{service} should exit 0 after SIGTERM, exited with {status}");
-        let ping = api.ping(service).await;
+        let ping = stack.api.ping(service).await;
         assert!(ping.is_err(), "{service} stopped answering PING after SIGTERM: {ping:?}");
-    }
-    for service in Service::ALL {
-        stack.start_service(service).await.unwrap();
-    }
-    assert_eq!(api.conference(id).await.unwrap(), conference);
-    assert_eq!(api.roster(id).await.unwrap(), roster);
-    api.start(id).await.unwrap();
-    flow::check_in_present(&api, id).await.unwrap();
-    assert_eq!(api.roster(id).await.unwrap().counts.checked_in, 5);
+    })
+    .await;
+    flow::hold_session(&stack.api, id).await.unwrap();
+    assert_eq!(stack.api.roster(id).await.unwrap().counts.checked_in, 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_the_requests_in_flight_finish() {
-    let mut stack = stack().await;
+    let (mut stack, id) = stack_at(flow::invited).await;
     let api = stack.api.clone();
-    let id = flow::schedule(&api).await.unwrap().id;
-    flow::invite(&api, id).await.unwrap();
     let sites: Vec<_> = flow::present_sites();
 
     // A burst of confirmations, with SIGTERM in the middle of it.

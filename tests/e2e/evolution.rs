@@ -5,7 +5,6 @@ use async_nats::HeaderMap;
 use chrono::Utc;
 use hoinghi_shared::api::{AttendanceStatus, Person, RosterState, SiteAttendance};
 use hoinghi_shared::events::{AttendanceEvent, EventEnvelope};
-use hoinghi_shared::streams::ATTENDANCE_SERVICE;
 use hoinghi_shared::subjects::{attendance, events};
 use hoinghi_shared::{ConferenceId, SiteId};
 use hoinghi_tests::{flow, scenario, Service};
@@ -43,7 +42,7 @@ async fn append_confirmation(
     envelope.command_id = Some(command_id.clone());
     let mut headers = HeaderMap::new();
     headers.insert("Nats-Msg-Id", command_id.as_str());
-    let subject = events::conference_site(ATTENDANCE_SERVICE, &id, site, "attendance_confirmed");
+    let subject = events::conference_site(Service::Attendance, &id, site, AttendanceEvent::ATTENDANCE_CONFIRMED);
     let ack = js
         .publish_with_headers(subject, headers, serde_json::to_vec(&envelope).unwrap().into())
         .await
@@ -64,7 +63,7 @@ async fn a_version_1_confirmation_in_the_log_reads_as_the_same_state_as_version_
     let mut stack = stack().await;
     let api = stack.api.clone();
     let js = stack.jetstream();
-    let id = flow::schedule(&api).await.unwrap().id;
+    let id = flow::schedule(&api).await.unwrap();
     flow::invite(&api, id).await.unwrap();
     let (old, new) = (scenario::site("ba-be"), scenario::site("bach-thong"));
     let at = Utc::now();
@@ -114,7 +113,7 @@ async fn a_version_1_confirmation_in_the_log_reads_as_the_same_state_as_version_
         .unwrap();
     assert_eq!(again, line(&replayed, &old));
     assert_eq!(stack.event_totals().await.unwrap(), totals, "no new event: the upcast state equals the request");
-    assert!(stack.stream_messages(Service::Attendance.stream()).await.unwrap() >= last);
+    assert!(stack.stream_messages(Service::Attendance.stream().name).await.unwrap() >= last);
 
     // The final record carries the upcast delegates on to the minutes.
     api.start(id).await.unwrap();

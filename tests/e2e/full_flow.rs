@@ -6,7 +6,7 @@ use hoinghi_tests::scenario::{self, Answer};
 use hoinghi_tests::{flow, Service};
 
 use crate::common::{
-    assert_attendance_is_the_scenario, assert_attendance_matches_roster, assert_refused, sha256_hex, stack,
+    assert_attendance_is_the_scenario, assert_attendance_matches_roster, assert_refused, sha256_hex, stack, stack_at,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,10 +175,8 @@ async fn the_bac_kan_conference_runs_from_invitation_to_closed_minutes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_conference_shows_its_reason_and_refuses_later_answers() {
-    let stack = stack().await;
+    let (stack, id) = stack_at(flow::invited).await;
     let api = &stack.api;
-    let id = flow::schedule(api).await.unwrap().id;
-    flow::invite(api, id).await.unwrap();
     let ba_be = scenario::site("ba-be");
     api.confirm(&ba_be, &scenario::confirmation(id, &ba_be).unwrap()).await.unwrap();
 
@@ -192,7 +190,7 @@ async fn a_cancelled_conference_shows_its_reason_and_refuses_later_answers() {
     assert_eq!(got.cancel_reason.as_deref(), Some(reason));
 
     let roster = flow::wait_roster(api, id, RosterState::Cancelled).await.unwrap();
-    let events = stack.stream_messages(Service::Attendance.stream()).await.unwrap();
+    let events = stack.stream_messages(Service::Attendance.stream().name).await.unwrap();
     let all = stack.event_totals().await.unwrap();
 
     let cho_don = scenario::site("cho-don");
@@ -207,6 +205,6 @@ async fn a_cancelled_conference_shows_its_reason_and_refuses_later_answers() {
     let again = api.cancel(id, reason).await.unwrap();
     assert_eq!(again, got, "cancelling again answers the same and changes nothing");
     assert_eq!(api.roster(id).await.unwrap(), roster, "the roster is unchanged");
-    assert_eq!(stack.stream_messages(Service::Attendance.stream()).await.unwrap(), events);
+    assert_eq!(stack.stream_messages(Service::Attendance.stream().name).await.unwrap(), events);
     assert_eq!(stack.event_totals().await.unwrap(), all, "no event written by refused commands");
 }

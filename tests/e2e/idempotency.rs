@@ -2,22 +2,20 @@
 //! command that changes nothing writes no event.
 
 use hoinghi_shared::api::{ConferenceView, SiteAttendance};
-use hoinghi_shared::streams::{ATTENDANCE_SERVICE, SCHEDULING_SERVICE};
+use hoinghi_shared::events::{AttendanceEvent, MinutesEvent, SchedulingEvent};
 use hoinghi_shared::subjects::{attendance, events, scheduling};
 use hoinghi_tests::{flow, scenario, Service};
 
-use crate::common::{conference_event, stack};
+use crate::common::{conference_event, stack, stack_at};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_confirmation_retried_with_the_same_key_is_recorded_once() {
-    let stack = stack().await;
+    let (stack, id) = stack_at(flow::invited).await;
     let api = &stack.api;
-    let id = flow::schedule(api).await.unwrap().id;
-    flow::invite(api, id).await.unwrap();
     let site = scenario::site("ba-be");
     let subject = attendance::site_command(&site, attendance::CONFIRM);
-    let confirmed = events::conference_site(ATTENDANCE_SERVICE, &id, &site, "attendance_confirmed");
-    let stream = Service::Attendance.stream();
+    let confirmed = events::conference_site(Service::Attendance, &id, &site, AttendanceEvent::ATTENDANCE_CONFIRMED);
+    let stream = Service::Attendance.stream().name;
     let request = scenario::confirmation(id, &site).unwrap();
 
     let before = stack.stream_messages(stream).await.unwrap();
@@ -50,8 +48,8 @@ async fn a_conference_created_twice_with_the_same_key_is_scheduled_once() {
     let retried: ConferenceView =
         api.request_with_key(scheduling::CREATE, &request, "tao-hoi-nghi-2021-07-23").await.unwrap();
     assert_eq!(retried.id, first.id, "the retry answers the same conference");
-    let scheduled = events::of_type(SCHEDULING_SERVICE, "conference_scheduled");
-    assert_eq!(stack.count_events(Service::Scheduling.stream(), &scheduled).await.unwrap(), 1, "scheduled once");
+    let scheduled = events::of_type(Service::Scheduling, SchedulingEvent::CONFERENCE_SCHEDULED);
+    assert_eq!(stack.count_events(Service::Scheduling.stream().name, &scheduled).await.unwrap(), 1, "scheduled once");
     let other: ConferenceView = api.request_with_key(scheduling::CREATE, &request, "tao-hoi-nghi-khac").await.unwrap();
     assert_ne!(other.id, first.id, "another key schedules another conference");
 }
@@ -122,6 +120,6 @@ async fn repeating_a_command_answers_the_same_and_writes_no_new_event() {
     assert_eq!(api.publish(id).await.unwrap().sha256, published.sha256, "publish again");
     assert_eq!(api.acknowledge(&ba_be, id).await.unwrap(), acked, "acknowledge again");
     assert_eq!(stack.event_totals().await.unwrap(), totals, "publish and acknowledge again write nothing");
-    let drafts = conference_event(hoinghi_shared::streams::MINUTES_SERVICE, id, "draft_opened");
-    assert_eq!(stack.count_events(Service::Minutes.stream(), &drafts).await.unwrap(), 1);
+    let drafts = conference_event(Service::Minutes, id, MinutesEvent::DRAFT_OPENED);
+    assert_eq!(stack.count_events(Service::Minutes.stream().name, &drafts).await.unwrap(), 1);
 }

@@ -2,37 +2,15 @@
 //! may die.
 
 use hoinghi_shared::api::{RosterCounts, RosterState};
-use hoinghi_tests::{eventually, flow, scenario, Service, ServiceProcess, ASYNC_TIMEOUT, READY_TIMEOUT};
+use hoinghi_tests::{eventually, flow, scenario, Service, ASYNC_TIMEOUT};
 
-use crate::common::{finish, stack};
-
-/// Second instances, whose logs are printed if the test fails.
-struct Extra(Vec<ServiceProcess>);
-
-impl Drop for Extra {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            for p in &self.0 {
-                eprintln!("----- second {} ({})\n{}", p.service(), p.log_path().display(), p.log_tail(40));
-            }
-        }
-    }
-}
+use crate::common::{end_and_finish, two_of_each};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_of_each_service_serve_the_same_state_and_either_may_die() {
-    let mut stack = stack().await;
+    let (mut stack, second) = two_of_each().await;
     let api = stack.api.clone();
-    let mut second = Extra(Vec::new());
-    for s in Service::ALL {
-        let log = stack.server.dir().join(format!("{}-2.log", s.name()));
-        let mut p = ServiceProcess::with_log(s, &stack.server.url(), log).unwrap();
-        p.start(api.nats(), READY_TIMEOUT).await.unwrap();
-        second.0.push(p);
-    }
-
-    let id = flow::schedule(&api).await.unwrap().id;
-    flow::invite(&api, id).await.unwrap();
+    let id = flow::invited(&api).await.unwrap();
     flow::answer_all(&api, id).await.unwrap();
     let answered = RosterCounts { invited: 8, confirmed: 6, declined: 1, no_answer: 1, checked_in: 0 };
     // Whichever instance answers, it soon knows every answer.
@@ -60,8 +38,7 @@ async fn two_instances_of_each_service_serve_the_same_state_and_either_may_die()
     }
     assert_eq!(stack.event_totals().await.unwrap(), totals, "no instance wrote a duplicate");
 
-    api.start(id).await.unwrap();
-    flow::check_in_present(&api, id).await.unwrap();
+    flow::hold_session(&api, id).await.unwrap();
     // The first instances die; the second ones carry on.
     for s in Service::ALL {
         stack.kill(s);
@@ -76,7 +53,6 @@ async fn two_instances_of_each_service_serve_the_same_state_and_either_may_die()
     })
     .await
     .unwrap();
-    api.end(id).await.unwrap();
-    finish(&stack, id).await;
+    end_and_finish(&stack, id).await;
     drop(second);
 }

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use chrono::Utc;
 use hoinghi_shared::api::{AuditTrail, ConferenceStatus, PageQuery};
+use hoinghi_shared::events::{AttendanceEvent, MinutesEvent, SchedulingEvent};
 use hoinghi_shared::headers::{DEAD_REASON, DEAD_SUBJECT};
-use hoinghi_shared::streams::{ATTENDANCE_SERVICE, DEAD_LETTERS, MINUTES_SERVICE, SCHEDULING_SERVICE};
+use hoinghi_shared::streams::DEAD_LETTERS;
 use hoinghi_shared::subjects::{events, scheduling};
 use hoinghi_shared::ConferenceId;
 use hoinghi_tests::{flow, scenario, Service, Stack, ASYNC_TIMEOUT};
@@ -42,20 +43,20 @@ async fn junk_on_the_aggregates_subjects_freezes_nothing_and_the_conference_stil
     let api = stack.api.clone();
     let js = stack.jetstream();
     let begun = Utc::now();
-    let id: ConferenceId = flow::schedule(&api).await.unwrap().id;
+    let id: ConferenceId = flow::schedule(&api).await.unwrap();
     // What the reply-subject trick stored: a reply's JSON (here the conference view).
     let view = serde_json::to_vec(&api.conference(id).await.unwrap()).unwrap();
     let site = scenario::site("ba-be");
 
     // Scheduling: junk on the conference's subject, then the next command on it.
-    let s1_subject = events::conference(SCHEDULING_SERVICE, &id, "session_started");
+    let s1_subject = events::conference(Service::Scheduling, &id, SchedulingEvent::SESSION_STARTED);
     let s1 = junk(&js, &s1_subject, view.clone()).await;
     // Attendance: junk on the roster-close fence before the roster even exists.
-    let fence = events::conference(ATTENDANCE_SERVICE, &id, "roster_closed");
+    let fence = events::conference(Service::Attendance, &id, AttendanceEvent::ROSTER_CLOSED);
     let a1 = junk(&js, &fence, view.clone()).await;
     flow::invite(&api, id).await.expect("invite after junk on the conference's subject (was 409 forever)");
     // Attendance: junk on a site's subject, then that site answers.
-    let a2_subject = events::conference_site(ATTENDANCE_SERVICE, &id, &site, "site_checked_in");
+    let a2_subject = events::conference_site(Service::Attendance, &id, &site, AttendanceEvent::SITE_CHECKED_IN);
     let a2 = junk(&js, &a2_subject, br#"{"site_id":"ba-be","status":"checked_in"}"#.to_vec()).await;
     flow::answer_all(&api, id).await.expect("every site answers, ba-be after junk on its subject");
 
@@ -73,7 +74,7 @@ async fn junk_on_the_aggregates_subjects_freezes_nothing_and_the_conference_stil
     let drafted_after = ended.elapsed();
 
     // Minutes: junk on the minutes' subject, then record; restart; then the rest.
-    let m1_subject = events::conference(MINUTES_SERVICE, &id, "item_recorded");
+    let m1_subject = events::conference(Service::Minutes, &id, MinutesEvent::ITEM_RECORDED);
     let m1 = junk(&js, &m1_subject, view.clone()).await;
     let first = scenario::records(id).remove(0);
     api.record(&first).await.expect("record after junk on the minutes' subject");

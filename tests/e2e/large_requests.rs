@@ -10,7 +10,7 @@ use hoinghi_shared::subjects::{attendance, minutes, scheduling};
 use hoinghi_shared::ErrorCode;
 use hoinghi_tests::{flow, scenario, Service};
 
-use crate::common::{assert_refused_raw, stack};
+use crate::common::{assert_refused_raw, stack, stack_at};
 
 /// A JSON-looking body of exactly `len` bytes.
 fn body_of(len: usize) -> Vec<u8> {
@@ -40,10 +40,8 @@ async fn a_body_larger_than_its_subject_takes_is_refused_before_it_is_read() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_maximum_size_requests_never_disconnects_a_service() {
-    let stack = stack().await;
+    let (stack, id) = stack_at(flow::invited).await;
     let api = &stack.api;
-    let id = flow::schedule(api).await.unwrap().id;
-    flow::invite(api, id).await.unwrap();
     // Just under the server's max_payload: the largest message a client can send at all.
     let huge = body_of(sizes::SERVER_MAX_PAYLOAD - 8 * 1024);
     let site = scenario::site("ba-be");

@@ -10,14 +10,13 @@ use hoinghi_shared::api::{
     AgendaItem, ConferenceRef, ConfirmAttendance, CreateConference, MinutesStatus, MinutesView, PageQuery, Person,
     RecordItem, Roster, RosterState, Task, MAX_PAGE,
 };
-use hoinghi_shared::events::ConferenceDetails;
+use hoinghi_shared::events::{AttendanceEvent, ConferenceDetails, MinutesEvent};
 use hoinghi_shared::limits::{
     conference_fixed_cost, confirmation_cost, content_cost, decline_cost, person_cost, site_answer_budget, task_cost,
     CONFIRMATION_OVERHEAD, DECLINE_OVERHEAD, ITEM_ENTRY_OVERHEAD, MAX_AGENDA_ITEMS, MAX_NAME_CHARS, MAX_PAYLOAD,
     MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MESSAGE_BUDGET, MINUTES_CONTENT_BUDGET,
     PERSON_OVERHEAD, RECORDED_ITEM_OVERHEAD, RECORD_FIXED_BUDGET, REPLY_BUDGET,
 };
-use hoinghi_shared::streams::{ATTENDANCE_SERVICE, MINUTES_SERVICE};
 use hoinghi_shared::subjects;
 use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
 use hoinghi_tests::{flow, scenario, Service, Stack};
@@ -51,7 +50,7 @@ fn delegates_filling(share: usize, name: &str, title: &str) -> Vec<Person> {
         let names = (room / name_cost).min(MAX_NAME_CHARS);
         let titles = ((room - names * name_cost) / title_cost).min(MAX_PERSON_TITLE_CHARS);
         let person = Person { name: name.repeat(names), title: title.repeat(titles) };
-        cost += person_cost(&person);
+        cost += person_cost(&person.clone().into());
         people.push(person);
     }
     people
@@ -95,9 +94,9 @@ fn create_request(sites: &[SiteId], largest_text: bool) -> CreateConference {
 }
 
 /// The size of the last event of `event_type` about the conference, as JetStream stores it.
-async fn event_size(stack: &Stack, service: Service, prefix: &str, id: ConferenceId, event_type: &str) -> usize {
-    let stream = stack.jetstream().get_stream(service.stream()).await.unwrap();
-    let message = stream.get_last_raw_message_by_subject(&conference_event(prefix, id, event_type)).await.unwrap();
+async fn event_size(stack: &Stack, service: Service, id: ConferenceId, event_type: &str) -> usize {
+    let stream = stack.jetstream().get_stream(service.stream().name).await.unwrap();
+    let message = stream.get_last_raw_message_by_subject(&conference_event(service, id, event_type)).await.unwrap();
     message.payload.len()
 }
 
@@ -150,11 +149,11 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
         organizer: created.organizer.clone(),
         starts_at: created.starts_at,
         ends_at: created.ends_at,
-        host_site: created.host_site.clone(),
-        sites: created.sites.clone(),
-        chairs: created.chairs.clone(),
-        guests: created.guests.clone(),
-        agenda: created.agenda.clone(),
+        host_site: created.host_site.clone().into(),
+        sites: created.sites.iter().cloned().map(Into::into).collect(),
+        chairs: created.chairs.iter().cloned().map(Into::into).collect(),
+        guests: created.guests.iter().cloned().map(Into::into).collect(),
+        agenda: created.agenda.iter().cloned().map(Into::into).collect(),
     };
     let fixed = conference_fixed_cost(&details);
     assert!(fixed <= RECORD_FIXED_BUDGET);
@@ -166,7 +165,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
     let answers: Vec<(SiteId, Answer)> = sites.iter().enumerate().map(|(i, s)| (s.clone(), answer(i, share))).collect();
     for (_, a) in &answers {
         let cost = match a {
-            Answer::Confirm(d) => confirmation_cost(d),
+            Answer::Confirm(d) => confirmation_cost(&d.iter().cloned().map(Into::into).collect::<Vec<_>>()),
             Answer::Decline(r) => decline_cost(r),
         };
         assert!(cost <= share && cost + 12 + PERSON_OVERHEAD > share, "{cost} of {share}: the answers fill the share");
@@ -191,7 +190,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
     // delegates of emoji, its 20,000 `|` reason, and one byte over the share.
     let victim = &sites[3];
     let line_before = api.roster(id).await.unwrap().sites.into_iter().find(|s| &s.site_id == victim).unwrap();
-    let attendance_before = stack.stream_messages(Service::Attendance.stream()).await.unwrap();
+    let attendance_before = stack.stream_messages(Service::Attendance.stream().name).await.unwrap();
     let huge = Person { name: "😀".repeat(MAX_NAME_CHARS), title: "😀".repeat(MAX_PERSON_TITLE_CHARS) };
     let body = ConfirmAttendance { conference_id: id, delegates: vec![huge; MAX_PEOPLE], headcount: 300 };
     assert_refused(
@@ -215,7 +214,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
     );
     let line_after = api.roster(id).await.unwrap().sites.into_iter().find(|s| &s.site_id == victim).unwrap();
     assert_eq!(line_after, line_before, "a refused answer changes nothing");
-    assert_eq!(stack.stream_messages(Service::Attendance.stream()).await.unwrap(), attendance_before);
+    assert_eq!(stack.stream_messages(Service::Attendance.stream().name).await.unwrap(), attendance_before);
 
     // The session: every other site checks in; then it ends, and the record closes.
     api.start(id).await.unwrap();
@@ -231,11 +230,11 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
         sized(&stack, subjects::attendance::ROSTER, &PageQuery { conference_id: id, offset: 0, limit: MAX_PAGE }, None)
             .await;
     assert_eq!(roster.sites.len(), SITES, "the whole roster fits one reply within the budgets");
-    let closed = event_size(&stack, Service::Attendance, ATTENDANCE_SERVICE, id, "roster_closed").await;
+    let closed = event_size(&stack, Service::Attendance, id, AttendanceEvent::ROSTER_CLOSED).await;
     let draft = flow::wait_draft(api, id).await.unwrap();
     assert_eq!(draft.status, MinutesStatus::Draft);
     assert_eq!(draft.attendance_total, SITES);
-    let opened = event_size(&stack, Service::Minutes, MINUTES_SERVICE, id, "draft_opened").await;
+    let opened = event_size(&stack, Service::Minutes, id, MinutesEvent::DRAFT_OPENED).await;
 
     // The minute-taker records the three items up to the minutes budget, with `|`, `\` and emoji;
     // a record that would pass the budget is refused and changes nothing.
@@ -248,7 +247,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
             owner_site: owner.clone(),
             due: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
         };
-        let mut left = per_item - RECORDED_ITEM_OVERHEAD - task_cost(&task, &site_name(0));
+        let mut left = per_item - RECORDED_ITEM_OVERHEAD - task_cost(&task.clone().into(), &site_name(0));
         let summary = text_filling(left, "😀", MAX_TEXT_CHARS);
         left -= content_cost(&summary);
         let conclusion = text_filling(left - ITEM_ENTRY_OVERHEAD, "|\\", MAX_TEXT_CHARS);
@@ -263,7 +262,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
         api.record(&record).await.unwrap();
         items.push(record);
     }
-    let minutes_before = stack.stream_messages(Service::Minutes.stream()).await.unwrap();
+    let minutes_before = stack.stream_messages(Service::Minutes.stream().name).await.unwrap();
     let mut longer = items[0].clone();
     longer.conclusions.push("x".repeat(40));
     assert_refused(
@@ -272,7 +271,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
         ErrorCode::Invalid,
         &["item 0", "at most 256 KiB", "shorten"],
     );
-    assert_eq!(stack.stream_messages(Service::Minutes.stream()).await.unwrap(), minutes_before);
+    assert_eq!(stack.stream_messages(Service::Minutes.stream().name).await.unwrap(), minutes_before);
 
     // Submitted, approved, published: the reply arrives, and a keyed retry gets the same document.
     api.submit(id).await.unwrap();
@@ -286,7 +285,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
     let (_, retried): (usize, MinutesView) =
         sized(&stack, subjects::minutes::PUBLISH, &publish, Some("limits-publish")).await;
     assert_eq!((retried.markdown, retried.sha256), (published.markdown.clone(), published.sha256.clone()));
-    let minutes_published = event_size(&stack, Service::Minutes, MINUTES_SERVICE, id, "minutes_published").await;
+    let minutes_published = event_size(&stack, Service::Minutes, id, MinutesEvent::MINUTES_PUBLISHED).await;
     assert!(markdown.contains("\\|") && markdown.contains("😀"), "the hostile content is in the document");
 
     // Read: `minutes.get` with the default page, and page by page with the largest page; a page that
@@ -327,9 +326,9 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
         started.elapsed().as_secs_f64()
     );
     for (what, len) in [
-        ("roster_closed", closed),
-        ("draft_opened", opened),
-        ("minutes_published", minutes_published),
+        (AttendanceEvent::ROSTER_CLOSED, closed),
+        (MinutesEvent::DRAFT_OPENED, opened),
+        (MinutesEvent::MINUTES_PUBLISHED, minutes_published),
         ("markdown", markdown.len()),
     ] {
         assert!(len <= MESSAGE_BUDGET, "{what} takes {len} bytes of {MAX_PAYLOAD}");

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use hoinghi_shared::events::{EventEnvelope, SchedulingEvent};
 use hoinghi_shared::headers::{DEAD_REASON, DEAD_SOURCE, DEAD_SUBJECT};
-use hoinghi_shared::streams::{DEAD_LETTERS, SCHEDULING, SCHEDULING_SERVICE};
+use hoinghi_shared::streams::{DEAD_LETTERS, SCHEDULING};
 use hoinghi_shared::subjects::events;
 use hoinghi_shared::ConferenceId;
 use hoinghi_tests::{eventually, flow, scenario, Service, Stack, ASYNC_TIMEOUT};
@@ -45,20 +45,20 @@ async fn an_event_a_reaction_cannot_read_is_retried_then_parked_and_the_events_b
     stack.start_service(Service::Attendance).await.unwrap();
     let api = stack.api.clone();
     let js = stack.jetstream();
-    let real = flow::schedule(&api).await.unwrap().id;
+    let real = flow::schedule(&api).await.unwrap();
 
     // Written by a newer version: invitations_issued at version 99, with a field this reader lacks.
     let newer_id = ConferenceId::generate();
     let mut newer = EventEnvelope::new(&SchedulingEvent::SessionStarted {}, "secretariat");
-    newer.event_type = "invitations_issued".into();
+    newer.event_type = SchedulingEvent::INVITATIONS_ISSUED.into();
     newer.version = 99;
     newer.conference_id = Some(newer_id);
     newer.set_data(&serde_json::json!({ "details": { "title": "Hội nghị của phiên bản sau" }, "seating_plan": [] }));
-    let newer_subject = events::conference(SCHEDULING_SERVICE, &newer_id, "invitations_issued");
+    let newer_subject = events::conference(Service::Scheduling, &newer_id, SchedulingEvent::INVITATIONS_ISSUED);
     let newer_bytes = Bytes::from(serde_json::to_vec(&newer).unwrap());
     // Not an event at all.
     let garbage_id = ConferenceId::generate();
-    let garbage_subject = events::conference(SCHEDULING_SERVICE, &garbage_id, "invitations_issued");
+    let garbage_subject = events::conference(Service::Scheduling, &garbage_id, SchedulingEvent::INVITATIONS_ISSUED);
     let garbage_bytes = Bytes::from_static(b"\x00\x01 this is not an event envelope {");
 
     let published = Instant::now();

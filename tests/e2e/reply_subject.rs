@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use hoinghi_shared::api::{ConferenceRef, ConferenceStatus, PageQuery};
-use hoinghi_shared::streams::{ATTENDANCE_SERVICE, MINUTES_SERVICE, SCHEDULING_SERVICE};
+use hoinghi_shared::events::{AttendanceEvent, MinutesEvent, SchedulingEvent};
 use hoinghi_shared::subjects::{attendance, events, minutes, scheduling};
 use hoinghi_shared::{ConferenceId, SiteId};
 use hoinghi_tests::secure::{Conn, SecureStack};
@@ -18,11 +18,11 @@ use hoinghi_tests::{flow, scenario, Service, Stack};
 /// the dead letters, the JetStream API.
 fn hostile_replies(id: &ConferenceId, site: &SiteId, other: &SiteId) -> Vec<String> {
     vec![
-        events::conference(SCHEDULING_SERVICE, id, "session_started"),
-        events::conference_site(ATTENDANCE_SERVICE, id, other, "site_checked_in"),
-        events::conference_site(ATTENDANCE_SERVICE, id, site, "attendance_confirmed"),
-        events::conference(ATTENDANCE_SERVICE, id, "roster_closed"),
-        events::conference(MINUTES_SERVICE, id, "item_recorded"),
+        events::conference(Service::Scheduling, id, SchedulingEvent::SESSION_STARTED),
+        events::conference_site(Service::Attendance, id, other, AttendanceEvent::SITE_CHECKED_IN),
+        events::conference_site(Service::Attendance, id, site, AttendanceEvent::ATTENDANCE_CONFIRMED),
+        events::conference(Service::Attendance, id, AttendanceEvent::ROSTER_CLOSED),
+        events::conference(Service::Minutes, id, MinutesEvent::ITEM_RECORDED),
         "hoinghi.v1.dead.minutes-on-roster-closed".to_owned(),
         "hoinghi.v1.dead.attendance-on-scheduling".to_owned(),
         "$JS.API.STREAM.PURGE.HOINGHI_SCHEDULING".to_owned(),
@@ -92,7 +92,7 @@ async fn attack(nats: &async_nats::Client, requests: &[(String, Vec<u8>)], repli
 async fn no_identity_writes_into_a_stream_through_a_reply_subject() {
     let stack = SecureStack::start(&scenario_sites()).await.expect("start the stack with authentication on");
     let secretariat = &stack.secretariat;
-    let id = flow::schedule(&secretariat.api).await.unwrap().id;
+    let id = flow::schedule(&secretariat.api).await.unwrap();
     let (ba_be, na_ri) = (scenario::site("ba-be"), scenario::site("na-ri"));
     let outsider_site = scenario::site("xa-ngoai");
 
@@ -138,7 +138,7 @@ async fn no_identity_writes_into_a_stream_through_a_reply_subject() {
 async fn on_an_open_server_the_services_still_answer_only_inboxes() {
     let stack = Stack::start().await.expect("start the stack");
     let api = &stack.api;
-    let id = flow::schedule(api).await.unwrap().id;
+    let id = flow::schedule(api).await.unwrap();
     flow::invite(api, id).await.unwrap();
     let (ba_be, na_ri) = (scenario::site("ba-be"), scenario::site("na-ri"));
     let before = stack.event_totals().await.unwrap();

@@ -4,28 +4,36 @@
 use std::time::Duration;
 
 use hoinghi_shared::api::{ConferenceStatus, RosterCounts, RosterState};
-use hoinghi_shared::streams::ATTENDANCE_SERVICE;
+use hoinghi_shared::events::AttendanceEvent;
 use hoinghi_shared::ErrorCode;
-use hoinghi_tests::{eventually, flow, scenario, Service, REDELIVERY_TIMEOUT};
+use hoinghi_tests::{eventually, flow, scenario, Service, Stack, REDELIVERY_TIMEOUT};
 
 use crate::common::{
-    assert_attendance_is_the_scenario, assert_attendance_matches_roster, assert_refused, conference_event,
-    drafts_opened, finish, stack,
+    answer_and_finish, assert_attendance_is_the_scenario, assert_attendance_matches_roster, assert_refused,
+    conference_event, drafts_opened, end_and_finish, every_service_back_after, finish, session_and_finish, stack_at,
 };
+
+/// SIGKILLs `service`, runs `meanwhile`, leaves the service down 200 ms more, then starts it again
+/// and waits until it is ready; returns what `meanwhile` returned.
+async fn while_down<T>(stack: &mut Stack, service: Service, meanwhile: impl AsyncFnOnce() -> T) -> T {
+    stack.kill(service);
+    let result = meanwhile().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stack.start_service(service).await.unwrap();
+    result
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attendance_killed_after_some_confirmations_keeps_them_and_takes_more() {
-    let mut stack = stack().await;
+    let (mut stack, id) = stack_at(flow::invited).await;
     let api = stack.api.clone();
-    let id = flow::schedule(&api).await.unwrap().id;
-    flow::invite(&api, id).await.unwrap();
     let sites = scenario::site_ids();
     for site in &sites[..3] {
         flow::answer(&api, id, site).await.unwrap();
     }
     let before = api.roster(id).await.unwrap();
     assert_eq!(before.counts.confirmed, 3);
-    let events = stack.stream_messages(Service::Attendance.stream()).await.unwrap();
+    let events = stack.stream_messages(Service::Attendance.stream().name).await.unwrap();
 
     stack.kill(Service::Attendance);
     assert_refused("the roster while attendance is down", api.roster(id).await, ErrorCode::Unavailable, &[]);
@@ -35,7 +43,7 @@ async fn attendance_killed_after_some_confirmations_keeps_them_and_takes_more() 
     let again = api.confirm(&sites[0], &scenario::confirmation(id, &sites[0]).unwrap()).await.unwrap();
     assert_eq!(again, before.sites[0], "the same confirmation again answers the same line");
     assert_eq!(
-        stack.stream_messages(Service::Attendance.stream()).await.unwrap(),
+        stack.stream_messages(Service::Attendance.stream().name).await.unwrap(),
         events,
         "and writes no event after the restart either"
     );
@@ -45,63 +53,48 @@ async fn attendance_killed_after_some_confirmations_keeps_them_and_takes_more() 
     }
     let counts = api.roster(id).await.unwrap().counts;
     assert_eq!(counts, RosterCounts { invited: 8, confirmed: 6, declined: 1, no_answer: 1, checked_in: 0 });
-    api.start(id).await.unwrap();
-    flow::check_in_present(&api, id).await.unwrap();
+    flow::hold_session(&api, id).await.unwrap();
     stack.restart(Service::Attendance).await.unwrap();
     assert_eq!(api.roster(id).await.unwrap().counts.checked_in, 5, "check-ins survive a SIGKILL");
-    api.end(id).await.unwrap();
-    finish(&stack, id).await;
+    end_and_finish(&stack, id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invitation_issued_while_attendance_is_down_opens_the_roster_when_it_returns() {
-    let mut stack = stack().await;
+    let (mut stack, id) = stack_at(flow::schedule).await;
     let api = stack.api.clone();
-    let id = flow::schedule(&api).await.unwrap().id;
-    stack.kill(Service::Attendance);
-    assert_eq!(api.invite(id).await.unwrap().status, ConferenceStatus::Invited, "scheduling does not need attendance");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    stack.start_service(Service::Attendance).await.unwrap();
+    let invited = while_down(&mut stack, Service::Attendance, async || api.invite(id).await.unwrap()).await;
+    assert_eq!(invited.status, ConferenceStatus::Invited, "scheduling does not need attendance");
     let roster = flow::wait_roster(&api, id, RosterState::Open).await.unwrap();
     assert_eq!(roster.counts.invited, 8);
     assert_eq!(roster.sites.len(), 8);
-    flow::answer_all(&api, id).await.unwrap();
-    api.start(id).await.unwrap();
-    flow::check_in_present(&api, id).await.unwrap();
-    api.end(id).await.unwrap();
-    finish(&stack, id).await;
+    answer_and_finish(&stack, id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attendance_killed_the_moment_invitations_go_out_opens_the_roster_exactly_once() {
-    let mut stack = stack().await;
+    let (mut stack, id) = stack_at(flow::schedule).await;
     let api = stack.api.clone();
-    let id = flow::schedule(&api).await.unwrap().id;
     api.invite(id).await.unwrap();
     stack.kill(Service::Attendance);
     stack.start_service(Service::Attendance).await.unwrap();
     let roster = eventually(REDELIVERY_TIMEOUT, || api.roster(id)).await.unwrap();
     assert_eq!(roster.counts.invited, 8);
     stack.wait_for_reactions(REDELIVERY_TIMEOUT).await.unwrap();
-    let opened = conference_event(ATTENDANCE_SERVICE, id, "roster_opened");
-    assert_eq!(stack.count_events(Service::Attendance.stream(), &opened).await.unwrap(), 1, "one roster");
-    flow::answer_all(&api, id).await.unwrap();
-    api.start(id).await.unwrap();
-    flow::check_in_present(&api, id).await.unwrap();
-    api.end(id).await.unwrap();
-    finish(&stack, id).await;
+    let opened = conference_event(Service::Attendance, id, AttendanceEvent::ROSTER_OPENED);
+    assert_eq!(stack.count_events(Service::Attendance.stream().name, &opened).await.unwrap(), 1, "one roster");
+    answer_and_finish(&stack, id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn minutes_down_when_the_session_ends_opens_the_draft_once_it_returns() {
-    let mut stack = stack().await;
+    let (mut stack, id) = stack_at(flow::run_to_session).await;
     let api = stack.api.clone();
-    let id = flow::run_to_session(&api).await.unwrap();
-    stack.kill(Service::Minutes);
-    api.end(id).await.unwrap();
-    flow::wait_roster(&api, id, RosterState::Closed).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    stack.start_service(Service::Minutes).await.unwrap();
+    while_down(&mut stack, Service::Minutes, async || {
+        api.end(id).await.unwrap();
+        flow::wait_roster(&api, id, RosterState::Closed).await.unwrap();
+    })
+    .await;
     let draft = flow::wait_draft(&api, id).await.unwrap();
     assert_attendance_is_the_scenario(&draft.attendance);
 
@@ -119,9 +112,8 @@ async fn minutes_down_when_the_session_ends_opens_the_draft_once_it_returns() {
 /// If the event was delivered to the killed instance and not acknowledged, JetStream redelivers it
 /// after the consumer's ack wait, hence the longer timeout.
 async fn kill_minutes_as_the_session_ends(delay: Duration) {
-    let mut stack = stack().await;
+    let (mut stack, id) = stack_at(flow::run_to_session).await;
     let api = stack.api.clone();
-    let id = flow::run_to_session(&api).await.unwrap();
     api.end(id).await.unwrap();
     tokio::time::sleep(delay).await;
     stack.kill(Service::Minutes);
@@ -148,10 +140,8 @@ async fn minutes_killed_while_the_draft_opens_opens_it_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduling_killed_after_invitations_still_answers_and_the_flow_completes() {
-    let mut stack = stack().await;
+    let (mut stack, id) = stack_at(flow::invited).await;
     let api = stack.api.clone();
-    let id = flow::schedule(&api).await.unwrap().id;
-    flow::invite(&api, id).await.unwrap();
     let view = api.conference(id).await.unwrap();
     stack.restart(Service::Scheduling).await.unwrap();
     assert_eq!(api.conference(id).await.unwrap(), view, "the conference comes back as it was");
@@ -160,51 +150,26 @@ async fn scheduling_killed_after_invitations_still_answers_and_the_flow_complete
     assert_eq!(site.name, scenario::HOST.1, "the site registry comes back too");
 
     flow::answer_all(&api, id).await.unwrap();
-    api.start(id).await.unwrap();
-    flow::check_in_present(&api, id).await.unwrap();
+    flow::hold_session(&api, id).await.unwrap();
     stack.restart(Service::Scheduling).await.unwrap();
     assert_eq!(api.conference(id).await.unwrap().status, ConferenceStatus::InSession);
-    api.end(id).await.unwrap();
-    finish(&stack, id).await;
+    end_and_finish(&stack, id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn minutes_published_while_scheduling_is_down_close_the_conference_when_it_returns() {
-    let mut stack = stack().await;
+    let (mut stack, id) = stack_at(flow::run_to_draft).await;
     let api = stack.api.clone();
-    let id = flow::run_to_draft(&api).await.unwrap();
     flow::record_all(&api, id).await.unwrap();
     api.submit(id).await.unwrap();
     api.approve(id, scenario::APPROVER).await.unwrap();
-    stack.kill(Service::Scheduling);
-    let published = api.publish(id).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    stack.start_service(Service::Scheduling).await.unwrap();
+    let published = while_down(&mut stack, Service::Scheduling, async || api.publish(id).await.unwrap()).await;
     let closed = flow::wait_status(&api, id, ConferenceStatus::Closed).await.unwrap();
     assert_eq!(closed.minutes_sha256, published.sha256);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_service_killed_at_once_mid_flow_loses_nothing() {
-    let mut stack = stack().await;
-    let api = stack.api.clone();
-    let id = flow::schedule(&api).await.unwrap().id;
-    flow::invite(&api, id).await.unwrap();
-    flow::answer_all(&api, id).await.unwrap();
-    let conference = api.conference(id).await.unwrap();
-    let roster = api.roster(id).await.unwrap();
-    let totals = stack.event_totals().await.unwrap();
-    for s in Service::ALL {
-        stack.kill(s);
-    }
-    for s in Service::ALL {
-        stack.start_service(s).await.unwrap();
-    }
-    assert_eq!(api.conference(id).await.unwrap(), conference);
-    assert_eq!(api.roster(id).await.unwrap(), roster);
-    assert_eq!(stack.event_totals().await.unwrap(), totals, "restarting writes no event");
-    api.start(id).await.unwrap();
-    flow::check_in_present(&api, id).await.unwrap();
-    api.end(id).await.unwrap();
-    finish(&stack, id).await;
+    let (stack, id) = every_service_back_after(async |stack, s| stack.kill(s)).await;
+    session_and_finish(&stack, id).await;
 }

@@ -9,8 +9,7 @@ use hoinghi_credentials as credentials;
 use hoinghi_shared::api::{
     ApproveMinutes, AttendanceStatus, AuditTrail, ConferenceRef, ConferenceStatus, MinutesStatus, PageQuery,
 };
-use hoinghi_shared::events::EventEnvelope;
-use hoinghi_shared::streams::{ATTENDANCE_SERVICE, MINUTES_SERVICE, SCHEDULING_SERVICE};
+use hoinghi_shared::events::{AttendanceEvent, EventEnvelope, MinutesEvent, SchedulingEvent};
 use hoinghi_shared::subjects::{attendance, events, minutes, scheduling};
 use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
 use hoinghi_tests::secure::{Attempt, Conn, SecureStack};
@@ -67,7 +66,7 @@ async fn each_role_does_its_part_and_nothing_more() {
     let (s_ba_be, s_na_ri) = (site("ba-be"), site("na-ri"));
 
     // The secretariat registers the sites, schedules and invites.
-    let id = flow::schedule(&secretariat.api).await.unwrap().id;
+    let id = flow::schedule(&secretariat.api).await.unwrap();
     let cref = json(&ConferenceRef { conference_id: id });
     flow::invite(&secretariat.api, id).await.unwrap();
 
@@ -93,7 +92,7 @@ async fn each_role_does_its_part_and_nothing_more() {
     let roster = secretariat.api.roster(id).await.unwrap();
     let line = roster.sites.iter().find(|l| l.site_id == s_na_ri).unwrap();
     assert_eq!(line.status, AttendanceStatus::Invited, "Na Rì's line is untouched: {line:?}");
-    let na_ri_events = events::conference_site_filter(ATTENDANCE_SERVICE, &id, &s_na_ri);
+    let na_ri_events = events::conference_site_filter(Service::Attendance, &id, &s_na_ri);
     assert_eq!(stack.count_events("HOINGHI_ATTENDANCE", &na_ri_events).await.unwrap(), 0, "no event for Na Rì");
     assert_eq!(stack.event_totals().await.unwrap(), totals, "no event was written");
 
@@ -129,7 +128,7 @@ async fn each_role_does_its_part_and_nothing_more() {
     envelope.conference_id = Some(id);
     envelope.site_id = Some(s_na_ri.clone());
     let forged_event = json(&envelope);
-    let event_subject = events::conference_site(ATTENDANCE_SERVICE, &id, &s_na_ri, "site_checked_in");
+    let event_subject = events::conference_site(Service::Attendance, &id, &s_na_ri, AttendanceEvent::SITE_CHECKED_IN);
     for who in [&ba_be, secretariat, &taker, &chair] {
         refused(who, &event_subject, forged_event.clone()).await;
         refused(who, "$JS.API.STREAM.PURGE.HOINGHI_ATTENDANCE", Vec::new()).await;
@@ -139,7 +138,7 @@ async fn each_role_does_its_part_and_nothing_more() {
     }
     // Nor may one service write into another's stream.
     let attendance_service = stack.connect("service-attendance").await.unwrap();
-    let cancelled = events::conference(SCHEDULING_SERVICE, &id, "conference_cancelled");
+    let cancelled = events::conference(Service::Scheduling, &id, SchedulingEvent::CONFERENCE_CANCELLED);
     refused(&attendance_service, &cancelled, forged_event.clone()).await;
     // And no service may delete or purge a stream, though it uses the JetStream API.
     refused(&attendance_service, "$JS.API.STREAM.DELETE.HOINGHI_SCHEDULING", Vec::new()).await;
@@ -192,7 +191,7 @@ async fn each_role_does_its_part_and_nothing_more() {
     assert_eq!(approved.approved_by.as_deref(), Some(scenario::APPROVER));
     // The event records the authenticated role as the actor, and the person in the payload.
     let js = stack.operator().await.unwrap();
-    let approval_subject = events::conference(MINUTES_SERVICE, &id, "minutes_approved");
+    let approval_subject = events::conference(Service::Minutes, &id, MinutesEvent::MINUTES_APPROVED);
     let raw = js
         .get_stream("HOINGHI_MINUTES")
         .await
@@ -221,9 +220,9 @@ async fn each_role_does_its_part_and_nothing_more() {
     // …and lists every event about the conference, in time order, with who caused it.
     let mut expected_total = 0;
     for (stream, service) in [
-        ("HOINGHI_SCHEDULING", SCHEDULING_SERVICE),
-        ("HOINGHI_ATTENDANCE", ATTENDANCE_SERVICE),
-        ("HOINGHI_MINUTES", MINUTES_SERVICE),
+        ("HOINGHI_SCHEDULING", Service::Scheduling),
+        ("HOINGHI_ATTENDANCE", Service::Attendance),
+        ("HOINGHI_MINUTES", Service::Minutes),
     ] {
         expected_total += stack.count_events(stream, &events::conference_all(service, &id)).await.unwrap();
     }
@@ -233,20 +232,20 @@ async fn each_role_does_its_part_and_nothing_more() {
     let actor_of = |event_type: &str| -> Vec<String> {
         trail.entries.iter().filter(|e| e.event_type == event_type).map(|e| e.actor.clone()).collect()
     };
-    assert_eq!(actor_of("conference_scheduled"), vec!["secretariat"]);
-    assert_eq!(actor_of("invitations_issued"), vec!["secretariat"]);
-    assert_eq!(actor_of("roster_opened"), vec!["service:attendance"]);
-    assert_eq!(actor_of("draft_opened"), vec!["service:minutes"]);
-    assert_eq!(actor_of("minutes_approved"), vec!["chair"]);
-    assert_eq!(actor_of("minutes_published"), vec!["minute-taker"]);
-    assert_eq!(actor_of("conference_closed"), vec!["service:scheduling"]);
-    assert!(actor_of("item_recorded").iter().all(|a| a == "minute-taker"));
+    assert_eq!(actor_of(SchedulingEvent::CONFERENCE_SCHEDULED), vec!["secretariat"]);
+    assert_eq!(actor_of(SchedulingEvent::INVITATIONS_ISSUED), vec!["secretariat"]);
+    assert_eq!(actor_of(AttendanceEvent::ROSTER_OPENED), vec!["service:attendance"]);
+    assert_eq!(actor_of(MinutesEvent::DRAFT_OPENED), vec!["service:minutes"]);
+    assert_eq!(actor_of(MinutesEvent::MINUTES_APPROVED), vec!["chair"]);
+    assert_eq!(actor_of(MinutesEvent::MINUTES_PUBLISHED), vec!["minute-taker"]);
+    assert_eq!(actor_of(SchedulingEvent::CONFERENCE_CLOSED), vec!["service:scheduling"]);
+    assert!(actor_of(MinutesEvent::ITEM_RECORDED).iter().all(|a| a == "minute-taker"));
     for entry in trail.entries.iter().filter(|e| e.site_id.is_some()) {
         let site = entry.site_id.as_ref().unwrap();
         assert_eq!(entry.actor, format!("site:{site}"), "a site's event is caused by that site only: {entry:?}");
     }
     assert!(
-        trail.entries.iter().any(|e| e.event_type == "attendance_confirmed" && e.actor == "site:na-ri"),
+        trail.entries.iter().any(|e| e.event_type == AttendanceEvent::ATTENDANCE_CONFIRMED && e.actor == "site:na-ri"),
         "Na Rì's own confirmation is there"
     );
     // Paging.
@@ -278,7 +277,7 @@ async fn a_revoked_site_is_refused_and_no_other_key_changes() {
     let stack = secure_stack().await;
     let secretariat = &stack.secretariat;
     let (s_ba_be, s_na_ri) = (site("ba-be"), site("na-ri"));
-    let id = flow::schedule(&secretariat.api).await.unwrap().id;
+    let id = flow::schedule(&secretariat.api).await.unwrap();
     flow::invite(&secretariat.api, id).await.unwrap();
     let ba_be = stack.connect("site-ba-be").await.unwrap();
     let na_ri = stack.connect("site-na-ri").await.unwrap();
@@ -315,7 +314,7 @@ async fn a_revoked_site_is_refused_and_no_other_key_changes() {
     assert!(na_ri.api.confirm(&s_na_ri, &confirm).await.is_err());
     let roster = secretariat.api.roster(id).await.unwrap();
     assert_eq!(roster.sites.iter().find(|l| l.site_id == s_na_ri).unwrap().status, AttendanceStatus::Invited);
-    let na_ri_events = events::conference_site_filter(ATTENDANCE_SERVICE, &id, &s_na_ri);
+    let na_ri_events = events::conference_site_filter(Service::Attendance, &id, &s_na_ri);
     assert_eq!(stack.count_events("HOINGHI_ATTENDANCE", &na_ri_events).await.unwrap(), 0);
 
     // The other sites carry on, on their open connections and on new ones.
@@ -385,7 +384,7 @@ async fn the_stack_runs_over_tls_and_refuses_plain_connections() {
     let stack = SecureStack::start_tls(&all_sites()).await.expect("start the stack with TLS and authentication");
     let secretariat = &stack.secretariat;
     // The services talk to the server over TLS: the cross-service chain works.
-    let id = flow::schedule(&secretariat.api).await.unwrap().id;
+    let id = flow::schedule(&secretariat.api).await.unwrap();
     let roster = flow::invite(&secretariat.api, id).await.unwrap();
     assert_eq!(roster.counts.invited, scenario::SITES.len());
     let ba_be = stack.connect("site-ba-be").await.unwrap();

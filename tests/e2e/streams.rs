@@ -170,7 +170,11 @@ async fn a_stream_missing_messages_is_replayed_from_its_first_sequence_without_w
     for r in &registrations {
         let event = SchedulingEvent::SiteRegistered { site_id: r.id.clone(), name: r.name.clone() };
         let envelope = serde_json::to_vec(&EventEnvelope::new(&event, "secretariat")).unwrap();
-        js.publish(events::site(&r.id, "site_registered"), envelope.into()).await.unwrap().await.unwrap();
+        js.publish(events::site(&r.id, SchedulingEvent::SITE_REGISTERED), envelope.into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
     }
     for seq in [1, 4, 6] {
         assert!(stream.delete_message(seq).await.unwrap());

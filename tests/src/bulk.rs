@@ -3,7 +3,7 @@
 //! acknowledged and what was retried), and the event log read back from JetStream.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -282,6 +282,51 @@ pub async fn confirm_and_check_in(client: RetryingClient, id: ConferenceId, site
         sent.push(Sent { site: site.clone(), command_id: format!("{subject}|{key}"), reply });
     }
     sent
+}
+
+/// Every site of a conference confirming and checking in ([`confirm_and_check_in`]) in the
+/// background, a new site starting every `pace`.
+#[derive(Debug)]
+pub struct PacedLoad {
+    started: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<anyhow::Result<Vec<Sent>>>,
+}
+
+impl PacedLoad {
+    /// Starts the load of `sites` on `client`.
+    pub fn start(client: &RetryingClient, id: ConferenceId, sites: &[SiteId], pace: Duration) -> Self {
+        let started = Arc::new(AtomicUsize::new(0));
+        let (client, sites, counter) = (client.clone(), sites.to_vec(), started.clone());
+        let task = tokio::spawn(async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            for site in sites {
+                tasks.spawn(confirm_and_check_in(client.clone(), id, site));
+                counter.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(pace).await;
+            }
+            let mut sent = Vec::new();
+            while let Some(done) = tasks.join_next().await {
+                sent.extend(done?);
+            }
+            Ok(sent)
+        });
+        Self { started, task }
+    }
+
+    /// Waits until at least `sites` sites have started their commands.
+    pub async fn wait_started(&self, sites: usize) {
+        while self.started.load(Ordering::Relaxed) < sites {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Waits until every site is done; returns the commands sent.
+    ///
+    /// # Errors
+    /// A site's task panicked.
+    pub async fn finish(self) -> anyhow::Result<Vec<Sent>> {
+        self.task.await?
+    }
 }
 
 /// What the log holds for the commands of a load.

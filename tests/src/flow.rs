@@ -22,13 +22,37 @@ pub async fn register_sites(api: &Api) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Registers the sites and schedules the conference.
+/// Registers the sites and schedules the conference; returns it.
 ///
 /// # Errors
 /// A command was refused.
-pub async fn schedule(api: &Api) -> anyhow::Result<ConferenceView> {
+pub async fn schedule(api: &Api) -> anyhow::Result<ConferenceId> {
     register_sites(api).await?;
-    api.create(&scenario::create_conference()).await.context("create the conference")
+    Ok(api.create(&scenario::create_conference()).await.context("create the conference")?.id)
+}
+
+/// Polls `read` until what it answers is in the `wanted` state (as `state` reads it); `what` names
+/// it in the error.
+async fn wait_for<T, S, Fut>(
+    what: &str,
+    read: impl Fn() -> Fut,
+    state: impl Fn(&T) -> S,
+    wanted: S,
+) -> anyhow::Result<T>
+where
+    S: PartialEq + std::fmt::Debug,
+    Fut: std::future::Future<Output = Result<T, hoinghi_shared::ApiError>>,
+{
+    eventually(ASYNC_TIMEOUT, || async {
+        let value = read().await.map_err(|e| anyhow!(e))?;
+        let now = state(&value);
+        if now == wanted {
+            Ok(value)
+        } else {
+            Err(anyhow!("{what} is {now:?}, waiting for {wanted:?}"))
+        }
+    })
+    .await
 }
 
 /// Polls until the roster exists and is in `state`.
@@ -36,16 +60,9 @@ pub async fn schedule(api: &Api) -> anyhow::Result<ConferenceView> {
 /// # Errors
 /// Not within [`ASYNC_TIMEOUT`].
 pub async fn wait_roster(api: &Api, conference: ConferenceId, state: RosterState) -> anyhow::Result<Roster> {
-    eventually(ASYNC_TIMEOUT, || async {
-        let roster = api.roster(conference).await.map_err(|e| anyhow!(e))?;
-        if roster.state == state {
-            Ok(roster)
-        } else {
-            Err(anyhow!("roster is {:?}, waiting for {state:?}", roster.state))
-        }
-    })
-    .await
-    .with_context(|| format!("the roster of {conference} becoming {state:?}"))
+    wait_for("roster", || api.roster(conference), |r| r.state, state)
+        .await
+        .with_context(|| format!("the roster of {conference} becoming {state:?}"))
 }
 
 /// Issues the invitations and waits until the roster is open.
@@ -55,6 +72,17 @@ pub async fn wait_roster(api: &Api, conference: ConferenceId, state: RosterState
 pub async fn invite(api: &Api, conference: ConferenceId) -> anyhow::Result<Roster> {
     api.invite(conference).await.context("invite")?;
     wait_roster(api, conference, RosterState::Open).await
+}
+
+/// Registers the sites, schedules the conference and issues the invitations; returns the
+/// conference once its roster is open.
+///
+/// # Errors
+/// A command was refused, or the roster did not open.
+pub async fn invited(api: &Api) -> anyhow::Result<ConferenceId> {
+    let conference = schedule(api).await?;
+    invite(api, conference).await?;
+    Ok(conference)
 }
 
 /// Plays one site's answer from the scenario (confirm or decline; nothing for the silent one).
@@ -104,6 +132,15 @@ pub async fn check_in_present(api: &Api, conference: ConferenceId) -> anyhow::Re
     Ok(())
 }
 
+/// Starts the session and the present sites check in.
+///
+/// # Errors
+/// Refused.
+pub async fn hold_session(api: &Api, conference: ConferenceId) -> anyhow::Result<()> {
+    api.start(conference).await.context("start")?;
+    check_in_present(api, conference).await
+}
+
 /// Polls until the minutes draft exists.
 ///
 /// # Errors
@@ -133,16 +170,9 @@ pub async fn wait_status(
     conference: ConferenceId,
     status: ConferenceStatus,
 ) -> anyhow::Result<ConferenceView> {
-    eventually(ASYNC_TIMEOUT, || async {
-        let view = api.conference(conference).await.map_err(|e| anyhow!(e))?;
-        if view.status == status {
-            Ok(view)
-        } else {
-            Err(anyhow!("conference is {:?}, waiting for {status:?}", view.status))
-        }
-    })
-    .await
-    .with_context(|| format!("conference {conference} becoming {status:?}"))
+    wait_for("conference", || api.conference(conference), |v| v.status, status)
+        .await
+        .with_context(|| format!("conference {conference} becoming {status:?}"))
 }
 
 /// Schedules, invites, answers, starts the session and checks the present sites in.
@@ -150,11 +180,9 @@ pub async fn wait_status(
 /// # Errors
 /// A step failed.
 pub async fn run_to_session(api: &Api) -> anyhow::Result<ConferenceId> {
-    let conference = schedule(api).await?.id;
-    invite(api, conference).await?;
+    let conference = invited(api).await?;
     answer_all(api, conference).await?;
-    api.start(conference).await.context("start")?;
-    check_in_present(api, conference).await?;
+    hold_session(api, conference).await?;
     Ok(conference)
 }
 

@@ -5,13 +5,16 @@
 //! # Modules
 //! - [`nats`]: find a `nats-server` (>= 2.11) and run a private one ([`nats::NatsServer`]) on a free
 //!   port with JetStream in a temporary store; restart it on the same port and store.
-//! - [`service`]: find the service binaries and run them ([`service::ServiceProcess`]): wait until
-//!   they answer `$SRV.PING`, SIGKILL, SIGTERM, restart, log capture.
+//! - [`service`]: find the service binaries and run them ([`service::ServiceProcess`], one of each
+//!   in [`service::Services`]; the services are the contract's [`hoinghi_shared::Service`]): wait
+//!   until they answer `$SRV.PING`, SIGKILL, SIGTERM, restart, log capture.
 //! - [`client`]: the typed client ([`client::Api`], from the `hoinghi-client` crate) speaking the public
 //!   subjects, mapping error replies to [`hoinghi_shared::ApiError`]; the [`client::eventually`]
 //!   polling helper.
 //! - [`stack`]: [`stack::Stack`] = server + the three services + a client, with JetStream counters to
 //!   check how many events were written.
+//! - [`counts`]: those counters (messages per stream, per subject filter, per service, dead
+//!   letters) on any JetStream context, for both stacks.
 //! - [`scenario`]: the canonical data ([`hoinghi_client::bac_kan`]): nine Bắc Kạn sites, the conference
 //!   of 23 July 2021, who confirms, declines, stays silent, checks in, and the minutes of its five
 //!   agenda items.
@@ -40,6 +43,7 @@ use std::time::Duration;
 pub mod bulk;
 pub mod client;
 pub mod cluster;
+pub mod counts;
 pub mod flow;
 pub mod nats;
 pub mod scenario;

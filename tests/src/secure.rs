@@ -19,15 +19,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use bytes::Bytes;
-use futures::TryStreamExt;
 use hoinghi_credentials::{self as credentials, ServerSettings, Tls};
 use hoinghi_shared::SiteId;
 use tokio::sync::broadcast;
 
 use crate::client::{Api, RawReply, REQUEST_TIMEOUT};
+use crate::counts;
 use crate::nats::{find_nats_server, free_port};
-use crate::service::{send_signal, Service, ServiceProcess};
-use crate::{tail, READY_TIMEOUT};
+use crate::service::{send_signal, Service, Services};
+use crate::tail;
 
 /// How long [`Conn::attempt`] waits for the server to report a refusal (or for a reply).
 pub const REFUSAL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -218,7 +218,7 @@ pub struct SecureStack {
     bin: PathBuf,
     port: u16,
     server: Option<Child>,
-    services: Vec<ServiceProcess>,
+    services: Services,
     tls: Option<TestCerts>,
     /// The secretariat's connection (also used to wait for the services).
     pub secretariat: Conn,
@@ -271,15 +271,11 @@ impl SecureStack {
             match wait_server(&mut child, port, &creds_dir, certs.as_ref(), &dir.path().join("nats-server.log")).await {
                 Ok(()) => {
                     let url = format!("nats://127.0.0.1:{port}");
-                    let mut services = Vec::new();
-                    for service in Service::ALL {
-                        let mut p = ServiceProcess::new(service, &url, dir.path())?;
-                        let identity = credentials::service_identity(service.into());
-                        p.set_env(
-                            "HOINGHI__NATS__CREDS",
-                            credentials::creds_path(&creds_dir, &identity).display().to_string(),
-                        );
-                        let api = credentials::service_api_identity(service.into());
+                    let services = Services::new(&url, dir.path(), |p| {
+                        let identity = credentials::service_identity(p.service());
+                        let creds = credentials::creds_path(&creds_dir, &identity);
+                        p.set_env("HOINGHI__NATS__CREDS", creds.display().to_string());
+                        let api = credentials::service_api_identity(p.service());
                         p.set_env(
                             "HOINGHI__NATS__API_CREDS",
                             credentials::creds_path(&creds_dir, &api).display().to_string(),
@@ -287,17 +283,11 @@ impl SecureStack {
                         if let Some(c) = &certs {
                             p.set_env("HOINGHI__NATS__TLS_CA", c.ca.display().to_string());
                         }
-                        services.push(p);
-                    }
+                    })?;
                     let secretariat = connect(port, &creds_dir, certs.as_ref(), "secretariat", None).await?;
                     let mut stack = Self { dir, bin, port, server: child, services, tls: certs.clone(), secretariat };
-                    for &s in running {
-                        stack.services[s.index()].spawn()?;
-                    }
-                    for &s in running {
-                        let client = stack.secretariat.nats().clone();
-                        stack.services[s.index()].wait_ready(&client, READY_TIMEOUT).await?;
-                    }
+                    let client = stack.secretariat.nats().clone();
+                    stack.services.start(running, &client).await?;
                     return Ok(stack);
                 }
                 Err(e) => {
@@ -361,7 +351,7 @@ impl SecureStack {
     /// # Errors
     /// The server refused the connection.
     pub async fn operator(&self) -> anyhow::Result<async_nats::jetstream::Context> {
-        let conn = self.connect(&credentials::service_identity(hoinghi_shared::Service::Scheduling)).await?;
+        let conn = self.connect(&credentials::service_identity(Service::Scheduling)).await?;
         Ok(async_nats::jetstream::new(conn.nats().clone()))
     }
 
@@ -370,8 +360,7 @@ impl SecureStack {
     /// # Errors
     /// JetStream did not answer.
     pub async fn stream_messages(&self, stream: &str) -> anyhow::Result<u64> {
-        let mut stream = self.operator().await?.get_stream(stream).await?;
-        Ok(stream.info().await?.state.messages)
+        counts::stream_messages(&self.operator().await?, stream).await
     }
 
     /// How many messages of a stream match a subject filter.
@@ -379,25 +368,15 @@ impl SecureStack {
     /// # Errors
     /// JetStream did not answer.
     pub async fn count_events(&self, stream: &str, filter: &str) -> anyhow::Result<usize> {
-        let stream = self.operator().await?.get_stream(stream).await?;
-        let mut subjects = stream.info_with_subjects(filter).await?;
-        let mut total = 0;
-        while let Some((_, count)) = subjects.try_next().await? {
-            total += count;
-        }
-        Ok(total)
+        counts::count_events(&self.operator().await?, stream, filter).await
     }
 
-    /// Messages in the scheduling, attendance and minutes streams.
+    /// Messages in the scheduling, attendance and minutes streams (0 for a stream not created yet).
     ///
     /// # Errors
     /// JetStream did not answer.
     pub async fn event_totals(&self) -> anyhow::Result<[u64; 3]> {
-        let mut totals = [0; 3];
-        for s in Service::ALL {
-            totals[s.index()] = self.stream_messages(s.stream()).await?;
-        }
-        Ok(totals)
+        counts::event_totals(&self.operator().await?).await
     }
 
     /// Makes the server read its configuration again (SIGHUP, what `nats-server --signal reload`
@@ -417,17 +396,12 @@ impl SecureStack {
 
     /// A service's log so far.
     pub fn service_log(&self, service: Service) -> String {
-        std::fs::read_to_string(self.services[service.index()].log_path()).unwrap_or_default()
+        std::fs::read_to_string(self.services.get(service).log_path()).unwrap_or_default()
     }
 
     /// The tails of every log, for a failure report.
     pub fn logs(&self, lines: usize) -> String {
-        let mut out = String::new();
-        for p in &self.services {
-            out.push_str(&format!("----- {} ({})\n{}\n", p.service(), p.log_path().display(), p.log_tail(lines)));
-        }
-        out.push_str(&format!("----- nats-server\n{}\n", tail(&self.dir.path().join("nats-server.log"), lines / 2)));
-        out
+        self.services.logs(&self.dir.path().join("nats-server.log"), lines)
     }
 
     /// The `nats-server` binary in use.
@@ -441,9 +415,7 @@ impl Drop for SecureStack {
         if std::thread::panicking() {
             eprintln!("===== logs of the failed test's secure stack (last lines)\n{}", self.logs(60));
         }
-        for p in &mut self.services {
-            p.kill();
-        }
+        self.services.kill_all();
         if let Some(mut child) = self.server.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -453,11 +425,6 @@ impl Drop for SecureStack {
             eprintln!("kept the test directory {} (HOINGHI_TEST_KEEP is set)", self.dir.path().display());
         }
     }
-}
-
-/// The service token of a service (`scheduling`, …).
-pub fn service_token(service: Service) -> &'static str {
-    hoinghi_shared::Service::from(service).token()
 }
 
 fn spawn_server(bin: &Path, dir: &Path) -> anyhow::Result<Child> {
@@ -489,8 +456,7 @@ async fn wait_server(
         }
         if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             if let Ok(conn) =
-                connect(port, creds_dir, tls, &credentials::service_identity(hoinghi_shared::Service::Scheduling), None)
-                    .await
+                connect(port, creds_dir, tls, &credentials::service_identity(Service::Scheduling), None).await
             {
                 let js = async_nats::jetstream::new(conn.nats().clone());
                 if js.query_account().await.is_ok() {

@@ -10,55 +10,16 @@ use anyhow::{bail, Context};
 
 use crate::tail;
 
-/// One of the three services, as the harness runs them ([`hoinghi_shared::Service`] in the
-/// contract; this one adds the process index, and its [`Service::stream`] is the stream's name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Service {
-    /// `hoinghi-scheduling`: sites and the conference lifecycle.
-    Scheduling,
-    /// `hoinghi-attendance`: rosters, answers, check-ins.
-    Attendance,
-    /// `hoinghi-minutes`: drafts, approval, publication, acknowledgements.
-    Minutes,
-}
+/// One of the three services: the contract's own type. Its [`Service::name`] is the binary's name,
+/// the micro-service name and the name of its log; its stream's name is `service.stream().name`.
+pub use hoinghi_shared::Service;
 
-impl Service {
-    /// All three, in start order.
-    pub const ALL: [Service; 3] = [Service::Scheduling, Service::Attendance, Service::Minutes];
-
-    /// The binary name, which is also the micro-service name (`$SRV.PING.<name>`).
-    pub fn name(self) -> &'static str {
-        hoinghi_shared::Service::from(self).name()
-    }
-
-    /// The name of the JetStream stream this service writes.
-    pub fn stream(self) -> &'static str {
-        hoinghi_shared::Service::from(self).stream().name
-    }
-
-    /// The index of this service in [`Service::ALL`].
-    pub fn index(self) -> usize {
-        match self {
-            Self::Scheduling => 0,
-            Self::Attendance => 1,
-            Self::Minutes => 2,
-        }
-    }
-}
-
-impl From<Service> for hoinghi_shared::Service {
-    fn from(service: Service) -> Self {
-        match service {
-            Service::Scheduling => Self::Scheduling,
-            Service::Attendance => Self::Attendance,
-            Service::Minutes => Self::Minutes,
-        }
-    }
-}
-
-impl std::fmt::Display for Service {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+/// Where the stacks keep a service's process: its place in [`Service::ALL`].
+fn index(service: Service) -> usize {
+    match service {
+        Service::Scheduling => 0,
+        Service::Attendance => 1,
+        Service::Minutes => 2,
     }
 }
 
@@ -210,6 +171,11 @@ impl ServiceProcess {
         tail(&self.log, lines)
     }
 
+    /// The last lines of its log under a line naming the service and the file, for a failure report.
+    pub fn log_report(&self, lines: usize) -> String {
+        format!("----- {} ({})\n{}\n", self.service.name(), self.log.display(), self.log_tail(lines))
+    }
+
     /// The process id, while started.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
@@ -269,7 +235,7 @@ impl ServiceProcess {
         let deadline = Instant::now() + timeout;
         loop {
             if !self.is_running() {
-                bail!("{} is not running (exited?); log:\n{}", self.service, self.log_tail(40));
+                bail!("{} is not running (exited?); log:\n{}", self.service.name(), self.log_tail(40));
             }
             let ids = ping_ids(client, self.service, |ids| ids.iter().any(|id| !self.others.contains(id))).await;
             if let Some(id) = ids.into_iter().find(|id| !self.others.contains(id)) {
@@ -278,8 +244,7 @@ impl ServiceProcess {
             }
             if Instant::now() >= deadline {
                 bail!(
-                    "{} did not answer $SRV.PING.{} within {timeout:?}; log:\n{}",
-                    self.service,
+                    "{0} did not answer $SRV.PING.{0} within {timeout:?}; log:\n{1}",
                     self.service.name(),
                     self.log_tail(40)
                 );
@@ -315,7 +280,7 @@ impl ServiceProcess {
     /// # Errors
     /// Not running, or still alive after `timeout` (it is then killed).
     pub async fn terminate(&mut self, timeout: Duration) -> anyhow::Result<ExitStatus> {
-        let Some(child) = self.child.as_mut() else { bail!("{} is not running", self.service) };
+        let Some(child) = self.child.as_mut() else { bail!("{} is not running", self.service.name()) };
         send_signal(child.id(), "TERM")?;
         let deadline = Instant::now() + timeout;
         loop {
@@ -325,7 +290,7 @@ impl ServiceProcess {
             }
             if Instant::now() >= deadline {
                 self.kill();
-                bail!("{} still running {timeout:?} after SIGTERM; log:\n{}", self.service, self.log_tail(40));
+                bail!("{} still running {timeout:?} after SIGTERM; log:\n{}", self.service.name(), self.log_tail(40));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -344,5 +309,66 @@ impl ServiceProcess {
 impl Drop for ServiceProcess {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// One process of each service, kept in the order of [`Service::ALL`]; the stacks' services.
+#[derive(Debug)]
+pub struct Services(Vec<ServiceProcess>);
+
+impl Services {
+    /// A process of each service for the server at `nats_url`, logging into `log_dir`, set up by
+    /// `configure` (e.g. with credentials); none started yet.
+    ///
+    /// # Errors
+    /// A binary is missing.
+    pub fn new(nats_url: &str, log_dir: &Path, mut configure: impl FnMut(&mut ServiceProcess)) -> anyhow::Result<Self> {
+        let mut processes = Vec::new();
+        for service in Service::ALL {
+            let mut process = ServiceProcess::new(service, nats_url, log_dir)?;
+            configure(&mut process);
+            processes.push(process);
+        }
+        Ok(Self(processes))
+    }
+
+    /// One service's process.
+    pub fn get(&self, service: Service) -> &ServiceProcess {
+        &self.0[index(service)]
+    }
+
+    /// One service's process, mutably.
+    pub fn get_mut(&mut self, service: Service) -> &mut ServiceProcess {
+        &mut self.0[index(service)]
+    }
+
+    /// Spawns the `running` services all at once, then waits until each answers `$SRV.PING` on
+    /// `client`.
+    ///
+    /// # Errors
+    /// One did not come up.
+    pub async fn start(&mut self, running: &[Service], client: &async_nats::Client) -> anyhow::Result<()> {
+        for &s in running {
+            self.get_mut(s).spawn()?;
+        }
+        for &s in running {
+            self.get_mut(s).wait_ready(client, crate::READY_TIMEOUT).await?;
+        }
+        Ok(())
+    }
+
+    /// The tails of their logs, then the tail of the server's log at `server_log`, for a failure
+    /// report.
+    pub fn logs(&self, server_log: &Path, lines: usize) -> String {
+        let mut out: String = self.0.iter().map(|p| p.log_report(lines)).collect();
+        out.push_str(&format!("----- nats-server\n{}\n", tail(server_log, lines / 2)));
+        out
+    }
+
+    /// SIGKILLs every one of them.
+    pub fn kill_all(&mut self) {
+        for p in &mut self.0 {
+            p.kill();
+        }
     }
 }

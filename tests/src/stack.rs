@@ -7,8 +7,9 @@ use anyhow::Context;
 use futures::TryStreamExt;
 
 use crate::client::Api;
+use crate::counts;
 use crate::nats::NatsServer;
-use crate::service::{Service, ServiceProcess};
+use crate::service::{Service, ServiceProcess, Services};
 use crate::READY_TIMEOUT;
 
 /// Server + services + client. On drop during a panic, prints the tail of every log.
@@ -18,7 +19,7 @@ pub struct Stack {
     pub server: NatsServer,
     /// A client connected to it.
     pub api: Api,
-    services: Vec<ServiceProcess>,
+    services: Services,
 }
 
 impl Stack {
@@ -38,29 +39,21 @@ impl Stack {
     pub async fn start_with(running: &[Service]) -> anyhow::Result<Self> {
         let server = NatsServer::start().await?;
         let api = Api::connect(&server.url()).await.context("connect the test client")?;
-        let services = Service::ALL
-            .iter()
-            .map(|&s| ServiceProcess::new(s, &server.url(), server.dir()))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let services = Services::new(&server.url(), server.dir(), |_| {})?;
         let mut stack = Self { server, api, services };
-        for &s in running {
-            stack.service_mut(s).spawn()?;
-        }
-        for &s in running {
-            let client = stack.api.nats().clone();
-            stack.service_mut(s).wait_ready(&client, READY_TIMEOUT).await?;
-        }
+        let client = stack.api.nats().clone();
+        stack.services.start(running, &client).await?;
         Ok(stack)
     }
 
     /// One service's process.
     pub fn service(&self, service: Service) -> &ServiceProcess {
-        &self.services[service.index()]
+        self.services.get(service)
     }
 
     /// One service's process, mutably.
     pub fn service_mut(&mut self, service: Service) -> &mut ServiceProcess {
-        &mut self.services[service.index()]
+        self.services.get_mut(service)
     }
 
     /// SIGKILLs a service.
@@ -104,8 +97,7 @@ impl Stack {
     /// # Errors
     /// The stream does not exist or JetStream did not answer.
     pub async fn stream_messages(&self, stream: &str) -> anyhow::Result<u64> {
-        let stream = self.jetstream().get_stream(stream).await.with_context(|| format!("stream {stream}"))?;
-        Ok(stream.cached_info().state.messages)
+        counts::stream_messages(&self.jetstream(), stream).await
     }
 
     /// How many messages of a stream match a subject filter (e.g.
@@ -114,13 +106,7 @@ impl Stack {
     /// # Errors
     /// The stream does not exist or JetStream did not answer.
     pub async fn count_events(&self, stream: &str, filter: &str) -> anyhow::Result<usize> {
-        let stream = self.jetstream().get_stream(stream).await.with_context(|| format!("stream {stream}"))?;
-        let mut subjects = stream.info_with_subjects(filter).await?;
-        let mut total = 0;
-        while let Some((_, count)) = subjects.try_next().await? {
-            total += count;
-        }
-        Ok(total)
+        counts::count_events(&self.jetstream(), stream, filter).await
     }
 
     /// Messages in the scheduling, attendance and minutes streams (0 for a stream not created yet).
@@ -128,15 +114,7 @@ impl Stack {
     /// # Errors
     /// JetStream did not answer.
     pub async fn event_totals(&self) -> anyhow::Result<[u64; 3]> {
-        let mut totals = [0; 3];
-        for s in Service::ALL {
-            totals[s.index()] = match self.jetstream().get_stream(s.stream()).await {
-                Ok(stream) => stream.cached_info().state.messages,
-                Err(e) if matches!(e.kind(), async_nats::jetstream::context::GetStreamErrorKind::JetStream(_)) => 0,
-                Err(e) => return Err(e.into()),
-            };
-        }
-        Ok(totals)
+        counts::event_totals(&self.jetstream()).await
     }
 
     /// Waits until every JetStream consumer (the services' reactions) has nothing pending and nothing
@@ -176,21 +154,12 @@ impl Stack {
     /// # Errors
     /// JetStream did not answer.
     pub async fn dead_letters(&self) -> anyhow::Result<u64> {
-        match self.jetstream().get_stream(hoinghi_shared::streams::DEAD_LETTERS.name).await {
-            Ok(stream) => Ok(stream.cached_info().state.messages),
-            Err(e) if matches!(e.kind(), async_nats::jetstream::context::GetStreamErrorKind::JetStream(_)) => Ok(0),
-            Err(e) => Err(e.into()),
-        }
+        counts::dead_letters(&self.jetstream()).await
     }
 
     /// The tails of every log, for a failure report.
     pub fn logs(&self, lines: usize) -> String {
-        let mut out = String::new();
-        for p in &self.services {
-            out.push_str(&format!("----- {} ({})\n{}\n", p.service(), p.log_path().display(), p.log_tail(lines)));
-        }
-        out.push_str(&format!("----- nats-server\n{}\n", self.server.log_tail(lines / 2)));
-        out
+        self.services.logs(&self.server.log_path(), lines)
     }
 }
 
@@ -199,8 +168,6 @@ impl Drop for Stack {
         if std::thread::panicking() {
             eprintln!("===== logs of the failed test's stack (last lines)\n{}", self.logs(60));
         }
-        for p in &mut self.services {
-            p.kill();
-        }
+        self.services.kill_all();
     }
 }

@@ -172,6 +172,21 @@ impl Demo {
         }
     }
 
+    /// A site's own command, sent as the site with the idempotency key `<key>-<site>`; an error says
+    /// `<what> by <site>`.
+    async fn as_site<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        site: &SiteId,
+        subject: &str,
+        body: &Req,
+        key: &str,
+        what: &str,
+    ) -> anyhow::Result<Resp> {
+        self.send(Who::Site(site.as_str()), subject, body, &format!("{key}-{site}"))
+            .await
+            .with_context(|| format!("{what} by {site}"))
+    }
+
     /// Asks `probe` until it yields a value, for at most `--wait`.
     async fn poll<T>(
         &self,
@@ -390,10 +405,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut acks = 0;
     for site in scenario::site_ids() {
         let subject = minutes::site_command(&site, minutes::ACKNOWLEDGE);
-        let view: MinutesView = demo
-            .send(Who::Site(site.as_str()), &subject, &cref, &format!("ack-{site}"))
-            .await
-            .with_context(|| format!("acknowledgement by {site}"))?;
+        let view: MinutesView = demo.as_site(&site, &subject, &cref, "ack", "acknowledgement").await?;
         acks = view.acknowledgements.len();
         println!("         {site}: acknowledged");
     }
@@ -464,15 +476,8 @@ async fn answer_invitations(demo: &Demo, id: ConferenceId) -> anyhow::Result<()>
         match answer {
             Answer::Confirm { delegates, headcount, .. } => {
                 let body = ConfirmAttendance { conference_id: id, delegates, headcount };
-                let line: SiteAttendance = demo
-                    .send(
-                        Who::Site(site.as_str()),
-                        &attendance::site_command(&site, attendance::CONFIRM),
-                        &body,
-                        &format!("confirm-{site}"),
-                    )
-                    .await
-                    .with_context(|| format!("confirmation by {site}"))?;
+                let subject = attendance::site_command(&site, attendance::CONFIRM);
+                let line: SiteAttendance = demo.as_site(&site, &subject, &body, "confirm", "confirmation").await?;
                 println!(
                     "         {:<17} confirmed: {} delegate(s), headcount {}",
                     site.as_str(),
@@ -482,30 +487,16 @@ async fn answer_invitations(demo: &Demo, id: ConferenceId) -> anyhow::Result<()>
             }
             Answer::Decline { reason } => {
                 let body = DeclineAttendance { conference_id: id, reason: reason.clone() };
-                let line: SiteAttendance = demo
-                    .send(
-                        Who::Site(site.as_str()),
-                        &attendance::site_command(&site, attendance::DECLINE),
-                        &body,
-                        &format!("decline-{site}"),
-                    )
-                    .await
-                    .with_context(|| format!("refusal by {site}"))?;
+                let subject = attendance::site_command(&site, attendance::DECLINE);
+                let line: SiteAttendance = demo.as_site(&site, &subject, &body, "decline", "refusal").await?;
                 println!("         {:<17} {}: {reason}", site.as_str(), output::attendance_status(line.status));
             }
             Answer::Silent => println!("         {:<17} does not answer", site.as_str()),
         }
     }
     let (site, body) = scenario::substitution(id);
-    let line: SiteAttendance = demo
-        .send(
-            Who::Site(site.as_str()),
-            &attendance::site_command(&site, attendance::CONFIRM),
-            &body,
-            &format!("substitute-{site}"),
-        )
-        .await
-        .with_context(|| format!("substitution by {site}"))?;
+    let subject = attendance::site_command(&site, attendance::CONFIRM);
+    let line: SiteAttendance = demo.as_site(&site, &subject, &body, "substitute", "substitution").await?;
     let names: Vec<String> = line.delegates.iter().map(output::person).collect();
     println!("         {:<17} names a substitute (người dự thay): {}", site.as_str(), names.join("; "));
     Ok(())
@@ -513,10 +504,8 @@ async fn answer_invitations(demo: &Demo, id: ConferenceId) -> anyhow::Result<()>
 
 async fn check_in(demo: &Demo, id: ConferenceId, site: &SiteId) -> anyhow::Result<()> {
     let subject = attendance::site_command(site, attendance::CHECK_IN);
-    let line: SiteAttendance = demo
-        .send(Who::Site(site.as_str()), &subject, &ConferenceRef { conference_id: id }, &format!("check-in-{site}"))
-        .await
-        .with_context(|| format!("check-in by {site}"))?;
+    let body = ConferenceRef { conference_id: id };
+    let line: SiteAttendance = demo.as_site(site, &subject, &body, "check-in", "check-in").await?;
     println!("         {:<17} {}", site.as_str(), output::attendance_status(line.status));
     Ok(())
 }

@@ -63,8 +63,13 @@ pub async fn connect(settings: Settings) -> anyhow::Result<Api> {
 /// # Errors
 /// Connection failures, error replies and local failures, all readable.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let ctx =
-        Ctx { settings: cli.client_settings()?, connection: OnceCell::new(), verbose: cli.verbose, json: cli.json };
+    let global = &cli.global;
+    let ctx = Ctx {
+        settings: global.client_settings()?,
+        connection: OnceCell::new(),
+        verbose: global.verbose,
+        json: global.json,
+    };
     match cli.command {
         Command::Site(cmd) => sites::run(&ctx, cmd).await,
         Command::Conference(cmd) => conference::run(&ctx, cmd).await,

@@ -27,17 +27,20 @@ use std::future::Future;
 
 use hoinghi_runtime::config::Settings;
 use hoinghi_runtime::service;
-use hoinghi_shared::streams::ATTENDANCE;
+use hoinghi_shared::Service;
 
-/// The micro-service name (also the binary's).
-pub const NAME: &str = "hoinghi-attendance";
+/// This service: its token, micro-service name (also the binary's) and stream.
+pub const SERVICE: Service = Service::Attendance;
+
+/// The micro-service name (also the binary's), `hoinghi-attendance`.
+pub const NAME: &str = SERVICE.name();
 
 /// Runs the service until `shutdown` resolves.
 ///
 /// # Errors
 /// NATS unreachable at start, or the event log cannot be read.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let app = service::App::<state::AttendanceState>::build(&settings, NAME, ATTENDANCE).await?;
+    let app = service::App::<state::AttendanceState>::build(&settings, SERVICE).await?;
     let store = app.store.clone();
     app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
     let host = app.host("Rosters: confirmations, refusals and check-ins of every invited site").await?;

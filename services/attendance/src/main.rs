@@ -1,7 +1,6 @@
 //! `hoinghi-attendance`: reads configuration, sets up logging, runs until SIGTERM.
 
-use anyhow::Context;
-use hoinghi_runtime::{config::Settings, service, shutdown, telemetry};
+use hoinghi_runtime::{service, shutdown};
 
 // Request handling allocates many small, short-lived buffers; mimalloc serves them with far less
 // CPU than the system allocator (measured by hoinghi-bench, docs/BENCHMARKS.md).
@@ -9,8 +8,5 @@ use hoinghi_runtime::{config::Settings, service, shutdown, telemetry};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
-    let settings = Settings::load().context("reading configuration")?;
-    telemetry::init(&settings.log);
-    let runtime = service::runtime(&settings.service).context("starting the async runtime")?;
-    runtime.block_on(hoinghi_attendance::run(settings, shutdown::signal()))
+    service::main(|settings| hoinghi_attendance::run(settings, shutdown::signal()))
 }

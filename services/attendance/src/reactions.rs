@@ -3,9 +3,8 @@
 
 use hoinghi_runtime::reaction::{ReactionError, Received, Subscription};
 use hoinghi_shared::events::SchedulingEvent;
-use hoinghi_shared::streams::{ATTENDANCE_SERVICE, SCHEDULING, SCHEDULING_SERVICE};
 use hoinghi_shared::subjects::events;
-use hoinghi_shared::ErrorCode;
+use hoinghi_shared::{ErrorCode, Service};
 
 use crate::commands::{decide_roster, Store};
 use crate::roster::RosterCommand;
@@ -14,11 +13,15 @@ use crate::roster::RosterCommand;
 pub fn subscription() -> Subscription {
     Subscription {
         durable: "attendance-on-scheduling",
-        stream: SCHEDULING,
-        filters: ["invitations_issued", "session_ended", "conference_cancelled"]
-            .iter()
-            .map(|t| events::of_type(SCHEDULING_SERVICE, t))
-            .collect(),
+        source: Service::Scheduling,
+        filters: [
+            SchedulingEvent::INVITATIONS_ISSUED,
+            SchedulingEvent::SESSION_ENDED,
+            SchedulingEvent::CONFERENCE_CANCELLED,
+        ]
+        .iter()
+        .map(|t| events::of_type(Service::Scheduling, t))
+        .collect(),
     }
 }
 
@@ -38,7 +41,7 @@ pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionEr
         SchedulingEvent::ConferenceCancelled { reason, .. } => RosterCommand::Cancel { reason },
         _ => return Ok(()),
     };
-    let meta = received.command(ATTENDANCE_SERVICE);
+    let meta = received.command(crate::SERVICE);
     let result = store.execute(&meta, |state| decide_roster(state, &id, command.clone()), |_, _| Ok(())).await;
     match result {
         Ok(()) => Ok(()),

@@ -19,19 +19,19 @@ use hoinghi_runtime::aggregate::{decide, fence, own_subjects, Address, Aggregate
 use hoinghi_runtime::collections::Map;
 use hoinghi_runtime::input;
 use hoinghi_runtime::store::{Decision, EventMeta};
-use hoinghi_shared::api::{
-    AttendanceRecord, AttendanceStatus, Person, Roster as RosterView, RosterCounts, RosterState, SiteAttendance,
-    SiteRef,
+use hoinghi_shared::api::{self, Roster as RosterView, RosterCounts, RosterState, SiteAttendance};
+use hoinghi_shared::events::{
+    AttendanceEntry, AttendanceEvent, AttendanceStatus, ConferenceDetails, DomainEvent, Person, SiteRef,
 };
-use hoinghi_shared::events::{AttendanceEvent, ConferenceDetails, DomainEvent};
 use hoinghi_shared::limits::{
     confirmation_cost, decline_cost, describe_size, shrink_page_to_fit, site_answer_budget, MAX_HEADCOUNT,
     MAX_NAME_CHARS, MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_TEXT_CHARS, PERSON_OVERHEAD, RECORD_VARIABLE_BUDGET,
     REPLY_BUDGET,
 };
-use hoinghi_shared::streams::ATTENDANCE_SERVICE as SERVICE;
 use hoinghi_shared::subjects::events;
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
+
+use crate::SERVICE;
 
 /// A site's answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,13 +70,13 @@ pub struct SiteEntry {
     pub last_seq: u64,
 }
 
-/// A command from a site.
+/// A command from a site, with the content of its request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SiteCommand {
     /// Will attend.
     Confirm {
-        /// Named delegates (unchecked).
-        delegates: Vec<Person>,
+        /// Named delegates, as requested (unchecked).
+        delegates: Vec<api::Person>,
         /// Headcount (unchecked).
         headcount: u32,
     },
@@ -100,7 +100,7 @@ pub struct Admitted {
 }
 
 impl SiteEntry {
-    /// The status shown on the roster.
+    /// The status shown on the roster and recorded in the attendance record.
     pub fn status(&self) -> AttendanceStatus {
         match (&self.checked_in_at, &self.answer) {
             (Some(_), _) => AttendanceStatus::CheckedIn,
@@ -112,7 +112,9 @@ impl SiteEntry {
 
     fn view(&self, conference_id: ConferenceId, site_id: &SiteId) -> SiteAttendance {
         let (delegates, headcount, decline_reason) = match &self.answer {
-            Answer::Confirmed { delegates, headcount } => (delegates.clone(), *headcount, None),
+            Answer::Confirmed { delegates, headcount } => {
+                (delegates.iter().map(api::Person::from).collect(), *headcount, None)
+            }
             Answer::Declined { reason } => (vec![], 0, Some(reason.clone())),
             Answer::None => (vec![], 0, None),
         };
@@ -120,7 +122,7 @@ impl SiteEntry {
             conference_id,
             site_id: site_id.clone(),
             site_name: self.name.clone(),
-            status: self.status(),
+            status: self.status().into(),
             delegates,
             headcount,
             decline_reason,
@@ -129,13 +131,13 @@ impl SiteEntry {
         }
     }
 
-    fn record(&self, site_id: &SiteId) -> AttendanceRecord {
+    fn record(&self, site_id: &SiteId) -> AttendanceEntry {
         let (delegates, headcount, decline_reason) = match &self.answer {
             Answer::Confirmed { delegates, headcount } => (delegates.clone(), *headcount, None),
             Answer::Declined { reason } => (vec![], 0, Some(reason.clone())),
             Answer::None => (vec![], 0, None),
         };
-        AttendanceRecord {
+        AttendanceEntry {
             site_id: site_id.clone(),
             site_name: self.name.clone(),
             status: self.status(),
@@ -386,7 +388,7 @@ impl Roster {
     }
 
     /// The attendance record, in invitation order.
-    pub fn records(&self) -> Vec<AttendanceRecord> {
+    pub fn records(&self) -> Vec<AttendanceEntry> {
         self.invited().iter().filter_map(|s| self.sites.get(&s.id).map(|e| e.record(&s.id))).collect()
     }
 
@@ -532,7 +534,7 @@ mod tests {
     }
 
     fn confirmed(headcount: u32) -> AttendanceEvent {
-        AttendanceEvent::AttendanceConfirmed { delegates: vec![delegate()], headcount }
+        AttendanceEvent::AttendanceConfirmed { delegates: vec![delegate().into()], headcount }
     }
 
     fn checked_in() -> AttendanceEvent {
@@ -572,7 +574,7 @@ mod tests {
             (confirm(MAX_HEADCOUNT + 1), "headcount"),
             (
                 SiteCommand::Confirm {
-                    delegates: vec![Person { name: " ".into(), title: String::new() }],
+                    delegates: vec![api::Person { name: " ".into(), title: String::new() }],
                     headcount: 1,
                 },
                 "delegates[0].name",
@@ -609,7 +611,7 @@ mod tests {
         // Given 35 invited sites (each may answer with 2.75 MiB / 35 = 80.5 KiB)
         let entry = given::<SiteEntry>(key("site-0007"), []);
         // When one confirms 200 delegates with 200-emoji names and 500-emoji titles (551 KiB)
-        let huge = Person { name: "😀".repeat(MAX_NAME_CHARS), title: "😀".repeat(MAX_PERSON_TITLE_CHARS) };
+        let huge = api::Person { name: "😀".repeat(MAX_NAME_CHARS), title: "😀".repeat(MAX_PERSON_TITLE_CHARS) };
         let command = SiteCommand::Confirm { delegates: vec![huge; MAX_PEOPLE], headcount: 300 };
         // Then it is refused with the sizes and what to do, and no event is written
         let err = entry.when(among(35, command)).then_refused(ErrorCode::Invalid, "name fewer delegates");
@@ -635,12 +637,13 @@ mod tests {
         // Fill the last bytes with plain letters in the first delegate's title.
         list[0].title.push_str(&"a".repeat(share - used));
         assert_eq!(confirmation_cost(&list), share);
-        let exact = SiteCommand::Confirm { delegates: list.clone(), headcount: 100 };
+        let requested = |list: &[Person]| list.iter().map(api::Person::from).collect();
+        let exact = SiteCommand::Confirm { delegates: requested(&list), headcount: 100 };
         entry
             .when(among(62, exact))
             .then(AttendanceEvent::AttendanceConfirmed { delegates: list.clone(), headcount: 100 });
         list[0].title.push('a');
-        let over = SiteCommand::Confirm { delegates: list, headcount: 100 };
+        let over = SiteCommand::Confirm { delegates: requested(&list), headcount: 100 };
         entry.when(among(62, over)).then_refused(ErrorCode::Invalid, "62 invited sites");
     }
 
@@ -750,7 +753,7 @@ mod tests {
             .site("ba-be", checked_in())
             .site("na-ri", AttendanceEvent::AttendanceDeclined { reason: "lũ quét".into() });
         let record = |id: &str, status, confirmed, delegates: Vec<Person>, headcount, reason: Option<&str>, at| {
-            AttendanceRecord {
+            AttendanceEntry {
                 site_id: site(id),
                 site_name: format!("Huyện ủy {id}"),
                 status,
@@ -764,7 +767,7 @@ mod tests {
         log.when(RosterCommand::Close).then(AttendanceEvent::RosterClosed {
             details: details(),
             attendance: vec![
-                record("ba-be", AttendanceStatus::CheckedIn, true, vec![delegate()], 5, None, Some(at(3))),
+                record("ba-be", AttendanceStatus::CheckedIn, true, vec![delegate().into()], 5, None, Some(at(3))),
                 record("na-ri", AttendanceStatus::Declined, false, vec![], 0, Some("lũ quét"), None),
                 record("pac-nam", AttendanceStatus::Invited, false, vec![], 0, None, None),
             ],

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use hoinghi_runtime::aggregate::{Address, Aggregate};
 use hoinghi_runtime::store::{EventMeta, Projection};
 use hoinghi_runtime::testing::Then;
-use hoinghi_shared::api::{Person, SiteRef};
-use hoinghi_shared::events::{AttendanceEvent, ConferenceDetails};
+use hoinghi_shared::api::Person;
+use hoinghi_shared::events::{AttendanceEvent, ConferenceDetails, SiteRef};
 use hoinghi_shared::{ConferenceId, SiteId};
 
 use crate::commands::{decide_roster, decide_site};
@@ -48,7 +48,7 @@ pub fn details_of(n: usize) -> ConferenceDetails {
     d
 }
 
-/// A delegate.
+/// A delegate, as a site's confirmation names them.
 pub fn delegate() -> Person {
     Person { name: "Hoàng Văn A".into(), title: "Bí thư Huyện ủy".into() }
 }

@@ -30,17 +30,20 @@ use std::future::Future;
 
 use hoinghi_runtime::config::Settings;
 use hoinghi_runtime::service;
-use hoinghi_shared::streams::MINUTES;
+use hoinghi_shared::Service;
 
-/// The micro-service name (also the binary's).
-pub const NAME: &str = "hoinghi-minutes";
+/// This service: its token, micro-service name (also the binary's) and stream.
+pub const SERVICE: Service = Service::Minutes;
+
+/// The micro-service name (also the binary's), `hoinghi-minutes`.
+pub const NAME: &str = SERVICE.name();
 
 /// Runs the service until `shutdown` resolves.
 ///
 /// # Errors
 /// NATS unreachable at start, or the event log cannot be read.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let app = service::App::<state::MinutesState>::build(&settings, NAME, MINUTES).await?;
+    let app = service::App::<state::MinutesState>::build(&settings, SERVICE).await?;
     let store = app.store.clone();
     app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
     let host = app.host("Minutes: drafting, approval by a chair, publication and acknowledgement").await?;

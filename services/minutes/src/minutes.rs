@@ -12,17 +12,17 @@ use hoinghi_runtime::aggregate::{decide, own_subjects, Address, Aggregate};
 use hoinghi_runtime::collections::Map;
 use hoinghi_runtime::input;
 use hoinghi_runtime::store::{Decision, EventMeta};
-use hoinghi_shared::api::{Acknowledgement, AttendanceRecord, MinutesItem, MinutesStatus, MinutesView, Task};
-use hoinghi_shared::events::{ConferenceDetails, DomainEvent, MinutesEvent};
+use hoinghi_shared::api::{self, Acknowledgement, MinutesItem, MinutesStatus, MinutesView};
+use hoinghi_shared::events::{AttendanceEntry, ConferenceDetails, DomainEvent, MinutesEvent, Task};
 use hoinghi_shared::limits::{
     describe_size, recorded_item_cost, shrink_page_to_fit, MAX_ITEM_ENTRIES, MAX_NAME_CHARS, MAX_PEOPLE,
     MAX_SPEAKER_CHARS, MAX_TEXT_CHARS, MINUTES_CONTENT_BUDGET, REPLY_BUDGET,
 };
-use hoinghi_shared::streams::MINUTES_SERVICE as SERVICE;
 use hoinghi_shared::subjects::events;
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
 use crate::render;
+use crate::SERVICE;
 
 /// One recorded agenda item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub struct Minutes {
     /// The conference (`None` until the draft opens).
     pub details: Option<ConferenceDetails>,
     /// Attendance as it happened.
-    pub attendance: Vec<AttendanceRecord>,
+    pub attendance: Vec<AttendanceEntry>,
     /// One slot per agenda item.
     pub items: Vec<Option<Item>>,
     /// The approving chair.
@@ -85,9 +85,9 @@ pub enum MinutesCommand {
         /// The conference.
         details: Box<ConferenceDetails>,
         /// Attendance as it happened.
-        attendance: Vec<AttendanceRecord>,
+        attendance: Vec<AttendanceEntry>,
     },
-    /// Record an agenda item (unchecked content).
+    /// Record an agenda item (unchecked content, as requested).
     Record {
         /// 0-based index.
         item: usize,
@@ -98,7 +98,7 @@ pub enum MinutesCommand {
         /// Conclusions.
         conclusions: Vec<String>,
         /// Tasks.
-        tasks: Vec<Task>,
+        tasks: Vec<api::Task>,
     },
     /// Send to the chairs.
     Submit,
@@ -208,26 +208,32 @@ impl Minutes {
             organizer: d.organizer.clone(),
             starts_at: d.starts_at,
             ends_at: d.ends_at,
-            host_site: d.host_site.clone(),
-            chairs: d.chairs.clone(),
-            guests: d.guests.clone(),
+            host_site: (&d.host_site).into(),
+            chairs: d.chairs.iter().map(api::Person::from).collect(),
+            guests: d.guests.iter().map(api::Person::from).collect(),
             attendance_total: self.attendance.len(),
             attendance_offset: range.start,
-            attendance: self.attendance.get(range).unwrap_or_default().to_vec(),
+            attendance: self
+                .attendance
+                .get(range)
+                .unwrap_or_default()
+                .iter()
+                .map(api::AttendanceRecord::from)
+                .collect(),
             items: d
                 .agenda
                 .iter()
                 .enumerate()
                 .map(|(i, a)| {
-                    let item = self.items.get(i).cloned().flatten();
+                    let item = self.items.get(i).and_then(Option::as_ref);
                     MinutesItem {
                         index: i,
                         title: a.title.clone(),
                         recorded: item.is_some(),
-                        speakers: item.as_ref().map(|x| x.speakers.clone()).unwrap_or_default(),
-                        summary: item.as_ref().map(|x| x.summary.clone()).unwrap_or_default(),
-                        conclusions: item.as_ref().map(|x| x.conclusions.clone()).unwrap_or_default(),
-                        tasks: item.map(|x| x.tasks).unwrap_or_default(),
+                        speakers: item.map(|x| x.speakers.clone()).unwrap_or_default(),
+                        summary: item.map(|x| x.summary.clone()).unwrap_or_default(),
+                        conclusions: item.map(|x| x.conclusions.clone()).unwrap_or_default(),
+                        tasks: item.map(|x| x.tasks.iter().map(api::Task::from).collect()).unwrap_or_default(),
                     }
                 })
                 .collect(),
@@ -312,7 +318,8 @@ impl Aggregate for Minutes {
                                 MAX_TEXT_CHARS,
                                 true,
                             )?,
-                            ..t
+                            owner_site: t.owner_site,
+                            due: t.due,
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
@@ -493,7 +500,7 @@ mod tests {
     use crate::testing::{acknowledged, decided, site, text};
     use chrono::NaiveDate;
     use hoinghi_runtime::testing::{given, Given, Then};
-    use hoinghi_shared::api::{AgendaItem, AttendanceStatus, Person, SiteRef};
+    use hoinghi_shared::events::{AgendaItem, AttendanceStatus, Person, SiteRef};
     use hoinghi_shared::ErrorCode;
 
     fn details() -> ConferenceDetails {
@@ -515,9 +522,9 @@ mod tests {
         }
     }
 
-    fn attendance() -> Vec<AttendanceRecord> {
+    fn attendance() -> Vec<AttendanceEntry> {
         vec![
-            AttendanceRecord {
+            AttendanceEntry {
                 site_id: site("ba-be"),
                 site_name: "Huyện ủy Ba Bể".into(),
                 status: AttendanceStatus::CheckedIn,
@@ -527,7 +534,7 @@ mod tests {
                 decline_reason: None,
                 checked_in_at: Some("2021-07-23T01:05:00Z".parse().unwrap()),
             },
-            AttendanceRecord {
+            AttendanceEntry {
                 site_id: site("na-ri"),
                 site_name: "Huyện ủy Na Rì".into(),
                 status: AttendanceStatus::Declined,
@@ -546,7 +553,7 @@ mod tests {
             speakers: vec!["Ma Từ Đông Điền".into()],
             summary: "Toàn tỉnh có 2.011 mô hình \"Dân vận khéo\".".into(),
             conclusions: vec!["Tiếp tục nhân rộng mô hình".into()],
-            tasks: vec![Task {
+            tasks: vec![api::Task {
                 description: "Rà soát nghị quyết".into(),
                 owner_site: site("ba-be"),
                 due: NaiveDate::from_ymd_opt(2021, 9, 30).unwrap(),
@@ -827,8 +834,10 @@ mod worst_case {
     use crate::testing::{acknowledged, decided, text};
     use chrono::NaiveDate;
     use hoinghi_runtime::testing::{given, Given};
-    use hoinghi_shared::api::{AgendaItem, AttendanceStatus, Person, SiteRef, MAX_PAGE};
-    use hoinghi_shared::events::{AttendanceEvent, DomainEvent, EventEnvelope};
+    use hoinghi_shared::api::MAX_PAGE;
+    use hoinghi_shared::events::{
+        AgendaItem, AttendanceEvent, AttendanceStatus, DomainEvent, EventEnvelope, Person, SiteRef,
+    };
     use hoinghi_shared::limits::*;
 
     /// The `i`-th id of `len` base-36 digits.
@@ -895,7 +904,7 @@ mod worst_case {
     /// Every site answers with its whole share (confirming or declining in turn, or all declining),
     /// and checks in on another day than the session's (the longest form of the time in the
     /// document).
-    fn answers(details: &ConferenceDetails, all_decline: bool) -> Vec<AttendanceRecord> {
+    fn answers(details: &ConferenceDetails, all_decline: bool) -> Vec<AttendanceEntry> {
         let share = site_answer_budget(details.sites.len());
         let checked_in_at = Some(at("2021-07-24T01:02:03.123456789Z"));
         let mut total = 0;
@@ -913,7 +922,7 @@ mod worst_case {
                     total += decline_cost(&reason);
                     (false, vec![], 0, Some(reason))
                 };
-                AttendanceRecord {
+                AttendanceEntry {
                     site_id: s.id.clone(),
                     site_name: s.name.clone(),
                     status: AttendanceStatus::CheckedIn,
@@ -931,7 +940,7 @@ mod worst_case {
 
     /// Records every item up to the minutes budget, each with a task owned by the site with the
     /// longest name; submits, approves, publishes; every site acknowledges.
-    fn publish(id: ConferenceId, details: &ConferenceDetails, attendance: &[AttendanceRecord]) -> Minutes {
+    fn publish(id: ConferenceId, details: &ConferenceDetails, attendance: &[AttendanceEntry]) -> Minutes {
         let opened = MinutesEvent::DraftOpened { details: details.clone(), attendance: attendance.to_vec() };
         let mut m: Given<Minutes> = given(id, [opened]);
         let owner =
@@ -953,7 +962,8 @@ mod worst_case {
                 left -= c + ITEM_ENTRY_OVERHEAD;
             }
             let speakers = vec![];
-            m = step(m, MinutesCommand::Record { item, speakers, summary, conclusions, tasks: vec![task] });
+            let tasks = vec![(&task).into()];
+            m = step(m, MinutesCommand::Record { item, speakers, summary, conclusions, tasks });
         }
         assert!(MINUTES_CONTENT_BUDGET - m.state().recorded_cost_except(usize::MAX) < 2 * details.agenda.len() * 8);
         m = step(m, MinutesCommand::Submit);
@@ -1005,10 +1015,10 @@ mod worst_case {
             n.min(MAX_PAGE),
         );
         for (what, len) in [
-            ("roster_closed", closed),
-            ("draft_opened", opened),
+            (AttendanceEvent::ROSTER_CLOSED, closed),
+            (MinutesEvent::DRAFT_OPENED, opened),
             ("markdown", markdown.len()),
-            ("minutes_published", published),
+            (MinutesEvent::MINUTES_PUBLISHED, published),
         ] {
             assert!(len <= MESSAGE_BUDGET, "{name}: {what} takes {len}");
         }

@@ -3,9 +3,8 @@
 
 use hoinghi_runtime::reaction::{ReactionError, Received, Subscription};
 use hoinghi_shared::events::AttendanceEvent;
-use hoinghi_shared::streams::{ATTENDANCE, ATTENDANCE_SERVICE, MINUTES_SERVICE};
 use hoinghi_shared::subjects::events;
-use hoinghi_shared::ErrorCode;
+use hoinghi_shared::{ErrorCode, Service};
 
 use crate::commands::{decide_minutes, Store};
 use crate::minutes::MinutesCommand;
@@ -14,8 +13,8 @@ use crate::minutes::MinutesCommand;
 pub fn subscription() -> Subscription {
     Subscription {
         durable: "minutes-on-roster-closed",
-        stream: ATTENDANCE,
-        filters: vec![events::of_type(ATTENDANCE_SERVICE, "roster_closed")],
+        source: Service::Attendance,
+        filters: vec![events::of_type(Service::Attendance, AttendanceEvent::ROSTER_CLOSED)],
     }
 }
 
@@ -29,7 +28,7 @@ pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionEr
     let Some(id) = received.envelope.conference_id else {
         return Err(ReactionError::Permanent("roster_closed without a conference id".into()));
     };
-    let meta = received.command(MINUTES_SERVICE);
+    let meta = received.command(crate::SERVICE);
     let open = MinutesCommand::Open { details: Box::new(details), attendance };
     let result = store.execute(&meta, |state| decide_minutes(state, &id, open.clone()), |_, _| Ok(())).await;
     match result {

@@ -7,8 +7,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Asia::Ho_Chi_Minh;
-use hoinghi_shared::api::{AttendanceRecord, AttendanceStatus, Person};
-use hoinghi_shared::events::ConferenceDetails;
+use hoinghi_shared::events::{AttendanceEntry, AttendanceStatus, ConferenceDetails, Person};
 use sha2::{Digest, Sha256};
 
 use crate::minutes::Minutes;
@@ -44,7 +43,7 @@ fn person(p: &Person) -> String {
     }
 }
 
-fn status_vi(r: &AttendanceRecord) -> (&'static str, &'static str) {
+fn status_vi(r: &AttendanceEntry) -> (&'static str, &'static str) {
     match r.status {
         AttendanceStatus::CheckedIn if r.confirmed => ("Xác nhận tham dự", "Có mặt"),
         AttendanceStatus::CheckedIn => ("Không xác nhận trước", "Có mặt"),
@@ -88,7 +87,7 @@ pub fn markdown(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>)
         let _ = writeln!(out, "- **Cùng dự:** {}", guests.join("; "));
     }
 
-    let count = |f: &dyn Fn(&AttendanceRecord) -> bool| m.attendance.iter().filter(|r| f(r)).count();
+    let count = |f: &dyn Fn(&AttendanceEntry) -> bool| m.attendance.iter().filter(|r| f(r)).count();
     let present = count(&|r| r.status == AttendanceStatus::CheckedIn);
     let confirmed = count(&|r| r.confirmed);
     let declined = count(&|r| r.status == AttendanceStatus::Declined);

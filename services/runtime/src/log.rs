@@ -205,6 +205,7 @@ fn stored_at(unix_nanos: i128) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hoinghi_shared::events::SchedulingEvent;
 
     const SUBJECT: &str = "hoinghi.v1.events.scheduling.0190e1a2-0000-7000-8000-000000000001.session_started";
 
@@ -217,7 +218,11 @@ mod tests {
         // When they are read
         // Then only the event is an event
         let envelope = envelope_of(SUBJECT, event).unwrap();
-        assert_eq!((envelope.event_type.as_str(), envelope.actor.as_str()), ("session_started", "secretariat"));
+        assert_eq!(
+            (envelope.event_type.as_str(), envelope.actor.as_str()),
+            (SchedulingEvent::SESSION_STARTED, "secretariat")
+        );
+        assert!(SUBJECT.ends_with(SchedulingEvent::SESSION_STARTED));
         assert!(envelope_of(SUBJECT, view).unwrap_err().0.contains("not an event envelope"));
         assert!(envelope_of(SUBJECT, moved)
             .unwrap_err()

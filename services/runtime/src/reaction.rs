@@ -1,5 +1,7 @@
 //! Reactions: a durable consumer on another service's events, so an event published while this
-//! service was down is handled when it comes back. Handling is idempotent (the event id becomes the
+//! service was down is handled when it comes back. A [`Subscription`] names that service (a
+//! [`Service`], whose stream it reads) and filters by the event types' constants (e.g.
+//! `events::of_type(Service::Minutes, MinutesEvent::MINUTES_PUBLISHED)`). Handling is idempotent (the event id becomes the
 //! command id, and handlers treat "already done" as done), so redelivery never doubles an effect.
 //!
 //! An event that cannot be processed (written by a newer version, refused) is retried with
@@ -23,8 +25,9 @@ use async_nats::HeaderMap;
 use futures::StreamExt;
 use hoinghi_shared::events::EventEnvelope;
 use hoinghi_shared::headers::{DEAD_REASON, DEAD_SOURCE, DEAD_SUBJECT};
-use hoinghi_shared::streams::StreamDef;
+use hoinghi_shared::roles::actor;
 use hoinghi_shared::subjects::events::dead_letter;
+use hoinghi_shared::Service;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn, Instrument};
 
@@ -44,12 +47,13 @@ pub struct Received {
 }
 
 impl Received {
-    /// Metadata for the command this reaction issues: the command id is derived from the event id,
-    /// so a redelivered event deduplicates in JetStream.
-    pub fn command(&self, service: &str) -> CommandMeta {
+    /// Metadata for the command `service` issues in reaction: the command id is derived from the
+    /// event id (`<token>:<event id>`), so a redelivered event deduplicates in JetStream; the actor is
+    /// `service:<token>`.
+    pub fn command(&self, service: Service) -> CommandMeta {
         CommandMeta {
             command_id: format!("{service}:{}", self.envelope.id),
-            actor: format!("service:{service}"),
+            actor: actor::service(service),
             trace: self.trace.clone(),
             causation_id: Some(self.envelope.id),
         }
@@ -72,8 +76,8 @@ pub enum ReactionError {
 pub struct Subscription {
     /// Durable consumer name (unique per reacting service and purpose).
     pub durable: &'static str,
-    /// The stream to read.
-    pub stream: StreamDef,
+    /// The service whose events it reads, from that service's stream ([`Service::stream`]).
+    pub source: Service,
     /// Subjects to receive.
     pub filters: Vec<String>,
 }
@@ -121,7 +125,7 @@ where
     F: Fn(Received) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), ReactionError>> + Send,
 {
-    let stream = js.get_stream(sub.stream.name).await?;
+    let stream = js.get_stream(sub.source.stream().name).await?;
     let consumer: consumer::PullConsumer = crate::streams::ensure_consumer(
         &stream,
         consumer::pull::Config {
@@ -226,9 +230,10 @@ async fn park(
     }
     let reason: String = reason.chars().map(|c| if c.is_control() { ' ' } else { c }).take(1000).collect();
     headers.insert(DEAD_REASON, reason.as_str());
-    headers.insert(DEAD_SOURCE, format!("{}:{source_seq}", sub.stream.name).as_str());
+    let stream = sub.source.stream().name;
+    headers.insert(DEAD_SOURCE, format!("{stream}:{source_seq}").as_str());
     headers.insert(DEAD_SUBJECT, message.subject.as_str());
-    headers.insert("Nats-Msg-Id", format!("dead:{}:{}:{source_seq}", sub.durable, sub.stream.name).as_str());
+    headers.insert("Nats-Msg-Id", format!("dead:{}:{stream}:{source_seq}", sub.durable).as_str());
     js.publish_with_headers(dead_letter(sub.durable), headers, message.payload.clone())
         .await
         .map_err(|e| anyhow::anyhow!("cannot park event {source_seq}: {e}"))?

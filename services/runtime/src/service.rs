@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
-use hoinghi_shared::streams::StreamDef;
+use hoinghi_shared::Service;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
@@ -27,6 +27,22 @@ pub fn runtime(settings: &crate::config::ServiceSettings) -> std::io::Result<tok
     }
 }
 
+/// The whole `main` of a service binary: reads the configuration, sets up logging, and runs `run`
+/// (the service given its settings) on the async runtime `service.worker_threads` asks for.
+///
+/// # Errors
+/// Unreadable configuration, an async runtime that could not start, or what `run` returns.
+pub fn main<Fut>(run: impl FnOnce(Settings) -> Fut) -> anyhow::Result<()>
+where
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    use anyhow::Context as _;
+    let settings = Settings::load().context("reading configuration")?;
+    crate::telemetry::init(&settings.log);
+    let runtime = runtime(&settings.service).context("starting the async runtime")?;
+    runtime.block_on(run(settings))
+}
+
 /// A service being assembled.
 pub struct App<P: Projection> {
     /// Its event store.
@@ -42,11 +58,13 @@ pub struct App<P: Projection> {
 }
 
 impl<P: Projection> App<P> {
-    /// Connects, ensures the streams, and rebuilds the state from `stream`.
+    /// Connects as `service` (its micro-service name, [`Service::name`]), ensures the streams, and
+    /// rebuilds the state from the service's own stream.
     ///
     /// # Errors
     /// NATS unreachable, or the log unreadable.
-    pub async fn build(settings: &Settings, name: &'static str, stream: StreamDef) -> anyhow::Result<Self> {
+    pub async fn build(settings: &Settings, service: Service) -> anyhow::Result<Self> {
+        let (name, stream) = (service.name(), service.stream());
         let started = Instant::now();
         info!(service = name, nats = ?settings.nats, "starting");
         let api_settings = settings.nats.api()?;

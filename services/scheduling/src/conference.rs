@@ -5,17 +5,17 @@ use hoinghi_runtime::aggregate::{own_subjects, Address, Aggregate};
 use hoinghi_runtime::collections::{Map, Set};
 use hoinghi_runtime::input;
 use hoinghi_runtime::store::EventMeta;
-use hoinghi_shared::api::{AgendaItem, ConferenceStatus, ConferenceView, CreateConference, Person, SiteRef};
-use hoinghi_shared::events::{ConferenceDetails, DomainEvent, SchedulingEvent};
+use hoinghi_shared::api::{self, ConferenceStatus, ConferenceView, CreateConference};
+use hoinghi_shared::events::{AgendaItem, ConferenceDetails, DomainEvent, Person, SchedulingEvent, SiteRef};
 use hoinghi_shared::limits::{
     conference_fixed_cost, describe_size, sites_fixed_cost, MAX_AGENDA_ITEMS, MAX_DURATION_HOURS, MAX_NAME_CHARS,
     MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_SITES, MAX_TEXT_CHARS, MAX_TITLE_CHARS, RECORD_FIXED_BUDGET,
 };
-use hoinghi_shared::streams::SCHEDULING_SERVICE as SERVICE;
 use hoinghi_shared::subjects::events;
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
 use crate::site::Site;
+use crate::SERVICE;
 
 /// A conference, as its events built it. `Default` is "never scheduled".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,7 +57,8 @@ pub enum ConferenceCommand {
     },
 }
 
-/// Checks a scheduling request against the rules and the site registry, and resolves site names.
+/// Checks a scheduling request against the rules and the site registry, and resolves site names:
+/// the details its events carry, built from the request.
 ///
 /// # Errors
 /// `invalid` for content that breaks a rule, `not_found` for unregistered sites (all of them named).
@@ -104,7 +105,7 @@ pub fn plan(request: &CreateConference, sites: &Map<SiteId, Site>) -> Result<Con
             shown.join(", ")
         )));
     }
-    let people = |field: &str, list: &[Person]| -> Result<Vec<Person>, ApiError> {
+    let people = |field: &str, list: &[api::Person]| -> Result<Vec<Person>, ApiError> {
         list.iter()
             .enumerate()
             .map(|(i, p)| {
@@ -196,11 +197,11 @@ impl Conference {
             organizer: d.organizer.clone(),
             starts_at: d.starts_at,
             ends_at: d.ends_at,
-            host_site: d.host_site.clone(),
-            sites: d.sites.clone(),
-            chairs: d.chairs.clone(),
-            guests: d.guests.clone(),
-            agenda: d.agenda.clone(),
+            host_site: (&d.host_site).into(),
+            sites: d.sites.iter().map(api::SiteRef::from).collect(),
+            chairs: d.chairs.iter().map(api::Person::from).collect(),
+            guests: d.guests.iter().map(api::Person::from).collect(),
+            agenda: d.agenda.iter().map(api::AgendaItem::from).collect(),
             cancel_reason: self.cancel_reason.clone(),
             minutes_sha256: self.minutes_sha256.clone(),
             version: self.version,
@@ -333,9 +334,9 @@ mod tests {
             ends_at: DateTime::parse_from_rfc3339("2021-07-23T11:30:00+07:00").unwrap(),
             host_site: SiteId::parse("tinh-uy").unwrap(),
             sites: vec![SiteId::parse("ba-be").unwrap(), SiteId::parse("na-ri").unwrap()],
-            chairs: vec![Person { name: "Phương Thị Thanh".into(), title: "Phó Bí thư".into() }],
+            chairs: vec![api::Person { name: "Phương Thị Thanh".into(), title: "Phó Bí thư".into() }],
             guests: vec![],
-            agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
+            agenda: vec![api::AgendaItem { title: "Báo cáo sơ kết".into() }],
         }
     }
 
@@ -413,9 +414,9 @@ mod tests {
         let long = |n: usize| "😀".repeat(n);
         let mut r = request();
         r.title = long(MAX_TITLE_CHARS);
-        r.chairs = vec![Person { name: long(MAX_NAME_CHARS), title: long(MAX_PERSON_TITLE_CHARS) }; MAX_PEOPLE];
+        r.chairs = vec![api::Person { name: long(MAX_NAME_CHARS), title: long(MAX_PERSON_TITLE_CHARS) }; MAX_PEOPLE];
         r.guests = r.chairs.clone();
-        r.agenda = vec![AgendaItem { title: long(MAX_TITLE_CHARS) }; MAX_AGENDA_ITEMS];
+        r.agenda = vec![api::AgendaItem { title: long(MAX_TITLE_CHARS) }; MAX_AGENDA_ITEMS];
         // Then it still fits with a few sites, and leaves room for fewer sites
         let details = plan(&r, &registry()).unwrap();
         let cost = conference_fixed_cost(&details);

@@ -23,17 +23,20 @@ use std::future::Future;
 
 use hoinghi_runtime::config::Settings;
 use hoinghi_runtime::service;
-use hoinghi_shared::streams::SCHEDULING;
+use hoinghi_shared::Service;
 
-/// The micro-service name (also the binary's).
-pub const NAME: &str = "hoinghi-scheduling";
+/// This service: its token, micro-service name (also the binary's) and stream.
+pub const SERVICE: Service = Service::Scheduling;
+
+/// The micro-service name (also the binary's), `hoinghi-scheduling`.
+pub const NAME: &str = SERVICE.name();
 
 /// Runs the service until `shutdown` resolves.
 ///
 /// # Errors
 /// NATS unreachable at start, or the event log cannot be read.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let app = service::App::<state::SchedulingState>::build(&settings, NAME, SCHEDULING).await?;
+    let app = service::App::<state::SchedulingState>::build(&settings, SERVICE).await?;
     let store = app.store.clone();
     app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
     let host = app.host("Schedules conferences: sites, invitations, session start and end, cancellation").await?;

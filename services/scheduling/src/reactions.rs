@@ -2,9 +2,8 @@
 
 use hoinghi_runtime::reaction::{ReactionError, Received, Subscription};
 use hoinghi_shared::events::MinutesEvent;
-use hoinghi_shared::streams::{MINUTES, MINUTES_SERVICE, SCHEDULING_SERVICE};
 use hoinghi_shared::subjects::events;
-use hoinghi_shared::ErrorCode;
+use hoinghi_shared::{ErrorCode, Service};
 
 use crate::commands::{decide_conference, Store};
 use crate::conference::ConferenceCommand;
@@ -13,8 +12,8 @@ use crate::conference::ConferenceCommand;
 pub fn subscription() -> Subscription {
     Subscription {
         durable: "scheduling-on-minutes-published",
-        stream: MINUTES,
-        filters: vec![events::of_type(MINUTES_SERVICE, "minutes_published")],
+        source: Service::Minutes,
+        filters: vec![events::of_type(Service::Minutes, MinutesEvent::MINUTES_PUBLISHED)],
     }
 }
 
@@ -28,7 +27,7 @@ pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionEr
     let Some(id) = received.envelope.conference_id else {
         return Err(ReactionError::Permanent("minutes_published without a conference id".into()));
     };
-    let meta = received.command(SCHEDULING_SERVICE);
+    let meta = received.command(crate::SERVICE);
     let result = store
         .execute(
             &meta,

@@ -253,18 +253,21 @@ mod tests {
         let mut unknown = EventEnvelope::head(&SchedulingEvent::SessionStarted {}, "x");
         unknown.event_type = "session_paused".into();
         let mut undecodable = EventEnvelope::head(&SchedulingEvent::SessionStarted {}, "x");
-        undecodable.event_type = "conference_cancelled".into();
+        undecodable.event_type = SchedulingEvent::CONFERENCE_CANCELLED.into();
         undecodable.set_data(&serde_json::json!({ "reason": 42 }));
         let mut newer = EventEnvelope::head(&SchedulingEvent::SessionStarted {}, "x");
         newer.version = 99;
         let messages: Vec<(String, Vec<u8>)> = vec![
-            (format!("{C}.invitations_issued"), event_bytes(&SchedulingEvent::SessionEnded {})),
-            (format!("{C}.session_started"), br#"{"id":"C","state":"invited","title":"a view"}"#.to_vec()),
-            (format!("{C}.session_ended"), started.clone()),
+            (format!("{C}.{}", SchedulingEvent::INVITATIONS_ISSUED), event_bytes(&SchedulingEvent::SessionEnded {})),
+            (
+                format!("{C}.{}", SchedulingEvent::SESSION_STARTED),
+                br#"{"id":"C","state":"invited","title":"a view"}"#.to_vec(),
+            ),
+            (format!("{C}.{}", SchedulingEvent::SESSION_ENDED), started.clone()),
             (format!("{C}.session_paused"), serde_json::to_vec(&unknown).unwrap()),
-            (format!("{C}.conference_cancelled"), serde_json::to_vec(&undecodable).unwrap()),
-            (format!("{C}.session_started"), serde_json::to_vec(&newer).unwrap()),
-            (format!("{C}.session_started"), started),
+            (format!("{C}.{}", SchedulingEvent::CONFERENCE_CANCELLED), serde_json::to_vec(&undecodable).unwrap()),
+            (format!("{C}.{}", SchedulingEvent::SESSION_STARTED), serde_json::to_vec(&newer).unwrap()),
+            (format!("{C}.{}", SchedulingEvent::SESSION_STARTED), started),
         ];
         // When the projection reads them
         for (i, (subject, payload)) in messages.iter().enumerate() {

@@ -46,7 +46,7 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
     page(&query, 0)?;
     let sources: Vec<Source> = Service::ALL
         .into_iter()
-        .map(|service| Source { stream: service.stream(), filter: events::conference_all(service.token(), &id) })
+        .map(|service| Source { stream: service.stream(), filter: events::conference_all(service, &id) })
         .collect();
     let mut entries = Vec::new();
     store.log().read(&sources, MAX_EVENTS_PER_STREAM, |message| entries.push(entry(message))).await.map_err(
@@ -134,7 +134,7 @@ mod tests {
         // Then the event is listed from its envelope
         assert_eq!(
             (event.event_type.as_str(), event.actor.as_str(), event.site_id.as_ref().map(|s| s.as_str())),
-            ("site_checked_in", "site:ba-be", Some("ba-be"))
+            (hoinghi_shared::events::AttendanceEvent::SITE_CHECKED_IN, "site:ba-be", Some("ba-be"))
         );
         assert_eq!((event.stream.as_str(), event.seq), ("HOINGHI_ATTENDANCE", 4));
         assert_eq!(event.occurred_at.to_rfc3339(), "2021-07-23T01:00:00+00:00");
