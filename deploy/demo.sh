@@ -87,4 +87,7 @@ echo "independent check: fetch the published minutes again and verify the copy"
 echo "\$ hoinghi minutes get $CONFERENCE --markdown > minutes.md && hoinghi minutes verify $CONFERENCE --file minutes.md"
 "$HOINGHI" minutes get "$CONFERENCE" --markdown >"$DIR/minutes.md"
 "$HOINGHI" minutes verify "$CONFERENCE" --file "$DIR/minutes.md"
+echo "\$ hoinghi minutes get $CONFERENCE --html > minutes.html && hoinghi minutes verify $CONFERENCE --file minutes.html"
+"$HOINGHI" minutes get "$CONFERENCE" --html >"$DIR/minutes.html"
+"$HOINGHI" minutes verify "$CONFERENCE" --file "$DIR/minutes.html"
 OK=1

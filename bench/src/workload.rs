@@ -103,6 +103,7 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
         chairs: vec![Person { name: "Chủ trì Hội nghị".into(), title: "Đồng chí chủ trì".into() }],
         guests: vec![],
         agenda: vec![AgendaItem { title: "Quán triệt nghị quyết".into() }, AgendaItem { title: "Thảo luận".into() }],
+        approval_policy: None,
     };
     let t = Instant::now();
     let conference = api.create(&request).await?;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{admin, attendance, conference, demo, minutes, sites, status};
+use crate::commands::{admin, attendance, conference, demo, minutes, notice, sites, status, tasks};
 
 /// The hoinghi client: schedule provincial online conferences, collect the bridges' answers and
 /// check-ins, and write, approve, publish and acknowledge the minutes, over NATS.
@@ -90,6 +90,13 @@ pub enum Command {
     /// Minutes (biên bản): record, submit, approve, publish, acknowledge, verify.
     #[command(subcommand)]
     Minutes(minutes::Cmd),
+    /// The conclusions notice (thông báo kết luận): issue, read, acknowledge, list the overdue.
+    #[command(subcommand)]
+    Notice(notice::Cmd),
+    /// Tasks of the published minutes followed to done: a site reports, the secretariat accepts or
+    /// returns; lists of overdue tasks.
+    #[command(subcommand, visible_alias = "tasks")]
+    Task(tasks::Cmd),
     /// List the hoinghi services that answer on this NATS (via $SRV.INFO and $SRV.PING).
     Status(status::StatusArgs),
     /// Wait until the named services answer `$SRV.PING.<name>`.

@@ -275,8 +275,36 @@ pub fn minutes(m: &MinutesView) -> String {
             );
         }
     }
-    if let Some(by) = &m.approved_by {
-        let _ = writeln!(out, "  approved by: {by}");
+    let policy = match m.approval_policy {
+        hoinghi_shared::api::ApprovalPolicy::Any => "any chair",
+        hoinghi_shared::api::ApprovalPolicy::All => "all chairs",
+    };
+    let _ = writeln!(out, "  version:     {} of {} submitted (approval by {policy})", m.version, m.latest_version);
+    for a in &m.approvals {
+        let _ = writeln!(out, "  approved by: {} (version {}, {})", a.by, a.version, a.at.to_rfc3339());
+    }
+    if !m.awaiting.is_empty() {
+        let _ = writeln!(out, "  awaiting:    {}", m.awaiting.join(", "));
+    }
+    if let Some(c) = &m.changes {
+        let names = |list: &[hoinghi_shared::api::ChangedItem]| {
+            let names: Vec<String> = list.iter().map(|i| format!("{}. {}", i.index + 1, i.title)).collect();
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join("; ")
+            }
+        };
+        let _ = writeln!(out, "  changes from version {}:", c.from_version);
+        let _ = writeln!(out, "    added:   {}", names(&c.added));
+        let _ = writeln!(out, "    changed: {}", names(&c.changed));
+        let _ = writeln!(out, "    removed: {}", names(&c.removed));
+        if let Some(r) = &c.change_request {
+            let _ = writeln!(out, "    after {} requested changes: {}", r.requested_by, r.comment);
+        }
+    }
+    for r in &m.change_requests {
+        let _ = writeln!(out, "  changes requested on version {} by {}: {}", r.version, r.requested_by, r.comment);
     }
     if let Some(at) = &m.published_at {
         let _ = writeln!(out, "  published:   {}", at.to_rfc3339());

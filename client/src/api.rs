@@ -533,6 +533,35 @@ impl Api {
         .await
     }
 
+    /// A chair requests changes to the submitted version instead of approving it.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn request_changes(
+        &self,
+        conference: ConferenceId,
+        by: &str,
+        comment: &str,
+    ) -> Result<MinutesView, ApiError> {
+        let body = hoinghi_shared::api::RequestChanges {
+            conference_id: conference,
+            requested_by: by.to_owned(),
+            comment: comment.to_owned(),
+        };
+        self.request(subjects::minutes::REQUEST_CHANGES, &body).await
+    }
+
+    /// Reads submitted version `version` of the minutes (1, 2, …), with what changed from the one
+    /// before (the first page of their attendance).
+    ///
+    /// # Errors
+    /// The service's error (404 for a version never submitted).
+    pub async fn minutes_version(&self, conference: ConferenceId, version: u32) -> Result<MinutesView, ApiError> {
+        let mut query = hoinghi_shared::api::GetMinutes::from(PageQuery::first(conference));
+        query.version = Some(version);
+        self.request(subjects::minutes::GET, &query).await
+    }
+
     /// Publishes.
     ///
     /// # Errors
@@ -549,6 +578,17 @@ impl Api {
         self.about(subjects::minutes::GET, conference).await
     }
 
+    /// Reads the published minutes with their HTML form (`html`, checked by the service against
+    /// `html_sha256`) instead of the Markdown.
+    ///
+    /// # Errors
+    /// The service's error (409 before publication).
+    pub async fn minutes_html(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
+        let mut query = hoinghi_shared::api::GetMinutes::from(PageQuery::first(conference));
+        query.form = Some(hoinghi_shared::api::DocumentForm::Html);
+        self.request(subjects::minutes::GET, &query).await
+    }
+
     /// Reads the minutes with one page of their attendance.
     ///
     /// # Errors
@@ -563,6 +603,172 @@ impl Api {
     /// The service's error.
     pub async fn acknowledge(&self, site: &SiteId, conference: ConferenceId) -> Result<MinutesView, ApiError> {
         self.about(&subjects::minutes::site_command(site, subjects::minutes::ACKNOWLEDGE), conference).await
+    }
+
+    // ------------------------------------------------------------ conclusions notice, receipts, exports
+
+    /// The secretariat issues the conclusions notice of published minutes.
+    ///
+    /// # Errors
+    /// The service's error (409 before publication or for a second number, 400 for a bad number).
+    pub async fn issue_notice(
+        &self,
+        request: &hoinghi_shared::api::IssueNotice,
+    ) -> Result<hoinghi_shared::api::NoticeView, ApiError> {
+        self.request(subjects::minutes::NOTICES_ISSUE, request).await
+    }
+
+    /// Reads a conference's conclusions notice (before it is issued: its deadline).
+    ///
+    /// # Errors
+    /// The service's error (404 before the draft opens).
+    pub async fn notice(&self, conference: ConferenceId) -> Result<hoinghi_shared::api::NoticeView, ApiError> {
+        self.about(subjects::minutes::NOTICES_GET, conference).await
+    }
+
+    /// A site reads its own copy of the conclusions notice, with its receipt.
+    ///
+    /// # Errors
+    /// The service's error (403 for a site not invited).
+    pub async fn site_notice(
+        &self,
+        site: &SiteId,
+        conference: ConferenceId,
+    ) -> Result<hoinghi_shared::api::NoticeView, ApiError> {
+        self.about(&subjects::minutes::site_command(site, subjects::minutes::NOTICE_GET), conference).await
+    }
+
+    /// A site acknowledges receipt of the conclusions notice.
+    ///
+    /// # Errors
+    /// The service's error (403 for a site not invited, 409 before the notice is issued).
+    pub async fn acknowledge_notice(
+        &self,
+        site: &SiteId,
+        conference: ConferenceId,
+    ) -> Result<hoinghi_shared::api::NoticeView, ApiError> {
+        self.about(&subjects::minutes::site_command(site, subjects::minutes::NOTICE_ACKNOWLEDGE), conference).await
+    }
+
+    /// The notices not issued by their deadline (as of today in Vietnam, or `as_of`).
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn overdue_notices(
+        &self,
+        as_of: Option<chrono::NaiveDate>,
+    ) -> Result<hoinghi_shared::api::OverdueNotices, ApiError> {
+        self.request(subjects::minutes::NOTICES_OVERDUE, &hoinghi_shared::api::OverdueQuery { as_of }).await
+    }
+
+    /// The sites that have not acknowledged the minutes or the notice (one page).
+    ///
+    /// # Errors
+    /// The service's error (404 before the draft opens).
+    pub async fn receipts(&self, query: &PageQuery) -> Result<hoinghi_shared::api::Receipts, ApiError> {
+        self.request(subjects::minutes::RECEIPTS, query).await
+    }
+
+    /// The attendance record as a CSV or JSON file.
+    ///
+    /// # Errors
+    /// The service's error (404 before the draft opens).
+    pub async fn export_attendance(
+        &self,
+        conference: ConferenceId,
+        format: hoinghi_shared::api::ExportFormat,
+    ) -> Result<hoinghi_shared::api::AttendanceExport, ApiError> {
+        let request = hoinghi_shared::api::ExportAttendance { conference_id: conference, format };
+        self.request(subjects::minutes::ATTENDANCE_EXPORT, &request).await
+    }
+
+    // ------------------------------------------------------------ tasks of the published minutes
+
+    /// A site reports progress on, or the completion of, one of its tasks.
+    ///
+    /// # Errors
+    /// The service's error (403 for another site's task, 404 for an unknown one, 409 before
+    /// publication or after acceptance).
+    pub async fn report_task(
+        &self,
+        site: &SiteId,
+        report: &hoinghi_shared::api::ReportTask,
+    ) -> Result<hoinghi_shared::api::TaskView, ApiError> {
+        self.request(&subjects::minutes::site_command(site, subjects::minutes::SITE_TASKS_REPORT), report).await
+    }
+
+    /// The secretariat accepts or returns a task reported done.
+    ///
+    /// # Errors
+    /// The service's error (409 for a task not reported done).
+    pub async fn review_task(
+        &self,
+        review: &hoinghi_shared::api::ReviewTask,
+    ) -> Result<hoinghi_shared::api::TaskView, ApiError> {
+        self.request(subjects::minutes::TASKS_REVIEW, review).await
+    }
+
+    /// The secretariat accepts a task reported done.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn accept_task(
+        &self,
+        conference: ConferenceId,
+        task: hoinghi_shared::ids::TaskId,
+        comment: &str,
+    ) -> Result<hoinghi_shared::api::TaskView, ApiError> {
+        let decision = hoinghi_shared::api::TaskDecision::Accept;
+        let review = hoinghi_shared::api::ReviewTask {
+            conference_id: conference,
+            task_id: task,
+            decision,
+            comment: comment.to_owned(),
+        };
+        self.review_task(&review).await
+    }
+
+    /// The secretariat returns a task reported done, saying what is missing.
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn return_task(
+        &self,
+        conference: ConferenceId,
+        task: hoinghi_shared::ids::TaskId,
+        comment: &str,
+    ) -> Result<hoinghi_shared::api::TaskView, ApiError> {
+        let decision = hoinghi_shared::api::TaskDecision::Return;
+        let review = hoinghi_shared::api::ReviewTask {
+            conference_id: conference,
+            task_id: task,
+            decision,
+            comment: comment.to_owned(),
+        };
+        self.review_task(&review).await
+    }
+
+    /// One page of the tasks of published minutes (the secretariat, the minute-taker, the chairs).
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn tasks(
+        &self,
+        query: &hoinghi_shared::api::ListTasks,
+    ) -> Result<hoinghi_shared::api::TaskList, ApiError> {
+        self.request(subjects::minutes::TASKS_LIST, query).await
+    }
+
+    /// One page of a site's own tasks (`query.site`, if given, must be `site`).
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn site_tasks(
+        &self,
+        site: &SiteId,
+        query: &hoinghi_shared::api::ListTasks,
+    ) -> Result<hoinghi_shared::api::TaskList, ApiError> {
+        self.request(&subjects::minutes::site_command(site, subjects::minutes::SITE_TASKS_LIST), query).await
     }
 }
 

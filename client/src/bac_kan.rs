@@ -18,7 +18,9 @@
 //! them do not fail.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use hoinghi_shared::api::{AgendaItem, ConfirmAttendance, CreateConference, Person, RecordItem, RegisterSite, Task};
+use hoinghi_shared::api::{
+    AgendaItem, ApprovalPolicy, ConfirmAttendance, CreateConference, Person, RecordItem, RegisterSite, Task,
+};
 use hoinghi_shared::{ConferenceId, SiteId};
 
 /// Start, Vietnam time.
@@ -170,6 +172,7 @@ pub fn create_conference() -> CreateConference {
         chairs: chairs(),
         guests: guests(),
         agenda: agenda(),
+        approval_policy: Some(ApprovalPolicy::All),
     }
 }
 

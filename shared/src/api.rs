@@ -82,6 +82,20 @@ pub struct CreateConference {
     pub guests: Vec<Person>,
     /// The agenda, in order, at least one item.
     pub agenda: Vec<AgendaItem>,
+    /// Whose approval publishing the minutes needs (default `all`: every co-chair).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_policy: Option<ApprovalPolicy>,
+}
+
+/// Whose approval publishing the minutes needs. With one chair both are the same.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalPolicy {
+    /// Any one chair's approval is enough.
+    Any,
+    /// Every chair must approve (the default).
+    #[default]
+    All,
 }
 
 /// `{conference_id}`: the body of `invite`, `start`, `end`, `get` and of several queries.
@@ -184,6 +198,9 @@ pub struct ConferenceView {
     /// SHA-256 of the published minutes, once closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minutes_sha256: Option<String>,
+    /// Whose approval publishing the minutes needs.
+    #[serde(default)]
+    pub approval_policy: ApprovalPolicy,
     /// Number of events this conference has had in the scheduling log.
     pub version: u64,
 }
@@ -415,15 +432,128 @@ pub struct ApproveMinutes {
     pub approved_by: String,
 }
 
+/// `hoinghi.v1.minutes.request_changes`: a chair asks for changes to the submitted version instead
+/// of approving it; the minutes go back to a draft for the minute-taker to revise and resubmit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestChanges {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The requesting chair's name, as listed among the conference's chairs.
+    pub requested_by: String,
+    /// What should change.
+    pub comment: String,
+}
+
+/// `hoinghi.v1.minutes.get`: the minutes with one page of their attendance, and optionally one
+/// submitted version of their items (a [`PageQuery`] is also a valid body).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetMinutes {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Index of the first attendance entry (default 0).
+    #[serde(default)]
+    pub offset: usize,
+    /// Most attendance entries to return, 1 to [`MAX_PAGE`] (default [`DEFAULT_PAGE`]).
+    #[serde(default = "default_page")]
+    pub limit: usize,
+    /// The submitted version to show (1, 2, …); absent: the minutes as they are now (`null` is
+    /// refused like any other value that is not a version).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present_version")]
+    pub version: Option<u32>,
+    /// `html`: add the published document's HTML form to the reply (`html`), rendered from the
+    /// published minutes and checked against `html_sha256`; absent or `markdown`: the reply as usual
+    /// (the Markdown form is always in a published reply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<DocumentForm>,
+}
+
+/// A form of the published minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentForm {
+    /// The Markdown kept in the log (`markdown`, `sha256`).
+    Markdown,
+    /// The HTML laid out as an administrative document (`html`, `html_sha256`).
+    Html,
+}
+
+fn present_version<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    u32::deserialize(deserializer).map(Some)
+}
+
+impl GetMinutes {
+    /// The attendance page asked for.
+    pub fn page(&self) -> PageQuery {
+        PageQuery { conference_id: self.conference_id, offset: self.offset, limit: self.limit }
+    }
+}
+
+impl From<PageQuery> for GetMinutes {
+    fn from(q: PageQuery) -> Self {
+        Self { conference_id: q.conference_id, offset: q.offset, limit: q.limit, version: None, form: None }
+    }
+}
+
+/// A chair's approval of one submitted version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The chair, as listed among the conference's chairs.
+    pub by: String,
+    /// The version approved.
+    pub version: u32,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A chair's request for changes to one submitted version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRequest {
+    /// The chair, as listed among the conference's chairs.
+    pub requested_by: String,
+    /// The version it is about.
+    pub version: u32,
+    /// What should change.
+    pub comment: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// An agenda item named in [`VersionChanges`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedItem {
+    /// 0-based index.
+    pub index: usize,
+    /// The agenda title.
+    pub title: String,
+}
+
+/// What changed in the items shown from the previous submitted version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionChanges {
+    /// The version compared with.
+    pub from_version: u32,
+    /// Items recorded now and not in that version.
+    pub added: Vec<ChangedItem>,
+    /// Items recorded in both, differently.
+    pub changed: Vec<ChangedItem>,
+    /// Items recorded in that version and not now.
+    pub removed: Vec<ChangedItem>,
+    /// The change request on that version that led to this one, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_request: Option<ChangeRequest>,
+}
+
 /// Where minutes are in their life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MinutesStatus {
-    /// Being written.
+    /// Being written (or revised after a chair requested changes).
     Draft,
-    /// Waiting for a chair.
+    /// Submitted, waiting for the approvals the policy needs.
     Submitted,
-    /// Approved by a chair, not yet published.
+    /// Approved as the policy needs (any chair, or all), not yet published.
     Approved,
     /// Published: immutable.
     Published,
@@ -510,7 +640,7 @@ pub struct MinutesView {
     pub attendance: Vec<AttendanceRecord>,
     /// One entry per agenda item.
     pub items: Vec<MinutesItem>,
-    /// The approving chair.
+    /// The first chair who approved the current version (every approval is in `approvals`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<String>,
     /// When published.
@@ -522,13 +652,529 @@ pub struct MinutesView {
     /// Hex SHA-256 of the UTF-8 bytes of `markdown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// Hex SHA-256 of the UTF-8 bytes of the HTML form, once published (absent for minutes
+    /// published before the HTML form existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html_sha256: Option<String>,
+    /// The HTML form of the published document, only when asked for (`"form": "html"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
     /// Sites that acknowledged receipt.
     pub acknowledgements: Vec<Acknowledgement>,
+    /// Whose approval publishing needs.
+    #[serde(default)]
+    pub approval_policy: ApprovalPolicy,
+    /// The version whose items are shown: a submission (1, 2, …), or for a draft being written the
+    /// number it will have when submitted.
+    #[serde(default)]
+    pub version: u32,
+    /// How many versions have been submitted.
+    #[serde(default)]
+    pub latest_version: u32,
+    /// The approvals of the version shown, in order.
+    #[serde(default)]
+    pub approvals: Vec<Approval>,
+    /// The chairs whose approval the version shown still waits for (empty once the policy is met;
+    /// with `any`, every chair until one approves).
+    #[serde(default)]
+    pub awaiting: Vec<String>,
+    /// Every change request, oldest first.
+    #[serde(default)]
+    pub change_requests: Vec<ChangeRequest>,
+    /// What changed in the items shown from the previous version (absent for the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<VersionChanges>,
+}
+
+// ---------------------------------------------------------------- tasks followed to done
+
+/// What a site reports on one of its tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskReportKind {
+    /// Work under way.
+    Progress,
+    /// The task is done; the secretariat accepts it or returns it.
+    Done,
+}
+
+/// `hoinghi.v1.minutes.sites.<site>.tasks.report`: the owner site reports progress on, or the
+/// completion of, one of its tasks of the published minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportTask {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The task (`<item>-<index>`, as listed).
+    pub task_id: crate::ids::TaskId,
+    /// `progress` or `done`.
+    pub kind: TaskReportKind,
+    /// What was done (required).
+    pub text: String,
+    /// A document number, a link or another reference to the evidence, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// The secretariat's decision on a task reported done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskDecision {
+    /// Done as asked: the task is closed.
+    Accept,
+    /// Not done as asked: the task goes back to the site, in progress.
+    Return,
+}
+
+/// `hoinghi.v1.minutes.tasks.review`: the secretariat accepts or returns a task reported done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewTask {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The task.
+    pub task_id: crate::ids::TaskId,
+    /// `accept` or `return`.
+    pub decision: TaskDecision,
+    /// Why (required to return a task; optional to accept one).
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// `hoinghi.v1.minutes.tasks.list` (the secretariat, the minute-taker, the chairs) and
+/// `hoinghi.v1.minutes.sites.<site>.tasks.list` (a site: only its own tasks; `site`, if given, must
+/// be its own): the tasks of published minutes, one conference's or every conference's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListTasks {
+    /// Only this conference's tasks (default: every conference with published minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conference_id: Option<ConferenceId>,
+    /// Only this site's tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteId>,
+    /// Only tasks past their due date and not accepted.
+    #[serde(default)]
+    pub overdue_only: bool,
+    /// Index of the first task (default 0).
+    #[serde(default)]
+    pub offset: usize,
+    /// Most tasks to return, 1 to [`MAX_PAGE`] (default [`DEFAULT_PAGE`]).
+    #[serde(default = "default_page")]
+    pub limit: usize,
+}
+
+impl Default for ListTasks {
+    /// Every task, the first page.
+    fn default() -> Self {
+        Self { conference_id: None, site: None, overdue_only: false, offset: 0, limit: DEFAULT_PAGE }
+    }
+}
+
+/// Where a task is in its life: `open` (nothing reported yet) → `in_progress` (progress reported, or
+/// returned by the secretariat) → `reported_done` → `accepted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Nothing reported yet.
+    Open,
+    /// Progress reported, or returned by the secretariat.
+    InProgress,
+    /// Reported done, waiting for the secretariat.
+    ReportedDone,
+    /// Accepted by the secretariat: closed.
+    Accepted,
+}
+
+/// A site's report on a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskReport {
+    /// `progress` or `done`.
+    pub kind: TaskReportKind,
+    /// What was done.
+    pub text: String,
+    /// The reference given, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The secretariat's review of a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskReview {
+    /// `accept` or `return`.
+    pub decision: TaskDecision,
+    /// Why (may be empty for an acceptance).
+    pub comment: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// One task of published minutes and how far it has come.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskView {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Its title.
+    pub conference_title: String,
+    /// The task (`<item>-<index>`).
+    pub task_id: crate::ids::TaskId,
+    /// The agenda item's title.
+    pub item_title: String,
+    /// What must be done.
+    pub description: String,
+    /// The responsible site.
+    pub owner_site: SiteId,
+    /// Its name.
+    pub owner_site_name: String,
+    /// Deadline (`YYYY-MM-DD`).
+    #[serde(with = "date_only")]
+    pub due: NaiveDate,
+    /// Where it is.
+    pub status: TaskStatus,
+    /// Past its due date (in Vietnam time) and not accepted.
+    pub overdue: bool,
+    /// How many reports the site has made.
+    pub reports: usize,
+    /// The latest report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_report: Option<TaskReport>,
+    /// The latest review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_review: Option<TaskReview>,
+}
+
+/// Reply to the task lists: one page of the tasks asked for, ordered by conference (start time)
+/// then task id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskList {
+    /// The day overdue is counted from (today in Vietnam, Asia/Ho_Chi_Minh).
+    #[serde(with = "date_only")]
+    pub today: NaiveDate,
+    /// How many tasks match, over every page.
+    pub total: usize,
+    /// Index of the first task of this page.
+    pub offset: usize,
+    /// This page (fewer than `limit` if the reply would not fit a message; read on from
+    /// `offset + tasks.len()`).
+    pub tasks: Vec<TaskView>,
+}
+
+// ---------------------------------------------------------------- conclusions notice, receipts, exports
+
+/// An optional calendar date on the wire: absent, `null`, or exactly `YYYY-MM-DD`.
+pub mod date_only_opt {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `YYYY-MM-DD`, or `null`.
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<S: Serializer>(date: &Option<NaiveDate>, serializer: S) -> Result<S::Ok, S::Error> {
+        match date {
+            Some(date) => super::date_only::serialize(date, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Reads exactly `YYYY-MM-DD`, or `null`.
+    ///
+    /// # Errors
+    /// Anything else.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
+        let text = <Option<std::borrow::Cow<'de, str>>>::deserialize(deserializer)?;
+        text.map(|t| super::date_only::parse(&t).map_err(serde::de::Error::custom)).transpose()
+    }
+}
+
+/// `hoinghi.v1.minutes.notices.issue`: the secretariat issues the conclusions notice of published
+/// minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueNotice {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The document number (số/ký hiệu): digits, then `/` or `-` and a symbol of capital letters,
+    /// digits, `-`, `/` or `.`, e.g. `15/TB-TU` or `245-TB/TU`; at most 50 characters.
+    pub number: String,
+    /// The date on the notice (`YYYY-MM-DD`, Vietnam); default: today.
+    #[serde(default, with = "date_only_opt", skip_serializing_if = "Option::is_none")]
+    pub issued_on: Option<NaiveDate>,
+}
+
+/// Where a conference's conclusions notice is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeStatus {
+    /// The minutes are not published yet; the notice cannot be issued.
+    AwaitingMinutes,
+    /// The minutes are published; the notice may be issued.
+    Due,
+    /// Issued.
+    Issued,
+}
+
+/// A task in a conclusions notice, with its owner site's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeTask {
+    /// What must be done.
+    pub description: String,
+    /// The responsible site.
+    pub owner_site: SiteId,
+    /// Its name.
+    pub owner_name: String,
+    /// Deadline (`YYYY-MM-DD`).
+    #[serde(with = "date_only")]
+    pub due: NaiveDate,
+}
+
+/// An agenda item of a conclusions notice: its conclusions and tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeItem {
+    /// The agenda item, 0-based.
+    pub index: usize,
+    /// Its title.
+    pub title: String,
+    /// Conclusions.
+    pub conclusions: Vec<String>,
+    /// Tasks.
+    pub tasks: Vec<NoticeTask>,
+}
+
+/// A site's receipt of the conclusions notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeReceipt {
+    /// The site.
+    pub site_id: SiteId,
+    /// Its name.
+    pub site_name: String,
+    /// When it acknowledged receipt (absent: not yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+}
+
+/// Reply to the notice subjects: a conference's conclusions notice, or before it is issued, its
+/// deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeView {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Conference title.
+    pub title: String,
+    /// Who convened it (the issuing body).
+    pub organizer: String,
+    /// The day of the conference (its end, Vietnam time).
+    #[serde(with = "date_only")]
+    pub conference_day: NaiveDate,
+    /// Where the notice is.
+    pub status: NoticeStatus,
+    /// The last day it is due: 5 working days after the conference.
+    #[serde(with = "date_only")]
+    pub deadline: NaiveDate,
+    /// Whether the public holidays of every year the deadline spans are known; `false`: only
+    /// weekends and the fixed solar holidays (1 January, 30 April, 1 May, 2 September) were skipped.
+    pub holidays_known: bool,
+    /// Not issued and past its deadline.
+    pub overdue: bool,
+    /// The document number, once issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// The date on the notice, once issued.
+    #[serde(default, with = "date_only_opt", skip_serializing_if = "Option::is_none")]
+    pub issued_on: Option<NaiveDate>,
+    /// When it was recorded as issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<DateTime<Utc>>,
+    /// Issued after its deadline.
+    pub late: bool,
+    /// The items with conclusions or tasks (empty until issued).
+    pub items: Vec<NoticeItem>,
+    /// Sites it is distributed to (every invited site).
+    pub sites_total: usize,
+    /// How many acknowledged receipt.
+    pub acknowledged: usize,
+    /// The asking site's own receipt (only in a site's read, `…sites.<site>.notice_get`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<NoticeReceipt>,
+}
+
+/// `hoinghi.v1.minutes.notices.overdue`: which notices are past their deadline.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverdueQuery {
+    /// The day to judge by (`YYYY-MM-DD`); default: today in Vietnam.
+    #[serde(default, with = "date_only_opt", skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<NaiveDate>,
+}
+
+/// A conclusions notice not issued by its deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverdueNotice {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Its title.
+    pub title: String,
+    /// The day of the conference.
+    #[serde(with = "date_only")]
+    pub conference_day: NaiveDate,
+    /// The deadline that passed.
+    #[serde(with = "date_only")]
+    pub deadline: NaiveDate,
+    /// Whether the deadline counted every public holiday (see [`NoticeView::holidays_known`]).
+    pub holidays_known: bool,
+    /// Calendar days since the deadline.
+    pub days_overdue: i64,
+    /// Where the minutes are (a notice needs published minutes).
+    pub minutes_status: MinutesStatus,
+}
+
+/// Reply to `notices.overdue`, oldest deadline first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverdueNotices {
+    /// The day judged by.
+    #[serde(with = "date_only")]
+    pub as_of: NaiveDate,
+    /// The overdue notices.
+    pub notices: Vec<OverdueNotice>,
+}
+
+/// One site still waiting to acknowledge the minutes, the notice, or both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteReceipts {
+    /// The site.
+    pub site_id: SiteId,
+    /// Its name.
+    pub site_name: String,
+    /// When it acknowledged the published minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes_acknowledged_at: Option<DateTime<Utc>>,
+    /// Waiting for its acknowledgement of the minutes since (their publication).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes_waiting_since: Option<DateTime<Utc>>,
+    /// For how many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes_waiting_seconds: Option<i64>,
+    /// When it acknowledged the conclusions notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_acknowledged_at: Option<DateTime<Utc>>,
+    /// Waiting for its acknowledgement of the notice since (its issue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_waiting_since: Option<DateTime<Utc>>,
+    /// For how many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_waiting_seconds: Option<i64>,
+}
+
+/// Reply to `hoinghi.v1.minutes.receipts` (`{conference_id, offset?, limit?}`): the sites that have
+/// not acknowledged the published minutes or the issued notice, in invitation order, one page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipts {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// When the waiting times were measured.
+    pub as_of: DateTime<Utc>,
+    /// When the minutes were published (absent: not yet, nobody is waited for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes_published_at: Option<DateTime<Utc>>,
+    /// When the notice was issued (absent: not yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_issued_at: Option<DateTime<Utc>>,
+    /// Invited sites.
+    pub sites_total: usize,
+    /// Sites that have not acknowledged the published minutes.
+    pub minutes_waiting: usize,
+    /// Sites that have not acknowledged the issued notice.
+    pub notice_waiting: usize,
+    /// Sites waiting for either (the length of the whole list).
+    pub waiting_total: usize,
+    /// Index of the first entry of `sites` in the whole list.
+    pub offset: usize,
+    /// The page of waiting sites.
+    pub sites: Vec<SiteReceipts>,
+}
+
+/// The format of an attendance export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// Comma-separated values (RFC 4180), with a header row.
+    Csv,
+    /// A JSON array of [`AttendanceRow`].
+    Json,
+}
+
+/// `hoinghi.v1.minutes.attendance_export`: the attendance record as a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportAttendance {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// `csv` or `json`.
+    pub format: ExportFormat,
+}
+
+/// One line of the attendance export (the JSON form; the CSV has the same columns).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendanceRow {
+    /// The site.
+    pub site_id: SiteId,
+    /// Its name.
+    pub site_name: String,
+    /// `confirmed`, `declined` or `no_answer`.
+    pub answer: String,
+    /// Named delegates.
+    pub delegates: Vec<Person>,
+    /// Declared headcount.
+    pub headcount: u32,
+    /// Reason given, if it declined.
+    #[serde(default)]
+    pub decline_reason: Option<String>,
+    /// When it checked in.
+    #[serde(default)]
+    pub checked_in_at: Option<DateTime<Utc>>,
+    /// Presence intervals during the session: always `null` until live presence is recorded.
+    #[serde(default)]
+    pub presence: Option<String>,
+}
+
+/// Reply to `attendance_export`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendanceExport {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The format of `content`.
+    pub format: ExportFormat,
+    /// Its media type (`text/csv; charset=utf-8`, `application/json`).
+    pub media_type: String,
+    /// A file name to save it as.
+    pub file_name: String,
+    /// Data rows (one per invited site).
+    pub rows: usize,
+    /// The file itself.
+    pub content: String,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_minutes_query_names_a_version_or_none() {
+        let id = "0190e1a2-0000-7000-8000-000000000002";
+        let get = |body: serde_json::Value| serde_json::from_value::<GetMinutes>(body);
+        assert_eq!(get(serde_json::json!({"conference_id": id})).unwrap().version, None);
+        assert_eq!(get(serde_json::json!({"conference_id": id, "version": 2})).unwrap().version, Some(2));
+        for bad in [
+            serde_json::json!(null),
+            serde_json::json!(-1),
+            serde_json::json!("2"),
+            serde_json::json!(4_294_967_296u64),
+        ] {
+            assert!(get(serde_json::json!({"conference_id": id, "version": bad})).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn a_due_date_is_exactly_year_month_day() {

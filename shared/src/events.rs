@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::api::{self, date_only};
-use crate::ids::{ConferenceId, SiteId};
+use crate::ids::{ConferenceId, SiteId, TaskId};
 
 /// The envelope around every event.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -334,6 +334,39 @@ pub struct ConferenceDetails {
     pub guests: Vec<Person>,
     /// Agenda.
     pub agenda: Vec<AgendaItem>,
+    /// Whose approval publishing the minutes needs. Events written before the policy existed
+    /// decode as [`ApprovalPolicy::All`] (with one chair the same as `any`).
+    #[serde(default)]
+    pub approval_policy: ApprovalPolicy,
+}
+
+/// Whose approval publishing the minutes needs (`snake_case`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalPolicy {
+    /// Any one chair's approval is enough.
+    Any,
+    /// Every chair must approve.
+    #[default]
+    All,
+}
+
+impl From<api::ApprovalPolicy> for ApprovalPolicy {
+    fn from(p: api::ApprovalPolicy) -> Self {
+        match p {
+            api::ApprovalPolicy::Any => Self::Any,
+            api::ApprovalPolicy::All => Self::All,
+        }
+    }
+}
+
+impl From<ApprovalPolicy> for api::ApprovalPolicy {
+    fn from(p: ApprovalPolicy) -> Self {
+        match p {
+            ApprovalPolicy::Any => Self::Any,
+            ApprovalPolicy::All => Self::All,
+        }
+    }
 }
 
 /// A person named in an event: a chair, a guest or a delegate.
@@ -565,6 +598,35 @@ impl From<&Task> for api::Task {
     }
 }
 
+/// What a site reported on a task (`snake_case`): its event form, kept apart from
+/// [`api::TaskReportKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskReportKind {
+    /// Work under way.
+    Progress,
+    /// Done, for the secretariat to accept or return.
+    Done,
+}
+
+impl From<api::TaskReportKind> for TaskReportKind {
+    fn from(k: api::TaskReportKind) -> Self {
+        match k {
+            api::TaskReportKind::Progress => Self::Progress,
+            api::TaskReportKind::Done => Self::Done,
+        }
+    }
+}
+
+impl From<TaskReportKind> for api::TaskReportKind {
+    fn from(k: TaskReportKind) -> Self {
+        match k {
+            TaskReportKind::Progress => Self::Progress,
+            TaskReportKind::Done => Self::Done,
+        }
+    }
+}
+
 impl From<Task> for api::Task {
     fn from(t: Task) -> Self {
         let Task { description, owner_site, due } = t;
@@ -696,12 +758,30 @@ domain_events! {
             /// Tasks.
             tasks: Vec<Task>,
         },
-        /// The draft went to the chairs.
-        MinutesSubmitted = (MINUTES_SUBMITTED, "minutes_submitted", 1) {},
-        /// A chair approved.
+        /// The draft went to the chairs as a new version; approvals of earlier versions no longer count.
+        MinutesSubmitted = (MINUTES_SUBMITTED, "minutes_submitted", 1) {
+            /// The version (1, 2, …); 0 in events written before versions existed (read as the
+            /// next one).
+            #[serde(default)]
+            version: u32,
+        },
+        /// A chair approved a submitted version.
         MinutesApproved = (MINUTES_APPROVED, "minutes_approved", 1) {
             /// The chair's name.
             approved_by: String,
+            /// The version approved; 0 in events written before versions existed (read as the
+            /// version submitted last).
+            #[serde(default)]
+            version: u32,
+        },
+        /// A chair asked for changes to a submitted version; the minutes are a draft again.
+        ChangesRequested = (CHANGES_REQUESTED, "changes_requested", 1) {
+            /// The chair's name.
+            requested_by: String,
+            /// The version it is about.
+            version: u32,
+            /// What should change.
+            comment: String,
         },
         /// The minutes were published.
         MinutesPublished = (MINUTES_PUBLISHED, "minutes_published", 1) {
@@ -709,10 +789,85 @@ domain_events! {
             markdown: String,
             /// Hex SHA-256 of the UTF-8 bytes of `markdown`.
             sha256: String,
+            /// Hex SHA-256 of the UTF-8 bytes of the HTML form, which is not stored: it is a pure
+            /// function of the published minutes and `published_at`, rendered when asked for and
+            /// checked against this hash. Absent in events written before the HTML form existed.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            html_sha256: Option<String>,
+            /// The publication time both forms show (the time the command was decided, which may
+            /// precede the envelope's `occurred_at`). Absent in events written before the HTML form
+            /// existed: read as `occurred_at`.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            published_at: Option<DateTime<Utc>>,
         },
         /// A site acknowledged receipt.
         MinutesAcknowledged = (MINUTES_ACKNOWLEDGED, "minutes_acknowledged", 1) {},
+        /// The owner site reported progress on, or the completion of, a task of the published
+        /// minutes (subject `…minutes.<conference>.tasks.<task>.task_reported`, envelope site: the
+        /// owner).
+        TaskReported = (TASK_REPORTED, "task_reported", 1) {
+            /// The task.
+            task_id: TaskId,
+            /// Progress or done.
+            kind: TaskReportKind,
+            /// What was done.
+            text: String,
+            /// A document number, link or other reference, if given.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            reference: Option<String>,
+        },
+        /// The secretariat accepted a task reported done: it is closed.
+        TaskAccepted = (TASK_ACCEPTED, "task_accepted", 1) {
+            /// The task.
+            task_id: TaskId,
+            /// The secretariat's comment (may be empty).
+            comment: String,
+        },
+        /// The secretariat returned a task reported done: it is in progress again.
+        TaskReturned = (TASK_RETURNED, "task_returned", 1) {
+            /// The task.
+            task_id: TaskId,
+            /// What is missing.
+            comment: String,
+        },
+        /// The secretariat issued the conclusions notice (thông báo kết luận) of the published
+        /// minutes (subject `…minutes.<conference>.notice_issued`): its own document, holding the
+        /// conclusions and tasks as they were when it was issued.
+        NoticeIssued = (NOTICE_ISSUED, "notice_issued", 1) {
+            /// The document number (số/ký hiệu), e.g. `15/TB-TU`.
+            number: String,
+            /// The date on the notice, written `YYYY-MM-DD`.
+            #[serde(with = "date_only")]
+            issued_on: NaiveDate,
+            /// The last day it was due: 5 working days after the conference, `YYYY-MM-DD`.
+            #[serde(with = "date_only")]
+            deadline: NaiveDate,
+            /// Whether the public holidays of every year the deadline spans were known; if not,
+            /// only weekends and the fixed solar holidays were skipped.
+            holidays_known: bool,
+            /// Issued after the deadline.
+            late: bool,
+            /// The agenda items with conclusions or tasks, in agenda order.
+            items: Vec<NoticeItem>,
+        },
+        /// A site acknowledged receipt of the conclusions notice (subject
+        /// `…minutes.<conference>.<site>.notice_acknowledged`).
+        NoticeAcknowledged = (NOTICE_ACKNOWLEDGED, "notice_acknowledged", 1) {},
     }
+}
+
+/// One agenda item of a conclusions notice: its conclusions and tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeItem {
+    /// The agenda item, 0-based.
+    pub index: usize,
+    /// Its title.
+    pub title: String,
+    /// Conclusions.
+    pub conclusions: Vec<String>,
+    /// Tasks.
+    pub tasks: Vec<Task>,
 }
 
 #[cfg(test)]
@@ -772,6 +927,7 @@ mod tests {
             chairs: vec![],
             guests: vec![],
             agenda: vec![],
+            approval_policy: ApprovalPolicy::Any,
         };
         let scheduling = |e: SchedulingEvent| {
             match &e {
@@ -800,10 +956,16 @@ mod tests {
             match &e {
                 MinutesEvent::DraftOpened { .. }
                 | MinutesEvent::ItemRecorded { .. }
-                | MinutesEvent::MinutesSubmitted {}
+                | MinutesEvent::MinutesSubmitted { .. }
                 | MinutesEvent::MinutesApproved { .. }
+                | MinutesEvent::ChangesRequested { .. }
                 | MinutesEvent::MinutesPublished { .. }
-                | MinutesEvent::MinutesAcknowledged {} => {}
+                | MinutesEvent::MinutesAcknowledged {}
+                | MinutesEvent::TaskReported { .. }
+                | MinutesEvent::TaskAccepted { .. }
+                | MinutesEvent::TaskReturned { .. }
+                | MinutesEvent::NoticeIssued { .. }
+                | MinutesEvent::NoticeAcknowledged {} => {}
             }
             probe(e)
         };
@@ -829,10 +991,33 @@ mod tests {
                 conclusions: vec![],
                 tasks: vec![],
             }),
-            minutes(MinutesEvent::MinutesSubmitted {}),
-            minutes(MinutesEvent::MinutesApproved { approved_by: "c".into() }),
-            minutes(MinutesEvent::MinutesPublished { markdown: "m".into(), sha256: "h".into() }),
+            minutes(MinutesEvent::MinutesSubmitted { version: 1 }),
+            minutes(MinutesEvent::MinutesApproved { approved_by: "c".into(), version: 1 }),
+            minutes(MinutesEvent::ChangesRequested { requested_by: "c".into(), version: 1, comment: "x".into() }),
+            minutes(MinutesEvent::MinutesPublished {
+                markdown: "m".into(),
+                sha256: "h".into(),
+                html_sha256: Some("h2".into()),
+                published_at: Some(DateTime::parse_from_rfc3339("2021-07-23T05:00:00Z").unwrap().to_utc()),
+            }),
             minutes(MinutesEvent::MinutesAcknowledged {}),
+            minutes(MinutesEvent::TaskReported {
+                task_id: TaskId::new(2, 0),
+                kind: TaskReportKind::Done,
+                text: "t".into(),
+                reference: None,
+            }),
+            minutes(MinutesEvent::TaskAccepted { task_id: TaskId::new(2, 0), comment: String::new() }),
+            minutes(MinutesEvent::TaskReturned { task_id: TaskId::new(2, 0), comment: "c".into() }),
+            minutes(MinutesEvent::NoticeIssued {
+                number: "1/TB-TU".into(),
+                issued_on: NaiveDate::from_ymd_opt(2021, 7, 26).unwrap(),
+                deadline: NaiveDate::from_ymd_opt(2021, 7, 30).unwrap(),
+                holidays_known: false,
+                late: false,
+                items: vec![NoticeItem { index: 0, title: "t".into(), conclusions: vec![], tasks: vec![] }],
+            }),
+            minutes(MinutesEvent::NoticeAcknowledged {}),
         ]
     }
 
@@ -900,6 +1085,7 @@ mod tests {
             chairs: vec![person("Phương Thị Thanh", "Phó Bí thư")],
             guests: vec![person("Phạm Duy Hưng", "")],
             agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
+            approval_policy: ApprovalPolicy::All,
         }
     }
 
@@ -983,6 +1169,34 @@ mod tests {
         };
         assert_eq!(recorded.decode::<MinutesEvent>().unwrap(), expected);
         assert_eq!(EventEnvelope::new(&expected, "minute-taker").data_value(), recorded.data_value());
+    }
+
+    #[test]
+    fn stored_submissions_and_approvals_without_versions_still_decode() {
+        let submitted = stored(MinutesEvent::MINUTES_SUBMITTED, 1, "{}");
+        assert_eq!(submitted.decode::<MinutesEvent>().unwrap(), MinutesEvent::MinutesSubmitted { version: 0 });
+        let approved = stored(MinutesEvent::MINUTES_APPROVED, 1, r#"{"approved_by":"Phương Thị Thanh"}"#);
+        assert_eq!(
+            approved.decode::<MinutesEvent>().unwrap(),
+            MinutesEvent::MinutesApproved { approved_by: "Phương Thị Thanh".into(), version: 0 }
+        );
+        // Details stored before the approval policy existed read as `all`
+        assert_eq!(stored_details().approval_policy, ApprovalPolicy::All);
+        let policy: ConferenceDetails = serde_json::from_str(DETAILS).unwrap();
+        assert_eq!(policy.approval_policy, ApprovalPolicy::All);
+    }
+
+    #[test]
+    fn a_stored_publication_without_the_html_hash_still_decodes() {
+        let published = stored(MinutesEvent::MINUTES_PUBLISHED, 1, r##"{"markdown":"# m","sha256":"ab"}"##);
+        let expected = MinutesEvent::MinutesPublished {
+            markdown: "# m".into(),
+            sha256: "ab".into(),
+            html_sha256: None,
+            published_at: None,
+        };
+        assert_eq!(published.decode::<MinutesEvent>().unwrap(), expected);
+        assert_eq!(EventEnvelope::new(&expected, "minute-taker").data_value(), published.data_value());
     }
 
     #[test]

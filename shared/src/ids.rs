@@ -15,6 +15,9 @@ pub enum IdError {
     /// A site id that is not a slug.
     #[error("site id {0:?} is not valid: use 1 to 64 characters from a-z, 0-9 and '-' (like \"ba-be\")")]
     Site(String),
+    /// A task id that is not `<item>-<index>`.
+    #[error("task id {0:?} is not valid: use <item>-<index>, both 0-based numbers (like \"2-0\": the first task of agenda item 2)")]
+    Task(String),
 }
 
 /// A conference id: a UUID v7 (time-ordered), shown in its hyphenated lowercase form.
@@ -133,6 +136,75 @@ impl From<SiteId> for String {
     }
 }
 
+/// A task of the published minutes: `<item>-<index>`, the 0-based agenda item and the 0-based
+/// position of the task in that item's tasks (e.g. `2-0`). Stable from publication, since published
+/// minutes never change; safe as one subject token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TaskId {
+    /// The agenda item, 0-based.
+    pub item: usize,
+    /// The task within the item, 0-based.
+    pub index: usize,
+}
+
+impl TaskId {
+    /// Longest number accepted for either part (agendas and task lists are far shorter).
+    const MAX_DIGITS: usize = 6;
+
+    /// The task `index` of agenda item `item`.
+    pub fn new(item: usize, index: usize) -> Self {
+        Self { item, index }
+    }
+
+    /// Parses `<item>-<index>` (decimal, no sign, no leading zero but in `0`).
+    ///
+    /// # Errors
+    /// [`IdError::Task`] for anything else.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let number = |part: &str| {
+            let ok = !part.is_empty()
+                && part.len() <= Self::MAX_DIGITS
+                && part.bytes().all(|b| b.is_ascii_digit())
+                && (part == "0" || !part.starts_with('0'));
+            if ok {
+                part.parse::<usize>().ok()
+            } else {
+                None
+            }
+        };
+        s.split_once('-')
+            .and_then(|(item, index)| Some(Self { item: number(item)?, index: number(index)? }))
+            .ok_or_else(|| IdError::Task(truncate(s)))
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.item, self.index)
+    }
+}
+
+impl FromStr for TaskId {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for TaskId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<TaskId> for String {
+    fn from(id: TaskId) -> Self {
+        id.to_string()
+    }
+}
+
 /// Keeps error messages short when someone sends a megabyte as an id.
 fn truncate(s: &str) -> String {
     const MAX: usize = 80;
@@ -163,6 +235,18 @@ mod tests {
         assert_eq!(ConferenceId::parse(&id.to_string()), Ok(id));
         assert!(ConferenceId::parse("6ba7b810-9dad-11d1-80b4-00c04fd430c8").is_err());
         assert!(ConferenceId::parse("not-a-uuid").is_err());
+    }
+
+    #[test]
+    fn a_task_id_is_item_dash_index() {
+        assert_eq!(TaskId::parse("2-0"), Ok(TaskId::new(2, 0)));
+        assert_eq!(TaskId::new(10, 499).to_string(), "10-499");
+        for bad in ["", "2", "2-", "-0", "02-0", "2-00", "2-0-1", "a-b", "2.0", "+2-0", "1234567-0", " 2-0"] {
+            assert!(TaskId::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert_eq!(serde_json::to_string(&TaskId::new(3, 1)).unwrap(), "\"3-1\"");
+        assert!(serde_json::from_str::<TaskId>("\"x\"").unwrap_err().to_string().contains("<item>-<index>"));
+        assert!(TaskId::new(1, 2) < TaskId::new(1, 10) && TaskId::new(1, 10) < TaskId::new(2, 0));
     }
 
     #[test]

@@ -305,6 +305,7 @@ mod tests {
                 AgendaItem { title: "Quán triệt nghị quyết".into() },
                 AgendaItem { title: "Thảo luận".into() },
             ],
+            approval_policy: Default::default(),
         }
     }
 

@@ -3,10 +3,10 @@
 //!
 //! | role | identity | actor | publishes to |
 //! |---|---|---|---|
-//! | secretariat (văn phòng) | `secretariat` | `secretariat` | every scheduling subject, the roster, the minutes, `$SRV` |
-//! | minute-taker (thư ký) | `minute-taker` | `minute-taker` | record, submit, publish, read the minutes; read the conference and the roster |
-//! | chair (chủ trì) | `chair` | `chair` | approve and read the minutes; read the conference |
-//! | district point (điểm cầu) | `site-<id>` | `site:<id>` | its own per-site subjects; read the conference and the minutes |
+//! | secretariat (văn phòng) | `secretariat` | `secretariat` | every scheduling subject, the roster, the minutes, review and list the tasks, issue the conclusions notice, list overdue notices and missing receipts, export attendance, `$SRV` |
+//! | minute-taker (thư ký) | `minute-taker` | `minute-taker` | record, submit, publish, read the minutes; read the conference and the roster; list the tasks; read the conclusions notice |
+//! | chair (chủ trì) | `chair` | `chair` | approve, request changes to and read the minutes; read the conference; list the tasks; read the conclusions notice |
+//! | district point (điểm cầu) | `site-<id>` | `site:<id>` | its own per-site subjects (report on and list its own tasks, read and acknowledge its conclusions notice, among them); read the conference and the minutes |
 //! | service, event writer | `service-<name>` | `service:<name>` | its stream's event subjects, dead letters, the JetStream API |
 //! | service, API | `service-<name>-api` | `service:<name>` | inboxes only (its replies) |
 //!
@@ -145,6 +145,13 @@ impl Role {
                     subjects::requests_of(Service::Scheduling),
                     attendance::ROSTER.to_owned(),
                     minutes::GET.to_owned(),
+                    minutes::TASKS_REVIEW.to_owned(),
+                    minutes::TASKS_LIST.to_owned(),
+                    minutes::NOTICES_ISSUE.to_owned(),
+                    minutes::NOTICES_GET.to_owned(),
+                    minutes::NOTICES_OVERDUE.to_owned(),
+                    minutes::RECEIPTS.to_owned(),
+                    minutes::ATTENDANCE_EXPORT.to_owned(),
                     discovery::ALL.to_owned(),
                 ],
                 own_inbox,
@@ -157,10 +164,22 @@ impl Role {
                     minutes::GET,
                     scheduling::GET,
                     attendance::ROSTER,
+                    minutes::TASKS_LIST,
+                    minutes::NOTICES_GET,
                 ]),
                 own_inbox,
             ),
-            Self::Chair => Permissions::client(strings(&[minutes::APPROVE, minutes::GET, scheduling::GET]), own_inbox),
+            Self::Chair => Permissions::client(
+                strings(&[
+                    minutes::APPROVE,
+                    minutes::REQUEST_CHANGES,
+                    minutes::GET,
+                    scheduling::GET,
+                    minutes::TASKS_LIST,
+                    minutes::NOTICES_GET,
+                ]),
+                own_inbox,
+            ),
             Self::Site(site) => Permissions::client(
                 vec![
                     attendance::site_all(site),
@@ -321,7 +340,19 @@ mod tests {
         };
         check(
             Role::Secretariat,
-            &["hoinghi.v1.scheduling.>", "hoinghi.v1.attendance.roster", "hoinghi.v1.minutes.get", "$SRV.>"],
+            &[
+                "hoinghi.v1.scheduling.>",
+                "hoinghi.v1.attendance.roster",
+                "hoinghi.v1.minutes.get",
+                "hoinghi.v1.minutes.tasks.review",
+                "hoinghi.v1.minutes.tasks.list",
+                "hoinghi.v1.minutes.notices.issue",
+                "hoinghi.v1.minutes.notices.get",
+                "hoinghi.v1.minutes.notices.overdue",
+                "hoinghi.v1.minutes.receipts",
+                "hoinghi.v1.minutes.attendance_export",
+                "$SRV.>",
+            ],
             &client_deny,
             &["_INBOX.secretariat.>"],
         );
@@ -334,13 +365,22 @@ mod tests {
                 "hoinghi.v1.minutes.get",
                 "hoinghi.v1.scheduling.conferences.get",
                 "hoinghi.v1.attendance.roster",
+                "hoinghi.v1.minutes.tasks.list",
+                "hoinghi.v1.minutes.notices.get",
             ],
             &client_deny,
             &["_INBOX.minute-taker.>"],
         );
         check(
             Role::Chair,
-            &["hoinghi.v1.minutes.approve", "hoinghi.v1.minutes.get", "hoinghi.v1.scheduling.conferences.get"],
+            &[
+                "hoinghi.v1.minutes.approve",
+                "hoinghi.v1.minutes.request_changes",
+                "hoinghi.v1.minutes.get",
+                "hoinghi.v1.scheduling.conferences.get",
+                "hoinghi.v1.minutes.tasks.list",
+                "hoinghi.v1.minutes.notices.get",
+            ],
             &client_deny,
             &["_INBOX.chair.>"],
         );

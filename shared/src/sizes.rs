@@ -43,6 +43,10 @@ pub fn max_request_bytes(subject: &str) -> usize {
         scheduling::CREATE => CREATE_REQUEST_BYTES,
         scheduling::CANCEL => TEXT_REQUEST_BYTES,
         minutes::RECORD => RECORD_REQUEST_BYTES,
+        minutes::TASKS_REVIEW => TEXT_REQUEST_BYTES,
+        _ if per_site(Service::Minutes) && subject.ends_with(&format!(".{}", minutes::SITE_TASKS_REPORT)) => {
+            TEXT_REQUEST_BYTES
+        }
         _ if per_site(Service::Attendance) && action == attendance::CONFIRM => CONFIRM_REQUEST_BYTES,
         _ if per_site(Service::Attendance) && action == attendance::DECLINE => TEXT_REQUEST_BYTES,
         _ => DEFAULT_REQUEST_BYTES,
@@ -68,6 +72,11 @@ mod tests {
         assert_eq!(max_request_bytes(&attendance::any_site(attendance::DECLINE)), TEXT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(scheduling::CANCEL), TEXT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(minutes::RECORD), RECORD_REQUEST_BYTES);
+        assert_eq!(max_request_bytes(minutes::TASKS_REVIEW), TEXT_REQUEST_BYTES);
+        assert_eq!(max_request_bytes(&minutes::any_site(minutes::SITE_TASKS_REPORT)), TEXT_REQUEST_BYTES);
+        assert_eq!(max_request_bytes(&minutes::site_command(&site, minutes::SITE_TASKS_REPORT)), TEXT_REQUEST_BYTES);
+        assert_eq!(max_request_bytes(&minutes::any_site(minutes::SITE_TASKS_LIST)), DEFAULT_REQUEST_BYTES);
+        assert_eq!(max_request_bytes(minutes::TASKS_LIST), DEFAULT_REQUEST_BYTES);
         for small in [scheduling::GET, scheduling::INVITE, attendance::ROSTER, minutes::PUBLISH, minutes::GET] {
             assert_eq!(max_request_bytes(small), DEFAULT_REQUEST_BYTES, "{small}");
         }

@@ -9,7 +9,7 @@
 //! is named by [`Service`], never by a bare token, and an event type by its enum's constant (e.g.
 //! [`crate::events::SchedulingEvent::INVITATIONS_ISSUED`]).
 
-use crate::ids::{ConferenceId, SiteId};
+use crate::ids::{ConferenceId, SiteId, TaskId};
 use crate::service::Service;
 
 /// `subject!()` is the prefix of every subject of this version of the contract, `hoinghi.v1`;
@@ -110,12 +110,38 @@ pub mod minutes {
     pub const SUBMIT: &str = subject!("minutes.submit");
     /// A chair approves the minutes.
     pub const APPROVE: &str = subject!("minutes.approve");
+    /// A chair asks for changes to the submitted minutes instead of approving them.
+    pub const REQUEST_CHANGES: &str = subject!("minutes.request_changes");
     /// Publish the approved minutes.
     pub const PUBLISH: &str = subject!("minutes.publish");
     /// Read the minutes.
     pub const GET: &str = subject!("minutes.get");
     /// The action token of an acknowledgement.
     pub const ACKNOWLEDGE: &str = "acknowledge";
+    /// The secretariat issues the conclusions notice of published minutes.
+    pub const NOTICES_ISSUE: &str = subject!("minutes.notices.issue");
+    /// Read a conference's conclusions notice (issued or not: its deadline).
+    pub const NOTICES_GET: &str = subject!("minutes.notices.get");
+    /// The notices not issued by their deadline, for the secretariat.
+    pub const NOTICES_OVERDUE: &str = subject!("minutes.notices.overdue");
+    /// The sites that have not acknowledged the minutes or the notice, and since when.
+    pub const RECEIPTS: &str = subject!("minutes.receipts");
+    /// The attendance record exported as CSV or JSON.
+    pub const ATTENDANCE_EXPORT: &str = subject!("minutes.attendance_export");
+    /// The action token of a site acknowledging the conclusions notice.
+    pub const NOTICE_ACKNOWLEDGE: &str = "notice_acknowledge";
+    /// The action token of a site reading its own copy of the conclusions notice.
+    pub const NOTICE_GET: &str = "notice_get";
+    /// The secretariat accepts or returns a task reported done.
+    pub const TASKS_REVIEW: &str = subject!("minutes.tasks.review");
+    /// The tasks of published minutes, for the secretariat, the minute-taker and the chairs.
+    pub const TASKS_LIST: &str = subject!("minutes.tasks.list");
+    /// The action (two tokens) of a site reporting on one of its tasks:
+    /// `hoinghi.v1.minutes.sites.<site>.tasks.report`.
+    pub const SITE_TASKS_REPORT: &str = "tasks.report";
+    /// The action (two tokens) of a site listing its own tasks:
+    /// `hoinghi.v1.minutes.sites.<site>.tasks.list`.
+    pub const SITE_TASKS_LIST: &str = "tasks.list";
 
     /// `hoinghi.v1.minutes.sites.<site>.<action>`: a district point acting for its site.
     pub fn site_command(site: &SiteId, action: &str) -> String {
@@ -146,7 +172,7 @@ pub fn site_of_command(subject: &str) -> Option<&str> {
 /// Event subjects: `hoinghi.v1.events.<service>.<conference>[.<site>].<event type>`, the site
 /// registry's `hoinghi.v1.events.sites.<site>.<event type>`, and the dead letters.
 pub mod events {
-    use super::{ConferenceId, Service, SiteId};
+    use super::{ConferenceId, Service, SiteId, TaskId};
 
     /// Everything under the event prefix.
     pub const ALL: &str = subject!("events.>");
@@ -205,6 +231,18 @@ pub mod events {
     /// `hoinghi.v1.events.<service>.<conference>.<site>.*`: one site's events in a conference.
     pub fn conference_site_filter(service: Service, conference: &ConferenceId, site: &SiteId) -> String {
         format!("{EVENTS}.{service}.{conference}.{site}.*")
+    }
+
+    /// `hoinghi.v1.events.<service>.<conference>.tasks.<task>.<type>`: an event of one task of a
+    /// conference's published minutes (one token longer than a site's events, so no site's filter
+    /// covers it).
+    pub fn conference_task(service: Service, conference: &ConferenceId, task: &TaskId, event_type: &str) -> String {
+        format!("{EVENTS}.{service}.{conference}.tasks.{task}.{event_type}")
+    }
+
+    /// `hoinghi.v1.events.<service>.<conference>.tasks.<task>.*`: one task's events.
+    pub fn conference_task_filter(service: Service, conference: &ConferenceId, task: &TaskId) -> String {
+        format!("{EVENTS}.{service}.{conference}.tasks.{task}.*")
     }
 
     /// `hoinghi.v1.events.<service>.<conference>.>`: every event of a service about a conference.
@@ -299,6 +337,10 @@ mod tests {
         assert_eq!(site_of_command(&attendance::site_command(&site, attendance::CONFIRM)), Some("ba-be"));
         assert_eq!(site_of_command(&minutes::site_command(&site, minutes::ACKNOWLEDGE)), Some("ba-be"));
         assert_eq!(site_of_command(attendance::ROSTER), None);
+        let report = minutes::site_command(&site, minutes::SITE_TASKS_REPORT);
+        assert_eq!(report, "hoinghi.v1.minutes.sites.ba-be.tasks.report");
+        assert_eq!(site_of_command(&report), Some("ba-be"));
+        assert_eq!(site_of_command(minutes::TASKS_LIST), None);
     }
 
     #[test]
@@ -353,8 +395,16 @@ mod tests {
             minutes::RECORD,
             minutes::SUBMIT,
             minutes::APPROVE,
+            minutes::REQUEST_CHANGES,
             minutes::PUBLISH,
             minutes::GET,
+            minutes::TASKS_REVIEW,
+            minutes::TASKS_LIST,
+            minutes::NOTICES_ISSUE,
+            minutes::NOTICES_GET,
+            minutes::NOTICES_OVERDUE,
+            minutes::RECEIPTS,
+            minutes::ATTENDANCE_EXPORT,
             events::ALL,
             events::DEAD_LETTERS,
         ];
@@ -366,6 +416,10 @@ mod tests {
             minutes::site_command(&site, minutes::ACKNOWLEDGE),
             minutes::any_site(minutes::ACKNOWLEDGE),
             minutes::site_all(&site),
+            minutes::site_command(&site, minutes::SITE_TASKS_REPORT),
+            minutes::any_site(minutes::SITE_TASKS_LIST),
+            minutes::site_command(&site, minutes::NOTICE_ACKNOWLEDGE),
+            minutes::any_site(minutes::NOTICE_GET),
             events::sites_all(),
             events::site(&site, "t"),
             events::site_filter(&site),
@@ -378,6 +432,8 @@ mod tests {
                 events::conference_filter(service, &c),
                 events::conference_site(service, &c, &site, "t"),
                 events::conference_site_filter(service, &c, &site),
+                events::conference_task(service, &c, &crate::ids::TaskId::new(2, 0), "t"),
+                events::conference_task_filter(service, &c, &crate::ids::TaskId::new(2, 0)),
                 events::conference_all(service, &c),
                 events::of_type(service, "t"),
                 events::service_all(service),

@@ -375,9 +375,25 @@ async fn minutes_follow_draft_submit_approve_publish_and_only_a_chair_approves()
     assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
     assert_eq!(api.minutes(id).await.unwrap().status, MinutesStatus::Submitted);
 
-    // The second co-chair may approve too; then it publishes.
+    // The second co-chair approves first; the policy is `all`, so it waits for the other one.
     let approved = api.approve(id, scenario::CHAIRS[1].0).await.unwrap();
     assert_eq!(approved.approved_by.as_deref(), Some(scenario::CHAIRS[1].0));
+    assert_eq!(approved.status, MinutesStatus::Submitted);
+    let before = stack.event_totals().await.unwrap();
+    assert_refused(
+        "publish with one co-chair's approval",
+        api.publish(id).await,
+        ErrorCode::Conflict,
+        &[scenario::APPROVER],
+    );
+    assert_refused(
+        "approving twice",
+        api.approve(id, scenario::CHAIRS[1].0).await,
+        ErrorCode::Conflict,
+        &["already approved"],
+    );
+    assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
+    assert_eq!(api.approve(id, scenario::APPROVER).await.unwrap().status, MinutesStatus::Approved);
     let published = api.publish(id).await.unwrap();
     assert_eq!(published.status, MinutesStatus::Published);
     flow::wait_status(api, id, ConferenceStatus::Closed).await.unwrap();
@@ -388,6 +404,18 @@ async fn minutes_follow_draft_submit_approve_publish_and_only_a_chair_approves()
         api.acknowledge(&site("bang-lung"), id).await,
         ErrorCode::Forbidden,
         &[],
+    );
+    assert_refused(
+        "approve after publishing",
+        api.approve(id, scenario::APPROVER).await,
+        ErrorCode::Conflict,
+        &["published"],
+    );
+    assert_refused(
+        "request changes after publishing",
+        api.request_changes(id, scenario::APPROVER, "Sửa").await,
+        ErrorCode::Conflict,
+        &["published"],
     );
     assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
     assert_eq!(api.minutes(id).await.unwrap(), published, "published minutes are immutable");

@@ -228,8 +228,22 @@ fn templates(invited: ConferenceId, drafted: ConferenceId) -> Vec<Template> {
             body: json!({"conference_id": d, "approved_by": scenario::APPROVER}),
             fields: vec![field("conference_id", Conference, true), field("approved_by", Text(MAX_NAME_CHARS), true)],
         },
+        Template {
+            subject: minutes::REQUEST_CHANGES.to_owned(),
+            site_subject: None,
+            body: json!({"conference_id": d, "requested_by": scenario::APPROVER, "comment": "Sửa"}),
+            fields: vec![
+                field("conference_id", Conference, true),
+                field("requested_by", Text(MAX_NAME_CHARS), true),
+                field("comment", Text(2_000), true),
+            ],
+        },
         reference(minutes::PUBLISH, &d),
-        page(minutes::GET, &d),
+        {
+            let mut get = page(minutes::GET, &d);
+            get.fields.push(field("version", Number(1, u64::from(u32::MAX)), false));
+            get
+        },
         per_site(
             minutes::ACKNOWLEDGE,
             json!({"conference_id": d}),
@@ -435,8 +449,12 @@ fn mutate(rng: &mut Rng, t: &Template) -> Case {
             case("missing field", serde_json::to_vec(&body).unwrap())
         }
         5 => {
-            let name =
-                *rng.pick(&["extra", "Conference_Id", "conference_id ", "admin", "__proto__", "version", "site"]);
+            let unknown: Vec<&str> =
+                ["extra", "Conference_Id", "conference_id ", "admin", "__proto__", "version", "site"]
+                    .into_iter()
+                    .filter(|n| !t.fields.iter().any(|f| f.name == *n))
+                    .collect();
+            let name = *rng.pick(&unknown);
             let value = rng.pick(&[json!(1), json!("x"), json!(null), json!({"a": 1})]).clone();
             case("unknown field", with_field(&t.body, name, value))
         }

@@ -112,7 +112,7 @@ async fn repeating_a_command_answers_the_same_and_writes_no_new_event() {
     assert_eq!(api.submit(id).await.unwrap(), submitted, "submit again");
     assert_eq!(stack.event_totals().await.unwrap(), totals, "submit again writes nothing");
 
-    api.approve(id, scenario::APPROVER).await.unwrap();
+    flow::approve_all(api, id).await.unwrap();
     let published = api.publish(id).await.unwrap();
     let acked = api.acknowledge(&ba_be, id).await.unwrap();
     flow::wait_status(api, id, hoinghi_shared::api::ConferenceStatus::Closed).await.unwrap();

@@ -154,6 +154,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
         chairs: created.chairs.iter().cloned().map(Into::into).collect(),
         guests: created.guests.iter().cloned().map(Into::into).collect(),
         agenda: created.agenda.iter().cloned().map(Into::into).collect(),
+        approval_policy: created.approval_policy.into(),
     };
     let fixed = conference_fixed_cost(&details);
     assert!(fixed <= RECORD_FIXED_BUDGET);
@@ -275,7 +276,11 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
 
     // Submitted, approved, published: the reply arrives, and a keyed retry gets the same document.
     api.submit(id).await.unwrap();
-    api.approve(id, &created.chairs[0].name).await.unwrap();
+    let mut chairs: Vec<&str> = created.chairs.iter().map(|c| c.name.as_str()).collect();
+    chairs.dedup();
+    for chair in chairs {
+        api.approve(id, chair).await.unwrap();
+    }
     let publish = ConferenceRef { conference_id: id };
     let (published_len, published): (usize, MinutesView) =
         sized(&stack, subjects::minutes::PUBLISH, &publish, Some("limits-publish")).await;

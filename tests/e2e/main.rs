@@ -8,11 +8,13 @@
 
 mod common;
 
+mod approval;
 mod bad_input;
 mod chaos;
 mod cluster;
 mod concurrency;
 mod discovery;
+mod documents;
 mod evolution;
 mod full_flow;
 mod fuzz;
@@ -21,8 +23,10 @@ mod instances;
 mod junk;
 mod large_requests;
 mod limits;
+mod notice;
 mod poison;
 mod reply_subject;
 mod restarts;
 mod security;
 mod streams;
+mod tasks;

@@ -187,7 +187,7 @@ async fn each_role_does_its_part_and_nothing_more() {
     );
     assert_eq!(taker.api.minutes(id).await.unwrap().status, MinutesStatus::Submitted);
     let approved = chair.api.approve(id, scenario::APPROVER).await.unwrap();
-    assert_eq!(approved.status, MinutesStatus::Approved);
+    assert_eq!(approved.status, MinutesStatus::Submitted, "the other co-chair has not approved yet");
     assert_eq!(approved.approved_by.as_deref(), Some(scenario::APPROVER));
     // The event records the authenticated role as the actor, and the person in the payload.
     let js = stack.operator().await.unwrap();
@@ -202,6 +202,16 @@ async fn each_role_does_its_part_and_nothing_more() {
     let envelope = EventEnvelope::from_slice(&raw.payload).unwrap();
     assert_eq!(envelope.actor, "chair");
     assert_eq!(envelope.data_value()["approved_by"], scenario::APPROVER);
+    // Only a chair may send the minutes back, or approve as the other co-chair.
+    let changes = json(&hoinghi_shared::api::RequestChanges {
+        conference_id: id,
+        requested_by: scenario::CHAIRS[1].0.to_owned(),
+        comment: "Sửa".to_owned(),
+    });
+    for who in [&ba_be, secretariat, &taker] {
+        refused(who, minutes::REQUEST_CHANGES, changes.clone()).await;
+    }
+    assert_eq!(chair.api.approve(id, scenario::CHAIRS[1].0).await.unwrap().status, MinutesStatus::Approved);
 
     // The minute-taker publishes; each site acknowledges only for itself.
     let published = taker.api.publish(id).await.unwrap();
@@ -236,7 +246,7 @@ async fn each_role_does_its_part_and_nothing_more() {
     assert_eq!(actor_of(SchedulingEvent::INVITATIONS_ISSUED), vec!["secretariat"]);
     assert_eq!(actor_of(AttendanceEvent::ROSTER_OPENED), vec!["service:attendance"]);
     assert_eq!(actor_of(MinutesEvent::DRAFT_OPENED), vec!["service:minutes"]);
-    assert_eq!(actor_of(MinutesEvent::MINUTES_APPROVED), vec!["chair"]);
+    assert_eq!(actor_of(MinutesEvent::MINUTES_APPROVED), vec!["chair", "chair"], "both co-chairs approved");
     assert_eq!(actor_of(MinutesEvent::MINUTES_PUBLISHED), vec!["minute-taker"]);
     assert_eq!(actor_of(SchedulingEvent::CONFERENCE_CLOSED), vec!["service:scheduling"]);
     assert!(actor_of(MinutesEvent::ITEM_RECORDED).iter().all(|a| a == "minute-taker"));

@@ -160,6 +160,7 @@ pub fn conference(title: &str, sites: &[SiteId]) -> CreateConference {
         chairs: scenario::chairs(),
         guests: Vec::new(),
         agenda: vec![AgendaItem { title: "Quán triệt nhiệm vụ".to_owned() }],
+        approval_policy: None,
     }
 }
 

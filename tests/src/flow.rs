@@ -209,14 +209,27 @@ pub async fn record_all(api: &Api, conference: ConferenceId) -> anyhow::Result<M
     last.ok_or_else(|| anyhow!("the scenario has no agenda"))
 }
 
-/// Records, submits, approves (by [`scenario::APPROVER`]) and publishes the minutes.
+/// Every co-chair of the scenario approves the submitted minutes (its policy is `all`), the
+/// [`scenario::APPROVER`] first; the reply to the last approval.
+///
+/// # Errors
+/// An approval failed.
+pub async fn approve_all(api: &Api, conference: ConferenceId) -> anyhow::Result<MinutesView> {
+    let mut last = None;
+    for (chair, _) in scenario::CHAIRS {
+        last = Some(api.approve(conference, chair).await.with_context(|| format!("approve by {chair}"))?);
+    }
+    last.ok_or_else(|| anyhow!("the scenario has no chair"))
+}
+
+/// Records, submits, approves (by every co-chair) and publishes the minutes.
 ///
 /// # Errors
 /// A step failed, or the result is not published.
 pub async fn write_and_publish(api: &Api, conference: ConferenceId) -> anyhow::Result<MinutesView> {
     record_all(api, conference).await?;
     api.submit(conference).await.context("submit")?;
-    api.approve(conference, scenario::APPROVER).await.context("approve")?;
+    approve_all(api, conference).await?;
     let published = api.publish(conference).await.context("publish")?;
     if published.status != MinutesStatus::Published {
         return Err(anyhow!("publish answered status {:?}", published.status));

@@ -51,6 +51,8 @@ pub enum Cmd {
         /// The conference id.
         conference: ConferenceId,
     },
+    /// Export the final attendance record as CSV or JSON (secretariat).
+    Export(super::notice::ExportArgs),
 }
 
 /// Runs an attendance command.
@@ -59,6 +61,7 @@ pub enum Cmd {
 /// Error replies.
 pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
     let line: SiteAttendance = match cmd {
+        Cmd::Export(args) => return super::notice::export(ctx, args).await,
         Cmd::Confirm { site, conference, delegates, headcount } => {
             let body = ConfirmAttendance { conference_id: conference, delegates, headcount };
             ctx.client().await?.call(&attendance::site_command(&site, attendance::CONFIRM), &body).await?

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use chrono::{DateTime, FixedOffset};
 use clap::{Args, Subcommand};
 use hoinghi_shared::api::{
-    AgendaItem, AuditTrail, CancelConference, ConferenceRef, ConferenceView, CreateConference, PageQuery, Person,
-    DEFAULT_PAGE, MAX_PAGE,
+    AgendaItem, ApprovalPolicy, AuditTrail, CancelConference, ConferenceRef, ConferenceView, CreateConference,
+    PageQuery, Person, DEFAULT_PAGE, MAX_PAGE,
 };
 use hoinghi_shared::subjects::scheduling;
 use hoinghi_shared::{ConferenceId, SiteId};
@@ -72,7 +72,7 @@ pub enum Cmd {
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// A JSON file with the whole request (`-` for stdin); other flags are then not allowed.
-    #[arg(long, short, conflicts_with_all = ["title", "organizer", "starts_at", "ends_at", "host", "sites", "chairs", "guests", "agenda"])]
+    #[arg(long, short, conflicts_with_all = ["title", "organizer", "starts_at", "ends_at", "host", "sites", "chairs", "guests", "agenda", "approval_policy"])]
     file: Option<PathBuf>,
     /// The title.
     #[arg(long, required_unless_present = "file")]
@@ -101,6 +101,17 @@ pub struct CreateArgs {
     /// An agenda item title, in order (repeat).
     #[arg(long = "agenda", required_unless_present = "file")]
     agenda: Vec<String>,
+    /// Whose approval publishing the minutes needs: `any` chair or `all` chairs (default `all`).
+    #[arg(long, value_parser = parse_policy)]
+    approval_policy: Option<ApprovalPolicy>,
+}
+
+fn parse_policy(s: &str) -> Result<ApprovalPolicy, String> {
+    match s {
+        "any" => Ok(ApprovalPolicy::Any),
+        "all" => Ok(ApprovalPolicy::All),
+        _ => Err(format!("{s:?}: use `any` (one chair's approval is enough) or `all` (every chair approves)")),
+    }
 }
 
 fn parse_time(s: &str) -> Result<DateTime<FixedOffset>, String> {
@@ -128,6 +139,7 @@ impl CreateArgs {
             chairs: self.chairs,
             guests: self.guests,
             agenda: self.agenda.into_iter().map(|title| AgendaItem { title }).collect(),
+            approval_policy: self.approval_policy,
         })
     }
 }

@@ -368,18 +368,24 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
-    demo.step("submit, approve, publish", "minute-taker, chair, minute-taker");
+    demo.step("submit, both co-chairs approve, publish", "minute-taker, chair, minute-taker");
     let submitted: MinutesView =
         demo.send(Who::MinuteTaker, minutes::SUBMIT, &cref, "submit").await.context("submitting the minutes")?;
     println!("         {}", output::minutes_status(submitted.status));
-    let approve = ApproveMinutes { conference_id: id, approved_by: scenario::APPROVER.to_owned() };
-    let approved: MinutesView =
-        demo.send(Who::Chair, minutes::APPROVE, &approve, "approve").await.context("approving the minutes")?;
-    println!(
-        "         {} by {}",
-        output::minutes_status(approved.status),
-        approved.approved_by.as_deref().unwrap_or(scenario::APPROVER)
-    );
+    println!("         version {}, approval by every co-chair", submitted.version);
+    for (i, (chair, _)) in scenario::CHAIRS.iter().enumerate() {
+        let approve = ApproveMinutes { conference_id: id, approved_by: (*chair).to_owned() };
+        // One idempotency key per co-chair: each approval is its own command.
+        let key = format!("approve-{i}");
+        let approved: MinutesView =
+            demo.send(Who::Chair, minutes::APPROVE, &approve, &key).await.context("approving the minutes")?;
+        let waiting = if approved.awaiting.is_empty() {
+            String::new()
+        } else {
+            format!(", waiting for {}", approved.awaiting.join(", "))
+        };
+        println!("         approved by {chair}: {}{waiting}", output::minutes_status(approved.status));
+    }
     let published: MinutesView =
         demo.send(Who::MinuteTaker, minutes::PUBLISH, &cref, "publish").await.context("publishing the minutes")?;
     if published.status != MinutesStatus::Published {

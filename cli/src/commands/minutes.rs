@@ -34,18 +34,38 @@ pub enum Cmd {
         #[arg(long)]
         by: String,
     },
+    /// Send the submitted minutes back to the minute-taker with a comment, as one of the chairs.
+    RequestChanges {
+        /// The conference id.
+        conference: ConferenceId,
+        /// The requesting chair's name, as listed among the chairs.
+        #[arg(long)]
+        by: String,
+        /// What should change.
+        #[arg(long)]
+        comment: String,
+    },
     /// Publish the approved minutes (Markdown and its SHA-256).
     Publish {
         /// The conference id.
         conference: ConferenceId,
     },
     /// Show the minutes.
+    // `--version` here is the minutes' version, not the program's.
+    #[command(disable_version_flag = true)]
     Get {
         /// The conference id.
         conference: ConferenceId,
         /// Print only the published Markdown, byte for byte (for `> minutes.md`).
         #[arg(long, conflicts_with = "json")]
         markdown: bool,
+        /// Print only the published HTML form, byte for byte (for `> minutes.html`), checked by the
+        /// service against the hash recorded at publication.
+        #[arg(long, conflicts_with_all = ["json", "markdown", "version"])]
+        html: bool,
+        /// Show submitted version N (1, 2, …) and what changed from the one before.
+        #[arg(long, conflicts_with = "markdown")]
+        version: Option<u32>,
     },
     /// Acknowledge receipt of the published minutes for a site.
     Acknowledge {
@@ -55,7 +75,11 @@ pub enum Cmd {
         /// The conference id.
         conference: ConferenceId,
     },
-    /// Check that a file is exactly the published minutes (SHA-256); exits 1 on a mismatch.
+    /// List the sites that have not acknowledged the minutes or the conclusions notice, and for how
+    /// long they have been waited for.
+    Receipts(super::notice::ReceiptsArgs),
+    /// Check that a file is exactly the published minutes, in either form (Markdown or HTML: SHA-256
+    /// against the hashes recorded at publication); says which form matched; exits 1 on a mismatch.
     Verify {
         /// The conference id.
         conference: ConferenceId,
@@ -155,6 +179,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Approve { conference, by } => {
             client.call(minutes::APPROVE, &ApproveMinutes { conference_id: conference, approved_by: by }).await?
         }
+        Cmd::RequestChanges { conference, by, comment } => client.request_changes(conference, &by, &comment).await?,
         Cmd::Publish { conference } => {
             client.call(minutes::PUBLISH, &ConferenceRef { conference_id: conference }).await?
         }
@@ -162,7 +187,16 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
             let subject = minutes::site_command(&site, minutes::ACKNOWLEDGE);
             client.call(&subject, &ConferenceRef { conference_id: conference }).await?
         }
-        Cmd::Get { conference, markdown } => {
+        Cmd::Get { conference, version: Some(version), .. } => client.minutes_version(conference, version).await?,
+        Cmd::Get { conference, html: true, .. } => {
+            let view = client.minutes_html(conference).await?;
+            let Some(text) = &view.html else { anyhow::bail!("the reply holds no HTML") };
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Cmd::Get { conference, markdown, version: None, .. } => {
             let view: MinutesView = client.call(minutes::GET, &ConferenceRef { conference_id: conference }).await?;
             if markdown {
                 let Some(text) = &view.markdown else {
@@ -179,6 +213,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
             view
         }
         Cmd::Verify { conference, file } => return verify(ctx, conference, &file).await,
+        Cmd::Receipts(args) => return super::notice::receipts(ctx, args).await,
     };
     output::emit(ctx.json, &view, output::minutes)?;
     Ok(ExitCode::SUCCESS)
@@ -189,12 +224,21 @@ async fn verify(ctx: &Ctx, conference: ConferenceId, file: &std::path::Path) -> 
     let actual = sha256_hex(&bytes);
     let view: MinutesView =
         ctx.client().await?.call(minutes::GET, &ConferenceRef { conference_id: conference }).await?;
-    let Some(published) = view.sha256.clone() else {
+    let Some(markdown_sha256) = view.sha256.clone() else {
         anyhow::bail!(
             "the minutes of {conference} are {}, not published: nothing to verify against",
             output::minutes_status(view.status)
         );
     };
+    // A copy is either form of the published minutes: the Markdown or the HTML.
+    let form = if actual.eq_ignore_ascii_case(&markdown_sha256) {
+        Some("markdown")
+    } else if view.html_sha256.as_deref().is_some_and(|h| actual.eq_ignore_ascii_case(h)) {
+        Some("html")
+    } else {
+        None
+    };
+    let published = if form == Some("html") { view.html_sha256.clone().unwrap_or_default() } else { markdown_sha256 };
     // The scheduling service records the hash too once the conference is closed: a second witness.
     let recorded: Option<String> = ctx
         .client()
@@ -203,20 +247,24 @@ async fn verify(ctx: &Ctx, conference: ConferenceId, file: &std::path::Path) -> 
         .await
         .ok()
         .and_then(|c| c.minutes_sha256);
-    let matches = actual.eq_ignore_ascii_case(&published);
+    let matches = form.is_some();
     if ctx.json {
         output::print_json(&serde_json::json!({
             "conference_id": conference,
             "file": file.display().to_string(),
             "file_sha256": actual,
             "published_sha256": published,
+            "form": form,
+            "published_html_sha256": view.html_sha256,
             "conference_minutes_sha256": recorded,
             "matches": matches,
         }))?;
     } else if matches {
-        println!("OK: {} is the published minutes of {conference}", file.display());
+        let form = if form == Some("html") { "HTML" } else { "Markdown" };
+        println!("OK: {} is the published minutes of {conference} ({form} form)", file.display());
         println!("sha256 {actual}");
         match &recorded {
+            Some(_) if form == "HTML" => {}
             Some(r) if r.eq_ignore_ascii_case(&actual) => {
                 println!("the conference record holds the same hash")
             }
@@ -226,7 +274,10 @@ async fn verify(ctx: &Ctx, conference: ConferenceId, file: &std::path::Path) -> 
     } else {
         println!("MISMATCH: {} is not the published minutes of {conference}", file.display());
         println!("  file sha256:      {actual}");
-        println!("  published sha256: {published}");
+        println!("  published sha256: {published} (Markdown)");
+        if let Some(html) = &view.html_sha256 {
+            println!("  published sha256: {html} (HTML)");
+        }
     }
     Ok(if matches { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -5,8 +5,10 @@ pub mod attendance;
 pub mod conference;
 pub mod demo;
 pub mod minutes;
+pub mod notice;
 pub mod sites;
 pub mod status;
+pub mod tasks;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -75,6 +77,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Conference(cmd) => conference::run(&ctx, cmd).await,
         Command::Attendance(cmd) => attendance::run(&ctx, cmd).await,
         Command::Minutes(cmd) => minutes::run(&ctx, cmd).await,
+        Command::Notice(cmd) => notice::run(&ctx, cmd).await,
+        Command::Task(cmd) => tasks::run(&ctx, cmd).await,
         Command::Status(args) => status::status(&ctx, args).await,
         Command::Ping(args) => status::ping(&ctx, args).await,
         Command::Demo(args) => demo::run(&ctx, args).await,

@@ -38,6 +38,7 @@ pub fn details() -> ConferenceDetails {
         chairs: vec![],
         guests: vec![],
         agenda: vec![],
+        approval_policy: Default::default(),
     }
 }
 

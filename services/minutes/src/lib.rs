@@ -8,7 +8,11 @@
 //!   minutes, [`minutes::Minutes`] (`…events.minutes.<conference>.*`), which admit a site's
 //!   acknowledgement before the site's own, [`minutes::Ack`] (`…events.minutes.<conference>.<site>.*`),
 //!   decides it.
-//! - [`render`]: the published Markdown and its hash.
+//! - [`render`]: the published documents (Markdown, and HTML from `templates/minutes.html`), user
+//!   text escaped by construction, and their hashes.
+//! - [`tasks`]: the tasks of the published minutes followed to done, one aggregate per task,
+//!   [`tasks::FollowUp`] (`…events.minutes.<conference>.tasks.<task>.*`): the owner site reports,
+//!   the secretariat accepts or returns; overdue counted in Vietnam time.
 //! - [`state`]: the projection rebuilt from the `HOINGHI_MINUTES` stream; it hands each event of a
 //!   conference to the minutes' `apply`.
 //! - [`commands`]: one file per request subject: find the aggregate in the state, `decide`,
@@ -18,11 +22,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 pub mod commands;
 pub mod minutes;
+pub mod notice;
 pub mod reactions;
 pub mod render;
 pub mod state;
+pub mod tasks;
 #[cfg(test)]
 mod testing;
 
@@ -43,11 +50,14 @@ pub const NAME: &str = SERVICE.name();
 /// # Errors
 /// NATS unreachable at start, or the event log cannot be read.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    // A malformed holiday table stops the service before it serves anything.
+    let calendar = std::sync::Arc::new(calendar::Calendar::load(&settings.calendar.holidays_file)?);
     let app = service::App::<state::MinutesState>::build(&settings, SERVICE).await?;
     let store = app.store.clone();
     app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
     let host = app.host("Minutes: drafting, approval by a chair, publication and acknowledgement").await?;
     commands::register(&host, app.store.clone()).await?;
+    commands::notice::register(&host, app.store.clone(), calendar).await?;
     app.run(host, shutdown).await;
     Ok(())
 }

@@ -4,16 +4,20 @@
 //! acknowledgement (the site invited, the minutes published) before the site's [`Ack`] decides it
 //! ([`Minutes::decide_ack`]).
 //!
-//! Not opened → draft → submitted → approved (by a chair of the conference) → published, then
-//! immutable.
+//! Not opened → draft → submitted → approved → published, then immutable. Each submission is a
+//! version (1, 2, …) whose items are kept; the chairs approve a version, as the conference's
+//! [`ApprovalPolicy`] needs (any one chair, or every chair), or one of them requests changes, which
+//! makes the minutes a draft again for the minute-taker to revise and submit as the next version.
 
 use chrono::{DateTime, Utc};
 use hoinghi_runtime::aggregate::{decide, own_subjects, Address, Aggregate};
 use hoinghi_runtime::collections::Map;
 use hoinghi_runtime::input;
 use hoinghi_runtime::store::{Decision, EventMeta};
-use hoinghi_shared::api::{self, Acknowledgement, MinutesItem, MinutesStatus, MinutesView};
-use hoinghi_shared::events::{AttendanceEntry, ConferenceDetails, DomainEvent, MinutesEvent, Task};
+use hoinghi_shared::api::{
+    self, Acknowledgement, ChangedItem, MinutesItem, MinutesStatus, MinutesView, VersionChanges,
+};
+use hoinghi_shared::events::{ApprovalPolicy, AttendanceEntry, ConferenceDetails, DomainEvent, MinutesEvent, Task};
 use hoinghi_shared::limits::{
     describe_size, recorded_item_cost, shrink_page_to_fit, MAX_ITEM_ENTRIES, MAX_NAME_CHARS, MAX_PEOPLE,
     MAX_SPEAKER_CHARS, MAX_TEXT_CHARS, MINUTES_CONTENT_BUDGET, REPLY_BUDGET,
@@ -35,6 +39,43 @@ pub struct Item {
     pub conclusions: Vec<String>,
     /// Tasks.
     pub tasks: Vec<Task>,
+}
+
+/// Longest comment of a change request, in characters.
+pub const MAX_COMMENT_CHARS: usize = 2_000;
+
+/// Most versions the minutes may have (submissions).
+pub const MAX_VERSIONS: usize = 20;
+
+/// A chair's approval, or request for changes, of one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signoff {
+    /// The chair, as listed among the conference's chairs.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A chair's request for changes to one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRequest {
+    /// Who asked, and when.
+    pub signoff: Signoff,
+    /// What should change.
+    pub comment: String,
+}
+
+/// One submitted version of the minutes: its items as submitted, and what the chairs did with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    /// The items as submitted.
+    pub items: Vec<Option<Item>>,
+    /// When it was submitted.
+    pub submitted_at: DateTime<Utc>,
+    /// The approvals, in order.
+    pub approvals: Vec<Signoff>,
+    /// The request for changes that ended it, if one did.
+    pub change_request: Option<ChangeRequest>,
 }
 
 /// A site's acknowledgement of the published minutes: the aggregate of one site in one conference.
@@ -59,8 +100,10 @@ pub struct Minutes {
     pub attendance: Vec<AttendanceEntry>,
     /// One slot per agenda item.
     pub items: Vec<Option<Item>>,
-    /// The approving chair.
+    /// The first chair who approved the current version (every approval is in `versions`).
     pub approved_by: Option<String>,
+    /// Every submitted version, in order (version `n` is at `n - 1`).
+    pub versions: Vec<Version>,
     /// When published.
     pub published_at: Option<DateTime<Utc>>,
     /// The published document.
@@ -69,6 +112,10 @@ pub struct Minutes {
     pub markdown_json_len: usize,
     /// Its SHA-256.
     pub sha256: Option<String>,
+    /// The SHA-256 of the HTML form (not stored: rendered again when asked for, see
+    /// [`render`](crate::render#why-the-html-is-not-stored)); `None` for minutes published before
+    /// the HTML form existed.
+    pub html_sha256: Option<String>,
     /// Acknowledgements by site: every linked site has one from the draft's opening.
     pub acks: Map<SiteId, Ack>,
     /// Where each linked site is in `details.sites`.
@@ -102,10 +149,17 @@ pub enum MinutesCommand {
     },
     /// Send to the chairs.
     Submit,
-    /// A chair approves.
+    /// A chair approves the submitted version.
     Approve {
         /// The chair's name.
         by: String,
+    },
+    /// A chair asks for changes to the submitted version instead of approving it.
+    RequestChanges {
+        /// The chair's name.
+        by: String,
+        /// What should change.
+        comment: String,
     },
     /// Publish at this time.
     Publish {
@@ -125,9 +179,10 @@ pub fn no_minutes(id: &ConferenceId) -> ApiError {
     ))
 }
 
-/// Whether two names are the same person's, ignoring case and surrounding space.
+/// Whether two names are the same person's: in NFC (a name typed decomposed is the same name),
+/// ignoring case and surrounding space.
 fn same_name(a: &str, b: &str) -> bool {
-    a.trim().to_lowercase() == b.trim().to_lowercase()
+    input::same_person(a, b)
 }
 
 impl Minutes {
@@ -161,6 +216,72 @@ impl Minutes {
             .sum()
     }
 
+    /// The chair of the conference named `name` (compared ignoring case and surrounding space), as
+    /// listed.
+    fn chair(&self, name: &str) -> Option<&str> {
+        let details = self.details.as_ref()?;
+        details.chairs.iter().find(|c| same_name(&c.name, name)).map(|c| c.name.as_str())
+    }
+
+    /// The version the chairs are deciding on (submitted or approved minutes): its number and state.
+    fn live_version(&self) -> Option<(u32, &Version)> {
+        match self.status? {
+            MinutesStatus::Submitted | MinutesStatus::Approved | MinutesStatus::Published => {
+                let v = self.versions.last()?;
+                Some((version_number(self.versions.len()), v))
+            }
+            MinutesStatus::Draft => None,
+        }
+    }
+
+    /// The chairs whose approval `version` still waits for under the conference's policy: none once
+    /// the policy is met; with `any`, every chair until one approves.
+    pub fn awaiting(&self, version: &Version) -> Vec<String> {
+        let Some(details) = &self.details else { return vec![] };
+        let approved = |name: &str| version.approvals.iter().any(|a| a.by == name);
+        if details.approval_policy == ApprovalPolicy::Any && !version.approvals.is_empty() {
+            return vec![];
+        }
+        let mut out: Vec<String> = vec![];
+        for chair in &details.chairs {
+            if !approved(&chair.name) && !out.contains(&chair.name) {
+                out.push(chair.name.clone());
+            }
+        }
+        out
+    }
+
+    /// The chairs who approved the current version, in order (empty for a draft).
+    pub fn approvers(&self) -> Vec<String> {
+        self.live_version().map(|(_, v)| v.approvals.iter().map(|a| a.by.clone()).collect()).unwrap_or_default()
+    }
+
+    /// What changed from `before` (version `from_version`) to `after`.
+    fn changes(&self, from_version: u32, before: &Version, after: &[Option<Item>]) -> VersionChanges {
+        let title = |index: usize| ChangedItem {
+            index,
+            title: self.details.as_ref().and_then(|d| d.agenda.get(index)).map(|a| a.title.clone()).unwrap_or_default(),
+        };
+        let (mut added, mut changed, mut removed) = (vec![], vec![], vec![]);
+        for index in 0..before.items.len().max(after.len()) {
+            let old = before.items.get(index).and_then(Option::as_ref);
+            let new = after.get(index).and_then(Option::as_ref);
+            match (old, new) {
+                (None, Some(_)) => added.push(title(index)),
+                (Some(_), None) => removed.push(title(index)),
+                (Some(a), Some(b)) if a != b => changed.push(title(index)),
+                _ => {}
+            }
+        }
+        VersionChanges {
+            from_version,
+            added,
+            changed,
+            removed,
+            change_request: before.change_request.as_ref().map(|c| change_request_view(from_version, c)),
+        }
+    }
+
     fn is_participant(&self, id: &SiteId) -> bool {
         self.details.as_ref().is_some_and(|d| d.host_site.id == *id) || self.acks.contains_key(id)
     }
@@ -190,7 +311,90 @@ impl Minutes {
     /// reads the attendance on from `attendance_offset + attendance.len()`); `None` before the draft
     /// opened.
     pub fn view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> Option<MinutesView> {
-        let mut view = self.full_view(id, range)?;
+        self.view_of(id, range, None)
+    }
+
+    /// The HTML form of the published minutes, rendered from them and their publication time, and
+    /// checked against the hash recorded when they were published.
+    ///
+    /// # Errors
+    /// `not_found` before the draft opened, `conflict` before publication or if the HTML rendered
+    /// now is not the one published (the template changed since).
+    pub fn published_html(&self, id: &ConferenceId) -> Result<String, ApiError> {
+        let details = self.details.as_ref().ok_or_else(|| no_minutes(id))?;
+        let (Some(MinutesStatus::Published), Some(at)) = (self.status, self.published_at) else {
+            return Err(ApiError::conflict(format!(
+                "the minutes of conference {id} are not published yet; their HTML form exists once they are"
+            )));
+        };
+        let html = render::html(self, details, at);
+        if let Some(recorded) = &self.html_sha256 {
+            let now = render::sha256_hex(&html);
+            if now != *recorded {
+                return Err(ApiError::conflict(format!(
+                    "the HTML of the minutes of conference {id} renders today with SHA-256 {now}, not the {recorded} \
+                     recorded at publication (the template changed since); the Markdown form is the record"
+                )));
+            }
+        }
+        Ok(html)
+    }
+
+    /// The reply view with the published document's HTML form instead of its Markdown (`sha256`
+    /// stays), the attendance page shortened so that the reply fits [`REPLY_BUDGET`].
+    ///
+    /// # Errors
+    /// As [`Self::published_html`]; `too_large` if the HTML alone does not fit a reply.
+    pub fn html_view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> Result<MinutesView, ApiError> {
+        let html = self.published_html(&id)?;
+        let mut view = self.full_view(id, range, None).ok_or_else(|| no_minutes(&id))?;
+        view.markdown = None;
+        let document = ",\"html\":".len() + hoinghi_shared::limits::json_len(&html);
+        let budget = REPLY_BUDGET.saturating_sub(document);
+        shrink_page_to_fit(&mut view, |v| &mut v.attendance, budget);
+        if hoinghi_shared::limits::json_len(&view) > budget {
+            return Err(ApiError::too_large(format!(
+                "the HTML of the minutes of conference {id} takes {}, too much for one reply with the minutes; \
+                 read the Markdown form (without \"form\")",
+                describe_size(document)
+            )));
+        }
+        view.html = Some(html);
+        Ok(view)
+    }
+
+    /// The reply view of submitted version `version` (its items, approvals and changes from the
+    /// version before), sized like [`Self::view`].
+    ///
+    /// # Errors
+    /// `not_found` before the draft opened or for a version that was not submitted.
+    pub fn version_view(
+        &self,
+        id: ConferenceId,
+        range: std::ops::Range<usize>,
+        version: u32,
+    ) -> Result<MinutesView, ApiError> {
+        if !self.is_opened() {
+            return Err(no_minutes(&id));
+        }
+        if version == 0 {
+            return Err(ApiError::invalid("version must be 1 or more: versions are numbered from 1"));
+        }
+        if version as usize > self.versions.len() {
+            return Err(ApiError::not_found(match self.versions.len() {
+                0 => format!(
+                    "the minutes of conference {id} have no version {version}: they have not been submitted yet"
+                ),
+                n => format!(
+                    "the minutes of conference {id} have no version {version}: versions 1 to {n} have been submitted"
+                ),
+            }));
+        }
+        self.view_of(id, range, Some(version)).ok_or_else(|| no_minutes(&id))
+    }
+
+    fn view_of(&self, id: ConferenceId, range: std::ops::Range<usize>, version: Option<u32>) -> Option<MinutesView> {
+        let mut view = self.full_view(id, range, version)?;
         // The document is sized once, when published: `,"markdown":` and the JSON string.
         let markdown = view.markdown.take();
         let document = if markdown.is_some() { ",\"markdown\":".len() + self.markdown_json_len } else { 0 };
@@ -199,8 +403,22 @@ impl Minutes {
         Some(view)
     }
 
-    fn full_view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> Option<MinutesView> {
+    fn full_view(&self, id: ConferenceId, range: std::ops::Range<usize>, version: Option<u32>) -> Option<MinutesView> {
         let (status, d) = (self.status?, self.details.as_ref()?);
+        let latest = version_number(self.versions.len());
+        // The items shown, their version, the version they are compared with, and whether they are
+        // the minutes as they are now.
+        let (items, shown, previous, current): (&[Option<Item>], u32, Option<u32>, bool) = match version {
+            Some(n) => (&self.versions.get(n as usize - 1)?.items, n, n.checked_sub(1).filter(|p| *p > 0), n == latest),
+            None if status == MinutesStatus::Draft => (&self.items, latest + 1, Some(latest).filter(|p| *p > 0), true),
+            None => (&self.items, latest, latest.checked_sub(1).filter(|p| *p > 0), true),
+        };
+        let submitted = self.versions.get((shown as usize).wrapping_sub(1)).filter(|_| shown <= latest);
+        let live = current && status != MinutesStatus::Draft;
+        let changes = previous
+            .and_then(|p| self.versions.get(p as usize - 1).map(|before| (p, before)))
+            .map(|(p, before)| self.changes(p, before, items));
+        let document = status == MinutesStatus::Published && current;
         Some(MinutesView {
             conference_id: id,
             status,
@@ -225,7 +443,7 @@ impl Minutes {
                 .iter()
                 .enumerate()
                 .map(|(i, a)| {
-                    let item = self.items.get(i).and_then(Option::as_ref);
+                    let item = items.get(i).and_then(Option::as_ref);
                     MinutesItem {
                         index: i,
                         title: a.title.clone(),
@@ -237,10 +455,12 @@ impl Minutes {
                     }
                 })
                 .collect(),
-            approved_by: self.approved_by.clone(),
-            published_at: self.published_at,
-            markdown: self.markdown.clone(),
-            sha256: self.sha256.clone(),
+            approved_by: submitted.and_then(|v| v.approvals.first()).map(|a| a.by.clone()),
+            published_at: self.published_at.filter(|_| document),
+            markdown: self.markdown.clone().filter(|_| document),
+            sha256: self.sha256.clone().filter(|_| document),
+            html_sha256: self.html_sha256.clone().filter(|_| document),
+            html: None,
             acknowledgements: d
                 .sites
                 .iter()
@@ -248,7 +468,56 @@ impl Minutes {
                     self.acks.get(&s.id).and_then(|a| a.at).map(|at| Acknowledgement { site_id: s.id.clone(), at })
                 })
                 .collect(),
+            approval_policy: d.approval_policy.into(),
+            version: shown,
+            latest_version: latest,
+            approvals: submitted
+                .map(|v| {
+                    v.approvals.iter().map(|a| api::Approval { by: a.by.clone(), version: shown, at: a.at }).collect()
+                })
+                .unwrap_or_default(),
+            awaiting: submitted.filter(|_| live).map(|v| self.awaiting(v)).unwrap_or_default(),
+            change_requests: self
+                .versions
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.change_request.as_ref().map(|c| change_request_view(version_number(i + 1), c)))
+                .collect(),
+            changes,
         })
+    }
+}
+
+impl Minutes {
+    /// The version the chairs may approve, request changes to or publish: the one submitted last,
+    /// while the minutes are submitted or approved.
+    ///
+    /// # Errors
+    /// `conflict` for a draft or published minutes, saying why they cannot be `what`.
+    fn deciding(&self, id: &ConferenceId, status: MinutesStatus, what: &str) -> Result<(u32, &Version), ApiError> {
+        match status {
+            MinutesStatus::Draft => {
+                let last = self.versions.last().and_then(|v| v.change_request.as_ref());
+                Err(ApiError::conflict(match last {
+                    Some(c) => format!(
+                        "the minutes of conference {id} are a draft again: {} requested changes to version {}; the \
+                         minute-taker must revise and submit them before they can be {what}",
+                        c.signoff.by,
+                        self.versions.len()
+                    ),
+                    None => format!(
+                        "the minutes of conference {id} are still a draft; the minute-taker must submit them before \
+                         they can be {what}"
+                    ),
+                }))
+            }
+            MinutesStatus::Published => Err(ApiError::conflict(format!(
+                "the minutes of conference {id} are already published and can no longer be {what}"
+            ))),
+            MinutesStatus::Submitted | MinutesStatus::Approved => self
+                .live_version()
+                .ok_or_else(|| ApiError::conflict(format!("the minutes of conference {id} have no submitted version"))),
+        }
     }
 }
 
@@ -358,36 +627,66 @@ impl Aggregate for Minutes {
                             details.agenda.get(missing).map_or("", |a| a.title.as_str())
                         )));
                     }
-                    Ok(Some(MinutesEvent::MinutesSubmitted {}))
+                    if self.versions.len() >= MAX_VERSIONS {
+                        return Err(ApiError::conflict(format!(
+                            "the minutes of conference {id} have been submitted {MAX_VERSIONS} times, the most \
+                             versions they may have"
+                        )));
+                    }
+                    Ok(Some(MinutesEvent::MinutesSubmitted { version: version_number(self.versions.len() + 1) }))
                 }
                 S::Submitted => Ok(None),
                 other => Err(ApiError::conflict(format!("the minutes are already {}", status_name(other)))),
             },
             MinutesCommand::Approve { by } => {
                 let by = input::text("approved_by", &by, MAX_NAME_CHARS, true)?;
-                let Some(chair) = details.chairs.iter().find(|c| same_name(&c.name, &by)) else {
-                    return Err(ApiError::forbidden(format!(
+                let chair = self.chair(&by).ok_or_else(|| {
+                    ApiError::forbidden(format!(
                         "{by} is not a chair of conference {id}; only its chairs may approve the minutes"
+                    ))
+                })?;
+                let (version, current) = self.deciding(id, status, "approved")?;
+                if current.approvals.iter().any(|a| a.by == chair) {
+                    return Err(ApiError::conflict(format!(
+                        "{chair} has already approved version {version} of the minutes of conference {id}"
                     )));
-                };
-                match status {
-                    S::Submitted => Ok(Some(MinutesEvent::MinutesApproved { approved_by: chair.name.clone() })),
-                    S::Approved if self.approved_by.as_deref() == Some(chair.name.as_str()) => Ok(None),
-                    S::Draft => Err(ApiError::conflict(
-                        "the minutes are still a draft; the minute-taker must submit them first",
-                    )),
-                    other => Err(ApiError::conflict(format!("the minutes are already {}", status_name(other)))),
                 }
+                Ok(Some(MinutesEvent::MinutesApproved { approved_by: chair.to_owned(), version }))
+            }
+            MinutesCommand::RequestChanges { by, comment } => {
+                let by = input::text("requested_by", &by, MAX_NAME_CHARS, true)?;
+                let comment = input::text("comment", &comment, MAX_COMMENT_CHARS, true)?;
+                let chair = self.chair(&by).ok_or_else(|| {
+                    ApiError::forbidden(format!(
+                        "{by} is not a chair of conference {id}; only its chairs may request changes to the minutes"
+                    ))
+                })?;
+                let (version, _) = self.deciding(id, status, "sent back for changes")?;
+                Ok(Some(MinutesEvent::ChangesRequested { requested_by: chair.to_owned(), version, comment }))
             }
             MinutesCommand::Publish { at } => match status {
                 S::Approved => {
                     let markdown = render::markdown(self, details, at);
                     let sha256 = render::sha256_hex(&markdown);
-                    Ok(Some(MinutesEvent::MinutesPublished { markdown, sha256 }))
+                    let html_sha256 = Some(render::sha256_hex(&render::html(self, details, at)));
+                    Ok(Some(MinutesEvent::MinutesPublished { markdown, sha256, html_sha256, published_at: Some(at) }))
                 }
                 S::Published => Ok(None),
-                S::Draft | S::Submitted => Err(ApiError::conflict(format!(
-                    "the minutes of conference {id} are {}; a chair must approve them before they are published",
+                S::Submitted => {
+                    let (version, current) = self.deciding(id, status, "published")?;
+                    let policy = match details.approval_policy {
+                        ApprovalPolicy::Any => "any one chair's approval",
+                        ApprovalPolicy::All => "the approval of every chair",
+                    };
+                    Err(ApiError::conflict(format!(
+                        "version {version} of the minutes of conference {id} is not approved yet: publishing needs \
+                         {policy}, and it still waits for {}",
+                        self.awaiting(current).join(", ")
+                    )))
+                }
+                S::Draft => Err(ApiError::conflict(format!(
+                    "the minutes of conference {id} are {}; they must be submitted and approved before they are \
+                     published",
                     status_name(status)
                 ))),
             },
@@ -427,19 +726,61 @@ impl Aggregate for Minutes {
                     });
                 }
             }
-            MinutesEvent::MinutesSubmitted {} => self.status = Some(MinutesStatus::Submitted),
-            MinutesEvent::MinutesApproved { approved_by } => {
-                self.status = Some(MinutesStatus::Approved);
-                self.approved_by = Some(approved_by.clone());
+            MinutesEvent::MinutesSubmitted { .. } => {
+                // Version numbers follow the order of submission (events written before versions
+                // existed carry 0).
+                self.versions.push(Version {
+                    items: self.items.clone(),
+                    submitted_at: meta.occurred_at,
+                    approvals: vec![],
+                    change_request: None,
+                });
+                self.status = Some(MinutesStatus::Submitted);
+                self.approved_by = None;
             }
-            MinutesEvent::MinutesPublished { markdown, sha256 } => {
+            MinutesEvent::MinutesApproved { approved_by, version } => {
+                let latest = self.versions.len();
+                let index = if *version == 0 { latest } else { *version as usize };
+                let Some(v) = index.checked_sub(1).and_then(|i| self.versions.get_mut(i)) else {
+                    tracing::error!(seq = meta.seq, version, "approval of a version never submitted ignored");
+                    return;
+                };
+                v.approvals.push(Signoff { by: approved_by.clone(), at: meta.occurred_at });
+                if index == latest && self.status == Some(MinutesStatus::Submitted) {
+                    self.approved_by.get_or_insert_with(|| approved_by.clone());
+                    let met = self.versions.last().is_some_and(|v| self.awaiting(v).is_empty());
+                    if met {
+                        self.status = Some(MinutesStatus::Approved);
+                    }
+                }
+            }
+            MinutesEvent::ChangesRequested { requested_by, version, comment } => {
+                let Some(v) = (*version as usize).checked_sub(1).and_then(|i| self.versions.get_mut(i)) else {
+                    tracing::error!(seq = meta.seq, version, "change request on a version never submitted ignored");
+                    return;
+                };
+                let signoff = Signoff { by: requested_by.clone(), at: meta.occurred_at };
+                v.change_request = Some(ChangeRequest { signoff, comment: comment.clone() });
+                if *version as usize == self.versions.len() {
+                    self.status = Some(MinutesStatus::Draft);
+                    self.approved_by = None;
+                }
+            }
+            MinutesEvent::MinutesPublished { markdown, sha256, html_sha256, published_at } => {
                 self.status = Some(MinutesStatus::Published);
                 self.markdown = Some(markdown.clone());
                 self.markdown_json_len = hoinghi_shared::limits::json_len(markdown);
                 self.sha256 = Some(sha256.clone());
-                self.published_at = Some(meta.occurred_at);
+                self.html_sha256.clone_from(html_sha256);
+                self.published_at = Some(published_at.unwrap_or(meta.occurred_at));
             }
             MinutesEvent::MinutesAcknowledged {} => {}
+            // A task's events go to its follow-up (`crate::tasks`), never here.
+            MinutesEvent::TaskReported { .. }
+            | MinutesEvent::TaskAccepted { .. }
+            | MinutesEvent::TaskReturned { .. } => {}
+            // The notice's own event (`crate::notice`); its conference-level append moved `last_seq`.
+            MinutesEvent::NoticeIssued { .. } | MinutesEvent::NoticeAcknowledged {} => {}
         }
     }
 
@@ -484,6 +825,15 @@ impl Aggregate for Ack {
     }
 }
 
+/// Version numbers are `u32` on the wire; there are at most [`MAX_VERSIONS`].
+fn version_number(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn change_request_view(version: u32, c: &ChangeRequest) -> api::ChangeRequest {
+    api::ChangeRequest { requested_by: c.signoff.by.clone(), version, comment: c.comment.clone(), at: c.signoff.at }
+}
+
 fn status_name(status: MinutesStatus) -> &'static str {
     match status {
         MinutesStatus::Draft => "a draft",
@@ -519,6 +869,7 @@ mod tests {
             }],
             guests: vec![Person { name: "Phạm Duy Hưng".into(), title: "Phó Chủ tịch UBND tỉnh".into() }],
             agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
+            approval_policy: ApprovalPolicy::All,
         }
     }
 
@@ -583,11 +934,11 @@ mod tests {
     }
 
     fn submitted() -> MinutesEvent {
-        MinutesEvent::MinutesSubmitted {}
+        MinutesEvent::MinutesSubmitted { version: 1 }
     }
 
     fn approved() -> MinutesEvent {
-        MinutesEvent::MinutesApproved { approved_by: "Phương Thị Thanh".into() }
+        MinutesEvent::MinutesApproved { approved_by: "Phương Thị Thanh".into(), version: 1 }
     }
 
     fn publish() -> MinutesCommand {
@@ -659,19 +1010,224 @@ mod tests {
         m.when(MinutesCommand::Approve { by: " phương thị thanh ".into() }).then(approved());
         draft([recorded(), submitted(), approved()])
             .when(MinutesCommand::Approve { by: "Phương Thị Thanh".into() })
-            .then_nothing();
+            .then_refused(ErrorCode::Conflict, "Phương Thị Thanh has already approved version 1");
+    }
+
+    #[test]
+    fn a_chair_whose_name_comes_decomposed_approves_in_the_listed_name() {
+        // Given submitted minutes whose chair is listed as "Phương Thị Thanh" (NFC)
+        let m = draft([recorded(), submitted()]);
+        // When she approves with her name typed in NFD (and in lower case)
+        let nfd = "phu\u{31b}o\u{31b}ng thi\u{323} thanh";
+        assert_ne!(nfd, "phương thị thanh");
+        // Then the approval is hers, in the listed form
+        m.when(MinutesCommand::Approve { by: nfd.into() }).then(approved());
+    }
+
+    // Approval as it is done: the policy, change requests and versions.
+
+    const THANH: &str = "Phương Thị Thanh";
+    const DIEN: &str = "Ma Từ Đông Điền";
+
+    /// A conference of the two Bắc Kạn co-chairs with two agenda items, under `policy`.
+    fn co_chaired(policy: ApprovalPolicy) -> Given<Minutes> {
+        let mut d = details();
+        d.chairs.push(Person { name: DIEN.into(), title: "Trưởng Ban Dân vận Tỉnh ủy".into() });
+        d.agenda.push(AgendaItem { title: "Thảo luận".into() });
+        d.approval_policy = policy;
+        let m = given::<Minutes>(id(), [MinutesEvent::DraftOpened { details: d, attendance: attendance() }]);
+        let first = decided(&m, record());
+        let m = m.and(first);
+        let second = decided(&m, record_item(1, "Các điểm cầu thảo luận."));
+        m.and(second)
+    }
+
+    fn record_item(item: usize, summary: &str) -> MinutesCommand {
+        MinutesCommand::Record { item, speakers: vec![], summary: summary.into(), conclusions: vec![], tasks: vec![] }
+    }
+
+    fn approve(by: &str) -> MinutesCommand {
+        MinutesCommand::Approve { by: by.into() }
+    }
+
+    fn request_changes(by: &str, comment: &str) -> MinutesCommand {
+        MinutesCommand::RequestChanges { by: by.into(), comment: comment.into() }
+    }
+
+    fn approved_by(by: &str, version: u32) -> MinutesEvent {
+        MinutesEvent::MinutesApproved { approved_by: by.into(), version }
+    }
+
+    /// `m` after `command`, which must append an event.
+    fn step(m: Given<Minutes>, command: MinutesCommand) -> Given<Minutes> {
+        let event = decided(&m, command);
+        m.and(event)
+    }
+
+    #[test]
+    fn with_policy_any_one_co_chair_approves_the_minutes() {
+        let m = step(step(co_chaired(ApprovalPolicy::Any), MinutesCommand::Submit), approve(DIEN));
+        assert_eq!(m.state().status, Some(MinutesStatus::Approved));
+        let view = m.state().view(id(), 0..10).unwrap();
+        assert_eq!((view.approved_by.as_deref(), view.awaiting.len()), (Some(DIEN), 0));
+        assert!(matches!(decided(&m, publish()), MinutesEvent::MinutesPublished { .. }));
+        // The other co-chair may still sign, once
+        let m = step(m, approve(THANH));
+        assert_eq!(m.state().approvers(), [DIEN, THANH]);
+        m.when(approve(THANH)).then_refused(ErrorCode::Conflict, "already approved");
+    }
+
+    #[test]
+    fn with_policy_all_every_co_chair_must_approve_before_publication() {
+        let m = step(co_chaired(ApprovalPolicy::All), MinutesCommand::Submit);
+        m.when(approve(THANH)).then(approved_by(THANH, 1));
+        let m = step(m, approve(THANH));
+        assert_eq!(m.state().status, Some(MinutesStatus::Submitted), "one of two co-chairs approved");
+        let view = m.state().view(id(), 0..10).unwrap();
+        assert_eq!(view.awaiting, [DIEN]);
+        assert_eq!(view.approvals.iter().map(|a| (a.by.as_str(), a.version)).collect::<Vec<_>>(), [(THANH, 1)]);
+        let refused = m.when(publish()).then_refused(ErrorCode::Conflict, "not approved yet");
+        assert!(refused.message.contains(DIEN) && refused.message.contains("every chair"), "{refused:?}");
+        // The same co-chair again: refused, and nothing changes
+        m.when(approve(THANH)).then_refused(ErrorCode::Conflict, "already approved version 1");
+        m.when(approve(" ma từ đông điền ")).then(approved_by(DIEN, 1));
+        // The name typed decomposed (NFD) is the same chair's, recorded as listed
+        let nfd = "Ma Tu\u{31b}\u{300} Đo\u{302}ng Đie\u{302}\u{300}n";
+        assert_ne!(nfd, DIEN);
+        m.when(approve(nfd)).then(approved_by(DIEN, 1));
+        m.when(request_changes(nfd, "Sửa")).then(MinutesEvent::ChangesRequested {
+            requested_by: DIEN.into(),
+            version: 1,
+            comment: "Sửa".into(),
+        });
+        let m = step(m, approve(DIEN));
+        assert_eq!(m.state().status, Some(MinutesStatus::Approved));
+        assert!(matches!(decided(&m, publish()), MinutesEvent::MinutesPublished { .. }));
+    }
+
+    #[test]
+    fn with_one_chair_any_and_all_are_the_same() {
+        for policy in [ApprovalPolicy::Any, ApprovalPolicy::All] {
+            let mut d = details();
+            d.approval_policy = policy;
+            let m = given::<Minutes>(id(), [MinutesEvent::DraftOpened { details: d, attendance: attendance() }]);
+            let m = step(step(m, record()), MinutesCommand::Submit);
+            let m = step(m, approve(THANH));
+            assert_eq!(m.state().status, Some(MinutesStatus::Approved), "{policy:?}");
+        }
+    }
+
+    #[test]
+    fn a_stranger_can_neither_approve_nor_request_changes() {
+        let m = step(co_chaired(ApprovalPolicy::All), MinutesCommand::Submit);
+        m.when(approve("Phạm Duy Hưng")).then_refused(ErrorCode::Forbidden, "not a chair");
+        m.when(request_changes("Phạm Duy Hưng", "Sửa")).then_refused(ErrorCode::Forbidden, "not a chair");
+        m.when(request_changes(THANH, "  ")).then_refused(ErrorCode::Invalid, "comment");
+    }
+
+    #[test]
+    fn a_draft_not_submitted_can_neither_be_approved_nor_sent_back() {
+        let m = co_chaired(ApprovalPolicy::All);
+        m.when(approve(THANH)).then_refused(ErrorCode::Conflict, "must submit");
+        m.when(request_changes(THANH, "Sửa")).then_refused(ErrorCode::Conflict, "must submit");
+        m.when(publish()).then_refused(ErrorCode::Conflict, "submitted and approved");
+    }
+
+    #[test]
+    fn published_minutes_can_neither_be_approved_nor_sent_back() {
+        let m = step(co_chaired(ApprovalPolicy::Any), MinutesCommand::Submit);
+        let m = step(step(m, approve(THANH)), publish());
+        m.when(approve(DIEN)).then_refused(ErrorCode::Conflict, "already published");
+        m.when(approve(THANH)).then_refused(ErrorCode::Conflict, "already published");
+        m.when(request_changes(DIEN, "Sửa")).then_refused(ErrorCode::Conflict, "already published");
+    }
+
+    #[test]
+    fn a_change_request_sends_the_minutes_back_and_the_resubmission_is_version_2_without_approvals() {
+        // Version 1: Thanh approves, Điền requests changes
+        let m = step(co_chaired(ApprovalPolicy::All), MinutesCommand::Submit);
+        let m = step(m, approve(THANH));
+        let comment = "Bổ sung ý kiến của điểm cầu Ba Bể";
+        m.when(request_changes(DIEN, comment)).then(MinutesEvent::ChangesRequested {
+            requested_by: DIEN.into(),
+            version: 1,
+            comment: comment.into(),
+        });
+        let m = step(m, request_changes(DIEN, comment));
+        assert_eq!(m.state().status, Some(MinutesStatus::Draft));
+        m.when(approve(DIEN)).then_refused(ErrorCode::Conflict, "requested changes to version 1");
+        m.when(publish()).then_refused(ErrorCode::Conflict, "draft");
+        // The minute-taker revises and resubmits: version 2, with no approval yet
+        let m = step(m, record_item(1, "Các điểm cầu thảo luận; Ba Bể đề nghị hỗ trợ."));
+        let draft_view = m.state().view(id(), 0..10).unwrap();
+        assert_eq!((draft_view.version, draft_view.latest_version), (2, 1));
+        m.when(MinutesCommand::Submit).then(MinutesEvent::MinutesSubmitted { version: 2 });
+        let m = step(m, MinutesCommand::Submit);
+        let view = m.state().view(id(), 0..10).unwrap();
+        assert_eq!((view.status, view.version, view.latest_version), (MinutesStatus::Submitted, 2, 2));
+        assert!(view.approvals.is_empty() && view.approved_by.is_none(), "{view:?}");
+        assert_eq!(view.awaiting, [THANH, DIEN]);
+        assert_eq!(view.change_requests.len(), 1);
+        assert_eq!((view.change_requests[0].version, view.change_requests[0].comment.as_str()), (1, comment));
+        // Thanh must approve version 2 again
+        m.when(approve(THANH)).then(approved_by(THANH, 2));
+        let m = step(step(m, approve(THANH)), approve(DIEN));
+        assert_eq!(m.state().status, Some(MinutesStatus::Approved));
+        assert!(matches!(decided(&m, publish()), MinutesEvent::MinutesPublished { .. }));
+    }
+
+    #[test]
+    fn every_version_is_kept_with_what_changed_from_the_one_before() {
+        let m = step(co_chaired(ApprovalPolicy::All), MinutesCommand::Submit);
+        let m = step(m, request_changes(THANH, "Sửa phần thảo luận"));
+        let m = step(m, record_item(1, "Bản sửa."));
+        let m = step(m, MinutesCommand::Submit);
+        let (state, id) = (m.state(), id());
+        // Version 1: as first submitted, no earlier version
+        let v1 = state.version_view(id, 0..10, 1).unwrap();
+        assert_eq!(
+            (v1.version, v1.items[1].summary.as_str(), v1.changes.is_none()),
+            (1, "Các điểm cầu thảo luận.", true)
+        );
+        assert!(v1.awaiting.is_empty(), "a superseded version waits for no one");
+        // Version 2: item 1 changed, after Thanh's request
+        let v2 = state.version_view(id, 0..10, 2).unwrap();
+        assert_eq!((v2.version, v2.items[1].summary.as_str()), (2, "Bản sửa."));
+        let changes = v2.changes.unwrap();
+        assert_eq!(changes.from_version, 1);
+        assert_eq!(changes.changed, [ChangedItem { index: 1, title: "Thảo luận".into() }]);
+        assert!(changes.added.is_empty() && changes.removed.is_empty());
+        let request = changes.change_request.unwrap();
+        assert_eq!((request.requested_by.as_str(), request.comment.as_str()), (THANH, "Sửa phần thảo luận"));
+        // The current view is version 2
+        assert_eq!(state.view(id, 0..10).unwrap().changes, state.version_view(id, 0..10, 2).unwrap().changes);
+        // No version 3, nor 0
+        let err = state.version_view(id, 0..10, 3).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotFound, "{err:?}");
+        assert!(err.message.contains("versions 1 to 2"), "{err:?}");
+        assert_eq!(state.version_view(id, 0..10, 0).unwrap_err().code, ErrorCode::Invalid, "versions start at 1");
+    }
+
+    #[test]
+    fn stored_minutes_without_versions_read_as_version_1() {
+        // Events written before versions existed: `minutes_submitted {}` and an approval without one
+        let m = draft([recorded(), MinutesEvent::MinutesSubmitted { version: 0 }]);
+        let m = m.and(MinutesEvent::MinutesApproved { approved_by: THANH.into(), version: 0 });
+        assert_eq!(m.state().status, Some(MinutesStatus::Approved));
+        let view = m.state().view(id(), 0..10).unwrap();
+        assert_eq!((view.version, view.latest_version, view.approved_by.as_deref()), (1, 1, Some(THANH)));
     }
 
     #[test]
     fn unapproved_minutes_cannot_be_published() {
-        draft([recorded(), submitted()]).when(publish()).then_refused(ErrorCode::Conflict, "approve");
+        draft([recorded(), submitted()]).when(publish()).then_refused(ErrorCode::Conflict, "not approved yet");
     }
 
     #[test]
     fn published_minutes_are_immutable_and_carry_their_hash() {
         let m = draft([recorded(), submitted(), approved()]);
         let event = decided(&m, publish());
-        let MinutesEvent::MinutesPublished { markdown, sha256 } = &event else { panic!("{event:?}") };
+        let MinutesEvent::MinutesPublished { markdown, sha256, .. } = &event else { panic!("{event:?}") };
         assert_eq!(*sha256, render::sha256_hex(markdown));
         for needle in [
             "Huyện ủy Ba Bể",
@@ -873,6 +1429,7 @@ mod worst_case {
             chairs: (0..people).map(|_| person()).collect(),
             guests: (0..people).map(|_| person()).collect(),
             agenda: (0..agenda).map(|_| AgendaItem { title: text(title) }).collect(),
+            approval_policy: ApprovalPolicy::All,
         }
     }
 
@@ -999,11 +1556,18 @@ mod worst_case {
             event_len(&MinutesEvent::DraftOpened { details: details.clone(), attendance: attendance.clone() }, id);
         let m = publish(id, &details, &attendance);
         let markdown = m.markdown.clone().unwrap();
-        let published =
-            event_len(&MinutesEvent::MinutesPublished { markdown: markdown.clone(), sha256: "0".repeat(64) }, id);
+        let published = event_len(
+            &MinutesEvent::MinutesPublished {
+                markdown: markdown.clone(),
+                sha256: "0".repeat(64),
+                html_sha256: Some("0".repeat(64)),
+                published_at: Some(Utc::now()),
+            },
+            id,
+        );
         let n = details.sites.len();
-        let without_page = json_len(&m.full_view(id, 0..0).unwrap());
-        let asked = json_len(&m.full_view(id, 0..n.min(MAX_PAGE)).unwrap());
+        let without_page = json_len(&m.full_view(id, 0..0, None).unwrap());
+        let asked = json_len(&m.full_view(id, 0..n.min(MAX_PAGE), None).unwrap());
         let reply = m.view(id, 0..n.min(MAX_PAGE)).unwrap();
         let reply_len = json_len(&reply);
         eprintln!(
@@ -1024,6 +1588,12 @@ mod worst_case {
         }
         assert!(without_page <= REPLY_BUDGET, "{name}: the minutes reply without attendance takes {without_page}");
         assert!(reply_len <= REPLY_BUDGET, "{name}: the minutes reply takes {reply_len}");
+        // The HTML form, rendered on demand, fits a reply too (with a shorter page of attendance)
+        let html = m.published_html(&id).unwrap();
+        let view = m.html_view(id, 0..n.min(MAX_PAGE)).unwrap();
+        let len = json_len(&view);
+        eprintln!("{name}: html {}, html reply {len} with {} attendance lines", html.len(), view.attendance.len());
+        assert!(len <= REPLY_BUDGET, "{name}: the HTML reply takes {len}");
         assert_eq!(reply.attendance_total, n);
     }
 

@@ -1,11 +1,56 @@
-//! The published document: Markdown that people read, in Vietnamese, with names rather than ids.
+//! The published document, in two forms that people read, in Vietnamese, with names rather than
+//! ids: Markdown ([`markdown`], the text kept in `minutes_published`) and HTML ([`html`], laid out
+//! like a Vietnamese administrative document).
 //!
 //! Rendering is a pure function of the minutes and the publication time, so the same input always
 //! gives the same bytes and the same SHA-256.
+//!
+//! # User text is text, never structure
+//! Everything users typed (the conference's title, organiser, site names, chairs and guests,
+//! delegates, decline reasons, agenda titles, speakers, summaries, conclusions, tasks) is escaped by
+//! construction, each piece through one function per form:
+//!
+//! - Markdown: [`md_block`] (a paragraph or a list item) and [`md_line`] (a heading or a table
+//!   cell). No maintained crate escapes text *for* CommonMark (`pulldown-cmark-escape` and the like
+//!   escape *to* HTML), so the rule is written here, and it is the spec's own: CommonMark 0.31 §2.4
+//!   says that any ASCII punctuation character may be backslash-escaped and is then literal text, and
+//!   every construct that gives text structure starts with or is made of ASCII punctuation (`#`
+//!   headings, `>` quotes, `-` `+` `*` and `1.` `1)` list markers, `---` `===` `***` breaks and setext
+//!   underlines, `` ` `` and `~` fences and code spans, `*` `_` emphasis, `[` `]` `(` `)` `!` links and
+//!   images, `<` autolinks and raw HTML, `&` entities, `|` table cells, `~` strikethrough, `:` `.`
+//!   `@` the bare URLs and e-mail addresses that GitHub-flavoured renderers turn into links). So
+//!   [`md_escape`] puts a backslash before *every* ASCII punctuation character, not a chosen few.
+//!   The other two ways text becomes structure are handled too: indentation (four spaces or a tab
+//!   at the start of a block make an indented code block; the first whitespace character of a block
+//!   is written as a numeric character reference, `&#32;` or `&#9;`, which is text) and line
+//!   breaks (a blank line would end the paragraph and let the next line start any block): inside a
+//!   paragraph or a list item a user's line break becomes a hard line break (`\` at the end of the
+//!   line, CommonMark §6.7), the next line continuing the same paragraph (so its leading spaces
+//!   cannot start a code block, and a line of spaces is written empty rather than blank); in a heading
+//!   or a table cell, which hold one line, it becomes a space.
+//! - HTML: the compile-time template `templates/minutes.html` (askama), which escapes every value
+//!   for HTML (`&`, `<`, `>`, `"`, `'`); line breaks stay line breaks through `white-space:
+//!   pre-line`.
+//!
+//! The tests below parse the Markdown of a conference full of hostile text with a CommonMark parser
+//! (pulldown-cmark, with GitHub's tables) and check that its heading outline is that of a plain
+//! conference, that it has no HTML, no link and no image, that the attendance table keeps its rows
+//! and columns, and that every user string is in its text exactly once.
+//!
+//! # Why the HTML is not stored
+//! `minutes_published` records the Markdown and the SHA-256 of both forms, not the HTML: the
+//! event's size budget ([`hoinghi_shared::limits`]) is designed for the Markdown only, and the HTML
+//! adds nothing that is not already in the log, being a pure function of the published minutes and
+//! the publication time (also recorded). It is rendered again when asked for, and its hash checked
+//! against the recorded one before it is served, so a copy in anyone's hands is verified against
+//! the log either way. The template is therefore part of the record: changing how published minutes
+//! render would make their HTML fail that check, so a change of layout needs a new template kept
+//! beside the old one.
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use askama::Template;
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use chrono_tz::Asia::Ho_Chi_Minh;
 use hoinghi_shared::events::{AttendanceEntry, AttendanceStatus, ConferenceDetails, Person};
 use sha2::{Digest, Sha256};
@@ -25,21 +70,80 @@ fn vn_fixed(at: DateTime<FixedOffset>) -> DateTime<chrono_tz::Tz> {
     at.with_timezone(&Ho_Chi_Minh)
 }
 
-/// Text safe inside a table cell: no pipes, no line breaks.
-fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('|', "\\|").replace(['\r', '\n'], " ")
+/// Appends `line` (one line of user text, no line break in it) as CommonMark text: a backslash
+/// before every ASCII punctuation character (CommonMark §2.4), every other character as it is.
+fn md_escape(line: &str, out: &mut String) {
+    for c in line.chars() {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
 }
 
-/// Text safe on one line of a list.
-fn line(text: &str) -> String {
-    text.replace(['\r', '\n'], " ")
+/// Appends the first character of a block when it is a space or a tab, as a character reference
+/// (text, where four of them would start an indented code block); returns the rest.
+fn md_leading_space<'a>(text: &'a str, out: &mut String) -> &'a str {
+    match text.chars().next() {
+        Some(' ') => {
+            out.push_str("&#32;");
+            &text[1..]
+        }
+        Some('\t') => {
+            out.push_str("&#9;");
+            &text[1..]
+        }
+        _ => text,
+    }
+}
+
+/// User text as the content of a heading or a table cell, which hold one line: escaped
+/// ([`md_escape`]), each line break a space.
+pub fn md_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let rest = md_leading_space(text, &mut out);
+    for (i, line) in rest.split('\n').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        md_escape(line.strip_suffix('\r').unwrap_or(line), &mut out);
+    }
+    out
+}
+
+/// User text as the content of a paragraph, or of a list item whose content starts `indent` columns
+/// in: escaped ([`md_escape`]), each line break a hard line break (`\` then the line break and
+/// `indent` spaces), so that every line stays in the same paragraph. Surrounding line breaks are
+/// dropped (a paragraph cannot end with a hard break).
+pub fn md_block(text: &str, indent: usize) -> String {
+    let text = text.trim_matches(|c| c == '\n' || c == '\r');
+    let mut out = String::with_capacity(text.len() + 8);
+    let rest = md_leading_space(text, &mut out);
+    for (i, line) in rest.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if i > 0 {
+            out.push_str("\\\n");
+            out.extend(std::iter::repeat_n(' ', indent));
+            if line.trim().is_empty() {
+                // A line of spaces would be a blank line and end the paragraph.
+                continue;
+            }
+        }
+        md_escape(line, &mut out);
+    }
+    out
 }
 
 fn person(p: &Person) -> String {
+    person_with(p, |s| s.to_owned())
+}
+
+/// "name, title" (or the name alone), each part through `escape`.
+fn person_with(p: &Person, escape: impl Fn(&str) -> String) -> String {
     if p.title.is_empty() {
-        line(&p.name)
+        escape(&p.name)
     } else {
-        format!("{}, {}", line(&p.name), line(&p.title))
+        format!("{}, {}", escape(&p.name), escape(&p.title))
     }
 }
 
@@ -53,14 +157,28 @@ fn status_vi(r: &AttendanceEntry) -> (&'static str, &'static str) {
     }
 }
 
-/// Renders the minutes of the conference `d` as they will be published at `published_at`.
-pub fn markdown(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>) -> String {
-    let mut out = String::new();
+/// What both forms say, computed once: dates, counts and each attendance line, in words.
+struct Facts {
+    when: String,
+    chair_label: &'static str,
+    counts: String,
+    rows: Vec<Row>,
+}
+
+/// One line of the attendance table; the site's name, delegates and reason are the user's text.
+struct Row {
+    number: usize,
+    site: String,
+    answer: &'static str,
+    presence: String,
+    delegates: Vec<Person>,
+    headcount: String,
+    reason: Option<String>,
+}
+
+fn facts(m: &Minutes, d: &ConferenceDetails) -> Facts {
     let start = vn_fixed(d.starts_at);
     let end = vn_fixed(d.ends_at);
-    let _ = writeln!(out, "# BIÊN BẢN HỘI NGHỊ\n");
-    let _ = writeln!(out, "## {}\n", line(&d.title));
-    let _ = writeln!(out, "- **Cơ quan tổ chức:** {}", line(&d.organizer));
     let when = if start.date_naive() == end.date_naive() {
         format!("từ {} đến {} ngày {}", start.format("%H:%M"), end.format("%H:%M"), start.format("%d/%m/%Y"))
     } else {
@@ -72,21 +190,7 @@ pub fn markdown(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>)
             end.format("%d/%m/%Y")
         )
     };
-    let _ = writeln!(out, "- **Thời gian:** {when} (giờ Việt Nam, UTC+07:00)");
-    let _ = writeln!(
-        out,
-        "- **Hình thức:** trực tuyến; điểm cầu chính: {}; {} điểm cầu được mời",
-        line(&d.host_site.name),
-        d.sites.len()
-    );
     let chair_label = if d.chairs.len() > 1 { "Đồng chủ trì" } else { "Chủ trì" };
-    let chairs: Vec<String> = d.chairs.iter().map(person).collect();
-    let _ = writeln!(out, "- **{chair_label}:** {}", chairs.join("; "));
-    if !d.guests.is_empty() {
-        let guests: Vec<String> = d.guests.iter().map(person).collect();
-        let _ = writeln!(out, "- **Cùng dự:** {}", guests.join("; "));
-    }
-
     let count = |f: &dyn Fn(&AttendanceEntry) -> bool| m.attendance.iter().filter(|r| f(r)).count();
     let present = count(&|r| r.status == AttendanceStatus::CheckedIn);
     let confirmed = count(&|r| r.confirmed);
@@ -94,51 +198,97 @@ pub fn markdown(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>)
     let silent = count(&|r| r.status == AttendanceStatus::Invited);
     let people: u32 =
         m.attendance.iter().filter(|r| r.status == AttendanceStatus::CheckedIn).map(|r| r.headcount).sum();
-    let _ = writeln!(out, "\n## Thành phần tham dự\n");
-    let _ = writeln!(
-        out,
+    let counts = format!(
         "Được mời {} điểm cầu: {confirmed} xác nhận tham dự, {declined} báo vắng, {silent} không phản hồi; \
-         {present} điểm cầu có mặt (điểm danh) với {people} người theo số đăng ký.\n",
+         {present} điểm cầu có mặt (điểm danh) với {people} người theo số đăng ký.",
         m.attendance.len()
     );
+    let rows = m
+        .attendance
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let (answer, presence) = status_vi(r);
+            let presence = match r.checked_in_at.map(|at| at.with_timezone(&Ho_Chi_Minh)) {
+                Some(at) if at.date_naive() == start.date_naive() => format!("{presence} ({})", at.format("%H:%M")),
+                Some(at) => format!("{presence} ({})", at.format("%H:%M %d/%m/%Y")),
+                None => presence.to_owned(),
+            };
+            Row {
+                number: i + 1,
+                site: r.site_name.clone(),
+                answer,
+                presence,
+                delegates: r.delegates.clone(),
+                headcount: if r.confirmed { r.headcount.to_string() } else { "—".to_owned() },
+                reason: r.decline_reason.clone(),
+            }
+        })
+        .collect();
+    Facts { when, chair_label, counts, rows }
+}
+
+/// Renders the minutes of the conference `d` as they will be published at `published_at`, as
+/// Markdown. Every piece of user text goes through [`md_line`] or [`md_block`].
+pub fn markdown(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    let facts = facts(m, d);
+    let people = |list: &[Person], indent: usize| -> String {
+        list.iter().map(|p| person_with(p, |s| md_block(s, indent))).collect::<Vec<_>>().join("; ")
+    };
+    let _ = writeln!(out, "# BIÊN BẢN HỘI NGHỊ\n");
+    let _ = writeln!(out, "## {}\n", md_line(&d.title));
+    let _ = writeln!(out, "- **Cơ quan tổ chức:** {}", md_block(&d.organizer, 2));
+    let _ = writeln!(out, "- **Thời gian:** {} (giờ Việt Nam, UTC+07:00)", facts.when);
+    let _ = writeln!(
+        out,
+        "- **Hình thức:** trực tuyến; điểm cầu chính: {}; {} điểm cầu được mời",
+        md_block(&d.host_site.name, 2),
+        d.sites.len()
+    );
+    let _ = writeln!(out, "- **{}:** {}", facts.chair_label, people(&d.chairs, 2));
+    if !d.guests.is_empty() {
+        let _ = writeln!(out, "- **Cùng dự:** {}", people(&d.guests, 2));
+    }
+
+    let _ = writeln!(out, "\n## Thành phần tham dự\n");
+    let _ = writeln!(out, "{}\n", facts.counts);
     let _ = writeln!(out, "| # | Điểm cầu | Trả lời | Điểm danh | Đại biểu | Số người | Ghi chú |");
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
-    for (i, r) in m.attendance.iter().enumerate() {
-        let (answer, presence) = status_vi(r);
-        let presence = match r.checked_in_at.map(|at| at.with_timezone(&Ho_Chi_Minh)) {
-            Some(at) if at.date_naive() == start.date_naive() => format!("{presence} ({})", at.format("%H:%M")),
-            Some(at) => format!("{presence} ({})", at.format("%H:%M %d/%m/%Y")),
-            None => presence.to_owned(),
+    for r in &facts.rows {
+        let delegates = if r.delegates.is_empty() {
+            "—".to_owned()
+        } else {
+            r.delegates.iter().map(|p| person_with(p, md_line)).collect::<Vec<_>>().join("; ")
         };
-        let delegates: Vec<String> = r.delegates.iter().map(person).collect();
-        let headcount = if r.confirmed { r.headcount.to_string() } else { "—".to_owned() };
-        let note = r.decline_reason.as_deref().map(|x| format!("Lý do: {x}")).unwrap_or_default();
+        let note = r.reason.as_deref().map(|x| format!("Lý do: {}", md_line(x))).unwrap_or_default();
         let _ = writeln!(
             out,
-            "| {} | {} | {answer} | {presence} | {} | {headcount} | {} |",
-            i + 1,
-            cell(&r.site_name),
-            cell(&if delegates.is_empty() { "—".to_owned() } else { delegates.join("; ") }),
-            cell(&note)
+            "| {} | {} | {} | {} | {delegates} | {} | {note} |",
+            r.number,
+            md_line(&r.site),
+            r.answer,
+            r.presence,
+            r.headcount
         );
     }
 
     let _ = writeln!(out, "\n## Nội dung hội nghị");
     for (i, agenda) in d.agenda.iter().enumerate() {
-        let _ = writeln!(out, "\n### {}. {}\n", i + 1, line(&agenda.title));
+        let _ = writeln!(out, "\n### {}. {}\n", i + 1, md_line(&agenda.title));
         let Some(Some(item)) = m.items.get(i) else {
             let _ = writeln!(out, "_(không ghi nhận)_");
             continue;
         };
         if !item.speakers.is_empty() {
-            let speakers: Vec<String> = item.speakers.iter().map(|s| line(s)).collect();
+            let speakers: Vec<String> = item.speakers.iter().map(|s| md_block(s, 0)).collect();
             let _ = writeln!(out, "**Phát biểu:** {}\n", speakers.join("; "));
         }
-        let _ = writeln!(out, "{}", item.summary.trim());
+        let _ = writeln!(out, "{}", md_block(item.summary.trim(), 0));
         if !item.conclusions.is_empty() {
             let _ = writeln!(out, "\n**Kết luận:**\n");
             for c in &item.conclusions {
-                let _ = writeln!(out, "- {}", line(c));
+                let _ = writeln!(out, "- {}", md_block(c, 2));
             }
         }
         if !item.tasks.is_empty() {
@@ -147,31 +297,563 @@ pub fn markdown(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>)
             let _ = writeln!(out, "|---|---|---|");
             for t in &item.tasks {
                 let owner = m.site_name(&t.owner_site);
-                let _ = writeln!(out, "| {} | {} | {} |", cell(&t.description), cell(&owner), t.due.format("%d/%m/%Y"));
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} |",
+                    md_line(&t.description),
+                    md_line(&owner),
+                    t.due.format("%d/%m/%Y")
+                );
             }
         }
     }
 
     let _ = writeln!(out, "\n## Xác nhận\n");
-    if let Some(chair) = &m.approved_by {
-        let _ = writeln!(out, "- **Phê duyệt:** {}", line(chair));
+    let approvers = m.approvers();
+    if !approvers.is_empty() {
+        let names: Vec<String> = approvers.iter().map(|a| md_block(a, 2)).collect();
+        let _ = writeln!(out, "- **Phê duyệt:** {}", names.join("; "));
     }
     let _ = writeln!(out, "- **Công bố:** {}", vn(published_at));
     out
 }
 
+/// The HTML document: `templates/minutes.html`, every value escaped by askama.
+#[derive(Template)]
+#[template(path = "minutes.html")]
+struct HtmlMinutes<'a> {
+    organizer: &'a str,
+    title: &'a str,
+    place: &'a str,
+    date_line: String,
+    when: String,
+    host: &'a str,
+    invited: usize,
+    chair_label: &'static str,
+    chairs: Vec<String>,
+    guests: Vec<String>,
+    counts: String,
+    rows: Vec<Row>,
+    items: Vec<HtmlItem<'a>>,
+    signers: Vec<Signer<'a>>,
+    published: String,
+}
+
+/// One agenda item in the HTML.
+struct HtmlItem<'a> {
+    number: usize,
+    title: &'a str,
+    recorded: bool,
+    speakers: Vec<&'a str>,
+    summary: &'a str,
+    conclusions: Vec<&'a str>,
+    tasks: Vec<HtmlTask<'a>>,
+}
+
+/// One task in the HTML.
+struct HtmlTask<'a> {
+    description: &'a str,
+    owner: String,
+    due: String,
+}
+
+/// A signature in the HTML's signature block.
+struct Signer<'a> {
+    role: &'static str,
+    position: &'a str,
+    name: &'a str,
+}
+
+/// Renders the minutes of the conference `d` as they will be published at `published_at`, as HTML
+/// laid out like a Vietnamese administrative document (Decree 30/2020/NĐ-CP): the issuing body and
+/// the number block on the left and the national motto on the right, the place and date, the title,
+/// the body, and the signatures of the minute-taker and of the approving chairs. The number is left
+/// for the office's clerk (văn thư) to write, as on a paper original.
+pub fn html(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>) -> String {
+    let facts = facts(m, d);
+    let published_vn = published_at.with_timezone(&Ho_Chi_Minh);
+    let approvers = m.approvers();
+    let signers = approvers
+        .iter()
+        .filter_map(|name| d.chairs.iter().find(|c| c.name == *name))
+        .map(|c| Signer {
+            role: if d.chairs.len() > 1 { "ĐỒNG CHỦ TRÌ" } else { "CHỦ TRÌ" },
+            position: &c.title,
+            name: &c.name,
+        })
+        .collect();
+    let items = d
+        .agenda
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let item = m.items.get(i).and_then(Option::as_ref);
+            HtmlItem {
+                number: i + 1,
+                title: &a.title,
+                recorded: item.is_some(),
+                speakers: item.map(|x| x.speakers.iter().map(String::as_str).collect()).unwrap_or_default(),
+                summary: item.map_or("", |x| x.summary.trim()),
+                conclusions: item.map(|x| x.conclusions.iter().map(String::as_str).collect()).unwrap_or_default(),
+                tasks: item
+                    .map(|x| {
+                        x.tasks
+                            .iter()
+                            .map(|t| HtmlTask {
+                                description: &t.description,
+                                owner: m.site_name(&t.owner_site),
+                                due: t.due.format("%d/%m/%Y").to_string(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    let page = HtmlMinutes {
+        organizer: &d.organizer,
+        title: &d.title,
+        place: &d.host_site.name,
+        date_line: format!("ngày {} tháng {} năm {}", published_vn.day(), published_vn.month(), published_vn.year()),
+        when: facts.when,
+        host: &d.host_site.name,
+        invited: d.sites.len(),
+        chair_label: facts.chair_label,
+        chairs: d.chairs.iter().map(person).collect(),
+        guests: d.guests.iter().map(person).collect(),
+        counts: facts.counts,
+        rows: facts.rows,
+        items,
+        signers,
+        published: vn(published_at),
+    };
+    // Rendering fails only if a value's `Display` fails, and these are strings and numbers.
+    page.render().unwrap_or_else(|e| format!("<!doctype html><p>{e}</p>"))
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
     fn cells_cannot_break_a_table() {
-        assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(md_line("a|b\nc"), "a\\|b c");
+    }
+
+    #[test]
+    fn every_ascii_punctuation_is_escaped_and_nothing_else() {
+        assert_eq!(md_line("# Bắc Kạn: 1. <b>"), "\\# Bắc Kạn\\: 1\\. \\<b\\>");
+        assert_eq!(md_line("\\"), "\\\\");
+        assert_eq!(md_line("    code"), "&#32;   code");
+        assert_eq!(md_block("\tcode", 0), "&#9;code");
+    }
+
+    #[test]
+    fn a_line_break_in_a_block_is_a_hard_break_in_the_same_paragraph() {
+        assert_eq!(md_block("a\n\n## b", 2), "a\\\n  \\\n  \\#\\# b");
+        assert_eq!(md_block("a\n   \n    b", 0), "a\\\n\\\n    b");
+    }
+
+    #[test]
+    fn the_html_escapes_what_the_template_is_given() {
+        let page = HtmlMinutes {
+            organizer: "<script>alert(1)</script>",
+            title: "\"a\" & 'b'",
+            place: "p",
+            date_line: String::new(),
+            when: String::new(),
+            host: "h",
+            invited: 0,
+            chair_label: "Chủ trì",
+            chairs: vec![],
+            guests: vec![],
+            counts: String::new(),
+            rows: vec![],
+            items: vec![],
+            signers: vec![],
+            published: String::new(),
+        };
+        let html = page.render().unwrap();
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "{html}");
+        assert!(html.contains("&#34;a&#34; &#38; &#39;b&#39;"), "{html}");
     }
 
     #[test]
     fn the_hash_is_of_the_utf8_bytes() {
         assert_eq!(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         assert_eq!(sha256_hex("Bắc Kạn").len(), 64);
+    }
+}
+
+/// The published document of a conference full of hostile text, read by a CommonMark parser.
+#[cfg(test)]
+mod hostile {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::minutes::MinutesCommand;
+    use crate::testing::{decided, site};
+    use chrono::NaiveDate;
+    use hoinghi_runtime::testing::{given, Given};
+    use hoinghi_shared::api;
+    use hoinghi_shared::events::{AgendaItem, ApprovalPolicy, SiteRef};
+    use hoinghi_shared::ConferenceId;
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+    /// What users type to forge structure: the issue's strings and every other CommonMark and
+    /// GitHub-flavoured construct.
+    pub const PAYLOADS: &[&str] = &[
+        "Mất điện\n\n## Xác nhận / Phê duyệt\n\nĐÃ PHÊ DUYỆT",
+        "# BIÊN BẢN GIẢ",
+        "<script>alert(1)</script>",
+        "<iframe src=\"http://evil.example\"></iframe>",
+        "<img src=x onerror=alert(1)>",
+        "<b>đậm</b> <!-- chú thích -->",
+        "*nghiêng* _gạch_ **đậm** __đậm__",
+        "`mã` ``mã 2``",
+        "[bấm vào](http://evil.example) ![ảnh](http://evil.example/x.png)",
+        "<http://evil.example> www.evil.example a@evil.example http://evil.example",
+        "1. một\n2) hai",
+        "- gạch\n+ cộng\n* sao\n- [ ] việc",
+        "> trích dẫn\n>> lồng",
+        "---\n***\n___",
+        "Tiêu đề\n===\nTiêu đề 2\n---",
+        "a | b | c",
+        "| a | b |\n|---|---|\n| c | d |",
+        "dòng 1\n    dòng thụt bốn\n\tdòng tab\n   \nsau dòng trắng",
+        "\\ gạch chéo \\\\ \\* cuối\\",
+        "&amp; &lt;b&gt; &#60;script&#62; &copy;",
+        "[x]: http://evil.example \"tựa\"",
+        "~~gạch~~ $toán$ $$x$$ [[wiki]] ^trên^ ~dưới~ [^1]\n\n[^1]: chú thích",
+        "```\nkhối mã\n```\n~~~\nkhối 2\n~~~",
+        "## tiêu đề {#id .lớp}",
+        "Thuật ngữ\n: định nghĩa",
+    ];
+
+    /// Text with a unique tag (so each piece can be counted) and, when hostile, a payload: the
+    /// `n`-th piece of a conference gets payload `n + shift`, so that over every shift each field
+    /// gets every payload.
+    struct Texts {
+        hostile: Option<usize>,
+        next: usize,
+    }
+
+    impl Texts {
+        fn next(&mut self, field: &str) -> String {
+            self.next += 1;
+            let tag = format!("⟨{field} {:03}⟩", self.next);
+            if let Some(shift) = self.hostile {
+                format!("{tag} {}", PAYLOADS[(self.next + shift) % PAYLOADS.len()])
+            } else {
+                format!("{tag} văn bản thường")
+            }
+        }
+    }
+
+    struct Published {
+        markdown: String,
+        html: String,
+        html_sha256: Option<String>,
+        /// Each piece of user text and how many times the document shows it.
+        texts: Vec<(String, usize)>,
+        sites: usize,
+    }
+
+    /// A conference with three sites (one confirming, one declining, one silent), two agenda items
+    /// with speakers, conclusions and tasks; a chair approves in NFD; published.
+    fn publish(hostile: Option<usize>) -> Published {
+        let mut t = Texts { hostile, next: 0 };
+        let mut texts: Vec<(String, usize)> = vec![];
+        let once = |s: String, texts: &mut Vec<(String, usize)>| {
+            texts.push((s.clone(), 1));
+            s
+        };
+        let host_name = t.next("host");
+        let sites: Vec<SiteRef> = ["ba-be", "na-ri", "ngan-son"]
+            .iter()
+            .map(|id| SiteRef { id: site(id), name: once(t.next("site"), &mut texts) })
+            .collect();
+        let chair = Person { name: "Phương Thị Thanh".into(), title: once(t.next("chair title"), &mut texts) };
+        let co_chair = Person { name: once(t.next("co-chair"), &mut texts), title: once(t.next("title"), &mut texts) };
+        let guest = Person { name: once(t.next("guest"), &mut texts), title: once(t.next("title"), &mut texts) };
+        let details = ConferenceDetails {
+            title: once(t.next("title"), &mut texts),
+            organizer: once(t.next("organizer"), &mut texts),
+            starts_at: DateTime::parse_from_rfc3339("2021-07-23T08:00:00+07:00").unwrap(),
+            ends_at: DateTime::parse_from_rfc3339("2021-07-23T11:30:00+07:00").unwrap(),
+            host_site: SiteRef { id: site("tinh-uy"), name: host_name.clone() },
+            sites: sites.clone(),
+            chairs: vec![chair, co_chair],
+            guests: vec![guest],
+            agenda: vec![
+                AgendaItem { title: once(t.next("agenda"), &mut texts) },
+                AgendaItem { title: once(t.next("agenda"), &mut texts) },
+            ],
+            approval_policy: ApprovalPolicy::Any,
+        };
+        let attendance = vec![
+            AttendanceEntry {
+                site_id: sites[0].id.clone(),
+                site_name: sites[0].name.clone(),
+                status: AttendanceStatus::CheckedIn,
+                confirmed: true,
+                delegates: vec![
+                    Person { name: once(t.next("delegate"), &mut texts), title: once(t.next("title"), &mut texts) },
+                    Person { name: once(t.next("delegate | ống"), &mut texts), title: String::new() },
+                ],
+                headcount: 12,
+                decline_reason: None,
+                checked_in_at: Some("2021-07-23T01:05:00Z".parse().unwrap()),
+            },
+            AttendanceEntry {
+                site_id: sites[1].id.clone(),
+                site_name: sites[1].name.clone(),
+                status: AttendanceStatus::Declined,
+                confirmed: false,
+                delegates: vec![],
+                headcount: 0,
+                decline_reason: Some(once(t.next("reason"), &mut texts)),
+                checked_in_at: None,
+            },
+            AttendanceEntry {
+                site_id: sites[2].id.clone(),
+                site_name: sites[2].name.clone(),
+                status: AttendanceStatus::Invited,
+                confirmed: false,
+                delegates: vec![],
+                headcount: 0,
+                decline_reason: None,
+                checked_in_at: None,
+            },
+        ];
+        let id = ConferenceId::generate();
+        let mut m: Given<crate::minutes::Minutes> = given(id, []);
+        let step = |m: Given<crate::minutes::Minutes>, command: MinutesCommand| {
+            let event = decided(&m, command);
+            m.and(event)
+        };
+        m = step(m, MinutesCommand::Open { details: Box::new(details.clone()), attendance });
+        let mut host_tasks = 0;
+        for item in 0..2 {
+            let task = |t: &mut Texts, texts: &mut Vec<(String, usize)>, owner: &str| api::Task {
+                description: once(t.next("task"), texts),
+                owner_site: site(owner),
+                due: NaiveDate::from_ymd_opt(2021, 9, 30).unwrap(),
+            };
+            let tasks = vec![task(&mut t, &mut texts, "tinh-uy"), task(&mut t, &mut texts, "ngan-son")];
+            host_tasks += 1;
+            let command = MinutesCommand::Record {
+                item,
+                speakers: vec![once(t.next("speaker"), &mut texts), once(t.next("speaker"), &mut texts)],
+                summary: once(t.next("summary"), &mut texts),
+                conclusions: vec![once(t.next("conclusion"), &mut texts), once(t.next("conclusion"), &mut texts)],
+                tasks,
+            };
+            m = step(m, command);
+        }
+        // The host's name: "điểm cầu chính" and each task it owns; the third site's: its row and
+        // its tasks; the approving chair's: the chairs and the approval.
+        texts.push((host_name, 1 + host_tasks));
+        if let Some(entry) = texts.iter_mut().find(|(s, _)| *s == sites[2].name) {
+            entry.1 += 2;
+        }
+        texts.push(("Phương Thị Thanh".into(), 2));
+        m = step(m, MinutesCommand::Submit);
+        // The chair's name as a decomposed (NFD) keyboard sends it
+        m = step(m, MinutesCommand::Approve { by: "Phu\u{31b}o\u{31b}ng Thi\u{323} Thanh".into() });
+        let event = decided(&m, MinutesCommand::Publish { at: "2021-07-23T05:00:00Z".parse().unwrap() });
+        let MinutesEvent::MinutesPublished { markdown, html_sha256, .. } = event.clone() else { panic!("{event:?}") };
+        let published = m.and(event);
+        let html = published.state().published_html(&id).unwrap();
+        Published { markdown, html, html_sha256, texts, sites: sites.len() }
+    }
+
+    use hoinghi_shared::events::MinutesEvent;
+
+    fn options() -> Options {
+        Options::all()
+            - Options::ENABLE_SMART_PUNCTUATION
+            - Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
+            - Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
+    }
+
+    /// Every run of whitespace as one space.
+    fn squeeze(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The headings (level and text), with each user string replaced by a placeholder.
+    fn outline(doc: &Published) -> Vec<(u8, String)> {
+        let mut out = vec![];
+        let mut current: Option<(u8, String)> = None;
+        for event in Parser::new_ext(&doc.markdown, options()) {
+            match event {
+                Event::Start(Tag::Heading { level, .. }) => current = Some((level as u8, String::new())),
+                Event::End(TagEnd::Heading(_)) => {
+                    let (level, text) = current.take().unwrap();
+                    let mut text = squeeze(&text);
+                    for (s, _) in &doc.texts {
+                        text = text.replace(&squeeze(s), "…");
+                    }
+                    out.push((level, text));
+                }
+                Event::Text(t) | Event::Code(t) => {
+                    if let Some((_, text)) = &mut current {
+                        text.push_str(&t);
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The document's structure: every event but text and line breaks, each text a mark.
+    fn skeleton(markdown: &str) -> Vec<String> {
+        let mut out: Vec<String> = vec![];
+        for event in Parser::new_ext(markdown, options()) {
+            match event {
+                Event::Text(_) | Event::HardBreak | Event::SoftBreak => {
+                    if out.last().map(String::as_str) != Some("text") {
+                        out.push("text".into());
+                    }
+                }
+                other => out.push(format!("{other:?}")),
+            }
+        }
+        out
+    }
+
+    /// The document's text: text events, each line break a newline, each block a newline.
+    fn text(markdown: &str) -> String {
+        let mut out = String::new();
+        for event in Parser::new_ext(markdown, options()) {
+            match event {
+                Event::Text(t) => out.push_str(&t),
+                Event::HardBreak | Event::SoftBreak | Event::End(_) => out.push('\n'),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Rows and cells of each table.
+    fn tables(markdown: &str) -> Vec<Vec<usize>> {
+        let mut out: Vec<Vec<usize>> = vec![];
+        for event in Parser::new_ext(markdown, options()) {
+            match event {
+                Event::Start(Tag::Table(_)) => out.push(vec![]),
+                Event::Start(Tag::TableHead | Tag::TableRow) => out.last_mut().unwrap().push(0),
+                Event::Start(Tag::TableCell) => *out.last_mut().unwrap().last_mut().unwrap() += 1,
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn hostile_text_does_not_change_the_heading_outline() {
+        let plain = publish(None);
+        let outline = outline(&plain);
+        assert!(outline.len() > 5, "{outline:?}");
+        for shift in 0..PAYLOADS.len() {
+            let hostile = publish(Some(shift));
+            assert_eq!(crate::render::hostile::outline(&hostile), outline, "\n{}", hostile.markdown);
+            // Nor any other structure: lists, tables, emphasis, breaks of the document's own.
+            assert_eq!(skeleton(&hostile.markdown), skeleton(&plain.markdown), "\n{}", hostile.markdown);
+        }
+    }
+
+    #[test]
+    fn hostile_text_makes_no_html_no_link_no_image_no_code() {
+        for doc in (0..PAYLOADS.len()).map(|shift| publish(Some(shift))) {
+            for event in Parser::new_ext(&doc.markdown, options()) {
+                let bad = matches!(
+                    event,
+                    Event::Html(_)
+                        | Event::InlineHtml(_)
+                        | Event::Code(_)
+                        | Event::InlineMath(_)
+                        | Event::DisplayMath(_)
+                        | Event::FootnoteReference(_)
+                        | Event::TaskListMarker(_)
+                        | Event::Start(
+                            Tag::Link { .. }
+                                | Tag::Image { .. }
+                                | Tag::HtmlBlock
+                                | Tag::CodeBlock(_)
+                                | Tag::BlockQuote(_)
+                                | Tag::FootnoteDefinition(_)
+                                | Tag::Strikethrough
+                                | Tag::Superscript
+                                | Tag::Subscript
+                                | Tag::DefinitionList
+                                | Tag::MetadataBlock(_)
+                        )
+                );
+                assert!(!bad, "{event:?} in\n{}", doc.markdown);
+            }
+        }
+    }
+
+    #[test]
+    fn every_user_string_is_in_the_text_exactly_once() {
+        for hostile in std::iter::once(None).chain((0..PAYLOADS.len()).map(Some)) {
+            let doc = publish(hostile);
+            let text = squeeze(&text(&doc.markdown));
+            for (s, times) in &doc.texts {
+                let found = text.matches(&squeeze(s)).count();
+                assert_eq!(found, *times, "{s:?} is in the text {found} times, not {times}:\n{text}\n{}", doc.markdown);
+            }
+        }
+    }
+
+    #[test]
+    fn the_tables_keep_their_rows_and_columns() {
+        let plain = crate::render::hostile::tables(&publish(None).markdown);
+        for shift in 0..PAYLOADS.len() {
+            let hostile = publish(Some(shift));
+            let tables = tables(&hostile.markdown);
+            assert_eq!(tables, plain, "\n{}", hostile.markdown);
+            assert_eq!(tables[0], vec![7; 1 + hostile.sites], "the attendance table: a header and a row per site");
+            assert_eq!(tables.len(), 3, "attendance and one task table per item");
+            assert!(tables[1..].iter().all(|t| *t == vec![3; 3]));
+        }
+    }
+
+    #[test]
+    fn the_html_is_escaped_and_verified_against_its_hash() {
+        let doc = publish(Some(0));
+        assert_eq!(doc.html_sha256, Some(sha256_hex(&doc.html)));
+        let escape = |s: &str| {
+            s.replace('&', "&#38;")
+                .replace('<', "&#60;")
+                .replace('>', "&#62;")
+                .replace('"', "&#34;")
+                .replace('\'', "&#39;")
+        };
+        // Each piece of text escaped, whole (the title, organiser and host show twice: in the head
+        // of the document and in its body)
+        for (s, times) in &doc.texts {
+            let found = doc.html.matches(&escape(s)).count();
+            assert!(found >= *times && found <= times + 1, "{s:?} {found} times in\n{}", doc.html);
+        }
+        // Only the template's own elements
+        let allowed = [
+            "!doctype", "html", "head", "meta", "title", "style", "body", "header", "div", "p", "hr", "span", "h1",
+            "h2", "h3", "main", "ul", "li", "b", "table", "thead", "tbody", "tr", "th", "td", "section", "i", "br",
+            "footer",
+        ];
+        for tag in doc.html.split('<').skip(1) {
+            let name: String =
+                tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '!').collect();
+            assert!(allowed.contains(&name.to_lowercase().as_str()), "<{name} in the HTML");
+        }
+        for needle in ["lang=\"vi\"", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "BIÊN BẢN"]
+        {
+            assert!(doc.html.contains(needle), "{needle}");
+        }
+        assert_eq!(publish(Some(0)).html, doc.html, "the HTML is a pure function of the minutes and the time");
     }
 }

@@ -7,12 +7,18 @@ use hoinghi_shared::events::MinutesEvent;
 use hoinghi_shared::ConferenceId;
 
 use crate::minutes::Minutes;
+use crate::notice::Notice;
+use crate::tasks::Tasks;
 
 /// Everything the minutes service knows.
 #[derive(Debug, Default)]
 pub struct MinutesState {
     /// Minutes by conference (there from their first event, opened by `draft_opened`).
     pub minutes: Map<ConferenceId, Minutes>,
+    /// The follow-up of the published minutes' tasks (only the tasks something was reported on).
+    pub tasks: Tasks,
+    /// The conclusions notices by conference (there from the conference's first event).
+    pub notices: Map<ConferenceId, Notice>,
 }
 
 impl Projection for MinutesState {
@@ -25,6 +31,10 @@ impl Projection for MinutesState {
             tracing::error!(seq = meta.seq, "minutes event without a conference id ignored");
             return;
         };
+        if self.tasks.apply(id, &event, meta) {
+            return;
+        }
+        self.notices.entry(id).or_default().apply(&event, meta);
         self.minutes.entry(id).or_default().apply(&event, meta);
     }
 }

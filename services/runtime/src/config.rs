@@ -19,6 +19,20 @@ pub struct Settings {
     pub reactions: ReactionSettings,
     /// Logging.
     pub log: LogSettings,
+    /// The working-day calendar (the minutes service's notice deadlines).
+    #[serde(default)]
+    pub calendar: CalendarSettings,
+}
+
+/// The working-day calendar.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CalendarSettings {
+    /// A TOML file of public holidays per year (the format of the minutes service's
+    /// `config/holidays.toml`); each year it lists replaces the compiled-in year or adds to them.
+    /// Empty: the compiled-in table only. A file that cannot be read or parsed stops the service
+    /// at start.
+    #[serde(default)]
+    pub holidays_file: String,
 }
 
 /// Reactions to other services' events.

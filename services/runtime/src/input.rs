@@ -19,13 +19,35 @@ pub fn parse_body<T: DeserializeOwned>(payload: &[u8], expected: &str) -> Result
         .map_err(|e| ApiError::invalid(format!("invalid request body: {e}; expected a JSON object {expected}")))
 }
 
-/// Checks free text: trimmed, at most `max` characters, no control characters but newline and tab;
-/// `required` text must not be empty.
+/// Unicode Normalization Form C of `value`: the one form every text is kept and compared in.
+///
+/// Vietnamese is typed and pasted in two forms: precomposed ("ư" + "ơ" as single code points, NFC,
+/// what most keyboards send) and decomposed (base letter + combining marks, NFD, as some keyboards,
+/// macOS file names and PDFs produce it). Both look the same, but compared byte for byte a chair's
+/// name in NFD would not be the chair's name in NFC. So every text is normalised at the edge.
+pub fn nfc(value: &str) -> String {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    match is_nfc_quick(value.chars()) {
+        IsNormalized::Yes => value.to_owned(),
+        _ => value.nfc().collect(),
+    }
+}
+
+/// Whether two persons' names are the same person's: compared in NFC, ignoring case and the space
+/// around them.
+pub fn same_person(a: &str, b: &str) -> bool {
+    let key = |s: &str| nfc(&nfc(s.trim()).to_lowercase());
+    key(a) == key(b)
+}
+
+/// Checks free text: normalised to NFC ([`nfc`]), trimmed, at most `max` characters (counted in
+/// NFC), no control characters but newline and tab; `required` text must not be empty.
 ///
 /// # Errors
 /// `invalid` naming the field.
 pub fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String, ApiError> {
-    let trimmed = value.trim();
+    let normalised = nfc(value);
+    let trimmed = normalised.trim();
     if required && trimmed.is_empty() {
         return Err(ApiError::invalid(format!("{field} must not be empty")));
     }
@@ -102,5 +124,25 @@ mod tests {
         assert!(text("title", "xxxxxxxxxxx", 10, true).is_err());
         assert!(text("title", "a\u{0}b", 10, true).is_err());
         assert_eq!(text("note", "", 10, false).unwrap(), "");
+    }
+
+    #[test]
+    fn text_is_normalised_to_nfc_before_it_is_checked() {
+        // Given a name typed in decomposed form (NFD): 3 more code points than its NFC form
+        let nfd = "Phu\u{31b}o\u{31b}ng Thi\u{323} Thanh";
+        let nfc_form = "Phương Thị Thanh";
+        assert_ne!(nfd, nfc_form);
+        // When it is read at the edge, then it is the NFC form, and its length is counted in NFC
+        assert_eq!(text("name", nfd, 16, true).unwrap(), nfc_form);
+        assert_eq!(nfc_form.chars().count(), 16);
+        // And a control character is still refused once normalised
+        let err = text("name", "Phu\u{31b}o\u{31b}ng\u{7}", 100, true).unwrap_err();
+        assert_eq!((err.code, err.message.as_str()), (ErrorCode::Invalid, "name contains control characters"));
+    }
+
+    #[test]
+    fn persons_are_compared_in_nfc_ignoring_case_and_surrounding_space() {
+        assert!(same_person(" phu\u{31b}o\u{31b}ng thi\u{323} thanh ", "Phương Thị Thanh"));
+        assert!(!same_person("Phạm Duy Hưng", "Phương Thị Thanh"));
     }
 }

@@ -138,6 +138,7 @@ pub fn plan(request: &CreateConference, sites: &Map<SiteId, Site>) -> Result<Con
         chairs: people("chairs", &request.chairs)?,
         guests: people("guests", &request.guests)?,
         agenda,
+        approval_policy: request.approval_policy.unwrap_or_default().into(),
     };
     check_fixed_budget(&details)?;
     Ok(details)
@@ -204,6 +205,7 @@ impl Conference {
             agenda: d.agenda.iter().map(api::AgendaItem::from).collect(),
             cancel_reason: self.cancel_reason.clone(),
             minutes_sha256: self.minutes_sha256.clone(),
+            approval_policy: d.approval_policy.into(),
             version: self.version,
         })
     }
@@ -337,6 +339,7 @@ mod tests {
             chairs: vec![api::Person { name: "Phương Thị Thanh".into(), title: "Phó Bí thư".into() }],
             guests: vec![],
             agenda: vec![api::AgendaItem { title: "Báo cáo sơ kết".into() }],
+            approval_policy: None,
         }
     }
 

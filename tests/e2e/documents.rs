@@ -1,0 +1,351 @@
+//! Safe, faithful documents: a conference whose sites, delegates, reasons, chairs and minutes hold
+//! hostile text and names typed in decomposed Unicode (NFD) runs from registration to publication,
+//! and its published Markdown, read by a CommonMark parser, has the structure of a plain
+//! conference's, with every user string as text exactly once; its HTML form is escaped and matches
+//! the hash recorded at publication.
+
+use chrono::NaiveDate;
+use hoinghi_shared::api::{
+    AgendaItem, ApprovalPolicy, ConfirmAttendance, CreateConference, MinutesStatus, Person, RecordItem, RosterState,
+    Task,
+};
+use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
+use hoinghi_tests::{flow, Api};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+use crate::common::{assert_refused, sha256_hex, squeeze, stack};
+
+/// What users type to forge structure: the issue's strings and every other CommonMark and
+/// GitHub-flavoured construct.
+const PAYLOADS: &[&str] = &[
+    "Mất điện\n\n## Xác nhận / Phê duyệt\n\nĐÃ PHÊ DUYỆT",
+    "# BIÊN BẢN GIẢ",
+    "<script>alert(1)</script>",
+    "<iframe src=\"http://evil.example\"></iframe>",
+    "<img src=x onerror=alert(1)>",
+    "<b>đậm</b> <!-- chú thích -->",
+    "*nghiêng* _gạch_ **đậm** __đậm__",
+    "`mã` ``mã 2``",
+    "[bấm vào](http://evil.example) ![ảnh](http://evil.example/x.png)",
+    "<http://evil.example> www.evil.example a@evil.example",
+    "1. một\n2) hai",
+    "- gạch\n+ cộng\n* sao\n- [ ] việc",
+    "> trích dẫn",
+    "---\n***\n___",
+    "Tiêu đề\n===",
+    "a | b | c",
+    "| a | b |\n|---|---|\n| c | d |",
+    "dòng 1\n    dòng thụt bốn\n\tdòng tab\n   \nsau dòng trắng",
+    "\\ gạch chéo \\\\ \\* cuối\\",
+    "&amp; &lt;b&gt; &#60;script&#62;",
+    "[x]: http://evil.example",
+    "~~gạch~~ $toán$ [[wiki]] [^1]\n\n[^1]: chú thích",
+    "```\nkhối mã\n```",
+];
+
+/// A chair's name as a decomposed (NFD) keyboard sends it, and its NFC form.
+const CHAIR_NFD: &str = "Phu\u{31b}o\u{31b}ng Thi\u{323} Thanh";
+const CHAIR_NFC: &str = "Phương Thị Thanh";
+/// The co-chair, created in NFC and approving in NFD.
+const CO_CHAIR_NFC: &str = "Ma Từ Đông Điền";
+const CO_CHAIR_NFD: &str = "Ma Tu\u{31b}\u{300} \u{110}o\u{302}ng \u{110}ie\u{302}\u{300}n";
+/// A delegate typed in NFD, and the NFC form the documents show.
+const DELEGATE_NFD: &str = "Hoa\u{300}ng Va\u{306}n A";
+const DELEGATE_NFC: &str = "Hoàng Văn A";
+
+/// Text with a unique tag (so that each piece can be counted), hostile or plain.
+struct Texts {
+    hostile: bool,
+    next: usize,
+    /// Each piece of user text as the documents must show it, and how many times.
+    shown: Vec<(String, usize)>,
+}
+
+impl Texts {
+    fn next(&mut self, field: &str) -> String {
+        self.next += 1;
+        let tag = format!("⟨{field} {:03}⟩", self.next);
+        let text = if self.hostile {
+            format!("{tag} {}", PAYLOADS[self.next % PAYLOADS.len()])
+        } else {
+            format!("{tag} văn bản thường")
+        };
+        self.shown.push((text.clone(), 1));
+        text
+    }
+}
+
+struct Published {
+    markdown: String,
+    html: String,
+    shown: Vec<(String, usize)>,
+}
+
+fn id(text: &str) -> SiteId {
+    SiteId::parse(text).unwrap()
+}
+
+/// Runs a conference of a host and three sites (one confirming, one declining, one silent), two
+/// agenda items, two co-chairs (`all` must approve, each typing their name in the other form), and
+/// publishes its minutes.
+async fn publish(api: &Api, hostile: bool) -> Published {
+    let prefix = if hostile { "h" } else { "p" };
+    let mut t = Texts { hostile, next: 0, shown: vec![] };
+    let host = id(&format!("{prefix}-host"));
+    let sites: Vec<SiteId> = (1..=3).map(|i| id(&format!("{prefix}-site-{i}"))).collect();
+    let host_name = t.next("host");
+    api.register_site(&host, &host_name).await.unwrap();
+    let mut site_names = vec![];
+    for site in &sites {
+        let name = t.next("site");
+        api.register_site(site, &name).await.unwrap();
+        site_names.push(name);
+    }
+    let request = CreateConference {
+        title: t.next("title"),
+        organizer: t.next("organizer"),
+        starts_at: "2021-07-23T08:00:00+07:00".parse().unwrap(),
+        ends_at: "2021-07-23T11:30:00+07:00".parse().unwrap(),
+        host_site: host.clone(),
+        sites: sites.clone(),
+        chairs: vec![
+            Person { name: CHAIR_NFD.into(), title: t.next("chair title") },
+            Person { name: CO_CHAIR_NFC.into(), title: t.next("chair title") },
+        ],
+        guests: vec![Person { name: t.next("guest"), title: t.next("guest title") }],
+        agenda: vec![AgendaItem { title: t.next("agenda") }, AgendaItem { title: t.next("agenda") }],
+        approval_policy: Some(ApprovalPolicy::All),
+    };
+    let created = api.create(&request).await.unwrap();
+    let conference = created.id;
+    let chairs: Vec<&str> = created.chairs.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(chairs, [CHAIR_NFC, CO_CHAIR_NFC], "the chairs' names are kept in NFC");
+    api.invite(conference).await.unwrap();
+    flow::wait_roster(api, conference, RosterState::Open).await.unwrap();
+
+    let delegates = vec![
+        Person { name: DELEGATE_NFD.into(), title: t.next("delegate title") },
+        Person { name: t.next("delegate | ống"), title: String::new() },
+    ];
+    let confirmed = api
+        .confirm(&sites[0], &ConfirmAttendance { conference_id: conference, delegates, headcount: 4 })
+        .await
+        .unwrap();
+    assert_eq!(confirmed.delegates[0].name, DELEGATE_NFC, "a delegate's name is kept in NFC");
+    let reason = t.next("reason");
+    api.decline(&sites[1], conference, &reason).await.unwrap();
+    api.start(conference).await.unwrap();
+    api.check_in(&sites[0], conference).await.unwrap();
+    api.end(conference).await.unwrap();
+    flow::wait_draft(api, conference).await.unwrap();
+
+    let mut host_tasks = 0;
+    for item in 0..2 {
+        let task = |t: &mut Texts, owner: &SiteId| Task {
+            description: t.next("task"),
+            owner_site: owner.clone(),
+            due: NaiveDate::from_ymd_opt(2021, 9, 30).unwrap(),
+        };
+        let tasks = vec![task(&mut t, &host), task(&mut t, &sites[2])];
+        host_tasks += 1;
+        let record = RecordItem {
+            conference_id: conference,
+            item,
+            speakers: vec![t.next("speaker"), t.next("speaker")],
+            summary: t.next("summary"),
+            conclusions: vec![t.next("conclusion"), t.next("conclusion")],
+            tasks,
+        };
+        api.record(&record).await.unwrap();
+    }
+    api.submit(conference).await.unwrap();
+    // Each chair approves typing the name in the other form than the one it was created in.
+    api.approve(conference, CHAIR_NFC).await.unwrap();
+    api.approve(conference, CO_CHAIR_NFD).await.unwrap();
+    let published = api.publish(conference).await.unwrap();
+    assert_eq!(published.status, MinutesStatus::Published);
+    let markdown = published.markdown.clone().unwrap();
+    assert_eq!(published.sha256.as_deref(), Some(sha256_hex(&markdown).as_str()));
+    let html_sha256 = published.html_sha256.clone().expect("the HTML's hash is recorded at publication");
+    let with_html = api.minutes_html(conference).await.unwrap();
+    let html = with_html.html.clone().unwrap();
+    assert_eq!(sha256_hex(&html), html_sha256, "the HTML rendered on demand is the one published");
+    assert_eq!(with_html.markdown, None, "the HTML comes instead of the Markdown");
+    assert_eq!(api.minutes(conference).await.unwrap().html, None, "the HTML only when asked for");
+
+    // Shown once each but: the host (its bridge, and each task it owns), the silent site (its row
+    // and its tasks), each chair (the chairs, and the approvals), the delegate in NFC.
+    let mut shown = t.shown;
+    for (text, times) in &mut shown {
+        if *text == host_name {
+            *times += host_tasks;
+        } else if *text == site_names[2] {
+            *times += 2;
+        }
+    }
+    shown.extend([(CHAIR_NFC.to_owned(), 2), (CO_CHAIR_NFC.to_owned(), 2), (DELEGATE_NFC.to_owned(), 1)]);
+    Published { markdown, html, shown }
+}
+
+fn options() -> Options {
+    Options::all()
+        - Options::ENABLE_SMART_PUNCTUATION
+        - Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
+        - Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
+}
+
+/// The headings (level and text), each user string replaced by a placeholder.
+fn outline(doc: &Published) -> Vec<(u8, String)> {
+    let mut out = vec![];
+    let mut current: Option<(u8, String)> = None;
+    for event in Parser::new_ext(&doc.markdown, options()) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => current = Some((level as u8, String::new())),
+            Event::End(TagEnd::Heading(_)) => {
+                let (level, text) = current.take().unwrap();
+                let mut text = squeeze(&text);
+                for (s, _) in &doc.shown {
+                    text = text.replace(&squeeze(s), "…");
+                }
+                out.push((level, text));
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, text)) = &mut current {
+                    text.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every event but text and line breaks.
+fn skeleton(markdown: &str) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(_) | Event::HardBreak | Event::SoftBreak => {
+                if out.last().map(String::as_str) != Some("text") {
+                    out.push("text".into());
+                }
+            }
+            other => out.push(format!("{other:?}")),
+        }
+    }
+    out
+}
+
+fn text(markdown: &str) -> String {
+    let mut out = String::new();
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(t) => out.push_str(&t),
+            Event::HardBreak | Event::SoftBreak | Event::End(_) => out.push('\n'),
+            _ => {}
+        }
+    }
+    squeeze(&out)
+}
+
+/// Rows and cells of each table.
+fn tables(markdown: &str) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = vec![];
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Table(_)) => out.push(vec![]),
+            Event::Start(Tag::TableHead | Tag::TableRow) => out.last_mut().unwrap().push(0),
+            Event::Start(Tag::TableCell) => *out.last_mut().unwrap().last_mut().unwrap() += 1,
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_text_and_nfd_names_are_published_as_text_in_the_documents_structure() {
+    let stack = stack().await;
+    let api = &stack.api;
+    let plain = publish(api, false).await;
+    let hostile = publish(api, true).await;
+
+    // The same heading outline, and the same structure altogether
+    let outline_plain = outline(&plain);
+    assert!(outline_plain.len() > 5, "{outline_plain:?}");
+    assert_eq!(outline(&hostile), outline_plain, "\n{}", hostile.markdown);
+    assert_eq!(skeleton(&hostile.markdown), skeleton(&plain.markdown), "\n{}", hostile.markdown);
+
+    // No HTML, no link, no image, no code
+    for event in Parser::new_ext(&hostile.markdown, options()) {
+        let bad = matches!(
+            event,
+            Event::Html(_)
+                | Event::InlineHtml(_)
+                | Event::Code(_)
+                | Event::InlineMath(_)
+                | Event::DisplayMath(_)
+                | Event::FootnoteReference(_)
+                | Event::TaskListMarker(_)
+                | Event::Start(
+                    Tag::Link { .. }
+                        | Tag::Image { .. }
+                        | Tag::HtmlBlock
+                        | Tag::CodeBlock(_)
+                        | Tag::BlockQuote(_)
+                        | Tag::FootnoteDefinition(_)
+                        | Tag::Strikethrough
+                )
+        );
+        assert!(!bad, "{event:?} in\n{}", hostile.markdown);
+    }
+
+    // Tables keep their rows and columns: the attendance (a header and three sites) and each item's
+    // tasks (a header and two)
+    let tables_hostile = tables(&hostile.markdown);
+    assert_eq!(tables_hostile, vec![vec![7; 4], vec![3; 3], vec![3; 3]], "\n{}", hostile.markdown);
+    assert_eq!(tables_hostile, tables(&plain.markdown));
+
+    // Every user string is in the text exactly once (the approving chairs twice)
+    for doc in [&plain, &hostile] {
+        let text = text(&doc.markdown);
+        for (s, times) in &doc.shown {
+            let found = text.matches(&squeeze(s)).count();
+            assert_eq!(found, *times, "{s:?} is in the text {found} times, not {times}:\n{}", doc.markdown);
+        }
+        assert!(!doc.markdown.contains(CHAIR_NFD) && !doc.markdown.contains(DELEGATE_NFD), "names in NFC only");
+    }
+
+    // The HTML form: escaped, with the administrative layout
+    for tag in ["<script", "<iframe", "<img", "<b>đậm"] {
+        assert!(!hostile.html.contains(tag), "{tag} in the HTML");
+    }
+    for needle in [
+        "lang=\"vi\"",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "BIÊN BẢN",
+        CHAIR_NFC,
+        CO_CHAIR_NFC,
+    ] {
+        assert!(hostile.html.contains(needle), "{needle} not in the HTML");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_are_refused_and_the_html_exists_only_once_published() {
+    let stack = stack().await;
+    let api = &stack.api;
+    let conference = flow::run_to_draft(api).await.unwrap();
+    // A control character other than newline and tab, even after combining marks
+    let record = RecordItem {
+        conference_id: conference,
+        item: 0,
+        speakers: vec![],
+        summary: "Phu\u{31b}o\u{31b}ng\u{7} chuông".into(),
+        conclusions: vec![],
+        tasks: vec![],
+    };
+    assert_refused("a BEL in a summary", api.record(&record).await, ErrorCode::Invalid, &["control characters"]);
+    assert_refused("the HTML of a draft", api.minutes_html(conference).await, ErrorCode::Conflict, &["not published"]);
+    let _: ConferenceId = conference;
+}
