@@ -6,7 +6,10 @@
 //! 2. the workload: register N sites, schedule one conference linking all of them, invite, a storm in
 //!    which every site confirms (with delegates) and checks in, end the session, open, write and
 //!    publish the minutes;
-//! 3. peak resident memory of each service, and the time each takes to restart and rebuild.
+//! 3. the reminder fan-out: a second conference of N sites, all but 5 % (at most 1,000 answering)
+//!    silent, one reminder fired by its durable timer and recorded for each silent site, against a
+//!    raw baseline of as many JetStream publishes from one client;
+//! 4. peak resident memory of each service, and the time each takes to restart and rebuild.
 //!
 //! Figures are printed as a table and written as JSON (`--out`).
 
@@ -14,6 +17,7 @@
 
 mod baseline;
 mod measure;
+mod reminders;
 mod workload;
 
 use std::path::PathBuf;

@@ -69,6 +69,8 @@ pub struct WorkloadReport {
     pub restart_rebuild_ms: BTreeMap<String, u64>,
     /// Events in each stream at the end.
     pub events: BTreeMap<String, u64>,
+    /// The reminder fan-out on a second conference.
+    pub fan_out: crate::reminders::FanOutReport,
 }
 
 /// Everything, ready to print and save.
@@ -130,6 +132,7 @@ impl Results {
             "peak_rss_mib": r.peak_rss_mib,
             "restart_rebuild_ms": r.restart_rebuild_ms,
             "events": r.events,
+            "reminder_fan_out": r.fan_out,
             "machine": machine(),
         })
     }
@@ -168,6 +171,22 @@ impl Results {
             r.end_to_draft.as_millis(),
             r.publish.as_millis(),
             r.markdown_bytes
+        ));
+        let f = &r.fan_out;
+        out.push_str(&format!(
+            "reminder fan-out: {} silent of {} sites · due → last reminder_sent {} ms · due → last notification {} ms \
+             ({:.0} writes/s; storm {:.0} commands/s) · CPU attendance {} ms, nats-server {} ms · raw baseline: \
+             {} JetStream publishes from one client, acks in bulk, {} ms\n",
+            f.silent,
+            f.sites,
+            f.due_to_last_event_ms,
+            f.due_to_last_notification_ms,
+            f.writes_per_s,
+            r.storm.per_second(),
+            f.attendance_cpu_ms,
+            f.server_cpu_ms,
+            f.silent,
+            f.baseline_js_publish_ms
         ));
         for (service, mib) in &r.peak_rss_mib {
             let restart = r.restart_rebuild_ms.get(service).copied().unwrap_or_default();

@@ -104,6 +104,7 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
         guests: vec![],
         agenda: vec![AgendaItem { title: "Quán triệt nghị quyết".into() }, AgendaItem { title: "Thảo luận".into() }],
         approval_policy: None,
+        reminder_offsets_s: None,
     };
     let t = Instant::now();
     let conference = api.create(&request).await?;
@@ -191,6 +192,20 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
     let roster = api.roster(id).await?;
     anyhow::ensure!(roster.counts.checked_in == sites, "after the restarts the roster lost check-ins");
 
+    eprintln!("workload: reminder fan-out on a second conference of {sites} sites");
+    let attendance_pid = services.iter().find(|p| p.service() == Service::Attendance).and_then(|p| p.pid());
+    let fan_out = crate::reminders::fan_out(
+        &api,
+        &client,
+        &SiteId::parse(HOST)?,
+        site,
+        sites,
+        concurrency,
+        (attendance_pid, server.pid()),
+    )
+    .await
+    .context("the reminder fan-out")?;
+
     let js = async_nats::jetstream::new(client.clone());
     let mut events = BTreeMap::new();
     for stream in hoinghi_shared::streams::ALL {
@@ -212,5 +227,6 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
         peak_rss_mib: peak,
         restart_rebuild_ms: restart,
         events,
+        fan_out,
     })
 }

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{admin, attendance, conference, demo, minutes, notice, sites, status, tasks};
+use crate::commands::{
+    admin, attendance, check, conference, demo, minutes, notice, notifications, sites, status, tasks,
+};
 
 /// The hoinghi client: schedule provincial online conferences, collect the bridges' answers and
 /// check-ins, and write, approve, publish and acknowledge the minutes, over NATS.
@@ -87,6 +89,9 @@ pub enum Command {
     /// A district point's answers and check-ins, and the roster.
     #[command(subcommand)]
     Attendance(attendance::Cmd),
+    /// The technical check (kiểm tra kỹ thuật) of the bridges: open, report, summary.
+    #[command(subcommand)]
+    Check(check::Cmd),
     /// Minutes (biên bản): record, submit, approve, publish, acknowledge, verify.
     #[command(subcommand)]
     Minutes(minutes::Cmd),
@@ -97,6 +102,10 @@ pub enum Command {
     /// returns; lists of overdue tasks.
     #[command(subcommand, visible_alias = "tasks")]
     Task(tasks::Cmd),
+    /// A site's own notifications (invitation, reschedule, cancellation, reminders, minutes
+    /// published): list them since a cursor, or watch them live.
+    #[command(subcommand, visible_alias = "notification")]
+    Notifications(notifications::Cmd),
     /// List the hoinghi services that answer on this NATS (via $SRV.INFO and $SRV.PING).
     Status(status::StatusArgs),
     /// Wait until the named services answer `$SRV.PING.<name>`.

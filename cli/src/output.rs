@@ -177,6 +177,9 @@ pub fn conference(view: &ConferenceView) -> String {
     if let Some(sha) = &view.minutes_sha256 {
         let _ = writeln!(out, "  minutes sha256: {sha}");
     }
+    if view.schedule_sequence > 0 {
+        let _ = writeln!(out, "  schedule:  sequence {} (rescheduled)", view.schedule_sequence);
+    }
     let _ = writeln!(out, "  version:   {}", view.version);
     out
 }
@@ -193,8 +196,35 @@ pub fn site_attendance(a: &SiteAttendance) -> String {
     if let Some(reason) = &a.decline_reason {
         let _ = write!(out, ", reason: {reason}");
     }
+    out.push_str(&schedule_note(a));
     out.push('\n');
     out
+}
+
+/// What a site's line says about the schedule after a reschedule: whether the site has seen the
+/// current schedule, whether its answer predates it, and an answer cleared for a new one.
+fn schedule_note(a: &SiteAttendance) -> String {
+    let mut notes = Vec::new();
+    if let Some(seen) = a.seen_sequence {
+        if !a.seen_current_schedule {
+            notes.push(format!("NOT SEEN the new schedule (last seen {seen})"));
+        } else if seen > 0 {
+            notes.push(format!("seen schedule {seen}"));
+        }
+    } else if !a.seen_current_schedule {
+        notes.push("schedule not seen".to_owned());
+    }
+    if a.answered_before_change {
+        notes.push(format!("answered before the change (schedule {})", a.answer_sequence.unwrap_or_default()));
+    }
+    if let Some(previous) = &a.previous_answer {
+        notes.push(format!("previous answer: {}", attendance_status(previous.status)));
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", notes.join("; "))
+    }
 }
 
 /// The columns of an attendance table (a roster, the attendance in the minutes).
@@ -229,6 +259,11 @@ pub fn roster(r: &Roster) -> String {
                 }
                 _ => people(&a.delegates),
             };
+            let detail = if r.schedule.as_ref().is_some_and(|s| s.sequence > 0) {
+                format!("{detail}{}", schedule_note(a))
+            } else {
+                detail
+            };
             attendance_row(&a.site_id, &a.site_name, a.status, a.headcount, detail)
         })
         .collect();
@@ -241,6 +276,20 @@ pub fn roster(r: &Roster) -> String {
         "invited {}, confirmed {}, declined {}, no answer {}, checked in {}; {} people expected",
         c.invited, c.confirmed, c.declined, c.no_answer, c.checked_in, people_expected
     );
+    if let Some(s) = r.schedule.as_ref().filter(|s| s.sequence > 0) {
+        let _ = writeln!(
+            out,
+            "schedule {}: {} .. {} ({}){}; seen by {} of {}, {} answered before the change",
+            s.sequence,
+            s.starts_at.to_rfc3339(),
+            s.ends_at.to_rfc3339(),
+            s.reason.as_deref().unwrap_or("rescheduled"),
+            if s.reanswer { ", every site asked to answer again" } else { "" },
+            s.seen,
+            c.invited,
+            s.answered_before_change
+        );
+    }
     out
 }
 

@@ -436,12 +436,43 @@ impl Api {
         .await
     }
 
+    /// Moves the conference to a new time (before it starts), with a reason; `reanswer` asks every
+    /// site to answer again. The reply carries the new `schedule_sequence`.
+    ///
+    /// # Errors
+    /// The service's error: `invalid` for a time in the past, an end before the start or the same
+    /// time; `conflict` once the session started, ended or the conference was cancelled.
+    pub async fn reschedule(
+        &self,
+        request: &hoinghi_shared::api::RescheduleConference,
+    ) -> Result<ConferenceView, ApiError> {
+        self.request(subjects::scheduling::RESCHEDULE, request).await
+    }
+
     /// Reads a conference.
     ///
     /// # Errors
     /// The service's error.
     pub async fn conference(&self, conference: ConferenceId) -> Result<ConferenceView, ApiError> {
         self.about(subjects::scheduling::GET, conference).await
+    }
+
+    /// A site's invitation as an iCalendar object (`ics`: `METHOD:REQUEST`, or `METHOD:CANCEL` once
+    /// cancelled), with its method and `SEQUENCE`.
+    ///
+    /// # Errors
+    /// The service's error: `not_found` for an unknown conference, `forbidden` for a site not
+    /// invited, `conflict` before the invitations were issued.
+    pub async fn ics(
+        &self,
+        conference: ConferenceId,
+        site: &SiteId,
+    ) -> Result<hoinghi_shared::api::IcsInvitation, ApiError> {
+        self.request(
+            subjects::scheduling::ICS,
+            &hoinghi_shared::api::IcsRequest { conference_id: conference, site: site.clone() },
+        )
+        .await
     }
 
     /// One page of the audit trail: who did what and when, from the event log.
@@ -479,12 +510,61 @@ impl Api {
         .await
     }
 
+    /// A site lists its own notifications after the cursor `since` (0: from the first), at most
+    /// `limit` (default 100, at most 500).
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn notifications(
+        &self,
+        site: &SiteId,
+        since: u64,
+        limit: Option<usize>,
+    ) -> Result<hoinghi_shared::notifications::NotificationsPage, ApiError> {
+        self.request(
+            &subjects::attendance::site_command(site, subjects::attendance::NOTIFICATIONS),
+            &hoinghi_shared::notifications::NotificationsQuery { since, limit },
+        )
+        .await
+    }
+
+    /// A site's notifications as they are written (a core subscription to
+    /// `hoinghi.v1.notifications.<site>.>`, which the server allows only the site itself): each
+    /// message's body is a [`hoinghi_shared::notifications::Notification`].
+    ///
+    /// # Errors
+    /// The subscription could not be sent (a refusal by the server's permissions arrives as a
+    /// permissions violation on the connection, and the subscription then receives nothing).
+    pub async fn watch_notifications(&self, site: &SiteId) -> anyhow::Result<async_nats::Subscriber> {
+        let subscriber = self.nats().subscribe(subjects::notifications::site_all(site)).await?;
+        // The server has the subscription (or has refused it) once it answered a round trip.
+        self.nats().flush().await?;
+        Ok(subscriber)
+    }
+
     /// A site checks in.
     ///
     /// # Errors
     /// The service's error.
     pub async fn check_in(&self, site: &SiteId, conference: ConferenceId) -> Result<SiteAttendance, ApiError> {
         self.about(&subjects::attendance::site_command(site, subjects::attendance::CHECK_IN), conference).await
+    }
+
+    /// Acts for `site`: it has seen the conference's schedule `sequence` (the current one).
+    ///
+    /// # Errors
+    /// The service's error (`conflict` for a sequence that is not the current one).
+    pub async fn schedule_seen(
+        &self,
+        site: &SiteId,
+        conference: ConferenceId,
+        sequence: u32,
+    ) -> Result<SiteAttendance, ApiError> {
+        self.request(
+            &subjects::attendance::site_command(site, subjects::attendance::SCHEDULE_SEEN),
+            &hoinghi_shared::api::ScheduleSeen { conference_id: conference, sequence },
+        )
+        .await
     }
 
     /// The roster (its first page of sites).
@@ -501,6 +581,41 @@ impl Api {
     /// The service's error (404 before it opens).
     pub async fn roster_page(&self, query: &PageQuery) -> Result<Roster, ApiError> {
         self.request(subjects::attendance::ROSTER, query).await
+    }
+
+    /// The secretariat opens the conference's technical check; answers its summary.
+    ///
+    /// # Errors
+    /// The service's error (409 before the invitations or once the session started).
+    pub async fn open_technical_check(
+        &self,
+        conference: ConferenceId,
+    ) -> Result<hoinghi_shared::api::TechnicalCheckSummary, ApiError> {
+        self.about(subjects::attendance::TECHNICAL_CHECK_OPEN, conference).await
+    }
+
+    /// Acts for `site`: reports its technical check (picture, sound, line).
+    ///
+    /// # Errors
+    /// The service's error (403 not invited, 409 check not open, 400 a failed item without a note).
+    pub async fn report_technical_check(
+        &self,
+        site: &SiteId,
+        report: &hoinghi_shared::api::ReportTechnicalCheck,
+    ) -> Result<hoinghi_shared::api::SiteTechnicalCheck, ApiError> {
+        let subject = subjects::attendance::site_command(site, subjects::attendance::TECHNICAL_CHECK);
+        self.request(&subject, report).await
+    }
+
+    /// The technical check's counts and one page of the failing sites.
+    ///
+    /// # Errors
+    /// The service's error (404 before the roster opens).
+    pub async fn technical_check_summary(
+        &self,
+        query: &PageQuery,
+    ) -> Result<hoinghi_shared::api::TechnicalCheckSummary, ApiError> {
+        self.request(subjects::attendance::TECHNICAL_CHECK_SUMMARY, query).await
     }
 
     // ------------------------------------------------------------ minutes

@@ -173,6 +173,7 @@ pub fn create_conference() -> CreateConference {
         guests: guests(),
         agenda: agenda(),
         approval_policy: Some(ApprovalPolicy::All),
+        reminder_offsets_s: None,
     }
 }
 

@@ -85,6 +85,10 @@ pub struct CreateConference {
     /// Whose approval publishing the minutes needs (default `all`: every co-chair).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_policy: Option<ApprovalPolicy>,
+    /// When to remind the sites that have not answered, in seconds before the start: each 1 to
+    /// 30 days' worth, at most 5 (default 24 h and 1 h; `[]`: no reminders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder_offsets_s: Option<Vec<u32>>,
 }
 
 /// Whose approval publishing the minutes needs. With one chair both are the same.
@@ -104,6 +108,41 @@ pub enum ApprovalPolicy {
 pub struct ConferenceRef {
     /// The conference.
     pub conference_id: ConferenceId,
+}
+
+/// `hoinghi.v1.scheduling.conferences.ics`: a site's invitation as an iCalendar object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IcsRequest {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The invited site (a linked bridge, or the host bridge) whose invitation it is.
+    pub site: SiteId,
+}
+
+/// The iTIP method (RFC 5546) of an invitation's iCalendar object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum IcsMethod {
+    /// The invitation stands (`METHOD:REQUEST`).
+    Request,
+    /// The conference was cancelled (`METHOD:CANCEL`, `STATUS:CANCELLED`).
+    Cancel,
+}
+
+/// The reply of `conferences.ics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IcsInvitation {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The site it is addressed to (its `ATTENDEE`).
+    pub site: SiteId,
+    /// The `SEQUENCE` of the event: the schedule sequence, plus one once cancelled.
+    pub sequence: u32,
+    /// The `METHOD` of the calendar.
+    pub method: IcsMethod,
+    /// The iCalendar object (`text/calendar`, CRLF line ends).
+    pub ics: String,
 }
 
 /// A query for one page of a long list: the roster's sites, the minutes' attendance.
@@ -147,6 +186,25 @@ pub struct CancelConference {
     pub conference_id: ConferenceId,
     /// Why it is cancelled; every invited site sees it.
     pub reason: String,
+}
+
+/// `hoinghi.v1.scheduling.conferences.reschedule`: move a conference that has not started to a new
+/// time. Reply: the [`ConferenceView`] with its new `schedule_sequence`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleConference {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The new start (in the future).
+    pub starts_at: DateTime<FixedOffset>,
+    /// The new end (after the new start).
+    pub ends_at: DateTime<FixedOffset>,
+    /// Why it is moved; every invited site sees it.
+    pub reason: String,
+    /// Ask every site to answer again: every answer is cleared back to "no answer" (default: the
+    /// answers are kept).
+    #[serde(default)]
+    pub reanswer: bool,
 }
 
 /// Where a conference is in its life.
@@ -203,6 +261,10 @@ pub struct ConferenceView {
     pub approval_policy: ApprovalPolicy,
     /// Number of events this conference has had in the scheduling log.
     pub version: u64,
+    /// The schedule sequence: 0 as first scheduled, +1 with each reschedule (the iCalendar
+    /// `SEQUENCE`).
+    #[serde(default)]
+    pub schedule_sequence: u32,
 }
 
 /// One line of a conference's audit trail: an event of the log, who caused it and when.
@@ -301,6 +363,83 @@ pub struct SiteAttendance {
     /// When it checked in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_in_at: Option<DateTime<Utc>>,
+    /// The schedule sequence under which its current answer was given (none without an answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_sequence: Option<u32>,
+    /// Its answer was given before the latest change of schedule (it may want to confirm again).
+    #[serde(default)]
+    pub answered_before_change: bool,
+    /// The last schedule sequence the site has seen: by answering, checking in or acknowledging
+    /// it (`schedule_seen`); none if it has done none of these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_sequence: Option<u32>,
+    /// The site has seen the current schedule.
+    #[serde(default)]
+    pub seen_current_schedule: bool,
+    /// The answer it had when the secretariat asked every site to answer again (`reanswer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_answer: Option<PreviousAnswer>,
+    /// Its technical check, once the secretariat opened one: `passed`, `failed` or `not_checked`
+    /// (frozen at the start of the session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technical_check: Option<CheckStatus>,
+    /// The items its last report failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub technical_check_failed: Vec<CheckItem>,
+}
+
+/// An answer cleared when the secretariat asked every site to answer again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousAnswer {
+    /// `confirmed` or `declined`.
+    pub status: AttendanceStatus,
+    /// Named delegates, if it had confirmed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delegates: Vec<crate::api::Person>,
+    /// Declared headcount, if it had confirmed (0 otherwise).
+    #[serde(default)]
+    pub headcount: u32,
+    /// The reason, if it had declined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_reason: Option<String>,
+    /// When it had answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<DateTime<Utc>>,
+    /// The schedule sequence it had answered under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_sequence: Option<u32>,
+}
+
+/// `hoinghi.v1.attendance.sites.<site>.schedule_seen`: the site has seen the conference's current
+/// schedule. A `sequence` that is not the current one is refused (409) with the current one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSeen {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The schedule sequence the site saw (`schedule_sequence` of the conference).
+    pub sequence: u32,
+}
+
+/// The schedule a roster holds: the conference's current times and how many sites have seen them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterSchedule {
+    /// The schedule sequence (0 as invited, +1 with each reschedule).
+    pub sequence: u32,
+    /// Start.
+    pub starts_at: DateTime<FixedOffset>,
+    /// End.
+    pub ends_at: DateTime<FixedOffset>,
+    /// The reason of the latest reschedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Whether the latest reschedule asked every site to answer again.
+    #[serde(default)]
+    pub reanswer: bool,
+    /// Sites that have seen this schedule.
+    pub seen: usize,
+    /// Sites whose answer was given before the latest change.
+    pub answered_before_change: usize,
 }
 
 /// Whether a roster still takes answers.
@@ -346,6 +485,9 @@ pub struct Roster {
     /// One line per invited site, in invitation order: the page asked for (by default the first
     /// 1,000; see [`PageQuery`]).
     pub sites: Vec<SiteAttendance>,
+    /// The current schedule and who has seen it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<RosterSchedule>,
 }
 
 // ---------------------------------------------------------------- minutes
@@ -580,6 +722,159 @@ pub struct AttendanceRecord {
     /// When it checked in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_in_at: Option<DateTime<Utc>>,
+    /// Its technical check at the start of the session (none when no check was opened).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technical_check: Option<CheckStatus>,
+    /// The items it failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub technical_check_failed: Vec<CheckItem>,
+}
+
+/// One item of a bridge's technical check (kiểm tra kỹ thuật).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckItem {
+    /// Picture (hình ảnh).
+    Picture,
+    /// Sound (âm thanh).
+    Sound,
+    /// Network line (đường truyền).
+    Line,
+}
+
+/// Where a site's technical check stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Its last report had every item ok.
+    Passed,
+    /// Its last report had an item failed.
+    Failed,
+    /// It has not reported.
+    NotChecked,
+}
+
+/// One item of a report: ok, or failed with a note saying what was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckResult {
+    /// Whether it works.
+    pub ok: bool,
+    /// What was seen; required when `ok` is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `hoinghi.v1.attendance.sites.<site>.technical_check`: the site's report of its technical check
+/// (it replaces the site's previous report). Reply: [`SiteTechnicalCheck`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportTechnicalCheck {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Picture.
+    pub picture: CheckResult,
+    /// Sound.
+    pub sound: CheckResult,
+    /// Network line.
+    pub line: CheckResult,
+}
+
+/// A site's technical check: its last report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteTechnicalCheck {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The site.
+    pub site_id: SiteId,
+    /// Its name.
+    pub site_name: String,
+    /// Passed, failed or not checked.
+    pub status: CheckStatus,
+    /// Picture, as last reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<CheckResult>,
+    /// Sound, as last reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sound: Option<CheckResult>,
+    /// Network line, as last reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<CheckResult>,
+    /// When it last reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_at: Option<DateTime<Utc>>,
+    /// How many reports it sent (a re-test is one more).
+    pub reports: u32,
+}
+
+/// Whether a conference's technical check takes reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TechnicalCheckState {
+    /// The secretariat has not opened it.
+    NotOpened,
+    /// Sites report.
+    Open,
+    /// The session started: the outcome is final.
+    Closed,
+}
+
+/// How many bridges passed, failed and have not checked (over every invited site).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TechnicalCheckCounts {
+    /// Invited sites.
+    pub sites: usize,
+    /// Last report all ok.
+    pub passed: usize,
+    /// Last report with a failed item.
+    pub failed: usize,
+    /// No report.
+    pub not_checked: usize,
+}
+
+/// One failed item, with the site's note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedItem {
+    /// Which.
+    pub item: CheckItem,
+    /// What the site saw.
+    pub note: String,
+}
+
+/// A site whose last report failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailingSite {
+    /// The site.
+    pub site_id: SiteId,
+    /// Its name.
+    pub site_name: String,
+    /// The failed items.
+    pub failed: Vec<FailedItem>,
+    /// When it reported.
+    pub reported_at: DateTime<Utc>,
+    /// How many reports it sent.
+    pub reports: u32,
+}
+
+/// `hoinghi.v1.attendance.technical_check.summary` (and the reply of `technical_check.open`): the
+/// counts over every site, and one page of the failing sites (in invitation order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TechnicalCheckSummary {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Not opened, open or closed.
+    pub state: TechnicalCheckState,
+    /// When the secretariat opened it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_at: Option<DateTime<Utc>>,
+    /// Counts over every invited site.
+    pub counts: TechnicalCheckCounts,
+    /// How many sites failed (the length of the whole failing list).
+    pub total_failing: usize,
+    /// Index of the page's first failing site.
+    pub offset: usize,
+    /// One page of the failing sites, with their failed items and notes.
+    pub failing: Vec<FailingSite>,
 }
 
 /// One agenda item in the minutes.

@@ -25,6 +25,10 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code.
+    pub const ALL: [Self; 6] =
+        [Self::Invalid, Self::Forbidden, Self::NotFound, Self::Conflict, Self::TooLarge, Self::Unavailable];
+
     /// The numeric status sent in `Nats-Service-Error-Code`.
     pub fn status(self) -> u16 {
         match self {
@@ -39,15 +43,7 @@ impl ErrorCode {
 
     /// The code for a status, as read back from `Nats-Service-Error-Code`.
     pub fn from_status(status: u16) -> Option<Self> {
-        Some(match status {
-            400 => Self::Invalid,
-            403 => Self::Forbidden,
-            404 => Self::NotFound,
-            409 => Self::Conflict,
-            413 => Self::TooLarge,
-            503 => Self::Unavailable,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|code| code.status() == status)
     }
 
     /// The stable string form (`invalid`, `forbidden`, …).
@@ -73,34 +69,34 @@ pub struct ApiError {
     pub message: String,
 }
 
+/// One constructor of [`ApiError`] for each code: `name(message)`.
+macro_rules! constructors {
+    ($($(#[$doc:meta])* $name:ident => $code:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(message: impl Into<String>) -> Self {
+            Self::new(ErrorCode::$code, message)
+        }
+    )*};
+}
+
 impl ApiError {
     /// An error with a code and message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self { code, message: message.into() }
     }
-    /// A 400.
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Invalid, message)
-    }
-    /// A 403.
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Forbidden, message)
-    }
-    /// A 404.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::NotFound, message)
-    }
-    /// A 409.
-    pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Conflict, message)
-    }
-    /// A 413.
-    pub fn too_large(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::TooLarge, message)
-    }
-    /// A 503.
-    pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Unavailable, message)
+    constructors! {
+        /// A 400.
+        invalid => Invalid;
+        /// A 403.
+        forbidden => Forbidden;
+        /// A 404.
+        not_found => NotFound;
+        /// A 409.
+        conflict => Conflict;
+        /// A 413.
+        too_large => TooLarge;
+        /// A 503.
+        unavailable => Unavailable;
     }
 }
 
@@ -120,14 +116,7 @@ mod tests {
         let body = ErrorBody { error: ApiError::not_found("no conference 1") };
         let json = serde_json::to_value(&body).unwrap();
         assert_eq!(json, serde_json::json!({"error":{"code":"not_found","message":"no conference 1"}}));
-        for code in [
-            ErrorCode::Invalid,
-            ErrorCode::Forbidden,
-            ErrorCode::NotFound,
-            ErrorCode::Conflict,
-            ErrorCode::TooLarge,
-            ErrorCode::Unavailable,
-        ] {
+        for code in ErrorCode::ALL {
             assert_eq!(ErrorCode::from_status(code.status()), Some(code));
         }
     }

@@ -338,6 +338,11 @@ pub struct ConferenceDetails {
     /// decode as [`ApprovalPolicy::All`] (with one chair the same as `any`).
     #[serde(default)]
     pub approval_policy: ApprovalPolicy,
+    /// Reminder offsets before the start, in seconds, largest first, as the secretariat set them;
+    /// `None` (events written before reminders existed, or not set) means the default, 24 h and
+    /// 1 h ([`crate::notifications::reminder_offsets`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder_offsets_s: Option<Vec<u32>>,
 }
 
 /// Whose approval publishing the minutes needs (`snake_case`).
@@ -432,6 +437,75 @@ pub struct AttendanceEntry {
     /// When it checked in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_in_at: Option<DateTime<Utc>>,
+    /// How its technical check stood at the start of the session (`None`: no check was opened;
+    /// records written before the check existed decode so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technical_check: Option<CheckStatus>,
+    /// The items it failed, when `technical_check` is `failed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub technical_check_failed: Vec<CheckItem>,
+}
+
+/// One item of a bridge's technical check (`snake_case`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckItem {
+    /// Picture (hình ảnh).
+    Picture,
+    /// Sound (âm thanh).
+    Sound,
+    /// Network line (đường truyền).
+    Line,
+}
+
+impl CheckItem {
+    /// Every item, in the order they are reported.
+    pub const ALL: [CheckItem; 3] = [CheckItem::Picture, CheckItem::Sound, CheckItem::Line];
+
+    /// Its Vietnamese name, as the minutes write it.
+    pub fn vi(self) -> &'static str {
+        match self {
+            Self::Picture => "hình ảnh",
+            Self::Sound => "âm thanh",
+            Self::Line => "đường truyền",
+        }
+    }
+}
+
+/// What a site reported on one item of its technical check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Whether it works.
+    pub ok: bool,
+    /// What was seen (required when it failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Where a site's technical check stands (`snake_case`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Its last report had every item ok.
+    Passed,
+    /// Its last report had an item failed.
+    Failed,
+    /// It has not reported.
+    NotChecked,
+}
+
+/// The short Vietnamese note the minutes write for a site whose check had not passed by the start
+/// of the session (`None` for a site that passed or when no check was opened).
+pub fn check_note_vi(status: Option<CheckStatus>, failed: &[CheckItem]) -> Option<String> {
+    match status? {
+        CheckStatus::Passed => None,
+        CheckStatus::NotChecked => Some("Chưa kiểm tra kỹ thuật".to_owned()),
+        CheckStatus::Failed if failed.is_empty() => Some("Kiểm tra kỹ thuật chưa đạt".to_owned()),
+        CheckStatus::Failed => Some(format!(
+            "Kiểm tra kỹ thuật chưa đạt: {}",
+            failed.iter().map(|i| i.vi()).collect::<Vec<_>>().join(", ")
+        )),
+    }
 }
 
 /// A task recorded in the minutes.
@@ -545,6 +619,8 @@ impl From<api::AttendanceRecord> for AttendanceEntry {
             headcount,
             decline_reason,
             checked_in_at,
+            technical_check,
+            technical_check_failed,
         } = r;
         Self {
             site_id,
@@ -555,6 +631,8 @@ impl From<api::AttendanceRecord> for AttendanceEntry {
             headcount,
             decline_reason,
             checked_in_at,
+            technical_check: technical_check.map(CheckStatus::from),
+            technical_check_failed: technical_check_failed.into_iter().map(CheckItem::from).collect(),
         }
     }
 }
@@ -570,6 +648,8 @@ impl From<&AttendanceEntry> for api::AttendanceRecord {
             headcount,
             decline_reason,
             checked_in_at,
+            technical_check,
+            technical_check_failed,
         } = e;
         Self {
             site_id: site_id.clone(),
@@ -580,7 +660,56 @@ impl From<&AttendanceEntry> for api::AttendanceRecord {
             headcount: *headcount,
             decline_reason: decline_reason.clone(),
             checked_in_at: *checked_in_at,
+            technical_check: technical_check.map(api::CheckStatus::from),
+            technical_check_failed: technical_check_failed.iter().copied().map(api::CheckItem::from).collect(),
         }
+    }
+}
+
+impl From<api::CheckItem> for CheckItem {
+    fn from(i: api::CheckItem) -> Self {
+        match i {
+            api::CheckItem::Picture => Self::Picture,
+            api::CheckItem::Sound => Self::Sound,
+            api::CheckItem::Line => Self::Line,
+        }
+    }
+}
+
+impl From<CheckItem> for api::CheckItem {
+    fn from(i: CheckItem) -> Self {
+        match i {
+            CheckItem::Picture => Self::Picture,
+            CheckItem::Sound => Self::Sound,
+            CheckItem::Line => Self::Line,
+        }
+    }
+}
+
+impl From<api::CheckStatus> for CheckStatus {
+    fn from(s: api::CheckStatus) -> Self {
+        match s {
+            api::CheckStatus::Passed => Self::Passed,
+            api::CheckStatus::Failed => Self::Failed,
+            api::CheckStatus::NotChecked => Self::NotChecked,
+        }
+    }
+}
+
+impl From<CheckStatus> for api::CheckStatus {
+    fn from(s: CheckStatus) -> Self {
+        match s {
+            CheckStatus::Passed => Self::Passed,
+            CheckStatus::Failed => Self::Failed,
+            CheckStatus::NotChecked => Self::NotChecked,
+        }
+    }
+}
+
+impl From<&CheckResult> for api::CheckResult {
+    fn from(r: &CheckResult) -> Self {
+        let CheckResult { ok, note } = r;
+        Self { ok: *ok, note: note.clone() }
     }
 }
 
@@ -670,6 +799,24 @@ domain_events! {
             /// SHA-256 of the published minutes.
             minutes_sha256: String,
         },
+        /// The conference was moved to a new time (before its session started). If invitations had
+        /// gone out, every invited site is told (attendance records `roster_rescheduled`).
+        ConferenceRescheduled = (CONFERENCE_RESCHEDULED, "conference_rescheduled", 1) {
+            /// The new start.
+            starts_at: DateTime<FixedOffset>,
+            /// The new end.
+            ends_at: DateTime<FixedOffset>,
+            /// Why it was moved.
+            reason: String,
+            /// The schedule sequence after this change: 0 is the schedule the invitations
+            /// announced, each reschedule after them adds 1.
+            sequence: u32,
+            /// Whether every site is asked to answer again (their answers are cleared).
+            reanswer: bool,
+            /// Whether invitations had gone out (then every site must be told; before that the move
+            /// only replaces the planned time and the sequence stays 0).
+            was_invited: bool,
+        },
     }
 }
 
@@ -707,6 +854,53 @@ domain_events! {
             /// Why.
             reason: String,
         },
+        /// The conference was moved (from `conference_rescheduled`): the roster's schedule is now
+        /// this one; no site has seen it yet. With `reanswer`, every site's answer is cleared back
+        /// to "no answer" (the answer it had is kept as its previous answer).
+        RosterRescheduled = (ROSTER_RESCHEDULED, "roster_rescheduled", 1) {
+            /// The new start.
+            starts_at: DateTime<FixedOffset>,
+            /// The new end.
+            ends_at: DateTime<FixedOffset>,
+            /// Why it was moved.
+            reason: String,
+            /// The schedule sequence (1, 2, …).
+            sequence: u32,
+            /// Whether every site must answer again.
+            reanswer: bool,
+        },
+        /// A site that had not answered was reminded (subject
+        /// `…attendance.<conference>.<site>.reminder_sent`), once per schedule sequence and offset.
+        ReminderSent = (REMINDER_SENT, "reminder_sent", 1) {
+            /// Seconds before the start.
+            offset_s: u32,
+            /// The schedule sequence the reminder was set for.
+            sequence: u32,
+            /// When it was due (the server fired it then; it may be recorded later).
+            due_at: DateTime<Utc>,
+        },
+        /// A site acknowledged that it has seen the schedule with this sequence (subject
+        /// `…attendance.<conference>.<site>.schedule_seen`).
+        ScheduleSeen = (SCHEDULE_SEEN, "schedule_seen", 1) {
+            /// The schedule sequence the site saw.
+            sequence: u32,
+        },
+        /// The secretariat opened the technical check: the sites may report theirs
+        /// (`…attendance.<conference>.technical_check_opened`).
+        TechnicalCheckOpened = (TECHNICAL_CHECK_OPENED, "technical_check_opened", 1) {},
+        /// A site reported its technical check; it replaces the site's previous report
+        /// (`…attendance.<conference>.<site>.technical_check_reported`).
+        TechnicalCheckReported = (TECHNICAL_CHECK_REPORTED, "technical_check_reported", 1) {
+            /// Picture.
+            picture: CheckResult,
+            /// Sound.
+            sound: CheckResult,
+            /// Network line.
+            line: CheckResult,
+        },
+        /// The session started: the technical check (opened or not) is closed, and what it holds is
+        /// what the roster and the minutes show. Reports after this one have no effect.
+        TechnicalCheckClosed = (TECHNICAL_CHECK_CLOSED, "technical_check_closed", 1) {},
     }
 }
 
@@ -928,6 +1122,7 @@ mod tests {
             guests: vec![],
             agenda: vec![],
             approval_policy: ApprovalPolicy::Any,
+            reminder_offsets_s: None,
         };
         let scheduling = |e: SchedulingEvent| {
             match &e {
@@ -937,7 +1132,8 @@ mod tests {
                 | SchedulingEvent::SessionStarted {}
                 | SchedulingEvent::SessionEnded {}
                 | SchedulingEvent::ConferenceCancelled { .. }
-                | SchedulingEvent::ConferenceClosed { .. } => {}
+                | SchedulingEvent::ConferenceClosed { .. }
+                | SchedulingEvent::ConferenceRescheduled { .. } => {}
             }
             probe(e)
         };
@@ -948,7 +1144,13 @@ mod tests {
                 | AttendanceEvent::AttendanceDeclined { .. }
                 | AttendanceEvent::SiteCheckedIn {}
                 | AttendanceEvent::RosterClosed { .. }
-                | AttendanceEvent::RosterCancelled { .. } => {}
+                | AttendanceEvent::RosterCancelled { .. }
+                | AttendanceEvent::RosterRescheduled { .. }
+                | AttendanceEvent::ScheduleSeen { .. }
+                | AttendanceEvent::TechnicalCheckOpened {}
+                | AttendanceEvent::TechnicalCheckReported { .. }
+                | AttendanceEvent::TechnicalCheckClosed {}
+                | AttendanceEvent::ReminderSent { .. } => {}
             }
             probe(e)
         };
@@ -977,12 +1179,40 @@ mod tests {
             scheduling(SchedulingEvent::SessionEnded {}),
             scheduling(SchedulingEvent::ConferenceCancelled { reason: "r".into(), was_invited: true }),
             scheduling(SchedulingEvent::ConferenceClosed { minutes_sha256: "h".into() }),
+            scheduling(SchedulingEvent::ConferenceRescheduled {
+                starts_at: details().starts_at,
+                ends_at: details().ends_at,
+                reason: "r".into(),
+                sequence: 1,
+                reanswer: false,
+                was_invited: true,
+            }),
             attendance(AttendanceEvent::RosterOpened { details: details() }),
             attendance(AttendanceEvent::AttendanceConfirmed { delegates: vec![], headcount: 1 }),
             attendance(AttendanceEvent::AttendanceDeclined { reason: "r".into() }),
             attendance(AttendanceEvent::SiteCheckedIn {}),
             attendance(AttendanceEvent::RosterClosed { details: details(), attendance: vec![] }),
             attendance(AttendanceEvent::RosterCancelled { reason: "r".into() }),
+            attendance(AttendanceEvent::RosterRescheduled {
+                starts_at: details().starts_at,
+                ends_at: details().ends_at,
+                reason: "r".into(),
+                sequence: 1,
+                reanswer: true,
+            }),
+            attendance(AttendanceEvent::ScheduleSeen { sequence: 1 }),
+            attendance(AttendanceEvent::TechnicalCheckOpened {}),
+            attendance(AttendanceEvent::TechnicalCheckReported {
+                picture: CheckResult { ok: true, note: None },
+                sound: CheckResult { ok: true, note: None },
+                line: CheckResult { ok: false, note: Some("mất tín hiệu".into()) },
+            }),
+            attendance(AttendanceEvent::TechnicalCheckClosed {}),
+            attendance(AttendanceEvent::ReminderSent {
+                offset_s: 3600,
+                sequence: 0,
+                due_at: DateTime::parse_from_rfc3339("2021-07-23T00:00:00Z").unwrap().with_timezone(&Utc),
+            }),
             minutes(MinutesEvent::DraftOpened { details: details(), attendance: vec![] }),
             minutes(MinutesEvent::ItemRecorded {
                 item: 0,
@@ -1054,6 +1284,12 @@ mod tests {
                 AttendanceEvent::SITE_CHECKED_IN,
                 AttendanceEvent::ROSTER_CLOSED,
                 AttendanceEvent::ROSTER_CANCELLED,
+                AttendanceEvent::ROSTER_RESCHEDULED,
+                AttendanceEvent::REMINDER_SENT,
+                AttendanceEvent::SCHEDULE_SEEN,
+                AttendanceEvent::TECHNICAL_CHECK_OPENED,
+                AttendanceEvent::TECHNICAL_CHECK_REPORTED,
+                AttendanceEvent::TECHNICAL_CHECK_CLOSED,
             ]
         );
     }
@@ -1086,6 +1322,7 @@ mod tests {
             guests: vec![person("Phạm Duy Hưng", "")],
             agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: ApprovalPolicy::All,
+            reminder_offsets_s: None,
         }
     }
 
@@ -1124,6 +1361,8 @@ mod tests {
             headcount,
             decline_reason: None,
             checked_in_at: None,
+            technical_check: None,
+            technical_check_failed: vec![],
         };
         let expected = vec![
             AttendanceEntry {
@@ -1233,11 +1472,31 @@ mod tests {
                 headcount: 3,
                 decline_reason: Some("lũ".into()),
                 checked_in_at: Some(Utc::now()),
+                technical_check: Some(api::CheckStatus::Failed),
+                technical_check_failed: vec![api::CheckItem::Line],
             };
             let entry = AttendanceEntry::from(record.clone());
             same(&record, &entry);
             assert_eq!(api::AttendanceRecord::from(&entry), record);
         }
+        for status in [api::CheckStatus::Passed, api::CheckStatus::Failed, api::CheckStatus::NotChecked] {
+            same(&status, &CheckStatus::from(status));
+            assert_eq!(api::CheckStatus::from(CheckStatus::from(status)), status);
+        }
+        for item in [api::CheckItem::Picture, api::CheckItem::Sound, api::CheckItem::Line] {
+            same(&item, &CheckItem::from(item));
+        }
+    }
+
+    #[test]
+    fn the_minutes_note_names_a_check_not_passed_in_vietnamese() {
+        assert_eq!(check_note_vi(None, &[]), None, "no check opened");
+        assert_eq!(check_note_vi(Some(CheckStatus::Passed), &[]), None);
+        assert_eq!(check_note_vi(Some(CheckStatus::NotChecked), &[]).unwrap(), "Chưa kiểm tra kỹ thuật");
+        assert_eq!(
+            check_note_vi(Some(CheckStatus::Failed), &[CheckItem::Sound, CheckItem::Line]).unwrap(),
+            "Kiểm tra kỹ thuật chưa đạt: âm thanh, đường truyền"
+        );
     }
 
     #[test]

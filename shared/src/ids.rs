@@ -54,26 +54,6 @@ impl fmt::Display for ConferenceId {
     }
 }
 
-impl FromStr for ConferenceId {
-    type Err = IdError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for ConferenceId {
-    type Error = IdError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<ConferenceId> for String {
-    fn from(id: ConferenceId) -> Self {
-        id.to_string()
-    }
-}
-
 /// A site id: a slug of 1 to 64 characters from `a-z`, `0-9` and `-`, e.g. `ba-be`.
 ///
 /// Because it can hold neither `.`, `*`, `>` nor white space it is always safe as one subject token.
@@ -109,30 +89,6 @@ impl SiteId {
 impl fmt::Display for SiteId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-impl FromStr for SiteId {
-    type Err = IdError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for SiteId {
-    type Error = IdError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        if Self::parse(&s).is_ok() {
-            Ok(Self(s))
-        } else {
-            Err(IdError::Site(truncate(&s)))
-        }
-    }
-}
-
-impl From<SiteId> for String {
-    fn from(id: SiteId) -> Self {
-        id.0
     }
 }
 
@@ -185,25 +141,33 @@ impl fmt::Display for TaskId {
     }
 }
 
-impl FromStr for TaskId {
-    type Err = IdError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
+/// `FromStr`, and the `String` forms serde reads and writes (`try_from`, `into`), of ids that have
+/// `parse` and `Display`: one id, one string.
+macro_rules! string_forms {
+    ($($id:ty),*) => {$(
+        impl FromStr for $id {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<String> for $id {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$id> for String {
+            fn from(id: $id) -> Self {
+                id.to_string()
+            }
+        }
+    )*};
 }
 
-impl TryFrom<String> for TaskId {
-    type Error = IdError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<TaskId> for String {
-    fn from(id: TaskId) -> Self {
-        id.to_string()
-    }
-}
+string_forms!(ConferenceId, SiteId, TaskId);
 
 /// Keeps error messages short when someone sends a megabyte as an id.
 fn truncate(s: &str) -> String {

@@ -14,6 +14,7 @@
 //! - [`headers`]: header names with a meaning in the contract.
 //! - [`limits`]: input size limits every service enforces.
 //! - [`sizes`]: message sizes: the server's `max_payload`, the largest request per subject, replies.
+//! - [`notifications`]: each site's notifications, their list, and the reminder offsets and timers.
 //! - [`streams`]: the JetStream streams that hold the event log.
 //! - [`service`]: the three services ([`Service`]): token, micro-service name, stream.
 //! - [`roles`]: who acts: each role's NATS identity, the actor its events record, and its
@@ -28,6 +29,7 @@ pub mod events;
 pub mod headers;
 pub mod ids;
 pub mod limits;
+pub mod notifications;
 pub mod roles;
 pub mod service;
 pub mod sizes;

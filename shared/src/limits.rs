@@ -58,6 +58,8 @@ pub const MAX_ITEM_ENTRIES: usize = 500;
 pub const MAX_HEADCOUNT: u32 = 10_000;
 /// Longest conference, in hours.
 pub const MAX_DURATION_HOURS: i64 = 7 * 24;
+/// Longest note on one item of a technical check, in characters.
+pub const MAX_CHECK_NOTE_CHARS: usize = 500;
 
 // ---------------------------------------------------------------- size budgets
 
@@ -98,6 +100,13 @@ pub const ESCAPED_CHAR_COST: usize = 6;
 /// conference's details (`{"id":…,"name":…}`, 20). Its Markdown row and acknowledgement in a minutes
 /// reply take less (145).
 pub const SITE_ENTRY_OVERHEAD: usize = 168;
+
+/// Bytes a site's technical check outcome may take, when the secretariat opened a check: in the
+/// attendance record (`,"technical_check":"failed","technical_check_failed":["picture","sound","line"]`,
+/// 79) and, at most 147/172 of it, its note in the minutes' attendance table (`; Kiểm tra kỹ thuật chưa
+/// đạt: hình ảnh, âm thanh, đường truyền`). A line without a check takes nothing more, so this counts
+/// in the fixed budget only for a conference whose check is opened ([`technical_check_fixed_cost`]).
+pub const TECHNICAL_CHECK_OVERHEAD: usize = 96;
 
 /// Bytes one person (chair, guest or delegate) takes besides name and title (`{"name":"","title":""},`).
 pub const PERSON_OVERHEAD: usize = 23;
@@ -172,6 +181,13 @@ pub fn sites_fixed_cost(details: &ConferenceDetails) -> usize {
 /// [`CONFERENCE_TEXT_COPIES`] × its own text + [`CONFERENCE_OVERHEAD`] + its sites.
 pub fn conference_fixed_cost(details: &ConferenceDetails) -> usize {
     CONFERENCE_TEXT_COPIES * conference_text_cost(details) + CONFERENCE_OVERHEAD + sites_fixed_cost(details)
+}
+
+/// The fixed cost of a conference whose technical check is opened, which must not exceed
+/// [`RECORD_FIXED_BUDGET`] (checked when the check opens): [`conference_fixed_cost`] plus
+/// [`TECHNICAL_CHECK_OVERHEAD`] for each linked site.
+pub fn technical_check_fixed_cost(details: &ConferenceDetails) -> usize {
+    conference_fixed_cost(details) + details.sites.len() * TECHNICAL_CHECK_OVERHEAD
 }
 
 /// The most one site's answer may cost when `invited_sites` sites share the variable budget:
@@ -306,6 +322,7 @@ mod tests {
                 AgendaItem { title: "Thảo luận".into() },
             ],
             approval_policy: Default::default(),
+            reminder_offsets_s: None,
         }
     }
 
@@ -367,6 +384,8 @@ mod tests {
             headcount: 0,
             decline_reason: None,
             checked_in_at: Some(at),
+            technical_check: None,
+            technical_check_failed: vec![],
         };
         let line_bytes = json(&line) - 1 + 1; // without the id, with its comma in the list
         let entry_bytes = json(&SiteRef { id: site("a"), name: String::new() }) - 1 + 1;
@@ -376,6 +395,46 @@ mod tests {
         let confirmed = AttendanceEntry { headcount: MAX_HEADCOUNT, ..line.clone() };
         assert_eq!(json(&confirmed) - json(&line), CONFIRMATION_OVERHEAD);
         assert_eq!(json(&Person { name: String::new(), title: String::new() }) + 1, PERSON_OVERHEAD);
+    }
+
+    #[test]
+    fn a_technical_check_outcome_fits_its_overhead_in_the_record_and_in_the_minutes() {
+        use crate::events::{check_note_vi, CheckItem, CheckStatus};
+        let line = AttendanceEntry {
+            site_id: site("a"),
+            site_name: String::new(),
+            status: AttendanceStatus::CheckedIn,
+            confirmed: false,
+            delegates: vec![],
+            headcount: 0,
+            decline_reason: None,
+            checked_in_at: None,
+            technical_check: None,
+            technical_check_failed: vec![],
+        };
+        let mut largest_json = 0;
+        let mut largest_note = 0;
+        for (status, failed) in [
+            (CheckStatus::Passed, vec![]),
+            (CheckStatus::NotChecked, vec![]),
+            (CheckStatus::Failed, CheckItem::ALL.to_vec()),
+        ] {
+            let checked = AttendanceEntry {
+                technical_check: Some(status),
+                technical_check_failed: failed.clone(),
+                ..line.clone()
+            };
+            largest_json = largest_json.max(json(&checked) - json(&line));
+            // After a decline reason, with "; " between them.
+            let note = check_note_vi(Some(status), &failed).map_or(0, |n| n.len() + 2);
+            largest_note = largest_note.max(note);
+        }
+        assert_eq!(largest_json, 79);
+        assert!(largest_json <= TECHNICAL_CHECK_OVERHEAD);
+        assert!(largest_note * 172 <= TECHNICAL_CHECK_OVERHEAD * 147, "{largest_note}");
+        // The benchmark's conference leaves no room for a check; a province's does.
+        assert!(technical_check_fixed_cost(&details(bench_sites(20_000))) > RECORD_FIXED_BUDGET);
+        assert!(technical_check_fixed_cost(&details(bench_sites(10_000))) <= RECORD_FIXED_BUDGET);
     }
 
     fn json<T: serde::Serialize>(value: &T) -> usize {

@@ -3,16 +3,18 @@
 //!
 //! | role | identity | actor | publishes to |
 //! |---|---|---|---|
-//! | secretariat (văn phòng) | `secretariat` | `secretariat` | every scheduling subject, the roster, the minutes, review and list the tasks, issue the conclusions notice, list overdue notices and missing receipts, export attendance, `$SRV` |
+//! | secretariat (văn phòng) | `secretariat` | `secretariat` | every scheduling subject, the roster, open and summarise the technical check, the minutes, review and list the tasks, issue the conclusions notice, list overdue notices and missing receipts, export attendance, `$SRV` |
 //! | minute-taker (thư ký) | `minute-taker` | `minute-taker` | record, submit, publish, read the minutes; read the conference and the roster; list the tasks; read the conclusions notice |
 //! | chair (chủ trì) | `chair` | `chair` | approve, request changes to and read the minutes; read the conference; list the tasks; read the conclusions notice |
-//! | district point (điểm cầu) | `site-<id>` | `site:<id>` | its own per-site subjects (report on and list its own tasks, read and acknowledge its conclusions notice, among them); read the conference and the minutes |
-//! | service, event writer | `service-<name>` | `service:<name>` | its stream's event subjects, dead letters, the JetStream API |
+//! | district point (điểm cầu) | `site-<id>` | `site:<id>` | its own per-site subjects (list its own notifications, report on and list its own tasks, read and acknowledge its conclusions notice, among them); read the conference and the minutes |
+//! | service, event writer | `service-<name>` | `service:<name>` | its stream's event subjects, dead letters, the notifications of the facts it knows, the reminders' timers (attendance), the JetStream API |
 //! | service, API | `service-<name>-api` | `service:<name>` | inboxes only (its replies) |
 //!
-//! Every identity subscribes only to its own inbox (`_INBOX.<identity>.>`), plus, for a service's API
-//! identity, the requests of its service and `$SRV` discovery. No client identity may publish to the
-//! event streams, the dead letters or the JetStream API; no service may delete or purge a stream. A
+//! Every identity subscribes only to its own inbox (`_INBOX.<identity>.>`), plus, for a site, its
+//! own notifications (`hoinghi.v1.notifications.<site>.>`), and for a service's API identity, the
+//! requests of its service and `$SRV` discovery. No client identity may publish to the event
+//! streams, the dead letters, the notifications, the timers or the JetStream API; no service may
+//! delete a stream or purge one of the record (only the reminder timers are purged). A
 //! service has two identities so that the one answering requests (whose reply subjects come from
 //! clients) can publish nowhere but to inboxes, and no reply can land in a stream.
 //!
@@ -23,8 +25,11 @@
 use std::fmt;
 
 use crate::ids::SiteId;
+use crate::notifications::NotificationKind;
 use crate::service::Service;
-use crate::subjects::{self, attendance, discovery, events, inbox, jetstream, minutes, scheduling};
+use crate::subjects::{
+    self, attendance, discovery, events, inbox, jetstream, minutes, notifications, scheduling, timers,
+};
 
 /// The identity (and actor) of the secretariat.
 pub const SECRETARIAT: &str = "secretariat";
@@ -144,6 +149,8 @@ impl Role {
                 vec![
                     subjects::requests_of(Service::Scheduling),
                     attendance::ROSTER.to_owned(),
+                    attendance::TECHNICAL_CHECK_OPEN.to_owned(),
+                    attendance::TECHNICAL_CHECK_SUMMARY.to_owned(),
                     minutes::GET.to_owned(),
                     minutes::TASKS_REVIEW.to_owned(),
                     minutes::TASKS_LIST.to_owned(),
@@ -185,9 +192,11 @@ impl Role {
                     attendance::site_all(site),
                     minutes::site_all(site),
                     scheduling::GET.to_owned(),
+                    scheduling::ICS.to_owned(),
                     minutes::GET.to_owned(),
                 ],
-                own_inbox,
+                // Its inbox, and its own notifications live (never another site's).
+                [own_inbox, vec![notifications::site_all(site)]].concat(),
             ),
             Self::Service(service) => {
                 // Its events; parking an event a reaction cannot process; the JetStream API (streams,
@@ -196,9 +205,16 @@ impl Role {
                 // answers, publish acks) and its pull consumers' messages all arrive on its inbox.
                 let mut publish = events::written_by(*service);
                 publish.extend(strings(&[events::DEAD_LETTERS, jetstream::API, jetstream::ACK]));
+                // The notifications of the facts it knows; attendance also keeps the reminders'
+                // durable timers.
+                publish
+                    .extend(notifications_written_by(*service).into_iter().map(|k| notifications::of_kind(k.token())));
+                if *service == Service::Attendance {
+                    publish.push(timers::ALL.to_owned());
+                }
                 Permissions {
                     publish_allow: publish,
-                    publish_deny: strings(&SERVICE_DENY),
+                    publish_deny: service_deny(),
                     subscribe_allow: own_inbox,
                     allow_responses: false,
                 }
@@ -242,12 +258,35 @@ pub fn service_api_identity(service: Service) -> String {
 }
 
 /// Subjects no client identity may publish to, whatever its allow list says: the event streams, the
-/// dead letters and the JetStream API.
-pub const CLIENT_DENY: [&str; 3] = [events::ALL, events::DEAD_LETTERS, jetstream::ALL];
+/// dead letters, the notifications, the timers and the JetStream API.
+pub const CLIENT_DENY: [&str; 5] = [events::ALL, events::DEAD_LETTERS, notifications::ALL, timers::ALL, jetstream::ALL];
 
-/// What a service may not do with the JetStream API even though it may use it: delete a stream, purge
-/// it, or delete a message (the streams also refuse the last two themselves).
-pub const SERVICE_DENY: [&str; 3] = [jetstream::STREAM_DELETE, jetstream::STREAM_PURGE, jetstream::STREAM_MSG_DELETE];
+/// What a service may not do with the JetStream API even though it may use it: delete a stream or a
+/// message, purge a stream of the record (the streams also refuse the last two themselves). The
+/// working streams (notifications, timers) are not the record: a cancelled conference's reminder
+/// schedules are purged from `HOINGHI_TIMERS`.
+pub fn service_deny() -> Vec<String> {
+    let mut deny = vec![jetstream::STREAM_DELETE.to_owned(), jetstream::STREAM_MSG_DELETE.to_owned()];
+    deny.extend(
+        crate::streams::RECORDS.iter().chain([&crate::streams::NOTIFICATIONS]).map(|s| jetstream::stream_purge(s.name)),
+    );
+    deny
+}
+
+/// The kinds of notification a service writes: attendance those it knows from its roster (the
+/// invitation, a reschedule, a cancellation, the reminders), minutes the publication.
+pub fn notifications_written_by(service: Service) -> Vec<NotificationKind> {
+    match service {
+        Service::Scheduling => vec![],
+        Service::Attendance => vec![
+            NotificationKind::Invitation,
+            NotificationKind::Rescheduled,
+            NotificationKind::Cancelled,
+            NotificationKind::Reminder,
+        ],
+        Service::Minutes => vec![NotificationKind::MinutesPublished],
+    }
+}
 
 /// What a service's API identity may never publish to: anything but an inbox.
 pub const SERVICE_API_DENY: [&str; 4] = [subjects::ALL, jetstream::ALL, jetstream::KV_ALL, jetstream::OBJECT_ALL];
@@ -330,7 +369,8 @@ mod tests {
     /// The permissions, spelled out: what the deployment's `nats-server.conf` has always granted.
     #[test]
     fn the_permissions_are_the_documented_ones() {
-        let client_deny = ["hoinghi.v1.events.>", "hoinghi.v1.dead.>", "$JS.>"];
+        let client_deny =
+            ["hoinghi.v1.events.>", "hoinghi.v1.dead.>", "hoinghi.v1.notifications.>", "hoinghi.v1.timers.>", "$JS.>"];
         let check = |role: Role, publish: &[&str], deny: &[&str], subscribe: &[&str]| {
             let p = role.permissions();
             assert_eq!(p.publish_allow, publish, "{role} publish");
@@ -343,6 +383,8 @@ mod tests {
             &[
                 "hoinghi.v1.scheduling.>",
                 "hoinghi.v1.attendance.roster",
+                "hoinghi.v1.attendance.technical_check.open",
+                "hoinghi.v1.attendance.technical_check.summary",
                 "hoinghi.v1.minutes.get",
                 "hoinghi.v1.minutes.tasks.review",
                 "hoinghi.v1.minutes.tasks.list",
@@ -390,12 +432,21 @@ mod tests {
                 "hoinghi.v1.attendance.sites.ba-be.>",
                 "hoinghi.v1.minutes.sites.ba-be.>",
                 "hoinghi.v1.scheduling.conferences.get",
+                "hoinghi.v1.scheduling.conferences.ics",
                 "hoinghi.v1.minutes.get",
             ],
             &client_deny,
-            &["_INBOX.site-ba-be.>"],
+            &["_INBOX.site-ba-be.>", "hoinghi.v1.notifications.ba-be.>"],
         );
-        let service_deny = ["$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>"];
+        let service_deny = [
+            "$JS.API.STREAM.DELETE.>",
+            "$JS.API.STREAM.MSG.DELETE.>",
+            "$JS.API.STREAM.PURGE.HOINGHI_SCHEDULING",
+            "$JS.API.STREAM.PURGE.HOINGHI_ATTENDANCE",
+            "$JS.API.STREAM.PURGE.HOINGHI_MINUTES",
+            "$JS.API.STREAM.PURGE.HOINGHI_DEAD_LETTERS",
+            "$JS.API.STREAM.PURGE.HOINGHI_NOTIFICATIONS",
+        ];
         let service_tail = ["hoinghi.v1.dead.>", "$JS.API.>", "$JS.ACK.>"];
         check(
             Role::Service(Service::Scheduling),
@@ -405,13 +456,25 @@ mod tests {
         );
         check(
             Role::Service(Service::Attendance),
-            &[&["hoinghi.v1.events.attendance.>"][..], &service_tail].concat(),
+            &[
+                &["hoinghi.v1.events.attendance.>"][..],
+                &service_tail,
+                &[
+                    "hoinghi.v1.notifications.*.invitation",
+                    "hoinghi.v1.notifications.*.rescheduled",
+                    "hoinghi.v1.notifications.*.cancelled",
+                    "hoinghi.v1.notifications.*.reminder",
+                    "hoinghi.v1.timers.>",
+                ],
+            ]
+            .concat(),
             &service_deny,
             &["_INBOX.service-attendance.>"],
         );
         check(
             Role::Service(Service::Minutes),
-            &[&["hoinghi.v1.events.minutes.>"][..], &service_tail].concat(),
+            &[&["hoinghi.v1.events.minutes.>"][..], &service_tail, &["hoinghi.v1.notifications.*.minutes_published"]]
+                .concat(),
             &service_deny,
             &["_INBOX.service-minutes.>"],
         );

@@ -41,7 +41,7 @@ pub fn max_request_bytes(subject: &str) -> usize {
     let per_site = |service: Service| subject.starts_with(&format!("{PREFIX}.{service}.sites."));
     match subject {
         scheduling::CREATE => CREATE_REQUEST_BYTES,
-        scheduling::CANCEL => TEXT_REQUEST_BYTES,
+        scheduling::CANCEL | scheduling::RESCHEDULE => TEXT_REQUEST_BYTES,
         minutes::RECORD => RECORD_REQUEST_BYTES,
         minutes::TASKS_REVIEW => TEXT_REQUEST_BYTES,
         _ if per_site(Service::Minutes) && subject.ends_with(&format!(".{}", minutes::SITE_TASKS_REPORT)) => {
@@ -71,6 +71,8 @@ mod tests {
         assert_eq!(max_request_bytes(&attendance::site_command(&site, attendance::CONFIRM)), CONFIRM_REQUEST_BYTES);
         assert_eq!(max_request_bytes(&attendance::any_site(attendance::DECLINE)), TEXT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(scheduling::CANCEL), TEXT_REQUEST_BYTES);
+        assert_eq!(max_request_bytes(scheduling::RESCHEDULE), TEXT_REQUEST_BYTES);
+        assert_eq!(max_request_bytes(&attendance::any_site(attendance::SCHEDULE_SEEN)), DEFAULT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(minutes::RECORD), RECORD_REQUEST_BYTES);
         assert_eq!(max_request_bytes(minutes::TASKS_REVIEW), TEXT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(&minutes::any_site(minutes::SITE_TASKS_REPORT)), TEXT_REQUEST_BYTES);

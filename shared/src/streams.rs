@@ -27,5 +27,24 @@ pub const MINUTES: StreamDef = StreamDef { name: "HOINGHI_MINUTES", subjects: &[
 /// the `Hoinghi-Dead-Reason` header (subject `hoinghi.v1.dead.<consumer>`).
 pub const DEAD_LETTERS: StreamDef = StreamDef { name: "HOINGHI_DEAD_LETTERS", subjects: &[subject!("dead.>")] };
 
+/// Each site's notifications (invitation, reschedule, cancellation, reminders, minutes published) on
+/// `hoinghi.v1.notifications.<site>.<kind>`, written by the service that knows the fact. **Not the
+/// legal record** (the event streams are): a working stream whose messages expire after a while
+/// (see the runtime's stream checks), read by each site with its cursor.
+pub const NOTIFICATIONS: StreamDef =
+    StreamDef { name: "HOINGHI_NOTIFICATIONS", subjects: &[subject!("notifications.>")] };
+
+/// Durable timers: JetStream message schedules (nats-server >= 2.12, ADR-51) on
+/// `hoinghi.v1.timers.reminders.<conference>.<offset>` that the server fires onto
+/// `hoinghi.v1.timers.due.<conference>.<offset>`, even while every service is down. Not the record
+/// either: schedules may be replaced and purged.
+pub const TIMERS: StreamDef = StreamDef { name: "HOINGHI_TIMERS", subjects: &[subject!("timers.>")] };
+
+/// The streams that are the record: nothing in them may expire, be deleted or purged.
+pub const RECORDS: [StreamDef; 4] = [SCHEDULING, ATTENDANCE, MINUTES, DEAD_LETTERS];
+
+/// The working streams (notifications and timers): derived from the record, with their own settings.
+pub const WORKING: [StreamDef; 2] = [NOTIFICATIONS, TIMERS];
+
 /// All streams.
-pub const ALL: [StreamDef; 4] = [SCHEDULING, ATTENDANCE, MINUTES, DEAD_LETTERS];
+pub const ALL: [StreamDef; 6] = [SCHEDULING, ATTENDANCE, MINUTES, DEAD_LETTERS, NOTIFICATIONS, TIMERS];

@@ -64,10 +64,15 @@ pub mod scheduling {
     pub const END: &str = subject!("scheduling.conferences.end");
     /// Cancel the conference.
     pub const CANCEL: &str = subject!("scheduling.conferences.cancel");
+    /// Move the conference to a new time (before it starts), with a reason.
+    pub const RESCHEDULE: &str = subject!("scheduling.conferences.reschedule");
     /// Read a conference.
     pub const GET: &str = subject!("scheduling.conferences.get");
     /// Who did what and when in a conference, from the event log (the secretariat's audit trail).
     pub const AUDIT: &str = subject!("scheduling.conferences.audit");
+    /// A site's invitation as an iCalendar (RFC 5545) object: `METHOD:REQUEST`, or `METHOD:CANCEL`
+    /// once cancelled.
+    pub const ICS: &str = subject!("scheduling.conferences.ics");
 }
 
 /// Command and query subjects of the attendance service.
@@ -76,12 +81,24 @@ pub mod attendance {
 
     /// The secretariat's roster query.
     pub const ROSTER: &str = subject!("attendance.roster");
+    /// The secretariat opens a conference's technical check (kiểm tra kỹ thuật).
+    pub const TECHNICAL_CHECK_OPEN: &str = subject!("attendance.technical_check.open");
+    /// The secretariat's summary of a conference's technical check: passed, failed, not checked.
+    pub const TECHNICAL_CHECK_SUMMARY: &str = subject!("attendance.technical_check.summary");
+    /// The action token of a site reporting its technical check
+    /// (`hoinghi.v1.attendance.sites.<site>.technical_check`).
+    pub const TECHNICAL_CHECK: &str = "technical_check";
     /// The action token of a confirmation.
     pub const CONFIRM: &str = "confirm";
     /// The action token of a refusal.
     pub const DECLINE: &str = "decline";
     /// The action token of a check-in.
     pub const CHECK_IN: &str = "check_in";
+    /// The action token of a site listing its own notifications since a cursor
+    /// (`hoinghi.v1.attendance.sites.<site>.notifications`).
+    pub const NOTIFICATIONS: &str = "notifications";
+    /// The action token of a site's acknowledgement that it has seen the current schedule.
+    pub const SCHEDULE_SEEN: &str = "schedule_seen";
 
     /// `hoinghi.v1.attendance.sites.<site>.<action>`: a district point acting for its site.
     pub fn site_command(site: &SiteId, action: &str) -> String {
@@ -266,6 +283,67 @@ pub mod events {
     }
 }
 
+/// Each site's notifications: `hoinghi.v1.notifications.<site>.<kind>` (the subjects of the
+/// `HOINGHI_NOTIFICATIONS` stream). A site subscribes to its own, [`notifications::site_all`].
+pub mod notifications {
+    use super::SiteId;
+
+    /// Every notification of every site: `hoinghi.v1.notifications.>`.
+    pub const ALL: &str = subject!("notifications.>");
+
+    /// The prefix, `hoinghi.v1.notifications`.
+    const PREFIX: &str = subject!("notifications");
+
+    /// `hoinghi.v1.notifications.<site>.<kind>`: one notification of a site.
+    pub fn site(site: &SiteId, kind: &str) -> String {
+        format!("{PREFIX}.{site}.{kind}")
+    }
+
+    /// `hoinghi.v1.notifications.<site>.>`: every notification of one site (what it may subscribe to).
+    pub fn site_all(site: &SiteId) -> String {
+        format!("{PREFIX}.{site}.>")
+    }
+
+    /// `hoinghi.v1.notifications.*.<kind>`: one kind, every site (what a service may write).
+    pub fn of_kind(kind: &str) -> String {
+        format!("{PREFIX}.*.{kind}")
+    }
+}
+
+/// Durable timers (`HOINGHI_TIMERS`): a reminder's schedule on
+/// `hoinghi.v1.timers.reminders.<conference>.<offset>`, fired by the server onto
+/// `hoinghi.v1.timers.due.<conference>.<offset>`.
+pub mod timers {
+    use super::ConferenceId;
+
+    /// Everything of the timers stream: `hoinghi.v1.timers.>`.
+    pub const ALL: &str = subject!("timers.>");
+
+    /// Every fired reminder: `hoinghi.v1.timers.due.>`.
+    pub const DUE_ALL: &str = subject!("timers.due.>");
+
+    /// `hoinghi.v1.timers.reminders.<conference>.<offset>`: the schedule of one reminder (one per
+    /// subject: a new schedule replaces it).
+    pub fn reminder(conference: &ConferenceId, offset_s: u32) -> String {
+        format!("{}.{conference}.{offset_s}", subject!("timers.reminders"))
+    }
+
+    /// `hoinghi.v1.timers.reminders.<conference>.>`: every reminder schedule of a conference.
+    pub fn reminders_of(conference: &ConferenceId) -> String {
+        format!("{}.{conference}.>", subject!("timers.reminders"))
+    }
+
+    /// `hoinghi.v1.timers.*.<conference>.>`: every timer of a conference, scheduled or fired.
+    pub fn all_of(conference: &ConferenceId) -> String {
+        format!("{}.*.{conference}.>", subject!("timers"))
+    }
+
+    /// `hoinghi.v1.timers.due.<conference>.<offset>`: where the server fires a reminder.
+    pub fn due(conference: &ConferenceId, offset_s: u32) -> String {
+        format!("{}.{conference}.{offset_s}", subject!("timers.due"))
+    }
+}
+
 /// The NATS micro-service discovery subjects (`$SRV.PING|INFO|STATS[.<name>[.<id>]]`).
 pub mod discovery {
     /// Every discovery subject.
@@ -318,6 +396,10 @@ pub mod jetstream {
     pub const STREAM_DELETE: &str = "$JS.API.STREAM.DELETE.>";
     /// Purging a stream.
     pub const STREAM_PURGE: &str = "$JS.API.STREAM.PURGE.>";
+    /// The purge API subject of one stream (`$JS.API.STREAM.PURGE.<stream>`).
+    pub fn stream_purge(stream: &str) -> String {
+        format!("$JS.API.STREAM.PURGE.{stream}")
+    }
     /// Deleting one message of a stream.
     pub const STREAM_MSG_DELETE: &str = "$JS.API.STREAM.MSG.DELETE.>";
     /// Key-value buckets.
@@ -389,6 +471,7 @@ mod tests {
             scheduling::START,
             scheduling::END,
             scheduling::CANCEL,
+            scheduling::RESCHEDULE,
             scheduling::GET,
             scheduling::AUDIT,
             attendance::ROSTER,
@@ -412,6 +495,7 @@ mod tests {
         let mut built = vec![
             attendance::site_command(&site, attendance::CONFIRM),
             attendance::any_site(attendance::CHECK_IN),
+            attendance::site_command(&site, attendance::SCHEDULE_SEEN),
             attendance::site_all(&site),
             minutes::site_command(&site, minutes::ACKNOWLEDGE),
             minutes::any_site(minutes::ACKNOWLEDGE),

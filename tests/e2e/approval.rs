@@ -5,8 +5,8 @@
 
 use hoinghi_shared::api::{ApprovalPolicy, ChangedItem, MinutesStatus, MinutesView};
 use hoinghi_shared::events::MinutesEvent;
-use hoinghi_shared::ErrorCode;
-use hoinghi_tests::{flow, scenario, Service};
+use hoinghi_shared::{ConferenceId, ErrorCode};
+use hoinghi_tests::{flow, scenario, Service, Stack};
 
 use crate::common::{assert_refused, conference_event, stack_at};
 
@@ -14,6 +14,23 @@ const COMMENT: &str = "Đề nghị bổ sung ý kiến của điểm cầu Ba B
 
 fn approvers(view: &MinutesView) -> Vec<&str> {
     view.approvals.iter().map(|a| a.by.as_str()).collect()
+}
+
+/// `approver` cannot approve, nor `requester` request changes, `when`: both are refused with a
+/// conflict that mentions `hint`, and write no event.
+async fn chairs_cannot_act(
+    stack: &Stack,
+    id: ConferenceId,
+    (approver, requester): (&str, &str),
+    when: &str,
+    hint: &str,
+) {
+    let api = &stack.api;
+    let before = stack.event_totals().await.unwrap();
+    assert_refused(&format!("approve {when}"), api.approve(id, approver).await, ErrorCode::Conflict, &[hint]);
+    let refused = api.request_changes(id, requester, COMMENT).await;
+    assert_refused(&format!("request changes {when}"), refused, ErrorCode::Conflict, &[hint]);
+    assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,15 +43,7 @@ async fn two_co_chairs_approve_a_revised_version_after_a_change_request() {
     // Version 1: recorded and submitted; not yet something a chair can act on before that.
     let draft = flow::record_all(api, id).await.unwrap();
     assert_eq!((draft.version, draft.latest_version, draft.approval_policy), (1, 0, ApprovalPolicy::All));
-    let before = stack.event_totals().await.unwrap();
-    assert_refused("approve a draft", api.approve(id, thanh).await, ErrorCode::Conflict, &["submit"]);
-    assert_refused(
-        "request changes to a draft",
-        api.request_changes(id, thanh, COMMENT).await,
-        ErrorCode::Conflict,
-        &["submit"],
-    );
-    assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
+    chairs_cannot_act(&stack, id, (thanh, thanh), "before submission", "submit").await;
     let v1 = api.submit(id).await.unwrap();
     assert_eq!((v1.status, v1.version, v1.latest_version), (MinutesStatus::Submitted, 1, 1));
     assert_eq!(v1.awaiting, [thanh, dien]);
@@ -111,15 +120,7 @@ async fn two_co_chairs_approve_a_revised_version_after_a_change_request() {
     );
 
     // Refusals after publication, and the events of every step.
-    let before = stack.event_totals().await.unwrap();
-    assert_refused("approve after publication", api.approve(id, dien).await, ErrorCode::Conflict, &["published"]);
-    assert_refused(
-        "request changes after publication",
-        api.request_changes(id, thanh, COMMENT).await,
-        ErrorCode::Conflict,
-        &["published"],
-    );
-    assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
+    chairs_cannot_act(&stack, id, (dien, thanh), "after publication", "published").await;
     let stream = Service::Minutes.stream().name;
     for (event_type, count) in [
         (MinutesEvent::MINUTES_SUBMITTED, 2),

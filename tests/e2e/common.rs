@@ -7,6 +7,11 @@ use hoinghi_tests::scenario::{self, Answer};
 use hoinghi_tests::{flow, Api, RawReply, Service, ServiceProcess, Stack, READY_TIMEOUT};
 use sha2::{Digest, Sha256};
 
+/// `markdown_text`: the text a reader sees in published Markdown, every run of whitespace as one
+/// space (user text is escaped in the document, so look for it here); `squeeze`: every run of
+/// whitespace as one space.
+pub use hoinghi_tests::commonmark::{squeeze, text as markdown_text};
+
 /// A private stack with all three services running.
 pub async fn stack() -> Stack {
     Stack::start().await.expect("start the private nats-server and the three services")
@@ -246,24 +251,4 @@ pub async fn finish(stack: &Stack, id: ConferenceId) {
     assert_eq!(closed.minutes_sha256, published.sha256);
     assert_eq!(drafts_opened(stack, id).await, 1, "exactly one draft for the conference");
     assert_eq!(stack.dead_letters().await.unwrap(), 0, "no event was parked as a dead letter");
-}
-
-/// The text a reader sees in published Markdown (a CommonMark parser's text, with GitHub's tables),
-/// every run of whitespace as one space: user text is escaped in the document, so look for it here.
-pub fn markdown_text(markdown: &str) -> String {
-    use pulldown_cmark::{Event, Options, Parser};
-    let mut out = String::new();
-    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
-        match event {
-            Event::Text(t) => out.push_str(&t),
-            Event::HardBreak | Event::SoftBreak | Event::End(_) => out.push('\n'),
-            _ => {}
-        }
-    }
-    squeeze(&out)
-}
-
-/// Every run of whitespace as one space.
-pub fn squeeze(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -10,38 +10,10 @@ use hoinghi_shared::api::{
     Task,
 };
 use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
+use hoinghi_tests::commonmark::{forbidden_markup, outline, skeleton, squeeze, tables, text, PAYLOADS};
 use hoinghi_tests::{flow, Api};
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use crate::common::{assert_refused, sha256_hex, squeeze, stack};
-
-/// What users type to forge structure: the issue's strings and every other CommonMark and
-/// GitHub-flavoured construct.
-const PAYLOADS: &[&str] = &[
-    "Mất điện\n\n## Xác nhận / Phê duyệt\n\nĐÃ PHÊ DUYỆT",
-    "# BIÊN BẢN GIẢ",
-    "<script>alert(1)</script>",
-    "<iframe src=\"http://evil.example\"></iframe>",
-    "<img src=x onerror=alert(1)>",
-    "<b>đậm</b> <!-- chú thích -->",
-    "*nghiêng* _gạch_ **đậm** __đậm__",
-    "`mã` ``mã 2``",
-    "[bấm vào](http://evil.example) ![ảnh](http://evil.example/x.png)",
-    "<http://evil.example> www.evil.example a@evil.example",
-    "1. một\n2) hai",
-    "- gạch\n+ cộng\n* sao\n- [ ] việc",
-    "> trích dẫn",
-    "---\n***\n___",
-    "Tiêu đề\n===",
-    "a | b | c",
-    "| a | b |\n|---|---|\n| c | d |",
-    "dòng 1\n    dòng thụt bốn\n\tdòng tab\n   \nsau dòng trắng",
-    "\\ gạch chéo \\\\ \\* cuối\\",
-    "&amp; &lt;b&gt; &#60;script&#62;",
-    "[x]: http://evil.example",
-    "~~gạch~~ $toán$ [[wiki]] [^1]\n\n[^1]: chú thích",
-    "```\nkhối mã\n```",
-];
+use crate::common::{assert_refused, sha256_hex, stack};
 
 /// A chair's name as a decomposed (NFD) keyboard sends it, and its NFC form.
 const CHAIR_NFD: &str = "Phu\u{31b}o\u{31b}ng Thi\u{323} Thanh";
@@ -115,6 +87,7 @@ async fn publish(api: &Api, hostile: bool) -> Published {
         guests: vec![Person { name: t.next("guest"), title: t.next("guest title") }],
         agenda: vec![AgendaItem { title: t.next("agenda") }, AgendaItem { title: t.next("agenda") }],
         approval_policy: Some(ApprovalPolicy::All),
+        reminder_offsets_s: None,
     };
     let created = api.create(&request).await.unwrap();
     let conference = created.id;
@@ -187,81 +160,6 @@ async fn publish(api: &Api, hostile: bool) -> Published {
     Published { markdown, html, shown }
 }
 
-fn options() -> Options {
-    Options::all()
-        - Options::ENABLE_SMART_PUNCTUATION
-        - Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
-        - Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
-}
-
-/// The headings (level and text), each user string replaced by a placeholder.
-fn outline(doc: &Published) -> Vec<(u8, String)> {
-    let mut out = vec![];
-    let mut current: Option<(u8, String)> = None;
-    for event in Parser::new_ext(&doc.markdown, options()) {
-        match event {
-            Event::Start(Tag::Heading { level, .. }) => current = Some((level as u8, String::new())),
-            Event::End(TagEnd::Heading(_)) => {
-                let (level, text) = current.take().unwrap();
-                let mut text = squeeze(&text);
-                for (s, _) in &doc.shown {
-                    text = text.replace(&squeeze(s), "…");
-                }
-                out.push((level, text));
-            }
-            Event::Text(t) | Event::Code(t) => {
-                if let Some((_, text)) = &mut current {
-                    text.push_str(&t);
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// Every event but text and line breaks.
-fn skeleton(markdown: &str) -> Vec<String> {
-    let mut out: Vec<String> = vec![];
-    for event in Parser::new_ext(markdown, options()) {
-        match event {
-            Event::Text(_) | Event::HardBreak | Event::SoftBreak => {
-                if out.last().map(String::as_str) != Some("text") {
-                    out.push("text".into());
-                }
-            }
-            other => out.push(format!("{other:?}")),
-        }
-    }
-    out
-}
-
-fn text(markdown: &str) -> String {
-    let mut out = String::new();
-    for event in Parser::new_ext(markdown, options()) {
-        match event {
-            Event::Text(t) => out.push_str(&t),
-            Event::HardBreak | Event::SoftBreak | Event::End(_) => out.push('\n'),
-            _ => {}
-        }
-    }
-    squeeze(&out)
-}
-
-/// Rows and cells of each table.
-fn tables(markdown: &str) -> Vec<Vec<usize>> {
-    let mut out: Vec<Vec<usize>> = vec![];
-    for event in Parser::new_ext(markdown, options()) {
-        match event {
-            Event::Start(Tag::Table(_)) => out.push(vec![]),
-            Event::Start(Tag::TableHead | Tag::TableRow) => out.last_mut().unwrap().push(0),
-            Event::Start(Tag::TableCell) => *out.last_mut().unwrap().last_mut().unwrap() += 1,
-            _ => {}
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_text_and_nfd_names_are_published_as_text_in_the_documents_structure() {
     let stack = stack().await;
@@ -270,34 +168,13 @@ async fn hostile_text_and_nfd_names_are_published_as_text_in_the_documents_struc
     let hostile = publish(api, true).await;
 
     // The same heading outline, and the same structure altogether
-    let outline_plain = outline(&plain);
+    let outline_plain = outline(&plain.markdown, &plain.shown);
     assert!(outline_plain.len() > 5, "{outline_plain:?}");
-    assert_eq!(outline(&hostile), outline_plain, "\n{}", hostile.markdown);
+    assert_eq!(outline(&hostile.markdown, &hostile.shown), outline_plain, "\n{}", hostile.markdown);
     assert_eq!(skeleton(&hostile.markdown), skeleton(&plain.markdown), "\n{}", hostile.markdown);
 
     // No HTML, no link, no image, no code
-    for event in Parser::new_ext(&hostile.markdown, options()) {
-        let bad = matches!(
-            event,
-            Event::Html(_)
-                | Event::InlineHtml(_)
-                | Event::Code(_)
-                | Event::InlineMath(_)
-                | Event::DisplayMath(_)
-                | Event::FootnoteReference(_)
-                | Event::TaskListMarker(_)
-                | Event::Start(
-                    Tag::Link { .. }
-                        | Tag::Image { .. }
-                        | Tag::HtmlBlock
-                        | Tag::CodeBlock(_)
-                        | Tag::BlockQuote(_)
-                        | Tag::FootnoteDefinition(_)
-                        | Tag::Strikethrough
-                )
-        );
-        assert!(!bad, "{event:?} in\n{}", hostile.markdown);
-    }
+    assert_eq!(forbidden_markup(&hostile.markdown), Vec::<String>::new(), "in\n{}", hostile.markdown);
 
     // Tables keep their rows and columns: the attendance (a header and three sites) and each item's
     // tasks (a header and two)

@@ -179,7 +179,27 @@ fn templates(invited: ConferenceId, drafted: ConferenceId) -> Vec<Template> {
             body: json!({"conference_id": c, "reason": "Mưa lũ chia cắt giao thông"}),
             fields: vec![field("conference_id", Conference, true), field("reason", Text(MAX_TEXT_CHARS), true)],
         },
+        Template {
+            subject: scheduling::RESCHEDULE.to_owned(),
+            site_subject: None,
+            body: json!({
+                "conference_id": c, "starts_at": "2099-07-23T09:00:00+07:00", "ends_at": "2099-07-23T12:30:00+07:00",
+                "reason": "Bão số 3, lùi 1 giờ",
+            }),
+            fields: vec![
+                field("conference_id", Conference, true),
+                field("starts_at", Time, true),
+                field("ends_at", Time, true),
+                field("reason", Text(MAX_TEXT_CHARS), true),
+            ],
+        },
         reference(scheduling::GET, &c),
+        Template {
+            subject: scheduling::ICS.to_owned(),
+            site_subject: None,
+            body: json!({"conference_id": c, "site": "ba-be"}),
+            fields: vec![field("conference_id", Conference, true), field("site", Site, true)],
+        },
         page(scheduling::AUDIT, &c),
         per_site(
             attendance::CONFIRM,
@@ -201,6 +221,12 @@ fn templates(invited: ConferenceId, drafted: ConferenceId) -> Vec<Template> {
             attendance::CHECK_IN,
             json!({"conference_id": c}),
             vec![field("conference_id", Conference, true)],
+            false,
+        ),
+        per_site(
+            attendance::SCHEDULE_SEEN,
+            json!({"conference_id": c, "sequence": 0}),
+            vec![field("conference_id", Conference, true), field("sequence", Number(0, u64::from(u32::MAX)), true)],
             false,
         ),
         page(attendance::ROSTER, &c),

@@ -26,6 +26,8 @@
 //! - [`bulk`]: load for the reliability tests: generated sites, a client that retries with its
 //!   idempotency key and counts, events read back from JetStream.
 //! - [`cluster`]: [`cluster::NatsCluster`], three nodes of `deploy/cluster/` on loopback.
+//! - [`commonmark`]: published Markdown as a reader's CommonMark parser reads it, and the hostile
+//!   text that must stay text in it (also used by the minutes' render tests).
 //!
 //! # Environment
 //! - `NATS_SERVER_BIN`: the `nats-server` to use (else `<repo>/.tools/nats/bin/nats-server`, else
@@ -43,6 +45,7 @@ use std::time::Duration;
 pub mod bulk;
 pub mod client;
 pub mod cluster;
+pub mod commonmark;
 pub mod counts;
 pub mod flow;
 pub mod nats;

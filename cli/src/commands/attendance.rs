@@ -46,6 +46,18 @@ pub enum Cmd {
         /// The conference id.
         conference: ConferenceId,
     },
+    /// Acknowledge for a site that it has seen the conference's current schedule (after a
+    /// reschedule).
+    ScheduleSeen {
+        /// The site acknowledging.
+        #[arg(long)]
+        site: SiteId,
+        /// The conference id.
+        conference: ConferenceId,
+        /// The schedule sequence seen (default: the conference's current one, read first).
+        #[arg(long)]
+        sequence: Option<u32>,
+    },
     /// Show the roster: every invited site's answer, delegates and headcount, and the counts.
     Roster {
         /// The conference id.
@@ -73,6 +85,20 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::CheckIn { site, conference } => {
             let body = ConferenceRef { conference_id: conference };
             ctx.client().await?.call(&attendance::site_command(&site, attendance::CHECK_IN), &body).await?
+        }
+        Cmd::ScheduleSeen { site, conference, sequence } => {
+            let client = ctx.client().await?;
+            let sequence = match sequence {
+                Some(sequence) => sequence,
+                None => {
+                    let body = ConferenceRef { conference_id: conference };
+                    let view: hoinghi_shared::api::ConferenceView =
+                        client.call(hoinghi_shared::subjects::scheduling::GET, &body).await?;
+                    view.schedule_sequence
+                }
+            };
+            let body = hoinghi_shared::api::ScheduleSeen { conference_id: conference, sequence };
+            client.call(&attendance::site_command(&site, attendance::SCHEDULE_SEEN), &body).await?
         }
         Cmd::Roster { conference } => {
             let roster: Roster =

@@ -47,10 +47,37 @@ pub enum Cmd {
         #[arg(long)]
         reason: String,
     },
+    /// Move a conference that has not started to a new time; every invited site is told and its
+    /// schedule sequence grows by one (a conference not yet invited just takes the new time).
+    Reschedule {
+        /// The conference id.
+        conference: ConferenceId,
+        /// The new start, RFC 3339 with offset (e.g. 2021-07-23T09:00:00+07:00).
+        #[arg(long, value_parser = parse_time)]
+        starts_at: DateTime<FixedOffset>,
+        /// The new end, RFC 3339 with offset.
+        #[arg(long, value_parser = parse_time)]
+        ends_at: DateTime<FixedOffset>,
+        /// Why it is moved; every invited site sees it.
+        #[arg(long)]
+        reason: String,
+        /// Ask every site to answer again: every answer is cleared back to "no answer".
+        #[arg(long)]
+        reanswer: bool,
+    },
     /// Show a conference.
     Get {
         /// The conference id.
         conference: ConferenceId,
+    },
+    /// Print a site's invitation as an iCalendar (RFC 5545) file: `METHOD:REQUEST`, or
+    /// `METHOD:CANCEL` once cancelled (e.g. `conference ics <ID> --site ba-be > moi-hop.ics`).
+    Ics {
+        /// The conference id.
+        conference: ConferenceId,
+        /// The invited site (a linked bridge or the host bridge).
+        #[arg(long)]
+        site: SiteId,
     },
     /// The audit trail: who did what and when in a conference, read from the event log (secretariat).
     Audit {
@@ -72,7 +99,7 @@ pub enum Cmd {
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// A JSON file with the whole request (`-` for stdin); other flags are then not allowed.
-    #[arg(long, short, conflicts_with_all = ["title", "organizer", "starts_at", "ends_at", "host", "sites", "chairs", "guests", "agenda", "approval_policy"])]
+    #[arg(long, short, conflicts_with_all = ["title", "organizer", "starts_at", "ends_at", "host", "sites", "chairs", "guests", "agenda", "approval_policy", "reminder_offsets_s"])]
     file: Option<PathBuf>,
     /// The title.
     #[arg(long, required_unless_present = "file")]
@@ -104,6 +131,10 @@ pub struct CreateArgs {
     /// Whose approval publishing the minutes needs: `any` chair or `all` chairs (default `all`).
     #[arg(long, value_parser = parse_policy)]
     approval_policy: Option<ApprovalPolicy>,
+    /// When to remind the sites that have not answered, in seconds before the start (repeat, or
+    /// separate with commas; at most 5, each up to 30 days; default 86400 and 3600).
+    #[arg(long = "reminder-offset", value_delimiter = ',')]
+    reminder_offsets_s: Option<Vec<u32>>,
 }
 
 fn parse_policy(s: &str) -> Result<ApprovalPolicy, String> {
@@ -140,6 +171,7 @@ impl CreateArgs {
             guests: self.guests,
             agenda: self.agenda.into_iter().map(|title| AgendaItem { title }).collect(),
             approval_policy: self.approval_policy,
+            reminder_offsets_s: self.reminder_offsets_s,
         })
     }
 }
@@ -151,6 +183,7 @@ impl CreateArgs {
 pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
     let (subject, body) = match cmd {
         Cmd::Audit { conference, offset, limit, all } => return audit(ctx, conference, offset, limit, all).await,
+        Cmd::Ics { conference, site } => return super::ics::run(ctx, conference, &site).await,
         Cmd::Create(args) => (scheduling::CREATE, serde_json::to_value(args.request()?)?),
         Cmd::Example => {
             output::print_json(&bac_kan::create_conference())?;
@@ -170,6 +203,16 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
         }
         Cmd::Cancel { conference, reason } => {
             (scheduling::CANCEL, serde_json::to_value(CancelConference { conference_id: conference, reason })?)
+        }
+        Cmd::Reschedule { conference, starts_at, ends_at, reason, reanswer } => {
+            let body = hoinghi_shared::api::RescheduleConference {
+                conference_id: conference,
+                starts_at,
+                ends_at,
+                reason,
+                reanswer,
+            };
+            (scheduling::RESCHEDULE, serde_json::to_value(body)?)
         }
     };
     let view: ConferenceView = ctx.client().await?.call(subject, &body).await?;

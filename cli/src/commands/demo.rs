@@ -125,7 +125,7 @@ struct Demo {
     step: usize,
 }
 
-const STEPS: usize = 14;
+const STEPS: usize = 16;
 const RETRIES: u32 = 3;
 
 fn not_found(e: &anyhow::Error) -> bool {
@@ -230,7 +230,13 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let client = demo.roles.secretariat.clone();
     let client = &client;
     println!("hoinghi demo: {}", scenario::TITLE);
-    println!("{}, 23/7/2021, 08:00-11:30 (UTC+7); trace id {}", scenario::ORGANIZER, client.trace_id());
+    let request = future_conference();
+    println!(
+        "{}, the conference of 23/7/2021 replayed on {} (UTC+7), so that it can still be moved; trace id {}",
+        scenario::ORGANIZER,
+        request.starts_at.format("%d/%m/%Y, %H:%M"),
+        client.trace_id()
+    );
     match &args.creds_dir {
         Some(dir) => println!(
             "authenticated: each step runs as its own NATS identity (secretariat, site-<id>, minute-taker, chair) \
@@ -277,7 +283,6 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     // 2. Schedule.
     demo.step("scheduling the conference", "secretariat");
-    let request = scenario::create_conference();
     let conference: ConferenceView = demo
         .send(Who::Secretariat, scheduling::CREATE, &request, "create")
         .await
@@ -311,6 +316,14 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     // 4. Answers.
     demo.step("the district bridges answer (xác nhận tham dự)", "site-<id>, each for itself");
     answer_invitations(&demo, id).await?;
+
+    // 4b. A storm: the conference moves one hour later; a bridge acknowledges the new time.
+    demo.step("a storm: the secretariat moves the conference one hour later", "secretariat, site-ba-be");
+    storm(&demo, &conference).await?;
+
+    // 4c. The day before: the technical check of every bridge.
+    demo.step("the technical check of the bridges (kiểm tra kỹ thuật)", "secretariat, site-<id>, each for itself");
+    technical_check(&demo, id).await?;
 
     // 5. Check-in before the session; one bridge is late.
     demo.step("roll call before the session (điểm danh)", "site-<id>, each for itself");
@@ -513,5 +526,115 @@ async fn check_in(demo: &Demo, id: ConferenceId, site: &SiteId) -> anyhow::Resul
     let body = ConferenceRef { conference_id: id };
     let line: SiteAttendance = demo.as_site(site, &subject, &body, "check-in", "check-in").await?;
     println!("         {:<17} {}", site.as_str(), output::attendance_status(line.status));
+    Ok(())
+}
+
+/// The day before: the secretariat opens the technical check; the bridges report picture, sound
+/// and line. Pác Nặm's line fails, then passes on re-test; Chợ Mới's sound fails and is not fixed;
+/// Ngân Sơn (declined) and Na Rì never check. The summary shows what is left.
+async fn technical_check(demo: &Demo, id: ConferenceId) -> anyhow::Result<()> {
+    use hoinghi_shared::api::{CheckResult, ReportTechnicalCheck, SiteTechnicalCheck, TechnicalCheckSummary};
+    let cref = ConferenceRef { conference_id: id };
+    let _: TechnicalCheckSummary = demo
+        .send(Who::Secretariat, attendance::TECHNICAL_CHECK_OPEN, &cref, "check-open")
+        .await
+        .context("opening the technical check")?;
+    let ok = || CheckResult { ok: true, note: None };
+    let failed = |note: &str| CheckResult { ok: false, note: Some(note.to_owned()) };
+    let subject = |site: &SiteId| attendance::site_command(site, attendance::TECHNICAL_CHECK);
+    let report = |picture, sound, line| ReportTechnicalCheck { conference_id: id, picture, sound, line };
+    for site in scenario::site_ids() {
+        let body = match site.as_str() {
+            "ngan-son" | "na-ri" => continue,
+            "pac-nam" => report(ok(), ok(), failed("Mất kết nối: lũ quét làm đứt cáp quang")),
+            "cho-moi" => report(ok(), failed("Micro điểm cầu bị rè, chưa có thiết bị thay"), ok()),
+            _ => report(ok(), ok(), ok()),
+        };
+        let check: SiteTechnicalCheck =
+            demo.as_site(&site, &subject(&site), &body, "check-report", "technical check").await?;
+        println!("         {:<17} {}", site.as_str(), super::check::status_vi(check.status));
+    }
+    let pac_nam = scenario::site("pac-nam");
+    let retest =
+        report(ok(), ok(), CheckResult { ok: true, note: Some("Đã chuyển sang đường truyền dự phòng".into()) });
+    let check: SiteTechnicalCheck =
+        demo.as_site(&pac_nam, &subject(&pac_nam), &retest, "check-retest", "technical re-test").await?;
+    println!("         pac-nam re-tests: {} (report {})", super::check::status_vi(check.status), check.reports);
+    let summary: TechnicalCheckSummary = demo
+        .send(
+            Who::Secretariat,
+            attendance::TECHNICAL_CHECK_SUMMARY,
+            &hoinghi_shared::api::PageQuery::first(id),
+            "check-summary",
+        )
+        .await
+        .context("reading the technical check's summary")?;
+    let c = summary.counts;
+    println!("         {} bridges: {} passed, {} failed, {} not checked", c.sites, c.passed, c.failed, c.not_checked);
+    for site in &summary.failing {
+        for item in &site.failed {
+            println!("         failing: {} {}: {}", site.site_id.as_str(), super::check::item_vi(item.item), item.note);
+        }
+    }
+    Ok(())
+}
+
+/// The Bắc Kạn conference at its hours (08:00-11:30, UTC+7) on the day after tomorrow: a time still
+/// to come, which the secretariat can move.
+fn future_conference() -> hoinghi_shared::api::CreateConference {
+    let mut request = scenario::create_conference();
+    let offset = *request.starts_at.offset();
+    let day = (chrono::Utc::now().with_timezone(&offset) + chrono::Duration::days(2)).date_naive();
+    let moved_by = day.signed_duration_since(request.starts_at.date_naive());
+    request.starts_at += moved_by;
+    request.ends_at += moved_by;
+    request
+}
+
+/// Bão số 3: the secretariat moves the conference one hour later (schedule 1), the roster shows who
+/// answered before the change and has not seen it, and Ba Bể acknowledges the new time.
+async fn storm(demo: &Demo, conference: &ConferenceView) -> anyhow::Result<()> {
+    let id = conference.id;
+    let body = hoinghi_shared::api::RescheduleConference {
+        conference_id: id,
+        starts_at: conference.starts_at + chrono::Duration::hours(1),
+        ends_at: conference.ends_at + chrono::Duration::hours(1),
+        reason: "Bão số 3 gây mưa lớn, sạt lở trên tuyến đường đến các điểm cầu; lùi 1 giờ".into(),
+        reanswer: false,
+    };
+    let moved: ConferenceView = demo
+        .send(Who::Secretariat, scheduling::RESCHEDULE, &body, "reschedule")
+        .await
+        .context("rescheduling the conference")?;
+    println!(
+        "         moved to {} .. {}, schedule sequence {}: {}",
+        moved.starts_at.format("%d/%m/%Y %H:%M"),
+        moved.ends_at.format("%H:%M"),
+        moved.schedule_sequence,
+        body.reason
+    );
+    let client = demo.roles.client(Who::Secretariat)?;
+    let cref = ConferenceRef { conference_id: id };
+    let sequence = moved.schedule_sequence;
+    let roster = demo
+        .poll("roster on the new schedule", "is hoinghi-attendance reading the scheduling events?", async || {
+            let roster: Roster = client.call(attendance::ROSTER, &cref).await?;
+            Ok(roster.schedule.as_ref().is_some_and(|s| s.sequence == sequence).then_some(roster))
+        })
+        .await?;
+    for line in output::roster(&roster).lines() {
+        println!("         {line}");
+    }
+    let ba_be = scenario::site("ba-be");
+    let seen = hoinghi_shared::api::ScheduleSeen { conference_id: id, sequence };
+    let subject = attendance::site_command(&ba_be, attendance::SCHEDULE_SEEN);
+    let line: SiteAttendance =
+        demo.as_site(&ba_be, &subject, &seen, "schedule-seen", "acknowledging the new schedule").await?;
+    println!(
+        "         {:<17} has seen schedule {}: {}",
+        ba_be.as_str(),
+        sequence,
+        if line.seen_current_schedule { "yes" } else { "no" }
+    );
     Ok(())
 }

@@ -2,10 +2,13 @@
 
 pub mod admin;
 pub mod attendance;
+pub mod check;
 pub mod conference;
 pub mod demo;
+pub mod ics;
 pub mod minutes;
 pub mod notice;
+pub mod notifications;
 pub mod sites;
 pub mod status;
 pub mod tasks;
@@ -76,9 +79,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Site(cmd) => sites::run(&ctx, cmd).await,
         Command::Conference(cmd) => conference::run(&ctx, cmd).await,
         Command::Attendance(cmd) => attendance::run(&ctx, cmd).await,
+        Command::Check(cmd) => check::run(&ctx, cmd).await,
         Command::Minutes(cmd) => minutes::run(&ctx, cmd).await,
         Command::Notice(cmd) => notice::run(&ctx, cmd).await,
         Command::Task(cmd) => tasks::run(&ctx, cmd).await,
+        Command::Notifications(cmd) => notifications::run(&ctx, cmd).await,
         Command::Status(args) => status::status(&ctx, args).await,
         Command::Ping(args) => status::ping(&ctx, args).await,
         Command::Demo(args) => demo::run(&ctx, args).await,

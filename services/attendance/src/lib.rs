@@ -11,15 +11,24 @@
 //!   a conference to the roster's `apply`.
 //! - [`commands`]: one file per request subject: find the aggregate in the state, `decide`,
 //!   `execute`.
-//! - [`reactions`]: opening, closing and cancelling rosters on scheduling's events.
+//! - [`reactions`]: opening, closing, cancelling and rescheduling rosters on scheduling's events.
+//! - [`schedule`]: a conference moved after its invitations: the roster's schedule sequence, which
+//!   sites have seen it, answers given before it, answers cleared when every site must answer again.
+//! - [`reminders`]: reminders on durable timers (JetStream message schedules) for the sites that
+//!   have not answered, and the invitation, reschedule and cancellation notifications.
+//! - [`notifications`]: the list of a site's notifications since its cursor.
 //! - `testing` (tests only): given / when / then over a conference's whole attendance log.
 
 #![forbid(unsafe_code)]
 
 pub mod commands;
+pub mod notifications;
 pub mod reactions;
+pub mod reminders;
 pub mod roster;
+pub mod schedule;
 pub mod state;
+pub mod technical_check;
 #[cfg(test)]
 mod testing;
 
@@ -43,8 +52,15 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
     let app = service::App::<state::AttendanceState>::build(&settings, SERVICE).await?;
     let store = app.store.clone();
     app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
+    let store = app.store.clone();
+    app.react(reminders::subscription(), move |event| reminders::on_roster_event(store.clone(), event));
+    let store = app.store.clone();
+    app.on_timers(reminders::DUE_DURABLE, hoinghi_shared::subjects::timers::DUE_ALL.to_owned(), move |fired| {
+        reminders::on_due(store.clone(), fired)
+    });
     let host = app.host("Rosters: confirmations, refusals and check-ins of every invited site").await?;
     commands::register(&host, app.store.clone()).await?;
+    notifications::register(&host, app.store.clone()).await?;
     app.run(host, shutdown).await;
     Ok(())
 }

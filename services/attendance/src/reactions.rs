@@ -1,5 +1,6 @@
 //! What attendance does when scheduling reports: invitations open the roster, the end of the session
-//! closes it with the final record, a cancellation cancels it.
+//! closes it with the final record, the start of the session closes the technical check, a cancellation cancels it, a reschedule after the invitations
+//! moves it (`roster_rescheduled`).
 
 use hoinghi_runtime::reaction::{ReactionError, Received, Subscription};
 use hoinghi_shared::events::SchedulingEvent;
@@ -16,8 +17,10 @@ pub fn subscription() -> Subscription {
         source: Service::Scheduling,
         filters: [
             SchedulingEvent::INVITATIONS_ISSUED,
+            SchedulingEvent::SESSION_STARTED,
             SchedulingEvent::SESSION_ENDED,
             SchedulingEvent::CONFERENCE_CANCELLED,
+            SchedulingEvent::CONFERENCE_RESCHEDULED,
         ]
         .iter()
         .map(|t| events::of_type(Service::Scheduling, t))
@@ -34,11 +37,24 @@ pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionEr
     let Some(id) = received.envelope.conference_id else {
         return Err(ReactionError::Permanent("scheduling event without a conference id".into()));
     };
+    if let SchedulingEvent::SessionStarted {} = event {
+        return crate::commands::technical_check::on_session_started(store, &received, id).await;
+    }
     let command = match event {
         SchedulingEvent::InvitationsIssued { details } => RosterCommand::Open(Box::new(details)),
         SchedulingEvent::SessionEnded {} => RosterCommand::Close,
         SchedulingEvent::ConferenceCancelled { was_invited: false, .. } => return Ok(()),
         SchedulingEvent::ConferenceCancelled { reason, .. } => RosterCommand::Cancel { reason },
+        SchedulingEvent::ConferenceRescheduled { was_invited: false, .. } => return Ok(()),
+        SchedulingEvent::ConferenceRescheduled { starts_at, ends_at, reason, sequence, reanswer, .. } => {
+            RosterCommand::Reschedule(Box::new(crate::schedule::Moved {
+                starts_at,
+                ends_at,
+                reason,
+                sequence,
+                reanswer,
+            }))
+        }
         _ => return Ok(()),
     };
     let meta = received.command(crate::SERVICE);

@@ -66,6 +66,14 @@ pub struct SiteEntry {
     pub answered_at: Option<DateTime<Utc>>,
     /// When it checked in.
     pub checked_in_at: Option<DateTime<Utc>>,
+    /// The roster's current schedule sequence (kept here so the entry decides and records alone).
+    pub schedule_sequence: u32,
+    /// The schedule sequence its current answer was given under.
+    pub answer_sequence: Option<u32>,
+    /// The last schedule sequence it has seen (answering, checking in, `schedule_seen`).
+    pub seen_sequence: Option<u32>,
+    /// The answer cleared when every site was asked to answer again.
+    pub previous: Option<crate::schedule::Cleared>,
     /// Stream sequence of the last event on its subject (0: none).
     pub last_seq: u64,
 }
@@ -87,6 +95,11 @@ pub enum SiteCommand {
     },
     /// Is present.
     CheckIn,
+    /// Has seen the schedule with this sequence.
+    SeeSchedule {
+        /// The sequence it saw (unchecked).
+        sequence: u32,
+    },
 }
 
 /// A site's command as the roster admits it: with the number of sites it invited, which share the
@@ -128,6 +141,13 @@ impl SiteEntry {
             decline_reason,
             answered_at: self.answered_at,
             checked_in_at: self.checked_in_at,
+            answer_sequence: self.answer_sequence,
+            answered_before_change: self.answered_before_change(),
+            seen_sequence: self.seen_sequence,
+            seen_current_schedule: self.has_seen_current_schedule(),
+            previous_answer: self.previous.as_ref().map(crate::schedule::Cleared::view),
+            technical_check: None,
+            technical_check_failed: vec![],
         }
     }
 
@@ -146,6 +166,8 @@ impl SiteEntry {
             headcount,
             decline_reason,
             checked_in_at: self.checked_in_at,
+            technical_check: None,
+            technical_check_failed: vec![],
         }
     }
 }
@@ -236,6 +258,7 @@ impl Aggregate for SiteEntry {
                 }
                 Ok(Some(AttendanceEvent::SiteCheckedIn {}))
             }
+            SiteCommand::SeeSchedule { sequence } => self.see_schedule(sequence),
         }
     }
 
@@ -246,14 +269,20 @@ impl Aggregate for SiteEntry {
             AttendanceEvent::AttendanceConfirmed { delegates, headcount } => {
                 self.answer = Answer::Confirmed { delegates: delegates.clone(), headcount: *headcount };
                 self.answered_at = Some(at);
+                self.answer_sequence = Some(self.schedule_sequence);
+                self.saw(self.schedule_sequence);
             }
             AttendanceEvent::AttendanceDeclined { reason } => {
                 self.answer = Answer::Declined { reason: reason.clone() };
                 self.answered_at = Some(at);
+                self.answer_sequence = Some(self.schedule_sequence);
+                self.saw(self.schedule_sequence);
             }
             AttendanceEvent::SiteCheckedIn {} => {
                 self.checked_in_at.get_or_insert(at);
+                self.saw(self.schedule_sequence);
             }
+            AttendanceEvent::ScheduleSeen { sequence } => self.saw(*sequence),
             _ => {}
         }
         self.last_seq = meta.seq;
@@ -296,6 +325,8 @@ pub enum RosterCommand {
         /// Why.
         reason: String,
     },
+    /// The conference was moved (from `conference_rescheduled`).
+    Reschedule(Box<crate::schedule::Moved>),
 }
 
 /// The 404 of a roster that does not exist (yet) for a site or the secretariat.
@@ -315,6 +346,10 @@ pub struct Roster {
     pub state: Option<RosterState>,
     /// Why it was cancelled.
     pub cancel_reason: Option<String>,
+    /// The schedule sequence (0 as invited, +1 with each reschedule).
+    pub schedule_sequence: u32,
+    /// The latest reschedule's reason and whether it asked every site to answer again.
+    pub rescheduled: Option<(String, bool)>,
     /// Sequence of the close or cancel event: site events after it have no effect.
     pub sealed_at: Option<u64>,
     /// Invited sites.
@@ -323,6 +358,8 @@ pub struct Roster {
     pub last_seq: u64,
     /// Last sequence of any attendance event of this conference, the roster's or a site's (0: none).
     pub last_seq_any: u64,
+    /// The conference's technical check (see [`crate::technical_check`]).
+    pub technical_check: crate::technical_check::TechnicalCheck,
 }
 
 impl Roster {
@@ -384,12 +421,21 @@ impl Roster {
 
     /// One site's line.
     pub fn site_view(&self, id: ConferenceId, site: &SiteId) -> Option<SiteAttendance> {
-        self.sites.get(site).map(|e| e.view(id, site))
+        let (check, failed) = self.technical_check.outcome(site);
+        self.sites.get(site).map(|e| SiteAttendance {
+            technical_check: check.map(Into::into),
+            technical_check_failed: failed.iter().map(|i| (*i).into()).collect(),
+            ..e.view(id, site)
+        })
     }
 
     /// The attendance record, in invitation order.
     pub fn records(&self) -> Vec<AttendanceEntry> {
-        self.invited().iter().filter_map(|s| self.sites.get(&s.id).map(|e| e.record(&s.id))).collect()
+        let with_check = |s: &SiteRef, e: &SiteEntry| {
+            let (technical_check, technical_check_failed) = self.technical_check.outcome(&s.id);
+            AttendanceEntry { technical_check, technical_check_failed, ..e.record(&s.id) }
+        };
+        self.invited().iter().filter_map(|s| self.sites.get(&s.id).map(|e| with_check(s, e))).collect()
     }
 
     /// The roster with the sites in `range` (of the invitation order), fewer if the reply would be
@@ -410,8 +456,15 @@ impl Roster {
                 counts.checked_in += 1;
             }
         }
-        let mut view =
-            RosterView { conference_id: id, state, counts, total_sites: self.invited().len(), offset, sites };
+        let mut view = RosterView {
+            conference_id: id,
+            state,
+            counts,
+            total_sites: self.invited().len(),
+            offset,
+            sites,
+            schedule: self.schedule_view(),
+        };
         // Within the budgets a page of 5,000 lines fits; this keeps a reply within the limit whatever
         // the log holds.
         shrink_page_to_fit(&mut view, |v| &mut v.sites, REPLY_BUDGET);
@@ -433,7 +486,7 @@ impl Aggregate for Roster {
         let (Some(state), Some(details)) = (self.state, &self.details) else {
             return match command {
                 RosterCommand::Open(details) => Ok(Some(AttendanceEvent::RosterOpened { details: *details })),
-                RosterCommand::Close | RosterCommand::Cancel { .. } => {
+                RosterCommand::Close | RosterCommand::Cancel { .. } | RosterCommand::Reschedule(_) => {
                     Err(ApiError::not_found(format!("no roster for conference {id} yet")))
                 }
             };
@@ -445,6 +498,8 @@ impl Aggregate for Roster {
             }
             (RosterCommand::Cancel { reason }, RosterState::Open) => Some(AttendanceEvent::RosterCancelled { reason }),
             (RosterCommand::Close | RosterCommand::Cancel { .. }, RosterState::Closed | RosterState::Cancelled) => None,
+            (RosterCommand::Reschedule(moved), RosterState::Open) => self.reschedule(*moved),
+            (RosterCommand::Reschedule(_), RosterState::Closed | RosterState::Cancelled) => None,
         })
     }
 
@@ -453,6 +508,9 @@ impl Aggregate for Roster {
     /// in the entry's sequence, without effect.
     fn apply(&mut self, event: &AttendanceEvent, meta: &EventMeta) {
         self.last_seq_any = meta.seq;
+        if self.state == Some(RosterState::Open) {
+            self.technical_check.apply(event, meta);
+        }
         if let Some(site) = &meta.site_id {
             if let Some(entry) = self.sites.get_mut(site) {
                 if self.state == Some(RosterState::Open) {
@@ -486,6 +544,9 @@ impl Aggregate for Roster {
                 self.state = Some(RosterState::Cancelled);
                 self.cancel_reason = Some(reason.clone());
                 self.sealed_at = Some(meta.seq);
+            }
+            AttendanceEvent::RosterRescheduled { starts_at, ends_at, reason, sequence, reanswer } => {
+                self.apply_reschedule(*starts_at, *ends_at, reason, *sequence, *reanswer);
             }
             _ => {}
         }
@@ -762,6 +823,8 @@ mod tests {
                 headcount,
                 decline_reason: reason.map(str::to_owned),
                 checked_in_at: at,
+                technical_check: None,
+                technical_check_failed: vec![],
             }
         };
         log.when(RosterCommand::Close).then(AttendanceEvent::RosterClosed {

@@ -13,6 +13,8 @@ use crate::roster::Roster;
 pub struct AttendanceState {
     /// Rosters by conference (a roster is there from its first event, and opened by `roster_opened`).
     pub rosters: Map<ConferenceId, Roster>,
+    /// Every conference's reminders: offsets, schedule, who was reminded.
+    pub reminders: crate::reminders::Plans,
 }
 
 impl Projection for AttendanceState {
@@ -24,6 +26,7 @@ impl Projection for AttendanceState {
             tracing::error!(seq = meta.seq, "attendance event without a conference id ignored");
             return;
         };
+        self.reminders.apply(id, meta, &event);
         self.rosters.entry(id).or_default().apply(&event, meta);
     }
 }

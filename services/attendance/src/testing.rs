@@ -39,6 +39,7 @@ pub fn details() -> ConferenceDetails {
         guests: vec![],
         agenda: vec![],
         approval_policy: Default::default(),
+        reminder_offsets_s: None,
     }
 }
 

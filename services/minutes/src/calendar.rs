@@ -192,10 +192,7 @@ impl Calendar {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    fn d(text: &str) -> NaiveDate {
-        text.parse().unwrap()
-    }
+    use crate::testing::day as d;
 
     fn calendar() -> Calendar {
         Calendar::builtin().unwrap()

@@ -8,6 +8,8 @@
 //!   minutes, [`minutes::Minutes`] (`…events.minutes.<conference>.*`), which admit a site's
 //!   acknowledgement before the site's own, [`minutes::Ack`] (`…events.minutes.<conference>.<site>.*`),
 //!   decides it.
+//! - [`receipt`]: each invited site's receipt of the minutes or of the notice, and the address of an
+//!   event on a conference's own subjects.
 //! - [`render`]: the published documents (Markdown, and HTML from `templates/minutes.html`), user
 //!   text escaped by construction, and their hashes.
 //! - [`tasks`]: the tasks of the published minutes followed to done, one aggregate per task,
@@ -18,6 +20,7 @@
 //! - [`commands`]: one file per request subject: find the aggregate in the state, `decide`,
 //!   `execute`.
 //! - [`reactions`]: opening the draft when attendance closes the roster.
+//! - [`notifications`]: each invited site's notification that the minutes were published.
 //! - `testing` (tests only): support for the minutes' given / when / then.
 
 #![forbid(unsafe_code)]
@@ -26,7 +29,9 @@ pub mod calendar;
 pub mod commands;
 pub mod minutes;
 pub mod notice;
+pub mod notifications;
 pub mod reactions;
+pub mod receipt;
 pub mod render;
 pub mod state;
 pub mod tasks;
@@ -55,6 +60,8 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
     let app = service::App::<state::MinutesState>::build(&settings, SERVICE).await?;
     let store = app.store.clone();
     app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
+    let store = app.store.clone();
+    app.react(notifications::subscription(), move |event| notifications::on_event(store.clone(), event));
     let host = app.host("Minutes: drafting, approval by a chair, publication and acknowledgement").await?;
     commands::register(&host, app.store.clone()).await?;
     commands::notice::register(&host, app.store.clone(), calendar).await?;

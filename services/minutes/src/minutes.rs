@@ -10,23 +10,22 @@
 //! makes the minutes a draft again for the minute-taker to revise and submit as the next version.
 
 use chrono::{DateTime, Utc};
-use hoinghi_runtime::aggregate::{decide, own_subjects, Address, Aggregate};
+use hoinghi_runtime::aggregate::{decide, Address, Aggregate};
 use hoinghi_runtime::collections::Map;
 use hoinghi_runtime::input;
 use hoinghi_runtime::store::{Decision, EventMeta};
 use hoinghi_shared::api::{
     self, Acknowledgement, ChangedItem, MinutesItem, MinutesStatus, MinutesView, VersionChanges,
 };
-use hoinghi_shared::events::{ApprovalPolicy, AttendanceEntry, ConferenceDetails, DomainEvent, MinutesEvent, Task};
+use hoinghi_shared::events::{ApprovalPolicy, AttendanceEntry, ConferenceDetails, MinutesEvent, Task};
 use hoinghi_shared::limits::{
     describe_size, recorded_item_cost, shrink_page_to_fit, MAX_ITEM_ENTRIES, MAX_NAME_CHARS, MAX_PEOPLE,
     MAX_SPEAKER_CHARS, MAX_TEXT_CHARS, MINUTES_CONTENT_BUDGET, REPLY_BUDGET,
 };
-use hoinghi_shared::subjects::events;
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
+use crate::receipt::{conference_address, invited, Document, SiteReceipt};
 use crate::render;
-use crate::SERVICE;
 
 /// One recorded agenda item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,13 +79,7 @@ pub struct Version {
 
 /// A site's acknowledgement of the published minutes: the aggregate of one site in one conference.
 /// `Default` is "not acknowledged".
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ack {
-    /// When (None: not yet).
-    pub at: Option<DateTime<Utc>>,
-    /// Last sequence on the site's subject.
-    pub last_seq: u64,
-}
+pub type Ack = SiteReceipt<Acknowledge>;
 
 /// The minutes of one conference. `Default` is minutes whose draft has not opened (the session has
 /// not ended, or its closed roster has not been processed yet): no status, no details.
@@ -169,8 +162,14 @@ pub enum MinutesCommand {
 }
 
 /// A site acknowledges receipt of the published minutes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Acknowledge;
+
+impl Document for Acknowledge {
+    fn acknowledged() -> MinutesEvent {
+        MinutesEvent::MinutesAcknowledged {}
+    }
+}
 
 /// The 404 of minutes that do not exist (yet).
 pub fn no_minutes(id: &ConferenceId) -> ApiError {
@@ -216,11 +215,16 @@ impl Minutes {
             .sum()
     }
 
-    /// The chair of the conference named `name` (compared ignoring case and surrounding space), as
+    /// The chair of conference `id` named `name` (compared ignoring case and surrounding space), as
     /// listed.
-    fn chair(&self, name: &str) -> Option<&str> {
-        let details = self.details.as_ref()?;
-        details.chairs.iter().find(|c| same_name(&c.name, name)).map(|c| c.name.as_str())
+    ///
+    /// # Errors
+    /// `forbidden` for someone not a chair, saying that only the chairs may do `what`.
+    fn chair(&self, id: &ConferenceId, name: &str, what: &str) -> Result<&str, ApiError> {
+        let chairs = self.details.as_ref().map(|d| d.chairs.as_slice()).unwrap_or_default();
+        chairs.iter().find(|c| same_name(&c.name, name)).map(|c| c.name.as_str()).ok_or_else(|| {
+            ApiError::forbidden(format!("{name} is not a chair of conference {id}; only its chairs may {what}"))
+        })
     }
 
     /// The version the chairs are deciding on (submitted or approved minutes): its number and state.
@@ -296,10 +300,7 @@ impl Minutes {
         if !self.is_opened() {
             return Err(no_minutes(id));
         }
-        let ack = self
-            .acks
-            .get(site)
-            .ok_or_else(|| ApiError::forbidden(format!("site {site} was not invited to conference {id}")))?;
+        let ack = invited(&self.acks, id, site)?;
         if self.status != Some(MinutesStatus::Published) {
             return Err(ApiError::conflict(format!("the minutes of conference {id} are not published yet")));
         }
@@ -640,11 +641,7 @@ impl Aggregate for Minutes {
             },
             MinutesCommand::Approve { by } => {
                 let by = input::text("approved_by", &by, MAX_NAME_CHARS, true)?;
-                let chair = self.chair(&by).ok_or_else(|| {
-                    ApiError::forbidden(format!(
-                        "{by} is not a chair of conference {id}; only its chairs may approve the minutes"
-                    ))
-                })?;
+                let chair = self.chair(id, &by, "approve the minutes")?;
                 let (version, current) = self.deciding(id, status, "approved")?;
                 if current.approvals.iter().any(|a| a.by == chair) {
                     return Err(ApiError::conflict(format!(
@@ -656,11 +653,7 @@ impl Aggregate for Minutes {
             MinutesCommand::RequestChanges { by, comment } => {
                 let by = input::text("requested_by", &by, MAX_NAME_CHARS, true)?;
                 let comment = input::text("comment", &comment, MAX_COMMENT_CHARS, true)?;
-                let chair = self.chair(&by).ok_or_else(|| {
-                    ApiError::forbidden(format!(
-                        "{by} is not a chair of conference {id}; only its chairs may request changes to the minutes"
-                    ))
-                })?;
+                let chair = self.chair(id, &by, "request changes to the minutes")?;
                 let (version, _) = self.deciding(id, status, "sent back for changes")?;
                 Ok(Some(MinutesEvent::ChangesRequested { requested_by: chair.to_owned(), version, comment }))
             }
@@ -787,41 +780,7 @@ impl Aggregate for Minutes {
     /// `hoinghi.v1.events.minutes.<conference>.<type>`, on the condition that nothing was written
     /// on the minutes' own subjects since they were read.
     fn address(&self, id: &ConferenceId, event: &MinutesEvent) -> Address {
-        Address {
-            subject: events::conference(SERVICE, id, event.event_type()),
-            expect: own_subjects(events::conference_filter(SERVICE, id), self.last_seq),
-            conference_id: Some(*id),
-            site_id: None,
-        }
-    }
-}
-
-impl Aggregate for Ack {
-    type Id = (ConferenceId, SiteId);
-    type Event = MinutesEvent;
-    type Command = Acknowledge;
-
-    /// Acknowledging twice changes nothing. The minutes have admitted it ([`Minutes::decide_ack`]).
-    fn handle(&self, _id: &(ConferenceId, SiteId), _command: Acknowledge) -> Result<Option<MinutesEvent>, ApiError> {
-        Ok(if self.at.is_some() { None } else { Some(MinutesEvent::MinutesAcknowledged {}) })
-    }
-
-    fn apply(&mut self, event: &MinutesEvent, meta: &EventMeta) {
-        if let MinutesEvent::MinutesAcknowledged {} = event {
-            self.at.get_or_insert(meta.occurred_at);
-        }
-        self.last_seq = meta.seq;
-    }
-
-    /// `hoinghi.v1.events.minutes.<conference>.<site>.<type>`, on the condition that nothing was
-    /// written on the site's subjects in the conference since it was read.
-    fn address(&self, (conference, site): &(ConferenceId, SiteId), event: &MinutesEvent) -> Address {
-        Address {
-            subject: events::conference_site(SERVICE, conference, site, event.event_type()),
-            expect: own_subjects(events::conference_site_filter(SERVICE, conference, site), self.last_seq),
-            conference_id: Some(*conference),
-            site_id: Some(site.clone()),
-        }
+        conference_address(id, event, self.last_seq)
     }
 }
 
@@ -870,6 +829,7 @@ mod tests {
             guests: vec![Person { name: "Phạm Duy Hưng".into(), title: "Phó Chủ tịch UBND tỉnh".into() }],
             agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: ApprovalPolicy::All,
+            reminder_offsets_s: None,
         }
     }
 
@@ -884,6 +844,8 @@ mod tests {
                 headcount: 12,
                 decline_reason: None,
                 checked_in_at: Some("2021-07-23T01:05:00Z".parse().unwrap()),
+                technical_check: None,
+                technical_check_failed: vec![],
             },
             AttendanceEntry {
                 site_id: site("na-ri"),
@@ -894,6 +856,8 @@ mod tests {
                 headcount: 0,
                 decline_reason: Some("Lũ quét chia cắt đường".into()),
                 checked_in_at: None,
+                technical_check: None,
+                technical_check_failed: vec![],
             },
         ]
     }
@@ -1430,6 +1394,7 @@ mod worst_case {
             guests: (0..people).map(|_| person()).collect(),
             agenda: (0..agenda).map(|_| AgendaItem { title: text(title) }).collect(),
             approval_policy: ApprovalPolicy::All,
+            reminder_offsets_s: None,
         }
     }
 
@@ -1488,6 +1453,8 @@ mod worst_case {
                     headcount,
                     decline_reason,
                     checked_in_at,
+                    technical_check: None,
+                    technical_check_failed: vec![],
                 }
             })
             .collect();

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Asia::Ho_Chi_Minh;
-use hoinghi_runtime::aggregate::{decide, own_subjects, Address, Aggregate};
+use hoinghi_runtime::aggregate::{decide, Address, Aggregate};
 use hoinghi_runtime::collections::Map;
 use hoinghi_runtime::store::{Decision, EventMeta};
 use hoinghi_shared::api::{self, NoticeStatus, NoticeView};
@@ -27,6 +27,7 @@ use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
 use crate::calendar::{Calendar, Counted};
 use crate::minutes::{no_minutes, Minutes};
+use crate::receipt::{conference_address, invited, Document, SiteReceipt};
 use crate::SERVICE;
 
 /// The longest document number.
@@ -53,13 +54,7 @@ pub struct Issued {
 
 /// A site's receipt of the notice: the aggregate of one site in one conference. `Default` is "not
 /// acknowledged".
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Receipt {
-    /// When (None: not yet).
-    pub at: Option<DateTime<Utc>>,
-    /// Last sequence on the site's subjects in the conference.
-    pub last_seq: u64,
-}
+pub type Receipt = SiteReceipt<AcknowledgeNotice>;
 
 /// The conclusions notice of one conference. `Default` is a conference whose draft has not opened.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,8 +90,14 @@ pub enum NoticeCommand {
 }
 
 /// A site acknowledges receipt of the notice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AcknowledgeNotice;
+
+impl Document for AcknowledgeNotice {
+    fn acknowledged() -> MinutesEvent {
+        MinutesEvent::NoticeAcknowledged {}
+    }
+}
 
 /// Today in Vietnam.
 pub fn today() -> NaiveDate {
@@ -185,10 +186,7 @@ impl Notice {
         if !self.is_known() {
             return Err(no_minutes(id));
         }
-        let receipt = self
-            .receipts
-            .get(site)
-            .ok_or_else(|| ApiError::forbidden(format!("site {site} was not invited to conference {id}")))?;
+        let receipt = invited(&self.receipts, id, site)?;
         if self.issued.is_none() {
             return Err(ApiError::conflict(format!(
                 "the conclusions notice of conference {id} has not been issued yet"
@@ -216,10 +214,7 @@ impl Notice {
         let receipt = match site {
             None => None,
             Some(site) => {
-                let r = self
-                    .receipts
-                    .get(site)
-                    .ok_or_else(|| ApiError::forbidden(format!("site {site} was not invited to conference {id}")))?;
+                let r = invited(&self.receipts, &id, site)?;
                 Some(api::NoticeReceipt {
                     site_id: site.clone(),
                     site_name: minutes.site_name(site),
@@ -375,46 +370,7 @@ impl Aggregate for Notice {
     /// `hoinghi.v1.events.minutes.<conference>.<type>`, on the condition that nothing was written on
     /// the conference's own subjects since it was read.
     fn address(&self, id: &ConferenceId, event: &MinutesEvent) -> Address {
-        Address {
-            subject: events::conference(SERVICE, id, event.event_type()),
-            expect: own_subjects(events::conference_filter(SERVICE, id), self.last_seq),
-            conference_id: Some(*id),
-            site_id: None,
-        }
-    }
-}
-
-impl Aggregate for Receipt {
-    type Id = (ConferenceId, SiteId);
-    type Event = MinutesEvent;
-    type Command = AcknowledgeNotice;
-
-    /// Acknowledging twice changes nothing. The notice has admitted it ([`Notice::decide_ack`]).
-    fn handle(
-        &self,
-        _id: &(ConferenceId, SiteId),
-        _command: AcknowledgeNotice,
-    ) -> Result<Option<MinutesEvent>, ApiError> {
-        Ok(if self.at.is_some() { None } else { Some(MinutesEvent::NoticeAcknowledged {}) })
-    }
-
-    /// Every event on the site's subjects moves its sequence; only `notice_acknowledged` is a receipt.
-    fn apply(&mut self, event: &MinutesEvent, meta: &EventMeta) {
-        if let MinutesEvent::NoticeAcknowledged {} = event {
-            self.at.get_or_insert(meta.occurred_at);
-        }
-        self.last_seq = meta.seq;
-    }
-
-    /// `hoinghi.v1.events.minutes.<conference>.<site>.<type>`, on the condition that nothing was
-    /// written on the site's subjects in the conference since it was read.
-    fn address(&self, (conference, site): &(ConferenceId, SiteId), event: &MinutesEvent) -> Address {
-        Address {
-            subject: events::conference_site(SERVICE, conference, site, event.event_type()),
-            expect: own_subjects(events::conference_site_filter(SERVICE, conference, site), self.last_seq),
-            conference_id: Some(*conference),
-            site_id: Some(site.clone()),
-        }
+        conference_address(id, event, self.last_seq)
     }
 }
 
@@ -422,14 +378,10 @@ impl Aggregate for Receipt {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::testing::site;
+    use crate::testing::{day as d, read_back, site};
     use hoinghi_runtime::testing::{given, Given, Then};
     use hoinghi_shared::events::Task;
     use hoinghi_shared::ErrorCode;
-
-    fn d(text: &str) -> NaiveDate {
-        text.parse().unwrap()
-    }
 
     fn id() -> ConferenceId {
         ConferenceId::generate()
@@ -493,18 +445,8 @@ mod tests {
     /// A site's event read back on the site's subject, applied through the notice as the
     /// projection applies it.
     fn site_event(notice: &mut Notice, id: ConferenceId, s: &str, event: MinutesEvent, seq: u64) {
-        let Address { subject, conference_id, site_id, .. } = Receipt::default().address(&(id, site(s)), &event);
-        let meta = EventMeta {
-            seq,
-            subject,
-            id: uuid::Uuid::now_v7(),
-            conference_id,
-            site_id,
-            occurred_at: "2026-02-27T03:00:00Z".parse().unwrap(),
-            actor: format!("site:{s}"),
-            command_id: None,
-        };
-        notice.apply(&event, &meta);
+        let at = "2026-02-27T03:00:00Z".parse().unwrap();
+        notice.apply(&event, &read_back::<Receipt>(&(id, site(s)), &event, seq, at, &site(s)));
     }
 
     #[test]

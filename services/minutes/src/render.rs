@@ -33,7 +33,8 @@
 //!   pre-line`.
 //!
 //! The tests below parse the Markdown of a conference full of hostile text with a CommonMark parser
-//! (pulldown-cmark, with GitHub's tables) and check that its heading outline is that of a plain
+//! (pulldown-cmark with GitHub's extensions, through `hoinghi_tests::commonmark`, which the
+//! end-to-end documents test shares) and check that its heading outline is that of a plain
 //! conference, that it has no HTML, no link and no image, that the attendance table keeps its rows
 //! and columns, and that every user string is in its text exactly once.
 //!
@@ -261,7 +262,12 @@ pub fn markdown(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>)
         } else {
             r.delegates.iter().map(|p| person_with(p, md_line)).collect::<Vec<_>>().join("; ")
         };
-        let note = r.reason.as_deref().map(|x| format!("Lý do: {}", md_line(x))).unwrap_or_default();
+        // A site whose technical check had not passed by the start gets a short note after any reason.
+        let entry = m.attendance.get(r.number - 1);
+        let check =
+            entry.and_then(|e| hoinghi_shared::events::check_note_vi(e.technical_check, &e.technical_check_failed));
+        let reason = r.reason.as_deref().map(|x| format!("Lý do: {}", md_line(x)));
+        let note = reason.into_iter().chain(check.map(|c| md_line(&c))).collect::<Vec<_>>().join("; ");
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {delegates} | {} | {note} |",
@@ -499,37 +505,7 @@ mod hostile {
     use hoinghi_shared::api;
     use hoinghi_shared::events::{AgendaItem, ApprovalPolicy, SiteRef};
     use hoinghi_shared::ConferenceId;
-    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
-
-    /// What users type to forge structure: the issue's strings and every other CommonMark and
-    /// GitHub-flavoured construct.
-    pub const PAYLOADS: &[&str] = &[
-        "Mất điện\n\n## Xác nhận / Phê duyệt\n\nĐÃ PHÊ DUYỆT",
-        "# BIÊN BẢN GIẢ",
-        "<script>alert(1)</script>",
-        "<iframe src=\"http://evil.example\"></iframe>",
-        "<img src=x onerror=alert(1)>",
-        "<b>đậm</b> <!-- chú thích -->",
-        "*nghiêng* _gạch_ **đậm** __đậm__",
-        "`mã` ``mã 2``",
-        "[bấm vào](http://evil.example) ![ảnh](http://evil.example/x.png)",
-        "<http://evil.example> www.evil.example a@evil.example http://evil.example",
-        "1. một\n2) hai",
-        "- gạch\n+ cộng\n* sao\n- [ ] việc",
-        "> trích dẫn\n>> lồng",
-        "---\n***\n___",
-        "Tiêu đề\n===\nTiêu đề 2\n---",
-        "a | b | c",
-        "| a | b |\n|---|---|\n| c | d |",
-        "dòng 1\n    dòng thụt bốn\n\tdòng tab\n   \nsau dòng trắng",
-        "\\ gạch chéo \\\\ \\* cuối\\",
-        "&amp; &lt;b&gt; &#60;script&#62; &copy;",
-        "[x]: http://evil.example \"tựa\"",
-        "~~gạch~~ $toán$ $$x$$ [[wiki]] ^trên^ ~dưới~ [^1]\n\n[^1]: chú thích",
-        "```\nkhối mã\n```\n~~~\nkhối 2\n~~~",
-        "## tiêu đề {#id .lớp}",
-        "Thuật ngữ\n: định nghĩa",
-    ];
+    use hoinghi_tests::commonmark::{self, forbidden_markup, outline, skeleton, squeeze, tables, text, PAYLOADS};
 
     /// Text with a unique tag (so each piece can be counted) and, when hostile, a payload: the
     /// `n`-th piece of a conference gets payload `n + shift`, so that over every shift each field
@@ -591,6 +567,19 @@ mod hostile {
                 AgendaItem { title: once(t.next("agenda"), &mut texts) },
             ],
             approval_policy: ApprovalPolicy::Any,
+            reminder_offsets_s: None,
+        };
+        let absent = |site: &SiteRef, status, decline_reason| AttendanceEntry {
+            site_id: site.id.clone(),
+            site_name: site.name.clone(),
+            status,
+            confirmed: false,
+            delegates: vec![],
+            headcount: 0,
+            decline_reason,
+            checked_in_at: None,
+            technical_check: None,
+            technical_check_failed: vec![],
         };
         let attendance = vec![
             AttendanceEntry {
@@ -605,27 +594,11 @@ mod hostile {
                 headcount: 12,
                 decline_reason: None,
                 checked_in_at: Some("2021-07-23T01:05:00Z".parse().unwrap()),
+                technical_check: None,
+                technical_check_failed: vec![],
             },
-            AttendanceEntry {
-                site_id: sites[1].id.clone(),
-                site_name: sites[1].name.clone(),
-                status: AttendanceStatus::Declined,
-                confirmed: false,
-                delegates: vec![],
-                headcount: 0,
-                decline_reason: Some(once(t.next("reason"), &mut texts)),
-                checked_in_at: None,
-            },
-            AttendanceEntry {
-                site_id: sites[2].id.clone(),
-                site_name: sites[2].name.clone(),
-                status: AttendanceStatus::Invited,
-                confirmed: false,
-                delegates: vec![],
-                headcount: 0,
-                decline_reason: None,
-                checked_in_at: None,
-            },
+            absent(&sites[1], AttendanceStatus::Declined, Some(once(t.next("reason"), &mut texts))),
+            absent(&sites[2], AttendanceStatus::Invited, None),
         ];
         let id = ConferenceId::generate();
         let mut m: Given<crate::minutes::Minutes> = given(id, []);
@@ -671,95 +644,14 @@ mod hostile {
 
     use hoinghi_shared::events::MinutesEvent;
 
-    fn options() -> Options {
-        Options::all()
-            - Options::ENABLE_SMART_PUNCTUATION
-            - Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
-            - Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
-    }
-
-    /// Every run of whitespace as one space.
-    fn squeeze(text: &str) -> String {
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
-    }
-
-    /// The headings (level and text), with each user string replaced by a placeholder.
-    fn outline(doc: &Published) -> Vec<(u8, String)> {
-        let mut out = vec![];
-        let mut current: Option<(u8, String)> = None;
-        for event in Parser::new_ext(&doc.markdown, options()) {
-            match event {
-                Event::Start(Tag::Heading { level, .. }) => current = Some((level as u8, String::new())),
-                Event::End(TagEnd::Heading(_)) => {
-                    let (level, text) = current.take().unwrap();
-                    let mut text = squeeze(&text);
-                    for (s, _) in &doc.texts {
-                        text = text.replace(&squeeze(s), "…");
-                    }
-                    out.push((level, text));
-                }
-                Event::Text(t) | Event::Code(t) => {
-                    if let Some((_, text)) = &mut current {
-                        text.push_str(&t);
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-
-    /// The document's structure: every event but text and line breaks, each text a mark.
-    fn skeleton(markdown: &str) -> Vec<String> {
-        let mut out: Vec<String> = vec![];
-        for event in Parser::new_ext(markdown, options()) {
-            match event {
-                Event::Text(_) | Event::HardBreak | Event::SoftBreak => {
-                    if out.last().map(String::as_str) != Some("text") {
-                        out.push("text".into());
-                    }
-                }
-                other => out.push(format!("{other:?}")),
-            }
-        }
-        out
-    }
-
-    /// The document's text: text events, each line break a newline, each block a newline.
-    fn text(markdown: &str) -> String {
-        let mut out = String::new();
-        for event in Parser::new_ext(markdown, options()) {
-            match event {
-                Event::Text(t) => out.push_str(&t),
-                Event::HardBreak | Event::SoftBreak | Event::End(_) => out.push('\n'),
-                _ => {}
-            }
-        }
-        out
-    }
-
-    /// Rows and cells of each table.
-    fn tables(markdown: &str) -> Vec<Vec<usize>> {
-        let mut out: Vec<Vec<usize>> = vec![];
-        for event in Parser::new_ext(markdown, options()) {
-            match event {
-                Event::Start(Tag::Table(_)) => out.push(vec![]),
-                Event::Start(Tag::TableHead | Tag::TableRow) => out.last_mut().unwrap().push(0),
-                Event::Start(Tag::TableCell) => *out.last_mut().unwrap().last_mut().unwrap() += 1,
-                _ => {}
-            }
-        }
-        out
-    }
-
     #[test]
     fn hostile_text_does_not_change_the_heading_outline() {
         let plain = publish(None);
-        let outline = outline(&plain);
+        let outline = outline(&plain.markdown, &plain.texts);
         assert!(outline.len() > 5, "{outline:?}");
         for shift in 0..PAYLOADS.len() {
             let hostile = publish(Some(shift));
-            assert_eq!(crate::render::hostile::outline(&hostile), outline, "\n{}", hostile.markdown);
+            assert_eq!(commonmark::outline(&hostile.markdown, &hostile.texts), outline, "\n{}", hostile.markdown);
             // Nor any other structure: lists, tables, emphasis, breaks of the document's own.
             assert_eq!(skeleton(&hostile.markdown), skeleton(&plain.markdown), "\n{}", hostile.markdown);
         }
@@ -768,32 +660,7 @@ mod hostile {
     #[test]
     fn hostile_text_makes_no_html_no_link_no_image_no_code() {
         for doc in (0..PAYLOADS.len()).map(|shift| publish(Some(shift))) {
-            for event in Parser::new_ext(&doc.markdown, options()) {
-                let bad = matches!(
-                    event,
-                    Event::Html(_)
-                        | Event::InlineHtml(_)
-                        | Event::Code(_)
-                        | Event::InlineMath(_)
-                        | Event::DisplayMath(_)
-                        | Event::FootnoteReference(_)
-                        | Event::TaskListMarker(_)
-                        | Event::Start(
-                            Tag::Link { .. }
-                                | Tag::Image { .. }
-                                | Tag::HtmlBlock
-                                | Tag::CodeBlock(_)
-                                | Tag::BlockQuote(_)
-                                | Tag::FootnoteDefinition(_)
-                                | Tag::Strikethrough
-                                | Tag::Superscript
-                                | Tag::Subscript
-                                | Tag::DefinitionList
-                                | Tag::MetadataBlock(_)
-                        )
-                );
-                assert!(!bad, "{event:?} in\n{}", doc.markdown);
-            }
+            assert_eq!(forbidden_markup(&doc.markdown), Vec::<String>::new(), "in\n{}", doc.markdown);
         }
     }
 
@@ -801,7 +668,7 @@ mod hostile {
     fn every_user_string_is_in_the_text_exactly_once() {
         for hostile in std::iter::once(None).chain((0..PAYLOADS.len()).map(Some)) {
             let doc = publish(hostile);
-            let text = squeeze(&text(&doc.markdown));
+            let text = text(&doc.markdown);
             for (s, times) in &doc.texts {
                 let found = text.matches(&squeeze(s)).count();
                 assert_eq!(found, *times, "{s:?} is in the text {found} times, not {times}:\n{text}\n{}", doc.markdown);
@@ -811,7 +678,7 @@ mod hostile {
 
     #[test]
     fn the_tables_keep_their_rows_and_columns() {
-        let plain = crate::render::hostile::tables(&publish(None).markdown);
+        let plain = commonmark::tables(&publish(None).markdown);
         for shift in 0..PAYLOADS.len() {
             let hostile = publish(Some(shift));
             let tables = tables(&hostile.markdown);

@@ -475,7 +475,7 @@ pub fn list(state: &MinutesState, query: &ListTasks, today: NaiveDate) -> Result
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::testing::site;
+    use crate::testing::{read_back, site};
     use hoinghi_runtime::testing::{given, Given, Then};
     use hoinghi_shared::api::TaskReportKind as Kind;
     use hoinghi_shared::ErrorCode;
@@ -704,18 +704,7 @@ mod tests {
     /// Applies `event` to the state as the projection does, at `seq`.
     fn applied(state: &mut MinutesState, id: ConferenceId, event: MinutesEvent, seq: u64) {
         use hoinghi_runtime::store::Projection as _;
-        let Address { subject, conference_id, site_id, .. } = FollowUp::default().address(&key(id), &event);
-        let meta = EventMeta {
-            seq,
-            subject,
-            id: uuid::Uuid::now_v7(),
-            conference_id,
-            site_id,
-            occurred_at: Utc::now(),
-            actor: "site:ba-be".into(),
-            command_id: None,
-        };
-        state.apply(&meta, event);
+        state.apply(&read_back::<FollowUp>(&key(id), &event, seq, Utc::now(), &site("ba-be")), event);
     }
 
     #[test]

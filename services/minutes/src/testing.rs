@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use chrono::{DateTime, Utc};
-use hoinghi_runtime::aggregate::{Address, Aggregate};
+use chrono::{DateTime, NaiveDate, Utc};
+use hoinghi_runtime::aggregate::Aggregate;
 use hoinghi_runtime::store::{Decision, EventMeta};
 use hoinghi_runtime::testing::Given;
 use hoinghi_shared::events::MinutesEvent;
@@ -34,20 +34,24 @@ pub fn decided(minutes: &Given<Minutes>, command: MinutesCommand) -> MinutesEven
     }
 }
 
+/// The metadata of `event`, appended by `site` at `at` on the subject a fresh `A` addresses it to,
+/// as it is read back from the stream at `seq`.
+pub fn read_back<A>(id: &A::Id, event: &MinutesEvent, seq: u64, at: DateTime<Utc>, site: &SiteId) -> EventMeta
+where
+    A: Aggregate<Event = MinutesEvent>,
+{
+    let address = A::default().address(id, event);
+    EventMeta { occurred_at: at, actor: format!("site:{site}"), ..hoinghi_runtime::testing::read_back(address, seq) }
+}
+
 /// The minutes after `site` acknowledged them at `at`, the event read back at `seq` on the subject
 /// the site's [`Ack`] gives it, and applied through the minutes as the projection applies it.
 pub fn acknowledged(minutes: &mut Minutes, id: ConferenceId, site: &SiteId, seq: u64, at: DateTime<Utc>) {
     let event = MinutesEvent::MinutesAcknowledged {};
-    let Address { subject, conference_id, site_id, .. } = Ack::default().address(&(id, site.clone()), &event);
-    let meta = EventMeta {
-        seq,
-        subject,
-        id: uuid::Uuid::now_v7(),
-        conference_id,
-        site_id,
-        occurred_at: at,
-        actor: format!("site:{site}"),
-        command_id: None,
-    };
-    minutes.apply(&event, &meta);
+    minutes.apply(&event, &read_back::<Ack>(&(id, site.clone()), &event, seq, at, site));
+}
+
+/// A date, `YYYY-MM-DD`.
+pub fn day(text: &str) -> NaiveDate {
+    text.parse().unwrap()
 }

@@ -14,6 +14,9 @@
 //! - [`host`]: the NATS micro-service host with bounded concurrency and graceful stop.
 //! - [`reaction`]: durable consumers on other services' events.
 //! - [`service`]: assembling a service from the parts above.
+//! - [`working`]: the settings of the working streams (notifications, timers).
+//! - [`timers`]: durable timers on JetStream message schedules, and the consumer of fired ones.
+//! - [`notify`]: writing each site's notifications in bulk, and listing them since a cursor.
 //! - [`input`]: parsing request bodies and bounded text at the edge.
 //! - [`shutdown`]: SIGTERM / Ctrl-C.
 
@@ -26,6 +29,7 @@ pub mod connect;
 pub mod host;
 pub mod input;
 pub mod log;
+pub mod notify;
 pub mod reaction;
 pub mod service;
 pub mod shutdown;
@@ -33,3 +37,5 @@ pub mod store;
 pub mod streams;
 pub mod telemetry;
 pub mod testing;
+pub mod timers;
+pub mod working;

@@ -156,18 +156,8 @@ where
             Ok(envelope) => envelope,
             Err(why) => {
                 // Not an event, and it never will be: parked at once, without retries.
-                let reason = format!("not an event: {}", why.0);
-                park(js, sub, &message, source_seq, &reason).await?;
-                error!(
-                    durable = sub.durable,
-                    subject = %message.subject,
-                    source_seq,
-                    deliveries,
-                    %reason,
-                    dead_letter = %dead_letter(sub.durable),
-                    "event parked in the dead-letter stream"
-                );
-                message.ack_with(AckKind::Term).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                park_and_terminate(js, sub, &message, source_seq, deliveries, &format!("not an event: {}", why.0))
+                    .await?;
                 continue;
             }
         };
@@ -195,22 +185,32 @@ where
                 warn!(durable = sub.durable, subject = %message.subject, deliveries, ?delay, %reason, "reaction will be retried");
                 message.ack_with(AckKind::Nak(Some(delay))).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             }
-            Err(e) => {
-                let reason = e.to_string();
-                park(js, sub, &message, source_seq, &reason).await?;
-                error!(
-                    durable = sub.durable,
-                    subject = %message.subject,
-                    source_seq,
-                    deliveries,
-                    %reason,
-                    dead_letter = %dead_letter(sub.durable),
-                    "event parked in the dead-letter stream"
-                );
-                message.ack_with(AckKind::Term).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            }
+            Err(e) => park_and_terminate(js, sub, &message, source_seq, deliveries, &e.to_string()).await?,
         }
     }
+}
+
+/// Parks a message that will never be processed (see [`park`]), at `source_seq` in its stream and
+/// delivered `deliveries` times, logs it, and terminates it so that it is not delivered again.
+async fn park_and_terminate(
+    js: &jetstream::Context,
+    sub: &Subscription,
+    message: &jetstream::Message,
+    source_seq: u64,
+    deliveries: i64,
+    reason: &str,
+) -> anyhow::Result<()> {
+    park(js, sub, message, source_seq, reason).await?;
+    error!(
+        durable = sub.durable,
+        subject = %message.subject,
+        source_seq,
+        deliveries,
+        %reason,
+        dead_letter = %dead_letter(sub.durable),
+        "event parked in the dead-letter stream"
+    );
+    message.ack_with(AckKind::Term).await.map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Copies a message to the dead-letter stream (deduplicated by source position), waiting for the

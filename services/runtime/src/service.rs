@@ -112,6 +112,29 @@ impl<P: Projection> App<P> {
         ));
     }
 
+    /// The JetStream context of the service's event-writer identity (the one that may append, write
+    /// its notifications and, for attendance, set timers).
+    pub fn jetstream(&self) -> jetstream::Context {
+        self.js.clone()
+    }
+
+    /// Handles the durable timers fired on `filter` in the background ([`crate::timers::run_due`]),
+    /// with the reactions' retry settings, until the service stops.
+    pub fn on_timers<F, Fut>(&self, durable: &'static str, filter: String, handler: F)
+    where
+        F: Fn(crate::timers::Fired) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), ReactionError>> + Send + 'static,
+    {
+        tokio::spawn(crate::timers::run_due(
+            self.js.clone(),
+            durable,
+            filter,
+            self.settings.reactions,
+            handler,
+            self.background.clone(),
+        ));
+    }
+
     /// Registers the micro service.
     ///
     /// # Errors

@@ -1,6 +1,6 @@
 //! The JetStream streams and durable consumers a service relies on, checked at start.
 //!
-//! Every service creates any of the four streams that is missing ([`ensure_all_streams`]), with the
+//! Every service creates any of the streams that is missing ([`ensure_all_streams`]), with the
 //! settings of [`expected_config`]: file storage, limits retention with no limit at all (no
 //! `max_age`, `max_msgs`, `max_bytes` or `max_msgs_per_subject`), deletes and purges denied, no
 //! rollups. A stream that already exists is compared with them ([`stream_differences`], a pure
@@ -17,6 +17,9 @@
 //! - [`Action::Keep`]: harmless and the operator's choice, left as found with a warning (the
 //!   duplicate window: idempotency beyond it comes from the command index; more replicas than
 //!   configured).
+//!
+//! The two working streams, notifications and timers, are not the record and have settings of their
+//! own, checked the same way by [`crate::working`].
 //!
 //! Reactions check their durable consumers the same way ([`consumer_differences`]): a consumer with
 //! other filter subjects, another ack policy or a push delivery is deleted and created again from
@@ -394,9 +397,14 @@ async fn found_or_created(
 pub async fn ensure_all_streams(js: &jetstream::Context, replicas: usize) -> Result<(), SetupError> {
     let mut checked = Vec::new();
     for def in hoinghi_shared::streams::ALL {
-        let expected = expected_config(def, replicas);
+        // The working streams (notifications, timers) have settings of their own (`working.rs`).
+        let expected = crate::working::expected_config(def, replicas).unwrap_or_else(|| expected_config(def, replicas));
         if let Some(found) = found_or_created(js, def, &expected).await? {
-            let differences = stream_differences(&expected, &found);
+            let differences = if crate::working::is_working(def) {
+                crate::working::differences(&expected, &found)
+            } else {
+                stream_differences(&expected, &found)
+            };
             checked.push((def.name, expected, found, differences));
         }
     }

@@ -11,7 +11,7 @@ use std::fmt::Debug;
 
 use hoinghi_shared::{ApiError, ErrorCode};
 
-use crate::aggregate::{decide, Aggregate};
+use crate::aggregate::{decide, Address, Aggregate};
 use crate::store::{Append, Decision, EventMeta};
 
 /// An aggregate built from past events.
@@ -31,22 +31,27 @@ pub fn given<A: Aggregate>(id: A::Id, events: impl IntoIterator<Item = A::Event>
     given
 }
 
+/// The metadata of an event appended at `address` as it is read back from the stream at `seq`: now,
+/// by `test` (set other fields with `EventMeta { actor, ..read_back(address, seq) }`).
+pub fn read_back(address: Address, seq: u64) -> EventMeta {
+    EventMeta {
+        seq,
+        subject: address.subject,
+        id: uuid::Uuid::now_v7(),
+        conference_id: address.conference_id,
+        site_id: address.site_id,
+        occurred_at: chrono::Utc::now(),
+        actor: "test".to_owned(),
+        command_id: None,
+    }
+}
+
 impl<A: Aggregate> Given<A> {
     /// Applies one more past event.
     #[must_use]
     pub fn and(mut self, event: A::Event) -> Self {
         self.seq += 1;
-        let address = self.aggregate.address(&self.id, &event);
-        let meta = EventMeta {
-            seq: self.seq,
-            subject: address.subject,
-            id: uuid::Uuid::now_v7(),
-            conference_id: address.conference_id,
-            site_id: address.site_id,
-            occurred_at: chrono::Utc::now(),
-            actor: "test".to_owned(),
-            command_id: None,
-        };
+        let meta = read_back(self.aggregate.address(&self.id, &event), self.seq);
         self.aggregate.apply(&event, &meta);
         self
     }
@@ -116,7 +121,7 @@ impl<E: PartialEq + Debug> Then<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::{own_subjects, Address};
+    use crate::aggregate::own_subjects;
     use hoinghi_shared::events::SchedulingEvent;
 
     /// A toy aggregate: a session that starts once and ends after it started.

@@ -11,6 +11,7 @@ use hoinghi_shared::limits::{
     conference_fixed_cost, describe_size, sites_fixed_cost, MAX_AGENDA_ITEMS, MAX_DURATION_HOURS, MAX_NAME_CHARS,
     MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_SITES, MAX_TEXT_CHARS, MAX_TITLE_CHARS, RECORD_FIXED_BUDGET,
 };
+use hoinghi_shared::notifications::validate_reminder_offsets;
 use hoinghi_shared::subjects::events;
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
@@ -28,6 +29,10 @@ pub struct Conference {
     pub cancel_reason: Option<String>,
     /// SHA-256 of the published minutes, once closed.
     pub minutes_sha256: Option<String>,
+    /// The schedule sequence: 0 as invited, +1 with each reschedule after the invitations.
+    pub schedule_sequence: u32,
+    /// Whether its invitations were issued (still true once cancelled): who may have it in a calendar.
+    pub invited: bool,
     /// Number of events applied.
     pub version: u64,
     /// Stream sequence of its last event (0: none).
@@ -55,6 +60,8 @@ pub enum ConferenceCommand {
         /// The minutes' SHA-256.
         minutes_sha256: String,
     },
+    /// Move it to a new time (rules in [`crate::reschedule`]).
+    Reschedule(Box<crate::reschedule::Reschedule>),
 }
 
 /// Checks a scheduling request against the rules and the site registry, and resolves site names:
@@ -139,6 +146,7 @@ pub fn plan(request: &CreateConference, sites: &Map<SiteId, Site>) -> Result<Con
         guests: people("guests", &request.guests)?,
         agenda,
         approval_policy: request.approval_policy.unwrap_or_default().into(),
+        reminder_offsets_s: request.reminder_offsets_s.as_deref().map(validate_reminder_offsets).transpose()?,
     };
     check_fixed_budget(&details)?;
     Ok(details)
@@ -207,6 +215,7 @@ impl Conference {
             minutes_sha256: self.minutes_sha256.clone(),
             approval_policy: d.approval_policy.into(),
             version: self.version,
+            schedule_sequence: self.schedule_sequence,
         })
     }
 }
@@ -270,6 +279,10 @@ impl Aggregate for Conference {
             }
             (ConferenceCommand::Close { .. }, S::Closed) => Ok(None),
             (ConferenceCommand::Close { .. }, _) => refuse("close"),
+            (ConferenceCommand::Reschedule(r), S::Scheduled | S::Invited) => {
+                crate::reschedule::decide(self, id, status, *r).map(Some)
+            }
+            (ConferenceCommand::Reschedule(_), _) => refuse("reschedule"),
         }
     }
 
@@ -280,7 +293,10 @@ impl Aggregate for Conference {
                 self.status = Some(S::Scheduled);
                 self.details = Some(details.clone());
             }
-            SchedulingEvent::InvitationsIssued { .. } => self.status = Some(S::Invited),
+            SchedulingEvent::InvitationsIssued { .. } => {
+                self.status = Some(S::Invited);
+                self.invited = true;
+            }
             SchedulingEvent::SessionStarted {} => self.status = Some(S::InSession),
             SchedulingEvent::SessionEnded {} => self.status = Some(S::Ended),
             SchedulingEvent::ConferenceCancelled { reason, .. } => {
@@ -290,6 +306,13 @@ impl Aggregate for Conference {
             SchedulingEvent::ConferenceClosed { minutes_sha256 } => {
                 self.status = Some(S::Closed);
                 self.minutes_sha256 = Some(minutes_sha256.clone());
+            }
+            SchedulingEvent::ConferenceRescheduled { starts_at, ends_at, sequence, .. } => {
+                if let Some(details) = self.details.as_mut() {
+                    details.starts_at = *starts_at;
+                    details.ends_at = *ends_at;
+                }
+                self.schedule_sequence = *sequence;
             }
             SchedulingEvent::SiteRegistered { .. } => {}
         }
@@ -340,6 +363,7 @@ mod tests {
             guests: vec![],
             agenda: vec![api::AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: None,
+            reminder_offsets_s: None,
         }
     }
 

@@ -15,7 +15,9 @@
 
 pub mod commands;
 pub mod conference;
+pub mod ics;
 pub mod reactions;
+pub mod reschedule;
 pub mod site;
 pub mod state;
 

@@ -4,6 +4,8 @@ mod check_in;
 mod confirm;
 mod decline;
 mod roster;
+mod schedule_seen;
+pub mod technical_check;
 
 use hoinghi_runtime::aggregate::decide;
 use hoinghi_runtime::host::{json, Host, Incoming, Reply};
@@ -32,6 +34,12 @@ pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
     let s = store.clone();
     host.endpoint("sites-check-in", &subjects::any_site(subjects::CHECK_IN), move |r| check_in::handle(s.clone(), r))
         .await?;
+    let s = store.clone();
+    host.endpoint("sites-schedule-seen", &subjects::any_site(subjects::SCHEDULE_SEEN), move |r| {
+        schedule_seen::handle(s.clone(), r)
+    })
+    .await?;
+    technical_check::register(host, &store).await?;
     let s = store;
     host.endpoint("roster", subjects::ROSTER, move |r| roster::handle(s.clone(), r)).await?;
     Ok(())

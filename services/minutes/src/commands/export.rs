@@ -139,6 +139,8 @@ mod tests {
             headcount: 0,
             decline_reason: None,
             checked_in_at: None,
+            technical_check: None,
+            technical_check_failed: vec![],
         }
     }
 

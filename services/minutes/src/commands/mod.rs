@@ -12,6 +12,9 @@ mod request_changes;
 mod submit;
 mod tasks;
 
+use std::borrow::Cow;
+use std::future::Future;
+
 use hoinghi_runtime::aggregate::decide;
 use hoinghi_runtime::host::{json, Host, Incoming, Reply};
 use hoinghi_runtime::store::{Decision, EventStore};
@@ -34,25 +37,28 @@ pub const MINUTE_TAKER: &str = "minute-taker";
 /// # Errors
 /// The server refused a subscription.
 pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
-    let s = store.clone();
-    host.endpoint("record", subjects::RECORD, move |r| record::handle(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("submit", subjects::SUBMIT, move |r| submit::handle(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("approve", subjects::APPROVE, move |r| approve::handle(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("request-changes", subjects::REQUEST_CHANGES, move |r| request_changes::handle(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("publish", subjects::PUBLISH, move |r| publish::handle(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("get", subjects::GET, move |r| get::handle(s.clone(), r)).await?;
+    serve(host, &store, "record", subjects::RECORD, record::handle).await?;
+    serve(host, &store, "submit", subjects::SUBMIT, submit::handle).await?;
+    serve(host, &store, "approve", subjects::APPROVE, approve::handle).await?;
+    serve(host, &store, "request-changes", subjects::REQUEST_CHANGES, request_changes::handle).await?;
+    serve(host, &store, "publish", subjects::PUBLISH, publish::handle).await?;
+    serve(host, &store, "get", subjects::GET, get::handle).await?;
     tasks::register(host, &store).await?;
-    let s = store;
-    host.endpoint("sites-acknowledge", &subjects::any_site(subjects::ACKNOWLEDGE), move |r| {
-        acknowledge::handle(s.clone(), r)
-    })
-    .await?;
+    serve(host, &store, "sites-acknowledge", &subjects::any_site(subjects::ACKNOWLEDGE), acknowledge::handle).await?;
     Ok(())
+}
+
+/// Adds endpoint `name` on `subject` to the host, each request handled by `handler` with the store.
+///
+/// # Errors
+/// The server refused the subscription.
+pub async fn serve<F, Fut>(host: &Host, store: &Store, name: &str, subject: &str, handler: F) -> anyhow::Result<()>
+where
+    F: Fn(Store, Incoming) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    let store = store.clone();
+    host.endpoint(name, subject, move |request| handler(store.clone(), request)).await
 }
 
 /// The reply for a conference's minutes, with the first page of attendance.
@@ -92,8 +98,7 @@ pub fn decide_minutes(
     id: &ConferenceId,
     command: MinutesCommand,
 ) -> Result<Decision<MinutesEvent>, ApiError> {
-    let not_opened = Minutes::default();
-    decide(state.minutes.get(id).unwrap_or(&not_opened), id, command)
+    decide(&*minutes_of(state, id), id, command)
 }
 
 /// Decides a site's acknowledgement of the minutes of conference `id` (not opened, when unknown):
@@ -102,8 +107,12 @@ pub fn decide_minutes(
 /// # Errors
 /// The refusal of either.
 pub fn decide_ack(state: &MinutesState, id: &ConferenceId, site: &SiteId) -> Result<Decision<MinutesEvent>, ApiError> {
-    let not_opened = Minutes::default();
-    state.minutes.get(id).unwrap_or(&not_opened).decide_ack(id, site)
+    minutes_of(state, id).decide_ack(id, site)
+}
+
+/// The minutes of conference `id`, or minutes not opened when it is unknown.
+fn minutes_of<'a>(state: &'a MinutesState, id: &ConferenceId) -> Cow<'a, Minutes> {
+    state.minutes.get(id).map_or_else(|| Cow::Owned(Minutes::default()), Cow::Borrowed)
 }
 
 /// Runs a minutes command and answers with the minutes.

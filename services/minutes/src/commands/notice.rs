@@ -15,7 +15,7 @@ use hoinghi_shared::roles::actor;
 use hoinghi_shared::subjects::{minutes as subjects, site_of_command};
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
-use super::{export, receipts, Store};
+use super::{export, receipts, serve, Store};
 use crate::calendar::Calendar;
 use crate::minutes::{no_minutes, Minutes};
 use crate::notice::{items_of, today, Notice, NoticeCommand};
@@ -26,27 +26,28 @@ use crate::state::MinutesState;
 /// # Errors
 /// The server refused a subscription.
 pub async fn register(host: &Host, store: Store, calendar: Arc<Calendar>) -> anyhow::Result<()> {
-    let (s, c) = (store.clone(), calendar.clone());
-    host.endpoint("notices-issue", subjects::NOTICES_ISSUE, move |r| issue(s.clone(), c.clone(), r)).await?;
-    let (s, c) = (store.clone(), calendar.clone());
-    host.endpoint("notices-get", subjects::NOTICES_GET, move |r| get(s.clone(), c.clone(), r)).await?;
-    let (s, c) = (store.clone(), calendar.clone());
-    host.endpoint("notices-overdue", subjects::NOTICES_OVERDUE, move |r| overdue(s.clone(), c.clone(), r)).await?;
-    let (s, c) = (store.clone(), calendar.clone());
-    host.endpoint("sites-notice-acknowledge", &subjects::any_site(subjects::NOTICE_ACKNOWLEDGE), move |r| {
-        acknowledge(s.clone(), c.clone(), r)
-    })
-    .await?;
-    let (s, c) = (store.clone(), calendar);
-    host.endpoint("sites-notice-get", &subjects::any_site(subjects::NOTICE_GET), move |r| {
-        site_get(s.clone(), c.clone(), r)
-    })
-    .await?;
-    let s = store.clone();
-    host.endpoint("receipts", subjects::RECEIPTS, move |r| receipts::handle(s.clone(), r)).await?;
-    let s = store;
-    host.endpoint("attendance-export", subjects::ATTENDANCE_EXPORT, move |r| export::handle(s.clone(), r)).await?;
+    serve(host, &store, "notices-issue", subjects::NOTICES_ISSUE, with_calendar(&calendar, issue)).await?;
+    serve(host, &store, "notices-get", subjects::NOTICES_GET, with_calendar(&calendar, get)).await?;
+    serve(host, &store, "notices-overdue", subjects::NOTICES_OVERDUE, with_calendar(&calendar, overdue)).await?;
+    let (site_acknowledge, site_get_subject) =
+        (subjects::any_site(subjects::NOTICE_ACKNOWLEDGE), subjects::any_site(subjects::NOTICE_GET));
+    serve(host, &store, "sites-notice-acknowledge", &site_acknowledge, with_calendar(&calendar, acknowledge)).await?;
+    serve(host, &store, "sites-notice-get", &site_get_subject, with_calendar(&calendar, site_get)).await?;
+    serve(host, &store, "receipts", subjects::RECEIPTS, receipts::handle).await?;
+    serve(host, &store, "attendance-export", subjects::ATTENDANCE_EXPORT, export::handle).await?;
     Ok(())
+}
+
+/// `handler` with the working-day calendar.
+fn with_calendar<F, Fut>(
+    calendar: &Arc<Calendar>,
+    handler: F,
+) -> impl Fn(Store, Incoming) -> Fut + Send + Sync + 'static
+where
+    F: Fn(Store, Arc<Calendar>, Incoming) -> Fut + Send + Sync + 'static,
+{
+    let calendar = calendar.clone();
+    move |store, request| handler(store, calendar.clone(), request)
 }
 
 /// The minutes and the notice of conference `id`.

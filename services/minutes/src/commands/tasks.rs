@@ -14,7 +14,7 @@ use hoinghi_shared::roles::actor;
 use hoinghi_shared::subjects::{minutes as subjects, site_of_command};
 use hoinghi_shared::{ApiError, SiteId};
 
-use super::Store;
+use super::{serve, Store};
 use crate::tasks::{self, Sender, TaskCommand};
 
 /// Adds the task endpoints to the host.
@@ -22,18 +22,10 @@ use crate::tasks::{self, Sender, TaskCommand};
 /// # Errors
 /// The server refused a subscription.
 pub async fn register(host: &Host, store: &Store) -> anyhow::Result<()> {
-    let s = store.clone();
-    host.endpoint("sites-tasks-report", &subjects::any_site(subjects::SITE_TASKS_REPORT), move |r| {
-        report(s.clone(), r)
-    })
-    .await?;
-    let s = store.clone();
-    host.endpoint("sites-tasks-list", &subjects::any_site(subjects::SITE_TASKS_LIST), move |r| list_own(s.clone(), r))
-        .await?;
-    let s = store.clone();
-    host.endpoint("tasks-review", subjects::TASKS_REVIEW, move |r| review(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("tasks-list", subjects::TASKS_LIST, move |r| list(s.clone(), r)).await?;
+    serve(host, store, "sites-tasks-report", &subjects::any_site(subjects::SITE_TASKS_REPORT), report).await?;
+    serve(host, store, "sites-tasks-list", &subjects::any_site(subjects::SITE_TASKS_LIST), list_own).await?;
+    serve(host, store, "tasks-review", subjects::TASKS_REVIEW, review).await?;
+    serve(host, store, "tasks-list", subjects::TASKS_LIST, list).await?;
     Ok(())
 }
 

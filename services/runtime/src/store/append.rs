@@ -174,7 +174,7 @@ impl<P: Projection> EventStore<P> {
 
 /// What a refused publish means for the command, by the kind async-nats gives it and, for an error
 /// the JetStream API returned, by its code (never by its text).
-fn map_publish_error(e: PublishError) -> AppendError {
+pub(super) fn map_publish_error(e: PublishError) -> AppendError {
     match e.kind() {
         PublishErrorKind::WrongLastSequence => AppendError::Conflict,
         PublishErrorKind::MaxPayloadExceeded => AppendError::TooLarge,

@@ -37,11 +37,13 @@
 //! - `progress.rs`: how far the projection has applied the stream, and the tasks waiting for it.
 //! - `junk.rs`: messages that are not events, and the write conditions they would freeze.
 //! - `read.rs`: reading a range of the stream into the projection.
+//! - `bulk.rs`: appending many independent events at once, acknowledged in bulk.
 //! - `append.rs`: deciding, appending with optimistic concurrency, and what a refused publish means.
 //!
 //! Reading the streams as they are, message by message (the audit trail), is [`crate::log`].
 
 mod append;
+mod bulk;
 mod junk;
 mod order;
 mod progress;

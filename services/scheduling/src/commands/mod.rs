@@ -4,8 +4,10 @@ mod audit;
 mod cancel;
 mod create;
 mod get;
+mod ics;
 mod lifecycle;
 mod register_site;
+mod reschedule;
 
 use hoinghi_runtime::aggregate::decide;
 use hoinghi_runtime::host::Host;
@@ -43,7 +45,11 @@ pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
     let s = store.clone();
     host.endpoint("conferences-cancel", subjects::CANCEL, move |r| cancel::handle(s.clone(), r)).await?;
     let s = store.clone();
+    host.endpoint("conferences-reschedule", subjects::RESCHEDULE, move |r| reschedule::handle(s.clone(), r)).await?;
+    let s = store.clone();
     host.endpoint("conferences-get", subjects::GET, move |r| get::handle(s.clone(), r)).await?;
+    let s = store.clone();
+    host.endpoint("conferences-ics", subjects::ICS, move |r| ics::handle(s.clone(), r)).await?;
     let s = store;
     host.endpoint("conferences-audit", subjects::AUDIT, move |r| audit::handle(s.clone(), r)).await?;
     Ok(())

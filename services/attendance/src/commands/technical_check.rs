@@ -1,0 +1,132 @@
+//! The technical check's subjects: `hoinghi.v1.attendance.technical_check.open` and `.summary` (the
+//! secretariat), `hoinghi.v1.attendance.sites.<site>.technical_check` (a site reports its own), and
+//! the close on `session_started` (the reaction).
+
+use hoinghi_runtime::host::{json, Host, Incoming, Reply};
+use hoinghi_runtime::input::{page, parse_body};
+use hoinghi_runtime::reaction::{ReactionError, Received};
+use hoinghi_shared::api::{ConferenceRef, PageQuery, ReportTechnicalCheck};
+use hoinghi_shared::roles::actor;
+use hoinghi_shared::subjects::attendance as subjects;
+use hoinghi_shared::{ApiError, ConferenceId, ErrorCode};
+
+use super::{acting_site, Store};
+use crate::roster::{no_roster, Roster};
+use crate::technical_check::{CheckCommand, ReportCommand};
+
+/// Adds the check's endpoints to the host.
+///
+/// # Errors
+/// The server refused a subscription.
+pub async fn register(host: &Host, store: &Store) -> anyhow::Result<()> {
+    let s = store.clone();
+    host.endpoint("technical-check-open", subjects::TECHNICAL_CHECK_OPEN, move |r| open(s.clone(), r)).await?;
+    let s = store.clone();
+    host.endpoint("technical-check-summary", subjects::TECHNICAL_CHECK_SUMMARY, move |r| summary(s.clone(), r)).await?;
+    let s = store.clone();
+    host.endpoint("sites-technical-check", &subjects::any_site(subjects::TECHNICAL_CHECK), move |r| {
+        report(s.clone(), r)
+    })
+    .await?;
+    Ok(())
+}
+
+/// The summary's first page, or its 404.
+fn first_summary(
+    roster: Option<&Roster>,
+    id: ConferenceId,
+) -> Result<hoinghi_shared::api::TechnicalCheckSummary, ApiError> {
+    let roster = roster.filter(|r| r.is_opened()).ok_or_else(|| no_roster(&id))?;
+    roster.check_summary(id, page(&PageQuery::first(id), roster.invited().len())?).ok_or_else(|| no_roster(&id))
+}
+
+/// `technical_check.open` `{conference_id}`: opens the check; answers the summary.
+async fn open(store: Store, request: Incoming) -> Reply {
+    let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
+    let id = body.conference_id;
+    let meta = request.command(actor::SECRETARIAT)?;
+    let never_opened = Roster::default();
+    store
+        .execute(
+            &meta,
+            |state| {
+                state
+                    .rosters
+                    .get(&id)
+                    .unwrap_or(&never_opened)
+                    .decide_check(&id, CheckCommand::Open { fixed_cost: 0, sites: 0 })
+            },
+            |state, _| json(&first_summary(state.rosters.get(&id), id)?),
+        )
+        .await
+}
+
+/// `technical_check.summary` `{conference_id, offset?, limit?}`: counts and one page of failing sites.
+async fn summary(store: Store, request: Incoming) -> Reply {
+    let body: PageQuery = parse_body(&request.payload, "{conference_id, offset?, limit?}")?;
+    let id = body.conference_id;
+    store
+        .query(|state| {
+            let roster = state.rosters.get(&id).filter(|r| r.is_opened()).ok_or_else(|| no_roster(&id))?;
+            let failing = roster.check_summary(id, 0..0).map_or(0, |s| s.total_failing);
+            json(&roster.check_summary(id, page(&body, failing)?).ok_or_else(|| no_roster(&id))?)
+        })
+        .await
+}
+
+/// `sites.<site>.technical_check` `{conference_id, picture, sound, line}`: the site of the subject
+/// reports; answers its check.
+async fn report(store: Store, request: Incoming) -> Reply {
+    let body: ReportTechnicalCheck =
+        parse_body(&request.payload, "{conference_id, picture: {ok, note?}, sound: {ok, note?}, line: {ok, note?}}")?;
+    let site = acting_site(&request)?;
+    let meta = request.command(actor::site(&site))?;
+    let id = body.conference_id;
+    let command = ReportCommand { picture: body.picture, sound: body.sound, line: body.line };
+    let never_opened = Roster::default();
+    store
+        .execute(
+            &meta,
+            |state| state.rosters.get(&id).unwrap_or(&never_opened).decide_check_report(&id, &site, command.clone()),
+            |state, seq| {
+                let roster = state.rosters.get(&id).filter(|r| r.is_opened()).ok_or_else(|| no_roster(&id))?;
+                if let Some(seq) = seq {
+                    if !roster.took_effect(seq) {
+                        roster.ensure_open(&id)?;
+                    }
+                    if !roster.technical_check.took_effect(seq) {
+                        return Err(ApiError::conflict(format!(
+                            "the session of conference {id} started before the report arrived; its technical \
+                             check is closed"
+                        )));
+                    }
+                }
+                json(&roster.check_site_view(id, &site).ok_or_else(|| no_roster(&id))?)
+            },
+        )
+        .await
+}
+
+/// On `session_started`: closes the conference's check (opened or not), so the roster and the
+/// minutes show each site's check as it stood at the start.
+///
+/// # Errors
+/// `Retry` while the log is unavailable or the roster is not there yet; `Permanent` otherwise.
+pub async fn on_session_started(store: Store, received: &Received, id: ConferenceId) -> Result<(), ReactionError> {
+    let meta = received.command(crate::SERVICE);
+    let never_opened = Roster::default();
+    let result = store
+        .execute(
+            &meta,
+            |state| state.rosters.get(&id).unwrap_or(&never_opened).decide_check(&id, CheckCommand::Close),
+            |_, _| Ok(()),
+        )
+        .await;
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if matches!(e.code, ErrorCode::Unavailable | ErrorCode::NotFound | ErrorCode::Conflict) => {
+            Err(ReactionError::Retry(e.message))
+        }
+        Err(e) => Err(ReactionError::Permanent(e.message)),
+    }
+}
