@@ -402,7 +402,11 @@ mod tests {
         let p = permissions("site-ba-be").unwrap();
         assert!(p.publish_allow.contains(&"hoinghi.v1.attendance.sites.ba-be.>".to_owned()));
         assert!(!p.publish_allow.iter().any(|s| s.contains("na-ri") || s.contains("events") || s.contains("$JS")));
-        assert_eq!(p.subscribe_allow, vec!["_INBOX.site-ba-be.>".to_owned()]);
+        // Its own inbox and its own notifications, nothing else.
+        assert_eq!(
+            p.subscribe_allow,
+            vec!["_INBOX.site-ba-be.>".to_owned(), "hoinghi.v1.notifications.ba-be.>".to_owned()]
+        );
         for client in ["secretariat", "minute-taker", "chair", "site-ba-be"] {
             let p = permissions(client).unwrap();
             assert!(p.publish_deny.contains(&"hoinghi.v1.events.>".to_owned()), "{client}");
