@@ -9,7 +9,10 @@
 //! 3. the reminder fan-out: a second conference of N sites, all but 5 % (at most 1,000 answering)
 //!    silent, one reminder fired by its durable timer and recorded for each silent site, against a
 //!    raw baseline of as many JetStream publishes from one client;
-//! 4. peak resident memory of each service, and the time each takes to restart and rebuild.
+//! 4. the session day: every bridge heartbeats (live presence) at the configured interval for
+//!    `--heartbeat-seconds`, 1 % dropping and rejoining, beside the same heartbeats to a plain
+//!    subscriber;
+//! 5. peak resident memory of each service, and the time each takes to restart and rebuild.
 //!
 //! Figures are printed as a table and written as JSON (`--out`).
 
@@ -17,6 +20,7 @@
 
 mod baseline;
 mod measure;
+mod presence;
 mod reminders;
 mod workload;
 
@@ -35,6 +39,15 @@ struct Options {
     /// Requests in flight at once (the same for the baselines and the storm).
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
+    /// The session day: how long every bridge sends its heartbeat of live presence (0: skip it).
+    #[arg(long, default_value_t = 180)]
+    heartbeat_seconds: u64,
+    /// The session day: the heartbeat interval (the service's `presence.heartbeat_interval_ms`).
+    #[arg(long, default_value_t = 5_000)]
+    heartbeat_interval_ms: u64,
+    /// The session day: the grace period before a silent bridge is dropped (`presence.grace_ms`).
+    #[arg(long, default_value_t = 15_000)]
+    grace_ms: u64,
     /// Where to write the JSON figures.
     #[arg(long, default_value = "bench-results/latest.json")]
     out: PathBuf,
@@ -56,7 +69,12 @@ async fn main() -> anyhow::Result<()> {
     let js_before =
         baseline::jetstream_append(&server.url(), storm_messages, options.concurrency, &payload, "before").await?;
 
-    let report = workload::run(&server, options.sites, options.concurrency).await?;
+    let day = presence::DayOptions {
+        seconds: options.heartbeat_seconds,
+        interval_ms: options.heartbeat_interval_ms,
+        grace_ms: options.grace_ms,
+    };
+    let report = workload::run(&server, options.sites, options.concurrency, day).await?;
 
     // The machine's speed drifts (other processes, a virtual machine's neighbours): the JetStream
     // baseline runs again after the workload, and the two runs together are the limit.

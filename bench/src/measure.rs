@@ -71,6 +71,8 @@ pub struct WorkloadReport {
     pub events: BTreeMap<String, u64>,
     /// The reminder fan-out on a second conference.
     pub fan_out: crate::reminders::FanOutReport,
+    /// The session day (live presence) on a third conference, unless skipped.
+    pub session_day: Option<crate::presence::DayReport>,
 }
 
 /// Everything, ready to print and save.
@@ -133,6 +135,7 @@ impl Results {
             "restart_rebuild_ms": r.restart_rebuild_ms,
             "events": r.events,
             "reminder_fan_out": r.fan_out,
+            "session_day": r.session_day,
             "machine": machine(),
         })
     }
@@ -188,6 +191,9 @@ impl Results {
             f.silent,
             f.baseline_js_publish_ms
         ));
+        if let Some(day) = &r.session_day {
+            out.push_str(&crate::presence::lines(day));
+        }
         for (service, mib) in &r.peak_rss_mib {
             let restart = r.restart_rebuild_ms.get(service).copied().unwrap_or_default();
             out.push_str(&format!("{service:<20} peak RSS {mib:>7.1} MiB · restart + rebuild {restart} ms\n"));

@@ -92,6 +92,7 @@ pub async fn fan_out(
         agenda: vec![AgendaItem { title: "Quán triệt nghị quyết".into() }],
         approval_policy: None,
         reminder_offsets_s: Some(vec![offset_s]),
+        quorum: None,
     };
     let id = api.create(&request).await?.id;
     api.invite(id).await?;

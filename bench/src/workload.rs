@@ -67,7 +67,12 @@ where
 ///
 /// # Errors
 /// A service failed to start or a step failed.
-pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyhow::Result<WorkloadReport> {
+pub async fn run(
+    server: &NatsServer,
+    sites: usize,
+    concurrency: usize,
+    day: crate::presence::DayOptions,
+) -> anyhow::Result<WorkloadReport> {
     let client =
         async_nats::ConnectOptions::new().request_timeout(Some(Duration::from_secs(60))).connect(server.url()).await?;
     // The typed client for the steps around the storm; the storm itself sends prepared bytes on the
@@ -77,6 +82,10 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
     for service in Service::ALL {
         let mut process = ServiceProcess::new(service, &server.url(), server.dir())?;
         process.set_env("RUST_LOG", "warn");
+        if service == Service::Attendance {
+            process.set_env("HOINGHI__PRESENCE__HEARTBEAT_INTERVAL_MS", day.interval_ms.to_string());
+            process.set_env("HOINGHI__PRESENCE__GRACE_MS", day.grace_ms.to_string());
+        }
         process.start(&client, Duration::from_secs(30)).await?;
         services.push(process);
     }
@@ -105,6 +114,7 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
         agenda: vec![AgendaItem { title: "Quán triệt nghị quyết".into() }, AgendaItem { title: "Thảo luận".into() }],
         approval_policy: None,
         reminder_offsets_s: None,
+        quorum: None,
     };
     let t = Instant::now();
     let conference = api.create(&request).await?;
@@ -206,6 +216,27 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
     .await
     .context("the reminder fan-out")?;
 
+    let session_day = if day.seconds > 0 {
+        eprintln!("workload: the session day on a third conference of {sites} sites");
+        let attendance_pid = services.iter().find(|p| p.service() == Service::Attendance).and_then(|p| p.pid());
+        let report = crate::presence::session_day(
+            &api,
+            &client,
+            &server.url(),
+            &SiteId::parse(HOST)?,
+            site,
+            sites,
+            day,
+            (attendance_pid, server.pid()),
+        )
+        .await
+        .context("the session day")?;
+        eprint!("{}", crate::presence::lines(&report));
+        Some(report)
+    } else {
+        None
+    };
+
     let js = async_nats::jetstream::new(client.clone());
     let mut events = BTreeMap::new();
     for stream in hoinghi_shared::streams::ALL {
@@ -228,5 +259,6 @@ pub async fn run(server: &NatsServer, sites: usize, concurrency: usize) -> anyho
         restart_rebuild_ms: restart,
         events,
         fan_out,
+        session_day,
     })
 }

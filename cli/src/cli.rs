@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::board;
+use crate::commands::presence;
 use crate::commands::{
     admin, attendance, check, conference, demo, minutes, notice, notifications, sites, status, tasks,
 };
+use crate::commands::{agenda, floor};
 
 /// The hoinghi client: schedule provincial online conferences, collect the bridges' answers and
 /// check-ins, and write, approve, publish and acknowledge the minutes, over NATS.
@@ -92,6 +95,15 @@ pub enum Command {
     /// The technical check (kiểm tra kỹ thuật) of the bridges: open, report, summary.
     #[command(subcommand)]
     Check(check::Cmd),
+    /// Follow one conference live as a board does (secretariat, chair): the snapshot, then every
+    /// change as it comes; `--since N` resumes after a disconnect.
+    Board(board::BoardArgs),
+    /// The agenda during the session: move to an item (the secretariat or the chair).
+    #[command(subcommand)]
+    Agenda(agenda::Cmd),
+    /// The floor during the session: request, withdraw (a site), grant, done (the chair), show.
+    #[command(subcommand)]
+    Floor(floor::Cmd),
     /// Minutes (biên bản): record, submit, approve, publish, acknowledge, verify.
     #[command(subcommand)]
     Minutes(minutes::Cmd),
@@ -106,6 +118,9 @@ pub enum Command {
     /// published): list them since a cursor, or watch them live.
     #[command(subcommand, visible_alias = "notification")]
     Notifications(notifications::Cmd),
+    /// Live presence: a bridge's endpoint heartbeats while connected (`presence beat`).
+    #[command(subcommand)]
+    Presence(presence::Cmd),
     /// List the hoinghi services that answer on this NATS (via $SRV.INFO and $SRV.PING).
     Status(status::StatusArgs),
     /// Wait until the named services answer `$SRV.PING.<name>`.

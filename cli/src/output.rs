@@ -180,8 +180,26 @@ pub fn conference(view: &ConferenceView) -> String {
     if view.schedule_sequence > 0 {
         let _ = writeln!(out, "  schedule:  sequence {} (rescheduled)", view.schedule_sequence);
     }
+    let _ = writeln!(out, "  reminders: {}", reminder_offsets(&view.reminder_offsets_s));
     let _ = writeln!(out, "  version:   {}", view.version);
     out
+}
+
+/// Reminder offsets as people read them: `24 h, 1 h before the start`, `none`.
+pub fn reminder_offsets(offsets: &[u32]) -> String {
+    if offsets.is_empty() {
+        return "none".to_owned();
+    }
+    let each: Vec<String> = offsets
+        .iter()
+        .map(|&s| {
+            let parts = [(s / 3_600, "h"), (s % 3_600 / 60, "min"), (s % 60, "s")];
+            let parts: Vec<String> =
+                parts.iter().filter(|(n, _)| *n > 0).map(|(n, unit)| format!("{n} {unit}")).collect();
+            parts.join(" ")
+        })
+        .collect();
+    format!("{} before the start, to the sites that have not answered", each.join(", "))
 }
 
 /// One site's attendance line.
@@ -264,6 +282,10 @@ pub fn roster(r: &Roster) -> String {
             } else {
                 detail
             };
+            let detail = match &a.presence {
+                Some(p) => format!("{detail}; {}", presence_note(p)),
+                None => detail,
+            };
             attendance_row(&a.site_id, &a.site_name, a.status, a.headcount, detail)
         })
         .collect();
@@ -291,6 +313,21 @@ pub fn roster(r: &Roster) -> String {
         );
     }
     out
+}
+
+/// A bridge's live presence on its roster line: `connected since 08:00:05, 2 intervals, 1h02m00s`.
+pub fn presence_note(p: &hoinghi_shared::presence::SitePresence) -> String {
+    use hoinghi_shared::presence::{describe_seconds, PresenceState};
+    // Vietnam time (UTC+07:00, no daylight saving).
+    let vn = chrono::Duration::hours(7);
+    let since = p.since.map(|t| format!(" since {}", (t + vn).format("%H:%M:%S"))).unwrap_or_default();
+    let state = match p.state {
+        PresenceState::NeverConnected => return "never connected".to_owned(),
+        PresenceState::Connected => "connected",
+        PresenceState::Dropped => "dropped",
+    };
+    let n = p.intervals.len();
+    format!("{state}{since}, {n} interval{}, {}", if n == 1 { "" } else { "s" }, describe_seconds(p.connected_s))
 }
 
 fn attendance_record(a: &AttendanceRecord) -> Vec<String> {
@@ -385,5 +422,15 @@ mod tests {
         assert_eq!(lines[1], "-----  --------------");
         assert_eq!(lines[2], "ba-be  Huyện ủy Ba Bể");
         assert_eq!(lines[3], "x      y");
+    }
+
+    #[test]
+    fn reminder_offsets_read_as_hours_minutes_and_seconds() {
+        assert_eq!(
+            reminder_offsets(&[86_400, 3_600]),
+            "24 h, 1 h before the start, to the sites that have not answered"
+        );
+        assert_eq!(reminder_offsets(&[149_834, 90]).split(" before").next(), Some("41 h 37 min 14 s, 1 min 30 s"));
+        assert_eq!(reminder_offsets(&[]), "none");
     }
 }

@@ -550,6 +550,17 @@ impl Api {
         self.about(&subjects::attendance::site_command(site, subjects::attendance::CHECK_IN), conference).await
     }
 
+    /// Acts for `site`'s bridge: one heartbeat of live presence in `conference` (published, no
+    /// reply; the bridge's endpoint sends one every `presence.heartbeat_interval_ms` while connected).
+    ///
+    /// # Errors
+    /// The connection could not take the message.
+    pub async fn heartbeat(&self, site: &SiteId, conference: ConferenceId) -> anyhow::Result<()> {
+        let body = serde_json::to_vec(&hoinghi_shared::presence::Heartbeat { conference_id: conference })?;
+        self.nats().publish(subjects::presence::site(site), body.into()).await?;
+        Ok(())
+    }
+
     /// Acts for `site`: it has seen the conference's schedule `sequence` (the current one).
     ///
     /// # Errors
@@ -583,6 +594,26 @@ impl Api {
         self.request(subjects::attendance::ROSTER, query).await
     }
 
+    /// One page of a conference's board (its snapshot, with the `seq` it includes); to follow it
+    /// live, see [`crate::board::Board`].
+    ///
+    /// # Errors
+    /// The service's error (404 before the roster opens).
+    pub async fn board(&self, query: &PageQuery) -> Result<hoinghi_shared::board::Board, ApiError> {
+        self.request(subjects::attendance::BOARD, query).await
+    }
+
+    /// A conference's changes with `seq > since`, read from the event log (one page).
+    ///
+    /// # Errors
+    /// The service's error (404 before the roster opens).
+    pub async fn board_changes(
+        &self,
+        query: &hoinghi_shared::board::BoardChangesQuery,
+    ) -> Result<hoinghi_shared::board::BoardChanges, ApiError> {
+        self.request(subjects::attendance::BOARD_CHANGES, query).await
+    }
+
     /// The secretariat opens the conference's technical check; answers its summary.
     ///
     /// # Errors
@@ -607,6 +638,27 @@ impl Api {
         self.request(&subject, report).await
     }
 
+    /// The secretariat takes the roll (điểm danh) of one bridge during the session: present with
+    /// the people in the room, or absent with a reason; answers the bridge's line of the roster.
+    ///
+    /// # Errors
+    /// The service's error (404 no roster or a site not invited, 409 outside the session, 400 bad
+    /// content).
+    pub async fn roll_call(
+        &self,
+        call: &hoinghi_shared::api::RollCall,
+    ) -> Result<hoinghi_shared::api::SiteAttendance, ApiError> {
+        self.request(subjects::attendance::ROLL_CALL, call).await
+    }
+
+    /// Whether the conference is quorate now (always, without a quorum rule).
+    ///
+    /// # Errors
+    /// The service's error (404 before the roster opens).
+    pub async fn quorum(&self, conference: ConferenceId) -> Result<hoinghi_shared::api::Quorum, ApiError> {
+        self.about(subjects::attendance::QUORUM, conference).await
+    }
+
     /// The technical check's counts and one page of the failing sites.
     ///
     /// # Errors
@@ -616,6 +668,77 @@ impl Api {
         query: &PageQuery,
     ) -> Result<hoinghi_shared::api::TechnicalCheckSummary, ApiError> {
         self.request(subjects::attendance::TECHNICAL_CHECK_SUMMARY, query).await
+    }
+
+    /// The secretariat or a chair moves the session to agenda item `item` (0-based); answers the
+    /// floor.
+    ///
+    /// # Errors
+    /// The service's error (409 out of session, 400 an item not on the agenda).
+    pub async fn move_agenda(
+        &self,
+        conference: ConferenceId,
+        item: usize,
+    ) -> Result<hoinghi_shared::api::Floor, ApiError> {
+        let body = hoinghi_shared::api::MoveAgenda { conference_id: conference, item };
+        self.request(subjects::attendance::AGENDA_MOVE, &body).await
+    }
+
+    /// Acts for `site`: asks for the floor on the current item with `topic`; answers the floor.
+    ///
+    /// # Errors
+    /// The service's error (403 not invited, 409 out of session or no item under way, 400 a bad topic).
+    pub async fn request_floor(
+        &self,
+        site: &SiteId,
+        conference: ConferenceId,
+        topic: &str,
+    ) -> Result<hoinghi_shared::api::Floor, ApiError> {
+        let subject = subjects::attendance::site_command(site, subjects::attendance::FLOOR_REQUEST);
+        let body = hoinghi_shared::api::RequestFloor { conference_id: conference, topic: topic.to_owned() };
+        self.request(&subject, &body).await
+    }
+
+    /// Acts for `site`: withdraws its request for the floor; answers the floor.
+    ///
+    /// # Errors
+    /// The service's error (403 not invited, 409 out of session).
+    pub async fn withdraw_floor(
+        &self,
+        site: &SiteId,
+        conference: ConferenceId,
+    ) -> Result<hoinghi_shared::api::Floor, ApiError> {
+        self.about(&subjects::attendance::site_command(site, subjects::attendance::FLOOR_WITHDRAW), conference).await
+    }
+
+    /// The chair (or the secretariat) gives the floor: to the head of the queue (`site` `None`) or to
+    /// `site` (out of order when it is not the head); answers the floor.
+    ///
+    /// # Errors
+    /// The service's error (409 someone speaking, nobody waiting, a site that has not asked).
+    pub async fn grant_floor(
+        &self,
+        conference: ConferenceId,
+        site: Option<SiteId>,
+    ) -> Result<hoinghi_shared::api::Floor, ApiError> {
+        let body = hoinghi_shared::api::GrantFloor { conference_id: conference, site };
+        self.request(subjects::attendance::FLOOR_GRANT, &body).await
+    }
+
+    /// The chair (or the secretariat) marks the speaker done; answers the floor.
+    ///
+    /// # Errors
+    /// The service's error (409 out of session).
+    pub async fn floor_done(&self, conference: ConferenceId) -> Result<hoinghi_shared::api::Floor, ApiError> {
+        self.about(subjects::attendance::FLOOR_DONE, conference).await
+    }
+
+    /// The floor: the current item, the queue, who speaks, who spoke on each item.
+    ///
+    /// # Errors
+    /// The service's error (404 before the roster opens).
+    pub async fn floor(&self, conference: ConferenceId) -> Result<hoinghi_shared::api::Floor, ApiError> {
+        self.about(subjects::attendance::FLOOR, conference).await
     }
 
     // ------------------------------------------------------------ minutes

@@ -174,6 +174,7 @@ pub fn create_conference() -> CreateConference {
         agenda: agenda(),
         approval_policy: Some(ApprovalPolicy::All),
         reminder_offsets_s: None,
+        quorum: None,
     }
 }
 

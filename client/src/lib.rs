@@ -9,6 +9,8 @@
 //! - [`error`]: [`CallError`] (error reply, no responders, refused by the server's permissions,
 //!   timed out, …) and how it maps onto the contract's [`ApiError`].
 //! - [`reply`]: [`RawReply`], a reply as it came off the wire.
+//! - [`board`]: following one conference live as a board does: snapshot, live changes, gaps
+//!   filled from the log, resume after a disconnect.
 //! - [`bac_kan`]: the canonical Bắc Kạn conference of 23 July 2021 and the requests built from it.
 //! - [`eventually`]: polling for asynchronous effects (the roster after `invite`, the draft after
 //!   `end`).
@@ -17,6 +19,7 @@
 
 pub mod api;
 pub mod bac_kan;
+pub mod board;
 pub mod error;
 pub mod reply;
 

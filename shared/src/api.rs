@@ -89,6 +89,32 @@ pub struct CreateConference {
     /// 30 days' worth, at most 5 (default 24 h and 1 h; `[]`: no reminders).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder_offsets_s: Option<Vec<u32>>,
+    /// The quorum rule: a share of the invited bridges or of the expected delegates that must be
+    /// present (none: no rule, the conference is always quorate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<QuorumRule>,
+}
+
+/// What a quorum counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuorumBasis {
+    /// The invited bridges present: a bridge is present by its latest roll call, else by being
+    /// connected now, else by its check-in.
+    Bridges,
+    /// The expected delegates (the sum of the confirmed headcounts) present: the people counted
+    /// by a bridge's roll call, else the confirmed headcount of a bridge present.
+    Delegates,
+}
+
+/// A quorum rule `{basis, percent}`: at least `percent` % (1 to 100) of `basis` present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuorumRule {
+    /// What is counted.
+    pub basis: QuorumBasis,
+    /// The share required, 1 to 100.
+    pub percent: u8,
 }
 
 /// Whose approval publishing the minutes needs. With one chair both are the same.
@@ -259,12 +285,19 @@ pub struct ConferenceView {
     /// Whose approval publishing the minutes needs.
     #[serde(default)]
     pub approval_policy: ApprovalPolicy,
+    /// The quorum rule, if any (none: always quorate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<QuorumRule>,
     /// Number of events this conference has had in the scheduling log.
     pub version: u64,
     /// The schedule sequence: 0 as first scheduled, +1 with each reschedule (the iCalendar
     /// `SEQUENCE`).
     #[serde(default)]
     pub schedule_sequence: u32,
+    /// The reminder offsets in force, in seconds before the start, earliest reminder first (the
+    /// conference's own, else 24 h and 1 h; empty: no reminders).
+    #[serde(default)]
+    pub reminder_offsets_s: Vec<u32>,
 }
 
 /// One line of a conference's audit trail: an event of the log, who caused it and when.
@@ -386,6 +419,190 @@ pub struct SiteAttendance {
     /// The items its last report failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub technical_check_failed: Vec<CheckItem>,
+    /// Its live presence, once the session started: state now, connected intervals, total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<crate::presence::SitePresence>,
+    /// The secretariat's latest roll call of the bridge during the session (it complements
+    /// `checked_in_at`, the site's own check-in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roll_call: Option<RollCallLine>,
+}
+
+/// The secretariat's latest roll call of a bridge, on its line of the roster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollCallLine {
+    /// Present, or absent.
+    pub present: bool,
+    /// People in the room, when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people: Option<u32>,
+    /// Why it is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When the roll was called.
+    pub at: DateTime<Utc>,
+    /// How many roll calls of the bridge took effect (the latest replaces the earlier ones).
+    pub calls: u32,
+}
+
+/// `hoinghi.v1.attendance.roll_call`: the secretariat takes the roll (điểm danh) of one invited
+/// bridge during the session: present with the number of people in the room, or absent with a
+/// reason. Replies with the bridge's line of the roster ([`SiteAttendance`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollCall {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The bridge (an invited site).
+    pub site: SiteId,
+    /// Present, or absent.
+    pub present: bool,
+    /// People in the room: required when present (1 to `MAX_HEADCOUNT`), refused when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people: Option<u32>,
+    /// Why it is absent: required when absent, refused when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `hoinghi.v1.attendance.agenda.move`: the secretariat or a chair moves the session to agenda item
+/// `item` (0-based) while it is in session. Moving to the current item changes nothing. Replies
+/// with the floor ([`Floor`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveAgenda {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The agenda item, 0-based.
+    pub item: usize,
+}
+
+/// `hoinghi.v1.attendance.sites.<site>.floor.request`: the site of the subject asks for the floor on
+/// the current item. Asking again while its request is open changes nothing. Replies with the floor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestFloor {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// What it wants to speak about (1 to `MAX_FLOOR_TOPIC_CHARS` characters).
+    pub topic: String,
+}
+
+/// `hoinghi.v1.attendance.floor.grant`: the chair (or the secretariat) gives the floor to the head
+/// of the queue (no `site`), or to `site` (out of order when it is not the head; recorded so).
+/// Replies with the floor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantFloor {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// The site to give the floor to; none: the head of the queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteId>,
+}
+
+/// A request waiting in the floor's queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FloorRequest {
+    /// Its place in the queue, 1-based.
+    pub position: usize,
+    /// The site.
+    pub site_id: SiteId,
+    /// Its name.
+    pub site_name: String,
+    /// Its topic.
+    pub topic: String,
+    /// When it asked.
+    pub asked_at: DateTime<Utc>,
+}
+
+/// A turn on the floor: who speaks now, or who spoke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FloorTurn {
+    /// The site.
+    pub site_id: SiteId,
+    /// Its name.
+    pub site_name: String,
+    /// Its topic.
+    pub topic: String,
+    /// Whether it was given the floor before the head of the queue.
+    pub out_of_order: bool,
+    /// When it asked.
+    pub asked_at: DateTime<Utc>,
+    /// When it was given the floor.
+    pub granted_at: DateTime<Utc>,
+    /// When it was done (none: speaking now, or the item moved on while it spoke).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+/// Who had the floor on one agenda item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FloorItemHistory {
+    /// The item, 0-based.
+    pub item: usize,
+    /// Its title.
+    pub title: String,
+    /// The turns, in the order the floor was given.
+    pub turns: Vec<FloorTurn>,
+}
+
+/// Reply to `hoinghi.v1.attendance.floor` (`{conference_id}`) and to every floor command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Floor {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Whether the session is under way (agenda moves and the floor are taken only then).
+    pub in_session: bool,
+    /// The current agenda item, 0-based (none until the first move).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_item: Option<usize>,
+    /// Its title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_title: Option<String>,
+    /// The queue of the current item, in the order the requests were appended.
+    pub queue: Vec<FloorRequest>,
+    /// Who speaks now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaking: Option<FloorTurn>,
+    /// Who had the floor, per item (items nobody spoke on are left out), in agenda order.
+    pub history: Vec<FloorItemHistory>,
+}
+
+/// Reply to `hoinghi.v1.attendance.quorum` (`{conference_id}`): whether the conference is quorate
+/// now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quorum {
+    /// The conference.
+    pub conference_id: ConferenceId,
+    /// Whether it is quorate now (always, without a rule).
+    pub quorate: bool,
+    /// The rule's basis (none without a rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<QuorumBasis>,
+    /// How many must be present (0 without a rule).
+    pub required: u64,
+    /// How many are present, by the basis (bridges without a rule).
+    pub present: u64,
+    /// Out of how many: invited bridges, or expected delegates.
+    pub total: u64,
+    /// The rule (none: no rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<QuorumRule>,
+    /// Bridges present now, whatever the basis.
+    pub bridges_present: usize,
+    /// Invited bridges.
+    pub bridges_total: usize,
+    /// Bridges present by their roll call, by live presence, by check-in only.
+    pub by_roll_call: usize,
+    /// See `by_roll_call`.
+    pub by_presence: usize,
+    /// See `by_roll_call`.
+    pub by_check_in: usize,
+    /// Whether live presence was known (false while no presence state is kept: check-ins count).
+    pub presence_known: bool,
+    /// The answer in words, e.g. "no quorum rule: always quorate".
+    pub note: String,
 }
 
 /// An answer cleared when the secretariat asked every site to answer again.
@@ -728,6 +945,10 @@ pub struct AttendanceRecord {
     /// The items it failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub technical_check_failed: Vec<CheckItem>,
+    /// Its live presence during the session: connected intervals and total (absent for a bridge
+    /// never heard).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<crate::presence::PresenceRecord>,
 }
 
 /// One item of a bridge's technical check (kiểm tra kỹ thuật).
@@ -1429,7 +1650,8 @@ pub struct AttendanceRow {
     /// When it checked in.
     #[serde(default)]
     pub checked_in_at: Option<DateTime<Utc>>,
-    /// Presence intervals during the session: always `null` until live presence is recorded.
+    /// The intervals the bridge was connected during the session (live presence), as ISO 8601
+    /// intervals in Vietnam time joined by `; `; `null` for a bridge never heard.
     #[serde(default)]
     pub presence: Option<String>,
 }

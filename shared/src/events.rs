@@ -343,6 +343,124 @@ pub struct ConferenceDetails {
     /// 1 h ([`crate::notifications::reminder_offsets`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder_offsets_s: Option<Vec<u32>>,
+    /// The quorum rule (`None`: no rule, the conference is always quorate; events written before
+    /// quorum rules existed decode so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<QuorumRule>,
+}
+
+/// What a quorum counts (`snake_case`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuorumBasis {
+    /// The invited bridges present.
+    Bridges,
+    /// The expected delegates (the confirmed headcounts) present.
+    Delegates,
+}
+
+impl QuorumBasis {
+    /// How the minutes name what is counted.
+    pub fn vi(self) -> &'static str {
+        match self {
+            Self::Bridges => "điểm cầu",
+            Self::Delegates => "đại biểu",
+        }
+    }
+}
+
+/// A conference's quorum rule: at least `percent` % of the invited bridges, or of the expected
+/// delegates, present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuorumRule {
+    /// What is counted.
+    pub basis: QuorumBasis,
+    /// The share required, 1 to 100.
+    pub percent: u8,
+}
+
+impl QuorumRule {
+    /// How many of `total` must be present: `percent` % of it rounded up, at least 1.
+    pub fn required(&self, total: u64) -> u64 {
+        (total * u64::from(self.percent)).div_ceil(100).max(1)
+    }
+}
+
+/// A site that had the floor on an agenda item, as the attendance record carries it to the minutes
+/// (which prefill the item's speakers with it): at most
+/// [`crate::limits::MAX_FLOOR_SPEAKERS_PER_ITEM`] per item, in the order the floor was given, within
+/// [`crate::limits::FLOOR_SPEAKERS_BUDGET`] over the conference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FloorSpeaker {
+    /// The agenda item, 0-based.
+    pub item: usize,
+    /// The site.
+    pub site_id: SiteId,
+    /// Its name.
+    pub site_name: String,
+    /// What it spoke about (its request's topic).
+    pub topic: String,
+}
+
+impl FloorSpeaker {
+    /// The speaker as the minutes list it: `<site name>: <topic>`.
+    pub fn minutes_line(&self) -> String {
+        format!("{}: {}", self.site_name, self.topic)
+    }
+}
+
+/// The quorum as recorded at one moment of the session: at its start (`item` `None`) or at the
+/// start of agenda item `item` (0-based).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuorumSnapshot {
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+    /// The agenda item whose start it was recorded at; `None`: the start of the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<usize>,
+    /// The rule.
+    pub rule: QuorumRule,
+    /// Whether `present` reached `required`.
+    pub quorate: bool,
+    /// How many had to be present.
+    pub required: u64,
+    /// How many were present (bridges or delegates, by the rule's basis).
+    pub present: u64,
+    /// Out of how many (invited bridges, or expected delegates).
+    pub total: u64,
+}
+
+impl QuorumSnapshot {
+    /// The minutes' line, e.g. `Điểm cầu có mặt: 7/8 — đủ số lượng theo quy định (50% điểm cầu)`.
+    pub fn line_vi(&self) -> String {
+        let what = match self.rule.basis {
+            QuorumBasis::Bridges => "Điểm cầu có mặt",
+            QuorumBasis::Delegates => "Đại biểu có mặt",
+        };
+        let verdict = if self.quorate {
+            "đủ số lượng theo quy định"
+        } else {
+            "không đủ số lượng theo quy định"
+        };
+        format!(
+            "{what}: {}/{} — {verdict} ({}% {}, cần {})",
+            self.present,
+            self.total,
+            self.rule.percent,
+            self.rule.basis.vi(),
+            self.required
+        )
+    }
+
+    /// When it was taken, for the minutes: `Khai mạc phiên họp` or `Bắt đầu mục N` (by number: the
+    /// title is in the minutes already, and the snapshot's size stays fixed).
+    pub fn moment_vi(&self) -> String {
+        match self.item {
+            None => "Khai mạc phiên họp".to_owned(),
+            Some(i) => format!("Bắt đầu mục {}", i + 1),
+        }
+    }
 }
 
 /// Whose approval publishing the minutes needs (`snake_case`).
@@ -444,6 +562,10 @@ pub struct AttendanceEntry {
     /// The items it failed, when `technical_check` is `failed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub technical_check_failed: Vec<CheckItem>,
+    /// Its live presence during the session: connected intervals and total (absent for a bridge
+    /// never heard, and in records written before presence existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<crate::presence::PresenceRecord>,
 }
 
 /// One item of a bridge's technical check (`snake_case`).
@@ -621,6 +743,7 @@ impl From<api::AttendanceRecord> for AttendanceEntry {
             checked_in_at,
             technical_check,
             technical_check_failed,
+            presence,
         } = r;
         Self {
             site_id,
@@ -633,6 +756,7 @@ impl From<api::AttendanceRecord> for AttendanceEntry {
             checked_in_at,
             technical_check: technical_check.map(CheckStatus::from),
             technical_check_failed: technical_check_failed.into_iter().map(CheckItem::from).collect(),
+            presence,
         }
     }
 }
@@ -650,6 +774,7 @@ impl From<&AttendanceEntry> for api::AttendanceRecord {
             checked_in_at,
             technical_check,
             technical_check_failed,
+            presence,
         } = e;
         Self {
             site_id: site_id.clone(),
@@ -662,6 +787,7 @@ impl From<&AttendanceEntry> for api::AttendanceRecord {
             checked_in_at: *checked_in_at,
             technical_check: technical_check.map(api::CheckStatus::from),
             technical_check_failed: technical_check_failed.iter().copied().map(api::CheckItem::from).collect(),
+            presence: presence.clone(),
         }
     }
 }
@@ -710,6 +836,38 @@ impl From<&CheckResult> for api::CheckResult {
     fn from(r: &CheckResult) -> Self {
         let CheckResult { ok, note } = r;
         Self { ok: *ok, note: note.clone() }
+    }
+}
+
+impl From<api::QuorumBasis> for QuorumBasis {
+    fn from(b: api::QuorumBasis) -> Self {
+        match b {
+            api::QuorumBasis::Bridges => Self::Bridges,
+            api::QuorumBasis::Delegates => Self::Delegates,
+        }
+    }
+}
+
+impl From<QuorumBasis> for api::QuorumBasis {
+    fn from(b: QuorumBasis) -> Self {
+        match b {
+            QuorumBasis::Bridges => Self::Bridges,
+            QuorumBasis::Delegates => Self::Delegates,
+        }
+    }
+}
+
+impl From<api::QuorumRule> for QuorumRule {
+    fn from(r: api::QuorumRule) -> Self {
+        let api::QuorumRule { basis, percent } = r;
+        Self { basis: basis.into(), percent }
+    }
+}
+
+impl From<QuorumRule> for api::QuorumRule {
+    fn from(r: QuorumRule) -> Self {
+        let QuorumRule { basis, percent } = r;
+        Self { basis: basis.into(), percent }
     }
 }
 
@@ -848,6 +1006,15 @@ domain_events! {
             details: ConferenceDetails,
             /// The final record, one entry per invited site.
             attendance: Vec<AttendanceEntry>,
+            /// The quorum as recorded at the start of the session and of each agenda item (empty
+            /// without a quorum rule, and in records written before quorum rules existed).
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            quorum: Vec<QuorumSnapshot>,
+            /// Who had the floor on each agenda item, in the order it was given, for the minutes'
+            /// speakers (bounded, see [`FloorSpeaker`]; empty in records written before the floor
+            /// existed).
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            speakers: Vec<FloorSpeaker>,
         },
         /// The conference was cancelled. Site events after this one have no effect.
         RosterCancelled = (ROSTER_CANCELLED, "roster_cancelled", 1) {
@@ -901,6 +1068,97 @@ domain_events! {
         /// The session started: the technical check (opened or not) is closed, and what it holds is
         /// what the roster and the minutes show. Reports after this one have no effect.
         TechnicalCheckClosed = (TECHNICAL_CHECK_CLOSED, "technical_check_closed", 1) {},
+        /// The first heartbeat of a bridge heard during the session
+        /// (`…attendance.<conference>.<site>.presence.site_connected`): its first connected interval
+        /// opens at `at`. Presence transitions are their own aggregate per site (one token deeper
+        /// than the site's answers).
+        SiteConnected = (SITE_CONNECTED, "site_connected", 1) {
+            /// When the heartbeat was heard.
+            at: DateTime<Utc>,
+        },
+        /// No heartbeat of a connected bridge for the grace period (`…presence.site_dropped`): its
+        /// interval closes at the last heartbeat heard.
+        SiteDropped = (SITE_DROPPED, "site_dropped", 1) {
+            /// The last heartbeat heard (the interval's end).
+            last_heard_at: DateTime<Utc>,
+        },
+        /// A heartbeat of a dropped bridge (`…presence.site_rejoined`): a new interval opens at `at`.
+        SiteRejoined = (SITE_REJOINED, "site_rejoined", 1) {
+            /// When the heartbeat was heard.
+            at: DateTime<Utc>,
+        },
+        /// The secretariat took the roll of one bridge during the session
+        /// (`…attendance.<conference>.<site>.roll_called`); it replaces the bridge's earlier roll
+        /// call (every one stays in the log) and complements its own check-in.
+        RollCalled = (ROLL_CALLED, "roll_called", 1) {
+            /// Present, or absent.
+            present: bool,
+            /// The number of people in the room, when present.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            people: Option<u32>,
+            /// Why it is absent.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            reason: Option<String>,
+        },
+        /// The quorum was recorded (`…attendance.<conference>.quorum_recorded`): at the start of the
+        /// session (`item` absent) or of an agenda item; only for a conference with a quorum rule.
+        QuorumRecorded = (QUORUM_RECORDED, "quorum_recorded", 1) {
+            /// The agenda item whose start it was recorded at (0-based); absent: the session's start.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            item: Option<usize>,
+            /// The rule.
+            rule: QuorumRule,
+            /// Whether `present` reached `required`.
+            quorate: bool,
+            /// How many had to be present.
+            required: u64,
+            /// How many were present.
+            present: u64,
+            /// Out of how many.
+            total: u64,
+        },
+        /// The secretariat or a chair moved the session to an agenda item (0-based): it is the
+        /// current item; the floor's queue of the item before is cleared
+        /// (`…attendance.<conference>.agenda_item_started`).
+        AgendaItemStarted = (AGENDA_ITEM_STARTED, "agenda_item_started", 1) {
+            /// The item now under way, 0-based.
+            item: usize,
+        },
+        /// A site asked for the floor on the current item (`…attendance.<conference>.floor_requested`;
+        /// every floor event is on the conference's own subjects, so the queue is one aggregate).
+        FloorRequested = (FLOOR_REQUESTED, "floor_requested", 1) {
+            /// The item it asks on.
+            item: usize,
+            /// The site asking.
+            site: SiteId,
+            /// What it wants to speak about.
+            topic: String,
+        },
+        /// A site withdrew its request (`…attendance.<conference>.floor_withdrawn`).
+        FloorWithdrawn = (FLOOR_WITHDRAWN, "floor_withdrawn", 1) {
+            /// The item.
+            item: usize,
+            /// The site.
+            site: SiteId,
+        },
+        /// The chair (or the secretariat) gave a site the floor (`…attendance.<conference>.floor_granted`).
+        FloorGranted = (FLOOR_GRANTED, "floor_granted", 1) {
+            /// The item.
+            item: usize,
+            /// The site speaking now.
+            site: SiteId,
+            /// Its topic, as it asked.
+            topic: String,
+            /// Whether it was not the head of the queue.
+            out_of_order: bool,
+        },
+        /// The speaker is done (`…attendance.<conference>.floor_released`).
+        FloorReleased = (FLOOR_RELEASED, "floor_released", 1) {
+            /// The item.
+            item: usize,
+            /// The site that spoke.
+            site: SiteId,
+        },
     }
 }
 
@@ -931,6 +1189,9 @@ fn upcast_attendance(event_type: &str, version: u32, data: serde_json::Value) ->
 
 domain_events! {
     /// Events of the minutes service.
+    // The draft's opening carries the conference and its whole record; events are decoded one at a
+    // time and never kept in bulk, so its size is not worth a box.
+    #[allow(clippy::large_enum_variant)]
     pub enum MinutesEvent {
         /// The draft opened when the session ended, with the attendance record.
         DraftOpened = (DRAFT_OPENED, "draft_opened", 1) {
@@ -938,6 +1199,13 @@ domain_events! {
             details: ConferenceDetails,
             /// Attendance as it happened.
             attendance: Vec<AttendanceEntry>,
+            /// The quorum as recorded during the session (from `roster_closed`).
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            quorum: Vec<QuorumSnapshot>,
+            /// Who had the floor on each item (from `roster_closed`): the default speakers of the
+            /// items the minute-taker has not recorded.
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            speakers: Vec<FloorSpeaker>,
         },
         /// An agenda item was recorded (replacing an earlier record of it).
         ItemRecorded = (ITEM_RECORDED, "item_recorded", 1) {
@@ -1123,6 +1391,7 @@ mod tests {
             agenda: vec![],
             approval_policy: ApprovalPolicy::Any,
             reminder_offsets_s: None,
+            quorum: Some(QuorumRule { basis: QuorumBasis::Delegates, percent: 2 }),
         };
         let scheduling = |e: SchedulingEvent| {
             match &e {
@@ -1150,7 +1419,17 @@ mod tests {
                 | AttendanceEvent::TechnicalCheckOpened {}
                 | AttendanceEvent::TechnicalCheckReported { .. }
                 | AttendanceEvent::TechnicalCheckClosed {}
-                | AttendanceEvent::ReminderSent { .. } => {}
+                | AttendanceEvent::RollCalled { .. }
+                | AttendanceEvent::QuorumRecorded { .. }
+                | AttendanceEvent::AgendaItemStarted { .. }
+                | AttendanceEvent::FloorRequested { .. }
+                | AttendanceEvent::FloorWithdrawn { .. }
+                | AttendanceEvent::FloorGranted { .. }
+                | AttendanceEvent::FloorReleased { .. }
+                | AttendanceEvent::ReminderSent { .. }
+                | AttendanceEvent::SiteConnected { .. }
+                | AttendanceEvent::SiteDropped { .. }
+                | AttendanceEvent::SiteRejoined { .. } => {}
             }
             probe(e)
         };
@@ -1191,7 +1470,12 @@ mod tests {
             attendance(AttendanceEvent::AttendanceConfirmed { delegates: vec![], headcount: 1 }),
             attendance(AttendanceEvent::AttendanceDeclined { reason: "r".into() }),
             attendance(AttendanceEvent::SiteCheckedIn {}),
-            attendance(AttendanceEvent::RosterClosed { details: details(), attendance: vec![] }),
+            attendance(AttendanceEvent::RosterClosed {
+                details: details(),
+                attendance: vec![],
+                quorum: vec![],
+                speakers: vec![],
+            }),
             attendance(AttendanceEvent::RosterCancelled { reason: "r".into() }),
             attendance(AttendanceEvent::RosterRescheduled {
                 starts_at: details().starts_at,
@@ -1208,12 +1492,34 @@ mod tests {
                 line: CheckResult { ok: false, note: Some("mất tín hiệu".into()) },
             }),
             attendance(AttendanceEvent::TechnicalCheckClosed {}),
+            attendance(AttendanceEvent::SiteConnected { at: Utc::now() }),
+            attendance(AttendanceEvent::SiteDropped { last_heard_at: Utc::now() }),
+            attendance(AttendanceEvent::SiteRejoined { at: Utc::now() }),
+            attendance(AttendanceEvent::AgendaItemStarted { item: 1 }),
+            attendance(AttendanceEvent::FloorRequested { item: 1, site: site(), topic: "t".into() }),
+            attendance(AttendanceEvent::FloorWithdrawn { item: 1, site: site() }),
+            attendance(AttendanceEvent::FloorGranted { item: 1, site: site(), topic: "t".into(), out_of_order: true }),
+            attendance(AttendanceEvent::FloorReleased { item: 1, site: site() }),
+            attendance(AttendanceEvent::RollCalled { present: true, people: Some(12), reason: None }),
+            attendance(AttendanceEvent::QuorumRecorded {
+                item: Some(1),
+                rule: QuorumRule { basis: QuorumBasis::Bridges, percent: 50 },
+                quorate: true,
+                required: 4,
+                present: 7,
+                total: 8,
+            }),
             attendance(AttendanceEvent::ReminderSent {
                 offset_s: 3600,
                 sequence: 0,
                 due_at: DateTime::parse_from_rfc3339("2021-07-23T00:00:00Z").unwrap().with_timezone(&Utc),
             }),
-            minutes(MinutesEvent::DraftOpened { details: details(), attendance: vec![] }),
+            minutes(MinutesEvent::DraftOpened {
+                details: details(),
+                attendance: vec![],
+                quorum: vec![],
+                speakers: vec![],
+            }),
             minutes(MinutesEvent::ItemRecorded {
                 item: 0,
                 speakers: vec![],
@@ -1290,6 +1596,16 @@ mod tests {
                 AttendanceEvent::TECHNICAL_CHECK_OPENED,
                 AttendanceEvent::TECHNICAL_CHECK_REPORTED,
                 AttendanceEvent::TECHNICAL_CHECK_CLOSED,
+                AttendanceEvent::SITE_CONNECTED,
+                AttendanceEvent::SITE_DROPPED,
+                AttendanceEvent::SITE_REJOINED,
+                AttendanceEvent::ROLL_CALLED,
+                AttendanceEvent::QUORUM_RECORDED,
+                AttendanceEvent::AGENDA_ITEM_STARTED,
+                AttendanceEvent::FLOOR_REQUESTED,
+                AttendanceEvent::FLOOR_WITHDRAWN,
+                AttendanceEvent::FLOOR_GRANTED,
+                AttendanceEvent::FLOOR_RELEASED,
             ]
         );
     }
@@ -1323,6 +1639,7 @@ mod tests {
             agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: ApprovalPolicy::All,
             reminder_offsets_s: None,
+            quorum: None,
         }
     }
 
@@ -1363,6 +1680,7 @@ mod tests {
             checked_in_at: None,
             technical_check: None,
             technical_check_failed: vec![],
+            presence: None,
         };
         let expected = vec![
             AttendanceEntry {
@@ -1381,13 +1699,23 @@ mod tests {
             stored(AttendanceEvent::ROSTER_CLOSED, 1, &format!(r#"{{"details":{DETAILS},"attendance":{attendance}}}"#));
         assert_eq!(
             closed.decode::<AttendanceEvent>().unwrap(),
-            AttendanceEvent::RosterClosed { details: stored_details(), attendance: expected.clone() }
+            AttendanceEvent::RosterClosed {
+                details: stored_details(),
+                attendance: expected.clone(),
+                quorum: vec![],
+                speakers: vec![]
+            }
         );
         let opened =
             stored(MinutesEvent::DRAFT_OPENED, 1, &format!(r#"{{"details":{DETAILS},"attendance":{attendance}}}"#));
         assert_eq!(
             opened.decode::<MinutesEvent>().unwrap(),
-            MinutesEvent::DraftOpened { details: stored_details(), attendance: expected }
+            MinutesEvent::DraftOpened {
+                details: stored_details(),
+                attendance: expected,
+                quorum: vec![],
+                speakers: vec![]
+            }
         );
     }
 
@@ -1474,6 +1802,7 @@ mod tests {
                 checked_in_at: Some(Utc::now()),
                 technical_check: Some(api::CheckStatus::Failed),
                 technical_check_failed: vec![api::CheckItem::Line],
+                presence: None,
             };
             let entry = AttendanceEntry::from(record.clone());
             same(&record, &entry);
@@ -1497,6 +1826,36 @@ mod tests {
             check_note_vi(Some(CheckStatus::Failed), &[CheckItem::Sound, CheckItem::Line]).unwrap(),
             "Kiểm tra kỹ thuật chưa đạt: âm thanh, đường truyền"
         );
+    }
+
+    #[test]
+    fn a_quorum_rule_requires_its_share_rounded_up_and_the_minutes_say_it_in_vietnamese() {
+        let half = QuorumRule { basis: QuorumBasis::Bridges, percent: 50 };
+        assert_eq!((half.required(8), half.required(7), half.required(1), half.required(0)), (4, 4, 1, 1));
+        let all = QuorumRule { basis: QuorumBasis::Delegates, percent: 100 };
+        assert_eq!(all.required(120), 120);
+        let snapshot =
+            QuorumSnapshot { at: Utc::now(), item: None, rule: half, quorate: true, required: 4, present: 7, total: 8 };
+        assert_eq!(snapshot.line_vi(), "Điểm cầu có mặt: 7/8 — đủ số lượng theo quy định (50% điểm cầu, cần 4)");
+        assert_eq!(snapshot.moment_vi(), "Khai mạc phiên họp");
+        let short = QuorumSnapshot {
+            item: Some(2),
+            rule: all,
+            quorate: false,
+            required: 120,
+            present: 90,
+            total: 120,
+            ..snapshot
+        };
+        assert_eq!(
+            short.line_vi(),
+            "Đại biểu có mặt: 90/120 — không đủ số lượng theo quy định (100% đại biểu, cần 120)"
+        );
+        assert_eq!(short.moment_vi(), "Bắt đầu mục 3");
+        // Details and records written before quorum rules existed read as no rule, no snapshot
+        let details: ConferenceDetails = serde_json::from_str(DETAILS).unwrap();
+        assert_eq!(details.quorum, None);
+        assert!(!serde_json::to_string(&details).unwrap().contains("quorum"));
     }
 
     #[test]

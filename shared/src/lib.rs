@@ -8,6 +8,7 @@
 //!   ([`subjects::PREFIX`]); services named by [`Service`], never by a bare token.
 //! - [`ids`]: parsed identifiers ([`ids::ConferenceId`], [`ids::SiteId`]).
 //! - [`api`]: request and reply bodies of the public API v1.
+//! - [`board`]: the boards' live feed of a conference: snapshot, live changes, changes since.
 //! - [`events`]: the event envelope, the events of each service (each type named once, as a
 //!   constant of its enum) and the payload types they carry, separate from the [`api`] types.
 //! - [`error`]: error codes and the error reply body.
@@ -24,12 +25,14 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod board;
 pub mod error;
 pub mod events;
 pub mod headers;
 pub mod ids;
 pub mod limits;
 pub mod notifications;
+pub mod presence;
 pub mod roles;
 pub mod service;
 pub mod sizes;

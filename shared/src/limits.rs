@@ -15,6 +15,8 @@
 //! - [`RECORD_VARIABLE_BUDGET`]: the sites' answers (delegates' names and titles, or a decline
 //!   reason), shared equally by the invited sites: each site's answer may cost at most
 //!   [`site_answer_budget`] (`confirm` and `decline` check it).
+//! - [`FLOOR_SPEAKERS_BUDGET`]: the speakers the record carries to the minutes (those who had the
+//!   floor, [`floor_speaker_cost`]; the roster's close takes them in order until it is spent).
 //! - [`MINUTES_CONTENT_BUDGET`]: everything the minute-taker records over all agenda items
 //!   ([`recorded_item_cost`]; `minutes.record` checks it).
 //!
@@ -22,7 +24,7 @@
 //! per-entry overheads (JSON keys, a Markdown table row). They measure what the events carry, so
 //! they take the event payload types ([`crate::events::Person`], [`crate::events::Task`]). With content within these budgets:
 //! - the record events (`roster_closed`, `draft_opened`) take at most `RECORD_FIXED_BUDGET +
-//!   RECORD_VARIABLE_BUDGET` = [`MESSAGE_BUDGET`] (7.5 MiB);
+//!   RECORD_VARIABLE_BUDGET + FLOOR_SPEAKERS_BUDGET` = [`MESSAGE_BUDGET`] (7.5 MiB);
 //! - the largest minutes reply (`publish` / `get`, the document plus the view, its attendance page
 //!   emptied) takes at most about `0.86 × RECORD_FIXED_BUDGET + RECORD_VARIABLE_BUDGET + 2 ×
 //!   MINUTES_CONTENT_BUDGET` ≈ 7.3 MiB, because a site's id and name appear twice in the record but
@@ -30,7 +32,7 @@
 //!   view); the services shrink a reply's page of attendance until the reply fits [`REPLY_BUDGET`].
 //!
 //! The benchmark's conference (20,000 sites named `Điểm cầu xã số N`, each confirming two
-//! delegates) takes 4.57 MiB of the fixed budget and 133 of the 144 bytes each site's answer may
+//! delegates) takes 4.57 MiB of the fixed budget and 133 of the 140 bytes each site's answer may
 //! take (see the tests).
 
 use crate::events::{ConferenceDetails, Person, Task};
@@ -60,6 +62,13 @@ pub const MAX_HEADCOUNT: u32 = 10_000;
 pub const MAX_DURATION_HOURS: i64 = 7 * 24;
 /// Longest note on one item of a technical check, in characters.
 pub const MAX_CHECK_NOTE_CHARS: usize = 500;
+/// Longest topic of a request for the floor, in characters.
+pub const MAX_FLOOR_TOPIC_CHARS: usize = 200;
+/// Most speakers of one agenda item the attendance record carries to the minutes (the first who had
+/// the floor on it; the floor's history keeps every turn). See [`FLOOR_SPEAKERS_BUDGET`].
+pub const MAX_FLOOR_SPEAKERS_PER_ITEM: usize = 20;
+/// Longest reason the secretariat gives for a bridge absent at the roll call, in characters.
+pub const MAX_ROLL_CALL_REASON_CHARS: usize = 500;
 
 // ---------------------------------------------------------------- size budgets
 
@@ -83,9 +92,22 @@ pub const REPLY_BUDGET: usize = MESSAGE_BUDGET;
 /// and names and of its own text must not exceed 4.75 MiB (checked when it is created).
 pub const RECORD_FIXED_BUDGET: usize = 4 * MIB + 3 * MIB / 4;
 
-/// The variable part of a conference's attendance record, the sites' answers: 2.75 MiB, shared
-/// equally by the invited sites ([`site_answer_budget`]).
-pub const RECORD_VARIABLE_BUDGET: usize = 2 * MIB + 3 * MIB / 4;
+/// The variable part of a conference's attendance record, the sites' answers: 2.75 MiB less the
+/// [`FLOOR_SPEAKERS_BUDGET`], shared equally by the invited sites ([`site_answer_budget`]).
+pub const RECORD_VARIABLE_BUDGET: usize = 2 * MIB + 3 * MIB / 4 - FLOOR_SPEAKERS_BUDGET;
+
+/// What the speakers the attendance record carries to the minutes (those who had the floor, see
+/// [`crate::events::FloorSpeaker`]) may take over one conference, as [`floor_speaker_cost`] counts
+/// them: 64 KiB, taken from the record's variable part so the record events still fit
+/// [`MESSAGE_BUDGET`]. At most [`MAX_FLOOR_SPEAKERS_PER_ITEM`] per item are carried, in the order the
+/// floor was given, and none once this budget is spent (the floor's history keeps them all). In the
+/// minutes they stand for the items the minute-taker has not recorded (a record replaces them).
+pub const FLOOR_SPEAKERS_BUDGET: usize = 64 * KIB;
+
+/// Bytes a carried speaker takes besides its site's id and name and its topic:
+/// `{"item":99,"site_id":"","site_name":"","topic":""},` (51); its line in the minutes
+/// (`<name>: <topic>` with the item's list overhead) takes less.
+pub const FLOOR_SPEAKER_OVERHEAD: usize = 51;
 
 /// Everything the minute-taker records for one conference, over all agenda items (speakers,
 /// summaries, conclusions, tasks), as [`recorded_item_cost`] counts it: 256 KiB.
@@ -107,6 +129,15 @@ pub const SITE_ENTRY_OVERHEAD: usize = 168;
 /// đạt: hình ảnh, âm thanh, đường truyền`). A line without a check takes nothing more, so this counts
 /// in the fixed budget only for a conference whose check is opened ([`technical_check_fixed_cost`]).
 pub const TECHNICAL_CHECK_OVERHEAD: usize = 96;
+
+/// Bytes one recorded quorum takes, in the attendance record (`{"at":"…","item":99,"rule":{"basis":
+/// "delegates","percent":100},"quorate":false,"required":…,"present":…,"total":…}`, at most 170
+/// with 9-digit counts) and as its line in the minutes (`| Bắt đầu mục 100 | Đại biểu có mặt: …/… —
+/// không đủ số lượng theo quy định (100% đại biểu, cần …) |`, at most 220): a fixed size, since the
+/// snapshot carries no text anyone typed (the minutes name the agenda item by its number). A
+/// conference with a quorum rule records one at the start of the session and at most one at the
+/// start of each agenda item ([`quorum_fixed_cost`]).
+pub const QUORUM_SNAPSHOT_OVERHEAD: usize = 512;
 
 /// Bytes one person (chair, guest or delegate) takes besides name and title (`{"name":"","title":""},`).
 pub const PERSON_OVERHEAD: usize = 23;
@@ -180,7 +211,21 @@ pub fn sites_fixed_cost(details: &ConferenceDetails) -> usize {
 /// The fixed cost of a conference, which must not exceed [`RECORD_FIXED_BUDGET`]:
 /// [`CONFERENCE_TEXT_COPIES`] × its own text + [`CONFERENCE_OVERHEAD`] + its sites.
 pub fn conference_fixed_cost(details: &ConferenceDetails) -> usize {
-    CONFERENCE_TEXT_COPIES * conference_text_cost(details) + CONFERENCE_OVERHEAD + sites_fixed_cost(details)
+    CONFERENCE_TEXT_COPIES * conference_text_cost(details)
+        + CONFERENCE_OVERHEAD
+        + sites_fixed_cost(details)
+        + quorum_fixed_cost(details)
+}
+
+/// What the recorded quorum may take: for a conference with a quorum rule,
+/// [`QUORUM_SNAPSHOT_OVERHEAD`] for the start of the session and for each agenda item; nothing
+/// without a rule.
+pub fn quorum_fixed_cost(details: &ConferenceDetails) -> usize {
+    if details.quorum.is_some() {
+        (details.agenda.len() + 1) * QUORUM_SNAPSHOT_OVERHEAD
+    } else {
+        0
+    }
 }
 
 /// The fixed cost of a conference whose technical check is opened, which must not exceed
@@ -188,6 +233,33 @@ pub fn conference_fixed_cost(details: &ConferenceDetails) -> usize {
 /// [`TECHNICAL_CHECK_OVERHEAD`] for each linked site.
 pub fn technical_check_fixed_cost(details: &ConferenceDetails) -> usize {
     conference_fixed_cost(details) + details.sites.len() * TECHNICAL_CHECK_OVERHEAD
+}
+
+/// What the live presence of all sites may take in the attendance record (`roster_closed`,
+/// `draft_opened`): 384 KiB, taken from the half MiB [`MESSAGE_BUDGET`] leaves under
+/// [`MAX_PAYLOAD`], so a record with every budget full still fits one message (7.875 MiB, 128 KiB
+/// left for headers and the envelope). Shared equally by the invited sites
+/// ([`presence_interval_cap`]).
+pub const RECORD_PRESENCE_BUDGET: usize = 384 * KIB;
+
+/// Most connected intervals one site's line of the record keeps (beyond, the earliest are merged).
+pub const MAX_PRESENCE_INTERVALS: usize = 50;
+
+/// Bytes a site's presence takes in the record besides its intervals
+/// (`,"presence":{"connected_s":1234567,"intervals":[],"merged":99}`).
+pub const PRESENCE_OVERHEAD: usize = 64;
+
+/// Bytes one closed interval takes in the record
+/// (`{"from":"2021-07-23T01:00:00Z","until":"2021-07-23T04:30:00Z"},`, times to the second).
+pub const PRESENCE_INTERVAL_COST: usize = 63;
+
+/// How many intervals each site's line of the record keeps when `invited_sites` share
+/// [`RECORD_PRESENCE_BUDGET`]: at most [`MAX_PRESENCE_INTERVALS`], fewer for a large conference, and
+/// 0 when a site's share cannot hold one interval (more than 3,096 sites): the record then
+/// carries no presence (the events in the log still hold every transition).
+pub fn presence_interval_cap(invited_sites: usize) -> usize {
+    let share = RECORD_PRESENCE_BUDGET / invited_sites.max(1);
+    (share.saturating_sub(PRESENCE_OVERHEAD) / PRESENCE_INTERVAL_COST).min(MAX_PRESENCE_INTERVALS)
 }
 
 /// The most one site's answer may cost when `invited_sites` sites share the variable budget:
@@ -199,6 +271,12 @@ pub fn site_answer_budget(invited_sites: usize) -> usize {
 /// What a confirmation costs: its delegates ([`person_cost`]) plus [`CONFIRMATION_OVERHEAD`].
 pub fn confirmation_cost(delegates: &[Person]) -> usize {
     delegates.iter().map(person_cost).sum::<usize>() + CONFIRMATION_OVERHEAD
+}
+
+/// What one speaker carried by the attendance record costs: its site's id (a slug, never escaped) and
+/// name, its topic and [`FLOOR_SPEAKER_OVERHEAD`].
+pub fn floor_speaker_cost(site_id: &str, site_name: &str, topic: &str) -> usize {
+    site_id.len() + content_cost(site_name) + content_cost(topic) + FLOOR_SPEAKER_OVERHEAD
 }
 
 /// What a refusal costs: its reason plus [`DECLINE_OVERHEAD`].
@@ -323,6 +401,7 @@ mod tests {
             ],
             approval_policy: Default::default(),
             reminder_offsets_s: None,
+            quorum: None,
         }
     }
 
@@ -336,6 +415,53 @@ mod tests {
             Person { name: format!("Nguyễn Văn {i}"), title: "Bí thư Đảng ủy xã".into() },
             Person { name: format!("Trần Thị {i}"), title: "Chủ tịch UBND xã".into() },
         ]
+    }
+
+    #[test]
+    fn a_quorum_rule_counts_a_fixed_size_per_agenda_item_and_one_for_the_start() {
+        let plain = details(bench_sites(10));
+        assert_eq!(quorum_fixed_cost(&plain), 0, "no rule: nothing recorded");
+        let rule = crate::events::QuorumRule { basis: crate::events::QuorumBasis::Delegates, percent: 100 };
+        let with = ConferenceDetails { quorum: Some(rule), ..plain.clone() };
+        assert_eq!(quorum_fixed_cost(&with), 3 * QUORUM_SNAPSHOT_OVERHEAD, "two items and the start");
+        assert_eq!(conference_fixed_cost(&with), conference_fixed_cost(&plain) + 3 * QUORUM_SNAPSHOT_OVERHEAD);
+        // The largest snapshot, as the record carries it, fits its share
+        let snapshot = crate::events::QuorumSnapshot {
+            at: "2021-07-23T01:00:00.123456789Z".parse().unwrap(),
+            item: Some(MAX_AGENDA_ITEMS - 1),
+            rule,
+            quorate: false,
+            required: u64::from(MAX_HEADCOUNT) * MAX_SITES as u64,
+            present: u64::from(MAX_HEADCOUNT) * MAX_SITES as u64 - 1,
+            total: u64::from(MAX_HEADCOUNT) * MAX_SITES as u64,
+        };
+        let in_record = json_len(&snapshot) + 1;
+        let in_minutes = format!("- {} (08:05): {}\n", snapshot.moment_vi(), snapshot.line_vi()).len();
+        assert!(in_record + in_minutes <= QUORUM_SNAPSHOT_OVERHEAD, "{in_record} + {in_minutes}");
+    }
+
+    #[test]
+    fn presence_fits_the_record_within_its_own_budget() {
+        // Bắc Kạn's 9 bridges keep 50 intervals each; 1,000 sites 5; beyond ~3,190 sites none.
+        assert_eq!(presence_interval_cap(9), MAX_PRESENCE_INTERVALS);
+        assert_eq!(presence_interval_cap(1_000), 5);
+        assert_eq!(presence_interval_cap(3_000), 1);
+        assert_eq!(presence_interval_cap(3_096), 1);
+        assert_eq!(presence_interval_cap(3_097), 0);
+        assert_eq!(presence_interval_cap(20_000), 0);
+        // A full line of presence costs what the constants say, and all lines stay in the budget.
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+        let interval =
+            crate::presence::Interval { from: at("2021-07-23T01:00:00Z"), until: Some(at("2021-07-23T04:30:00Z")) };
+        for sites in [1, 9, 100, 1_000, 3_000, 3_096] {
+            let cap = presence_interval_cap(sites);
+            let record =
+                crate::presence::PresenceRecord { connected_s: 1_234_567, intervals: vec![interval; cap], merged: 99 };
+            let line = json_len(&record) + ",\"presence\":".len() + 1;
+            assert!(line <= PRESENCE_OVERHEAD + cap * PRESENCE_INTERVAL_COST, "{sites}: {line}");
+            assert!(sites * line <= RECORD_PRESENCE_BUDGET, "{sites} sites take {}", sites * line);
+        }
+        const { assert!(MESSAGE_BUDGET + RECORD_PRESENCE_BUDGET + 128 * KIB <= MAX_PAYLOAD) };
     }
 
     #[test]
@@ -386,6 +512,7 @@ mod tests {
             checked_in_at: Some(at),
             technical_check: None,
             technical_check_failed: vec![],
+            presence: None,
         };
         let line_bytes = json(&line) - 1 + 1; // without the id, with its comma in the list
         let entry_bytes = json(&SiteRef { id: site("a"), name: String::new() }) - 1 + 1;
@@ -411,6 +538,7 @@ mod tests {
             checked_in_at: None,
             technical_check: None,
             technical_check_failed: vec![],
+            presence: None,
         };
         let mut largest_json = 0;
         let mut largest_note = 0;
@@ -446,10 +574,18 @@ mod tests {
         const { assert!(MESSAGE_BUDGET < MAX_PAYLOAD) };
         assert_eq!(MAX_PAYLOAD, crate::sizes::SERVER_MAX_PAYLOAD, "the budgets assume the servers' max_payload");
         assert!(REPLY_BUDGET <= crate::sizes::max_reply_bytes(crate::sizes::SERVER_MAX_PAYLOAD));
-        assert_eq!(RECORD_FIXED_BUDGET + RECORD_VARIABLE_BUDGET, MESSAGE_BUDGET, "the record events");
+        assert_eq!(
+            RECORD_FIXED_BUDGET + RECORD_VARIABLE_BUDGET + FLOOR_SPEAKERS_BUDGET,
+            MESSAGE_BUDGET,
+            "the record events"
+        );
         // The largest minutes reply: sites count at most 147/172 of their fixed cost there (an id
         // and a name of one byte each), the conference's text two of its three copies.
-        let minutes_reply = RECORD_FIXED_BUDGET * 147 / 172 + RECORD_VARIABLE_BUDGET + 2 * MINUTES_CONTENT_BUDGET;
+        // The speakers carried to the minutes show twice there too (document and view).
+        let minutes_reply = RECORD_FIXED_BUDGET * 147 / 172
+            + RECORD_VARIABLE_BUDGET
+            + 2 * FLOOR_SPEAKERS_BUDGET
+            + 2 * MINUTES_CONTENT_BUDGET;
         assert!(minutes_reply <= REPLY_BUDGET, "{}", describe_size(minutes_reply));
     }
 
@@ -464,7 +600,7 @@ mod tests {
     #[test]
     fn the_benchmarks_answer_fits_the_share_of_20000_sites() {
         let share = site_answer_budget(20_000);
-        assert_eq!(share, 144);
+        assert_eq!(share, 140);
         let largest = (0..20_000).map(|i| confirmation_cost(&bench_delegates(i))).max().unwrap();
         assert_eq!(largest, 133);
         assert!(largest <= share);
@@ -507,6 +643,22 @@ mod tests {
             conference_fixed_cost(&none),
             CONFERENCE_TEXT_COPIES * conference_text_cost(&none) + CONFERENCE_OVERHEAD
         );
+    }
+
+    #[test]
+    fn a_carried_speaker_fits_its_overhead() {
+        let speaker = crate::events::FloorSpeaker {
+            item: MAX_AGENDA_ITEMS - 1,
+            site_id: site("a"),
+            site_name: String::new(),
+            topic: String::new(),
+        };
+        assert_eq!(json(&speaker) - 1 + 1, FLOOR_SPEAKER_OVERHEAD, "without the id, with its comma");
+        assert_eq!(floor_speaker_cost("ba-be", "Huyện ủy Ba Bể", "Ý kiến"), 5 + 20 + 9 + FLOOR_SPEAKER_OVERHEAD);
+        // A whole agenda of full items does not fit: the budget is what bounds the record.
+        let largest = floor_speaker_cost("a", &"|".repeat(MAX_NAME_CHARS), &"|".repeat(MAX_FLOOR_TOPIC_CHARS));
+        assert!(largest * MAX_FLOOR_SPEAKERS_PER_ITEM * MAX_AGENDA_ITEMS > FLOOR_SPEAKERS_BUDGET);
+        assert!(largest <= FLOOR_SPEAKERS_BUDGET);
     }
 
     #[test]

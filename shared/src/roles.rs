@@ -3,15 +3,16 @@
 //!
 //! | role | identity | actor | publishes to |
 //! |---|---|---|---|
-//! | secretariat (văn phòng) | `secretariat` | `secretariat` | every scheduling subject, the roster, open and summarise the technical check, the minutes, review and list the tasks, issue the conclusions notice, list overdue notices and missing receipts, export attendance, `$SRV` |
-//! | minute-taker (thư ký) | `minute-taker` | `minute-taker` | record, submit, publish, read the minutes; read the conference and the roster; list the tasks; read the conclusions notice |
-//! | chair (chủ trì) | `chair` | `chair` | approve, request changes to and read the minutes; read the conference; list the tasks; read the conclusions notice |
-//! | district point (điểm cầu) | `site-<id>` | `site:<id>` | its own per-site subjects (list its own notifications, report on and list its own tasks, read and acknowledge its conclusions notice, among them); read the conference and the minutes |
+//! | secretariat (văn phòng) | `secretariat` | `secretariat` | every scheduling subject, the roster, open and summarise the technical check, take the roll call and ask the quorum, move the agenda, grant the floor and mark the speaker done, read the floor, the minutes, review and list the tasks, issue the conclusions notice, list overdue notices and missing receipts, export attendance, `$SRV` |
+//! | minute-taker (thư ký) | `minute-taker` | `minute-taker` | record, submit, publish, read the minutes; read the conference, the roster and the floor; list the tasks; read the conclusions notice |
+//! | chair (chủ trì) | `chair` | `chair` | approve, request changes to and read the minutes; move the agenda, grant the floor, mark the speaker done, read the floor; read the conference; list the tasks; read the conclusions notice; read the board |
+//! | district point (điểm cầu) | `site-<id>` | `site:<id>` | its own per-site subjects and its bridge's heartbeats `hoinghi.v1.presence.sites.<id>` (ask for and withdraw from the floor, list its own notifications, report on and list its own tasks, read and acknowledge its conclusions notice, among them); read the conference and the minutes |
 //! | service, event writer | `service-<name>` | `service:<name>` | its stream's event subjects, dead letters, the notifications of the facts it knows, the reminders' timers (attendance), the JetStream API |
 //! | service, API | `service-<name>-api` | `service:<name>` | inboxes only (its replies) |
 //!
 //! Every identity subscribes only to its own inbox (`_INBOX.<identity>.>`), plus, for a site, its
-//! own notifications (`hoinghi.v1.notifications.<site>.>`), and for a service's API identity, the
+//! own notifications (`hoinghi.v1.notifications.<site>.>`), for the secretariat and the chair, the
+//! boards' live feed (`hoinghi.v1.live.>`; sites may not follow it), and for a service's API identity, the
 //! requests of its service and `$SRV` discovery. No client identity may publish to the event
 //! streams, the dead letters, the notifications, the timers or the JetStream API; no service may
 //! delete a stream or purge one of the record (only the reminder timers are purged). A
@@ -28,7 +29,7 @@ use crate::ids::SiteId;
 use crate::notifications::NotificationKind;
 use crate::service::Service;
 use crate::subjects::{
-    self, attendance, discovery, events, inbox, jetstream, minutes, notifications, scheduling, timers,
+    self, attendance, discovery, events, inbox, jetstream, live, minutes, notifications, presence, scheduling, timers,
 };
 
 /// The identity (and actor) of the secretariat.
@@ -151,6 +152,14 @@ impl Role {
                     attendance::ROSTER.to_owned(),
                     attendance::TECHNICAL_CHECK_OPEN.to_owned(),
                     attendance::TECHNICAL_CHECK_SUMMARY.to_owned(),
+                    attendance::BOARD.to_owned(),
+                    attendance::BOARD_CHANGES.to_owned(),
+                    attendance::ROLL_CALL.to_owned(),
+                    attendance::QUORUM.to_owned(),
+                    attendance::AGENDA_MOVE.to_owned(),
+                    attendance::FLOOR.to_owned(),
+                    attendance::FLOOR_GRANT.to_owned(),
+                    attendance::FLOOR_DONE.to_owned(),
                     minutes::GET.to_owned(),
                     minutes::TASKS_REVIEW.to_owned(),
                     minutes::TASKS_LIST.to_owned(),
@@ -161,7 +170,8 @@ impl Role {
                     minutes::ATTENDANCE_EXPORT.to_owned(),
                     discovery::ALL.to_owned(),
                 ],
-                own_inbox,
+                // Its inbox, and the boards' live feed of every conference.
+                [own_inbox, vec![live::ALL.to_owned()]].concat(),
             ),
             Self::MinuteTaker => Permissions::client(
                 strings(&[
@@ -173,6 +183,8 @@ impl Role {
                     attendance::ROSTER,
                     minutes::TASKS_LIST,
                     minutes::NOTICES_GET,
+                    attendance::QUORUM,
+                    attendance::FLOOR,
                 ]),
                 own_inbox,
             ),
@@ -184,8 +196,16 @@ impl Role {
                     scheduling::GET,
                     minutes::TASKS_LIST,
                     minutes::NOTICES_GET,
+                    attendance::QUORUM,
+                    attendance::BOARD,
+                    attendance::BOARD_CHANGES,
+                    attendance::AGENDA_MOVE,
+                    attendance::FLOOR,
+                    attendance::FLOOR_GRANT,
+                    attendance::FLOOR_DONE,
                 ]),
-                own_inbox,
+                // Its inbox, and the boards' live feed of every conference.
+                [own_inbox, vec![live::ALL.to_owned()]].concat(),
             ),
             Self::Site(site) => Permissions::client(
                 vec![
@@ -194,6 +214,8 @@ impl Role {
                     scheduling::GET.to_owned(),
                     scheduling::ICS.to_owned(),
                     minutes::GET.to_owned(),
+                    // Its bridge's heartbeats (live presence), never another site's.
+                    presence::site(site),
                 ],
                 // Its inbox, and its own notifications live (never another site's).
                 [own_inbox, vec![notifications::site_all(site)]].concat(),
@@ -211,6 +233,10 @@ impl Role {
                     .extend(notifications_written_by(*service).into_iter().map(|k| notifications::of_kind(k.token())));
                 if *service == Service::Attendance {
                     publish.push(timers::ALL.to_owned());
+                    // The boards' live feed: published by the identity that writes the log, whose
+                    // subjects the service chooses, never by the API identity, whose reply subjects
+                    // come from clients and which stays confined to inboxes.
+                    publish.push(live::ALL.to_owned());
                 }
                 Permissions {
                     publish_allow: publish,
@@ -224,6 +250,10 @@ impl Role {
                 // requester's inbox, the only subjects it may publish to.
                 let mut subscribe = vec![subjects::requests_of(*service), discovery::ALL.to_owned()];
                 subscribe.extend(own_inbox);
+                // Attendance hears every bridge's heartbeats (a plain subscription, no reply).
+                if *service == Service::Attendance {
+                    subscribe.push(presence::ALL.to_owned());
+                }
                 Permissions {
                     publish_allow: vec![inbox::ALL.to_owned()],
                     publish_deny: strings(&SERVICE_API_DENY),
@@ -258,8 +288,9 @@ pub fn service_api_identity(service: Service) -> String {
 }
 
 /// Subjects no client identity may publish to, whatever its allow list says: the event streams, the
-/// dead letters, the notifications, the timers and the JetStream API.
-pub const CLIENT_DENY: [&str; 5] = [events::ALL, events::DEAD_LETTERS, notifications::ALL, timers::ALL, jetstream::ALL];
+/// dead letters, the notifications, the timers, the JetStream API and the boards' live feed.
+pub const CLIENT_DENY: [&str; 6] =
+    [events::ALL, events::DEAD_LETTERS, notifications::ALL, timers::ALL, jetstream::ALL, live::ALL];
 
 /// What a service may not do with the JetStream API even though it may use it: delete a stream or a
 /// message, purge a stream of the record (the streams also refuse the last two themselves). The
@@ -369,8 +400,14 @@ mod tests {
     /// The permissions, spelled out: what the deployment's `nats-server.conf` has always granted.
     #[test]
     fn the_permissions_are_the_documented_ones() {
-        let client_deny =
-            ["hoinghi.v1.events.>", "hoinghi.v1.dead.>", "hoinghi.v1.notifications.>", "hoinghi.v1.timers.>", "$JS.>"];
+        let client_deny = [
+            "hoinghi.v1.events.>",
+            "hoinghi.v1.dead.>",
+            "hoinghi.v1.notifications.>",
+            "hoinghi.v1.timers.>",
+            "$JS.>",
+            "hoinghi.v1.live.>",
+        ];
         let check = |role: Role, publish: &[&str], deny: &[&str], subscribe: &[&str]| {
             let p = role.permissions();
             assert_eq!(p.publish_allow, publish, "{role} publish");
@@ -385,6 +422,14 @@ mod tests {
                 "hoinghi.v1.attendance.roster",
                 "hoinghi.v1.attendance.technical_check.open",
                 "hoinghi.v1.attendance.technical_check.summary",
+                "hoinghi.v1.attendance.board",
+                "hoinghi.v1.attendance.board.changes",
+                "hoinghi.v1.attendance.roll_call",
+                "hoinghi.v1.attendance.quorum",
+                "hoinghi.v1.attendance.agenda.move",
+                "hoinghi.v1.attendance.floor",
+                "hoinghi.v1.attendance.floor.grant",
+                "hoinghi.v1.attendance.floor.done",
                 "hoinghi.v1.minutes.get",
                 "hoinghi.v1.minutes.tasks.review",
                 "hoinghi.v1.minutes.tasks.list",
@@ -396,7 +441,7 @@ mod tests {
                 "$SRV.>",
             ],
             &client_deny,
-            &["_INBOX.secretariat.>"],
+            &["_INBOX.secretariat.>", "hoinghi.v1.live.>"],
         );
         check(
             Role::MinuteTaker,
@@ -409,6 +454,8 @@ mod tests {
                 "hoinghi.v1.attendance.roster",
                 "hoinghi.v1.minutes.tasks.list",
                 "hoinghi.v1.minutes.notices.get",
+                "hoinghi.v1.attendance.quorum",
+                "hoinghi.v1.attendance.floor",
             ],
             &client_deny,
             &["_INBOX.minute-taker.>"],
@@ -422,9 +469,16 @@ mod tests {
                 "hoinghi.v1.scheduling.conferences.get",
                 "hoinghi.v1.minutes.tasks.list",
                 "hoinghi.v1.minutes.notices.get",
+                "hoinghi.v1.attendance.quorum",
+                "hoinghi.v1.attendance.board",
+                "hoinghi.v1.attendance.board.changes",
+                "hoinghi.v1.attendance.agenda.move",
+                "hoinghi.v1.attendance.floor",
+                "hoinghi.v1.attendance.floor.grant",
+                "hoinghi.v1.attendance.floor.done",
             ],
             &client_deny,
-            &["_INBOX.chair.>"],
+            &["_INBOX.chair.>", "hoinghi.v1.live.>"],
         );
         check(
             Role::Site(site("ba-be")),
@@ -434,6 +488,7 @@ mod tests {
                 "hoinghi.v1.scheduling.conferences.get",
                 "hoinghi.v1.scheduling.conferences.ics",
                 "hoinghi.v1.minutes.get",
+                "hoinghi.v1.presence.sites.ba-be",
             ],
             &client_deny,
             &["_INBOX.site-ba-be.>", "hoinghi.v1.notifications.ba-be.>"],
@@ -465,6 +520,7 @@ mod tests {
                     "hoinghi.v1.notifications.*.cancelled",
                     "hoinghi.v1.notifications.*.reminder",
                     "hoinghi.v1.timers.>",
+                    "hoinghi.v1.live.>",
                 ],
             ]
             .concat(),
@@ -479,12 +535,13 @@ mod tests {
             &["_INBOX.service-minutes.>"],
         );
         for service in Service::ALL {
-            check(
-                Role::ServiceApi(service),
-                &["_INBOX.>"],
-                &["hoinghi.>", "$JS.>", "$KV.>", "$O.>"],
-                &[format!("hoinghi.v1.{service}.>").as_str(), "$SRV.>", &format!("_INBOX.service-{service}-api.>")],
-            );
+            let inbox = format!("_INBOX.service-{service}-api.>");
+            let mut subscribe = vec![format!("hoinghi.v1.{service}.>"), "$SRV.>".to_owned(), inbox];
+            if service == Service::Attendance {
+                subscribe.push("hoinghi.v1.presence.sites.*".to_owned());
+            }
+            let subscribe: Vec<&str> = subscribe.iter().map(String::as_str).collect();
+            check(Role::ServiceApi(service), &["_INBOX.>"], &["hoinghi.>", "$JS.>", "$KV.>", "$O.>"], &subscribe);
         }
     }
 

@@ -85,6 +85,10 @@ pub mod attendance {
     pub const TECHNICAL_CHECK_OPEN: &str = subject!("attendance.technical_check.open");
     /// The secretariat's summary of a conference's technical check: passed, failed, not checked.
     pub const TECHNICAL_CHECK_SUMMARY: &str = subject!("attendance.technical_check.summary");
+    /// The secretariat takes the roll (điểm danh) of one bridge during the session.
+    pub const ROLL_CALL: &str = subject!("attendance.roll_call");
+    /// Whether a conference is quorate now (the secretariat, the chair, the minute-taker).
+    pub const QUORUM: &str = subject!("attendance.quorum");
     /// The action token of a site reporting its technical check
     /// (`hoinghi.v1.attendance.sites.<site>.technical_check`).
     pub const TECHNICAL_CHECK: &str = "technical_check";
@@ -99,6 +103,29 @@ pub mod attendance {
     pub const NOTIFICATIONS: &str = "notifications";
     /// The action token of a site's acknowledgement that it has seen the current schedule.
     pub const SCHEDULE_SEEN: &str = "schedule_seen";
+    /// A board's snapshot of one conference: every roster line and the conference's session state,
+    /// with the sequence of the last event it includes (the secretariat, the chair).
+    pub const BOARD: &str = subject!("attendance.board");
+    /// A board's changes of one conference since a sequence, read from the event log (to resume the
+    /// live feed without a gap).
+    pub const BOARD_CHANGES: &str = subject!("attendance.board.changes");
+
+    /// The secretariat or a chair moves the session to an agenda item (the current item).
+    pub const AGENDA_MOVE: &str = subject!("attendance.agenda.move");
+    /// The floor of one conference: the current item, the queue, who speaks, who spoke on each item
+    /// (the secretariat, the chair, the minute-taker).
+    pub const FLOOR: &str = subject!("attendance.floor");
+    /// The chair (or the secretariat) gives the floor: to the head of the queue, or to a site out of
+    /// order.
+    pub const FLOOR_GRANT: &str = subject!("attendance.floor.grant");
+    /// The chair (or the secretariat) marks the speaker done.
+    pub const FLOOR_DONE: &str = subject!("attendance.floor.done");
+    /// The action (two tokens) of a site asking for the floor on the current item:
+    /// `hoinghi.v1.attendance.sites.<site>.floor.request`.
+    pub const FLOOR_REQUEST: &str = "floor.request";
+    /// The action (two tokens) of a site withdrawing its request:
+    /// `hoinghi.v1.attendance.sites.<site>.floor.withdraw`.
+    pub const FLOOR_WITHDRAW: &str = "floor.withdraw";
 
     /// `hoinghi.v1.attendance.sites.<site>.<action>`: a district point acting for its site.
     pub fn site_command(site: &SiteId, action: &str) -> String {
@@ -250,6 +277,23 @@ pub mod events {
         format!("{EVENTS}.{service}.{conference}.{site}.*")
     }
 
+    /// `hoinghi.v1.events.<service>.<conference>.<site>.presence.<type>`: a site's presence
+    /// transition (one token longer than the site's answers, so the site's filter does not cover it:
+    /// presence is its own aggregate).
+    pub fn conference_site_presence(
+        service: Service,
+        conference: &ConferenceId,
+        site: &SiteId,
+        event_type: &str,
+    ) -> String {
+        format!("{EVENTS}.{service}.{conference}.{site}.presence.{event_type}")
+    }
+
+    /// `hoinghi.v1.events.<service>.<conference>.<site>.presence.*`: one site's presence transitions.
+    pub fn conference_site_presence_filter(service: Service, conference: &ConferenceId, site: &SiteId) -> String {
+        format!("{EVENTS}.{service}.{conference}.{site}.presence.*")
+    }
+
     /// `hoinghi.v1.events.<service>.<conference>.tasks.<task>.<type>`: an event of one task of a
     /// conference's published minutes (one token longer than a site's events, so no site's filter
     /// covers it).
@@ -307,6 +351,42 @@ pub mod notifications {
     /// `hoinghi.v1.notifications.*.<kind>`: one kind, every site (what a service may write).
     pub fn of_kind(kind: &str) -> String {
         format!("{PREFIX}.*.{kind}")
+    }
+}
+
+/// The live feed of the boards: each attendance event of a conference, once applied, published by
+/// the attendance service (core NATS) on `hoinghi.v1.live.<conference>`.
+pub mod live {
+    use super::ConferenceId;
+
+    /// Every conference's feed: `hoinghi.v1.live.>` (what a board's identity may subscribe to).
+    pub const ALL: &str = subject!("live.>");
+
+    /// The prefix, `hoinghi.v1.live`.
+    const PREFIX: &str = subject!("live");
+
+    /// `hoinghi.v1.live.<conference>`: one conference's changes.
+    pub fn conference(conference: &ConferenceId) -> String {
+        format!("{PREFIX}.{conference}")
+    }
+}
+
+/// Bridges' heartbeats (live presence): `hoinghi.v1.presence.sites.<site>`, published without a
+/// reply by a bridge's endpoint while it is connected; a site may publish only its own.
+pub mod presence {
+    use super::SiteId;
+
+    /// Every bridge's heartbeats: `hoinghi.v1.presence.sites.*` (what attendance subscribes to).
+    pub const ALL: &str = subject!("presence.sites.*");
+
+    /// `hoinghi.v1.presence.sites.<site>`: one site's heartbeats.
+    pub fn site(site: &SiteId) -> String {
+        format!("{}.{site}", subject!("presence.sites"))
+    }
+
+    /// The site of a heartbeat subject (its last token), if it is one.
+    pub fn site_of(subject: &str) -> Option<&str> {
+        subject.strip_prefix(concat!(subject!("presence.sites"), ".")).filter(|s| !s.contains('.'))
     }
 }
 
@@ -449,6 +529,17 @@ mod tests {
         );
         assert!(attendance::site_command(&site, attendance::CONFIRM)
             .starts_with(requests_of(Service::Attendance).trim_end_matches('>')));
+    }
+
+    #[test]
+    fn the_board_subjects_are_attendance_requests_and_the_live_feed_is_per_conference() {
+        let c = ConferenceId::generate();
+        for subject in [attendance::BOARD, attendance::BOARD_CHANGES] {
+            assert!(subject.starts_with(&requests_of(Service::Attendance).replace('>', "")), "{subject}");
+        }
+        assert_eq!(live::conference(&c), format!("hoinghi.v1.live.{c}"));
+        assert_eq!(live::ALL, "hoinghi.v1.live.>");
+        assert!(!live::ALL.starts_with(events::ALL.trim_end_matches('>')), "the feed is not an event stream");
     }
 
     #[test]

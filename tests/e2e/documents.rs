@@ -88,6 +88,7 @@ async fn publish(api: &Api, hostile: bool) -> Published {
         agenda: vec![AgendaItem { title: t.next("agenda") }, AgendaItem { title: t.next("agenda") }],
         approval_policy: Some(ApprovalPolicy::All),
         reminder_offsets_s: None,
+        quorum: None,
     };
     let created = api.create(&request).await.unwrap();
     let conference = created.id;

@@ -156,6 +156,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
         agenda: created.agenda.iter().cloned().map(Into::into).collect(),
         approval_policy: created.approval_policy.into(),
         reminder_offsets_s: None,
+        quorum: None,
     };
     let fixed = conference_fixed_cost(&details);
     assert!(fixed <= RECORD_FIXED_BUDGET);

@@ -42,6 +42,9 @@ fn endpoints(identity: &str, id: &ConferenceId, own: Option<&SiteId>) -> Vec<(St
             }
             list.push((scheduling::AUDIT.to_owned(), page.clone()));
             list.push((attendance::ROSTER.to_owned(), page.clone()));
+            list.push((attendance::BOARD.to_owned(), page.clone()));
+            let changes = serde_json::json!({"conference_id": id, "since": 0});
+            list.push((attendance::BOARD_CHANGES.to_owned(), serde_json::to_vec(&changes).unwrap()));
             let cancel = serde_json::json!({"conference_id": id, "reason": "thử"});
             list.push((scheduling::CANCEL.to_owned(), serde_json::to_vec(&cancel).unwrap()));
             let site = serde_json::json!({"id": "xa-moi", "name": "Xã Mới"});

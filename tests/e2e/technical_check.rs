@@ -193,6 +193,17 @@ async fn bridges_check_the_day_before_and_the_minutes_note_who_had_not_passed() 
     let row = |name: &str| markdown.lines().find(|l| l.contains(name)).unwrap().to_owned();
     assert!(!row("Huyện ủy Pác Nặm").contains("kỹ thuật"), "passed on re-test: {}", row("Huyện ủy Pác Nặm"));
     assert!(row("Huyện ủy Ngân Sơn").contains("Lý do:"), "the reason stays first");
+    // The HTML form carries the same notes, in the same cells.
+    let html = api.minutes_html(id).await.unwrap().html.unwrap();
+    let cell = |name: &str| html.lines().find(|l| l.contains(name)).unwrap().to_owned();
+    assert!(cell("Huyện ủy Chợ Mới").contains("Kiểm tra kỹ thuật chưa đạt: âm thanh"), "{}", cell("Huyện ủy Chợ Mới"));
+    assert!(!cell("Huyện ủy Pác Nặm").contains("kỹ thuật"), "{}", cell("Huyện ủy Pác Nặm"));
+    assert!(
+        cell("Huyện ủy Ngân Sơn").contains("; Chưa kiểm tra kỹ thuật"),
+        "after the reason: {}",
+        cell("Huyện ủy Ngân Sơn")
+    );
+    assert_eq!(html.matches("Chưa kiểm tra kỹ thuật").count(), 2, "Ngân Sơn and Na Rì");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -162,6 +162,7 @@ pub fn conference(title: &str, sites: &[SiteId]) -> CreateConference {
         agenda: vec![AgendaItem { title: "Quán triệt nhiệm vụ".to_owned() }],
         approval_policy: None,
         reminder_offsets_s: None,
+        quorum: None,
     }
 }
 

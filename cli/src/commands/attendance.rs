@@ -65,6 +65,14 @@ pub enum Cmd {
     },
     /// Export the final attendance record as CSV or JSON (secretariat).
     Export(super::notice::ExportArgs),
+    /// Take the roll (điểm danh) of one bridge during the session (secretariat): `--present
+    /// --people N` or `--absent --reason "…"`.
+    RollCall(super::roll_call::RollCallArgs),
+    /// Whether the conference is quorate now, under its quorum rule.
+    Quorum {
+        /// The conference id.
+        conference: ConferenceId,
+    },
 }
 
 /// Runs an attendance command.
@@ -74,6 +82,8 @@ pub enum Cmd {
 pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
     let line: SiteAttendance = match cmd {
         Cmd::Export(args) => return super::notice::export(ctx, args).await,
+        Cmd::RollCall(args) => return super::roll_call::roll_call(ctx, args).await,
+        Cmd::Quorum { conference } => return super::roll_call::quorum(ctx, conference).await,
         Cmd::Confirm { site, conference, delegates, headcount } => {
             let body = ConfirmAttendance { conference_id: conference, delegates, headcount };
             ctx.client().await?.call(&attendance::site_command(&site, attendance::CONFIRM), &body).await?

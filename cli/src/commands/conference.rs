@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use chrono::{DateTime, FixedOffset};
 use clap::{Args, Subcommand};
 use hoinghi_shared::api::{
-    AgendaItem, ApprovalPolicy, AuditTrail, CancelConference, ConferenceRef, ConferenceView, CreateConference,
-    PageQuery, Person, DEFAULT_PAGE, MAX_PAGE,
+    AgendaItem, ApprovalPolicy, AuditEntry, AuditTrail, CancelConference, ConferenceRef, ConferenceView,
+    CreateConference, PageQuery, Person, DEFAULT_PAGE, MAX_PAGE,
 };
 use hoinghi_shared::subjects::scheduling;
 use hoinghi_shared::{ConferenceId, SiteId};
@@ -99,7 +99,7 @@ pub enum Cmd {
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// A JSON file with the whole request (`-` for stdin); other flags are then not allowed.
-    #[arg(long, short, conflicts_with_all = ["title", "organizer", "starts_at", "ends_at", "host", "sites", "chairs", "guests", "agenda", "approval_policy", "reminder_offsets_s"])]
+    #[arg(long, short, conflicts_with_all = ["title", "organizer", "starts_at", "ends_at", "host", "sites", "chairs", "guests", "agenda", "approval_policy", "reminder_offsets_s", "quorum"])]
     file: Option<PathBuf>,
     /// The title.
     #[arg(long, required_unless_present = "file")]
@@ -135,6 +135,23 @@ pub struct CreateArgs {
     /// separate with commas; at most 5, each up to 30 days; default 86400 and 3600).
     #[arg(long = "reminder-offset", value_delimiter = ',')]
     reminder_offsets_s: Option<Vec<u32>>,
+    /// The quorum rule, `bridges:PERCENT` or `delegates:PERCENT` (e.g. `bridges:50`: half the
+    /// invited bridges present); none: always quorate.
+    #[arg(long, value_parser = parse_quorum)]
+    quorum: Option<hoinghi_shared::api::QuorumRule>,
+}
+
+fn parse_quorum(s: &str) -> Result<hoinghi_shared::api::QuorumRule, String> {
+    use hoinghi_shared::api::{QuorumBasis, QuorumRule};
+    let usage = || format!("{s:?}: use bridges:PERCENT or delegates:PERCENT, PERCENT from 1 to 100");
+    let (basis, percent) = s.split_once(':').ok_or_else(usage)?;
+    let basis = match basis {
+        "bridges" => QuorumBasis::Bridges,
+        "delegates" => QuorumBasis::Delegates,
+        _ => return Err(usage()),
+    };
+    let percent: u8 = percent.parse().map_err(|_| usage())?;
+    Ok(QuorumRule { basis, percent })
 }
 
 fn parse_policy(s: &str) -> Result<ApprovalPolicy, String> {
@@ -172,6 +189,7 @@ impl CreateArgs {
             agenda: self.agenda.into_iter().map(|title| AgendaItem { title }).collect(),
             approval_policy: self.approval_policy,
             reminder_offsets_s: self.reminder_offsets_s,
+            quorum: self.quorum,
         })
     }
 }
@@ -247,9 +265,21 @@ async fn audit(
 }
 
 fn audit_text(trail: &AuditTrail) -> String {
+    let mut out = format!(
+        "audit trail of {} ({} events; showing {} from #{}; times UTC+7)\n",
+        trail.conference_id,
+        trail.total,
+        trail.entries.len(),
+        trail.offset
+    );
+    out.push_str(&audit_table(&trail.entries));
+    out
+}
+
+/// Audit entries as the table `conference audit` prints (times UTC+7).
+pub(crate) fn audit_table(entries: &[AuditEntry]) -> String {
     let vietnam = FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| unreachable!("+07:00 is a valid offset"));
-    let rows: Vec<Vec<String>> = trail
-        .entries
+    let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
             vec![
@@ -261,13 +291,5 @@ fn audit_text(trail: &AuditTrail) -> String {
             ]
         })
         .collect();
-    let mut out = format!(
-        "audit trail of {} ({} events; showing {} from #{}; times UTC+7)\n",
-        trail.conference_id,
-        trail.total,
-        trail.entries.len(),
-        trail.offset
-    );
-    out.push_str(&output::table(&["TIME", "ACTOR", "EVENT", "SITE", "LOG"], &rows));
-    out
+    output::table(&["TIME", "ACTOR", "EVENT", "SITE", "LOG"], &rows)
 }

@@ -14,6 +14,10 @@ use hoinghi_shared::api::{
     ApproveMinutes, AttendanceStatus, AuditTrail, ConferenceRef, ConferenceStatus, ConferenceView, ConfirmAttendance,
     DeclineAttendance, MinutesStatus, MinutesView, PageQuery, Roster, RosterState, SiteAttendance, SiteView,
 };
+use hoinghi_shared::events::AttendanceEvent;
+use hoinghi_shared::notifications::{
+    NotificationKind, NotificationsPage, NotificationsQuery, DEFAULT_REMINDER_OFFSETS_S, MAX_NOTIFICATIONS_PAGE,
+};
 use hoinghi_shared::roles::{self, Role};
 use hoinghi_shared::subjects::{attendance, discovery, minutes, scheduling};
 use hoinghi_shared::{trace, ConferenceId, SiteId};
@@ -125,7 +129,7 @@ struct Demo {
     step: usize,
 }
 
-const STEPS: usize = 16;
+const STEPS: usize = 20;
 const RETRIES: u32 = 3;
 
 fn not_found(e: &anyhow::Error) -> bool {
@@ -281,8 +285,17 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("         {:<17} {}", view.id.as_str(), view.name);
     }
 
-    // 2. Schedule.
+    // 2. Schedule, with the default reminders (24 h and 1 h before the start) and one more that
+    // comes due a few seconds after the invitations, so that the demo shows a reminder fire.
     demo.step("scheduling the conference", "secretariat");
+    let mut request = request;
+    let (reminder_offset, reminder_due) = demo_reminder(&request)?;
+    let mut offsets = DEFAULT_REMINDER_OFFSETS_S.to_vec();
+    offsets.push(reminder_offset);
+    request.reminder_offsets_s = Some(offsets);
+    // The quorum: three quarters of the bridges present (6 of 8).
+    request.quorum =
+        Some(hoinghi_shared::api::QuorumRule { basis: hoinghi_shared::api::QuorumBasis::Bridges, percent: 75 });
     let conference: ConferenceView = demo
         .send(Who::Secretariat, scheduling::CREATE, &request, "create")
         .await
@@ -295,6 +308,12 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         conference.chairs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
     );
     println!("         agenda: {} items; {} linked bridges", conference.agenda.len(), conference.sites.len());
+    println!(
+        "         reminders to the bridges that have not answered: 24 h and 1 h before the start, and {}s before \
+         it, due at {} (UTC+7), a few seconds from now",
+        reminder_offset,
+        reminder_due.with_timezone(request.starts_at.offset()).format("%H:%M:%S")
+    );
 
     // 3. Invitations, and the roster they open.
     demo.step("issuing the invitations (giấy mời)", "secretariat");
@@ -316,6 +335,10 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     // 4. Answers.
     demo.step("the district bridges answer (xác nhận tham dự)", "site-<id>, each for itself");
     answer_invitations(&demo, id).await?;
+
+    // 4a. The extra reminder fires (a durable JetStream timer) for the bridge that is silent.
+    demo.step("a reminder to the bridges that have not answered (nhắc lịch)", "site-pac-nam, secretariat");
+    reminder(&demo, id, reminder_offset, reminder_due).await?;
 
     // 4b. A storm: the conference moves one hour later; a bridge acknowledges the new time.
     demo.step("a storm: the secretariat moves the conference one hour later", "secretariat, site-ba-be");
@@ -344,10 +367,32 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("         status {}", output::conference_status(started.status));
     println!("         late check-in during the session:");
     check_in(&demo, id, late).await?;
+    demo.step("the secretariat calls the roll and checks the quorum (điểm danh, số lượng tối thiểu)", "secretariat");
+    roll_call(&demo, id).await?;
+    demo.step("the chair moves to the discussion item; two bridges take the floor", "chair, site-ba-be, site-na-ri");
+    floor(&demo, id).await?;
+    // Live presence: the present bridges heartbeat until the session ends; Chợ Mới's line fails for
+    // longer than the grace period, is recorded dropped, and rejoins.
+    demo.step("the bridges' live presence: Chợ Mới drops and rejoins", "site-<id>, each for itself");
+    let dropping = scenario::site("cho-moi");
+    let mut on_line = scenario::present_sites();
+    if !on_line.contains(&dropping) {
+        on_line.push(dropping.clone());
+    }
+    let bridges = super::presence::demo_drop_and_rejoin(
+        &demo.roles.secretariat,
+        |site| demo.roles.client(Who::Site(site.as_str())).cloned(),
+        id,
+        &on_line,
+        &dropping,
+        demo.wait,
+    )
+    .await?;
     demo.step("closing the session", "secretariat");
     let ended: ConferenceView =
         demo.send(Who::Secretariat, scheduling::END, &cref, "end").await.context("ending the session")?;
     println!("         status {}", output::conference_status(ended.status));
+    drop(bridges);
 
     // 7. Minutes.
     demo.step("waiting for the minutes draft (opens with the attendance record)", "minute-taker");
@@ -364,6 +409,9 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "         draft [{}]: {present} bridges present, {declined} declined, {silent} did not answer",
         output::minutes_status(draft.status)
     );
+    if let Some(item) = draft.items.get(1).filter(|i| !i.speakers.is_empty()) {
+        println!("         speakers of item 2, from the floor: {}", item.speakers.join("; "));
+    }
 
     demo.step("recording the 5 agenda items (thư ký)", "minute-taker");
     for item in scenario::records(id) {
@@ -521,6 +569,91 @@ async fn answer_invitations(demo: &Demo, id: ConferenceId) -> anyhow::Result<()>
     Ok(())
 }
 
+/// During the session the secretariat calls the roll: Na Rì (confirmed, never checked in) is
+/// present with 12 people in its room, Pác Nặm (silent) absent; the quorum (75% of the bridges)
+/// before and after. The start reaches attendance asynchronously, so the first roll call waits
+/// until the session is under way there.
+async fn roll_call(demo: &Demo, id: ConferenceId) -> anyhow::Result<()> {
+    use hoinghi_shared::api::{Quorum, RollCall};
+    let cref = ConferenceRef { conference_id: id };
+    let show = |q: &Quorum| {
+        for line in super::roll_call::quorum_text(q).lines() {
+            println!("         {line}");
+        }
+    };
+    let before: Quorum = demo.send(Who::Secretariat, attendance::QUORUM, &cref, "quorum-before").await?;
+    show(&before);
+    let calls = [
+        RollCall { conference_id: id, site: scenario::site("na-ri"), present: true, people: Some(12), reason: None },
+        RollCall {
+            conference_id: id,
+            site: scenario::site(scenario::SILENT_SITE),
+            present: false,
+            people: None,
+            reason: Some("Mất kết nối do mưa lũ, chưa khôi phục đường truyền".into()),
+        },
+    ];
+    for call in &calls {
+        let key = format!("roll-call-{}", call.site);
+        let line: SiteAttendance = demo
+            .poll("the session under way at attendance", "is hoinghi-attendance running?", async || {
+                match demo.send(Who::Secretariat, attendance::ROLL_CALL, call, &key).await {
+                    Ok(line) => Ok(Some(line)),
+                    Err(e)
+                        if e.downcast_ref::<CallError>()
+                            .is_some_and(|c| c.code() == Some(hoinghi_shared::ErrorCode::Conflict)) =>
+                    {
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+            .await
+            .with_context(|| format!("calling the roll of {}", call.site))?;
+        let said = super::roll_call::roll_call_line(&line);
+        println!("         {:<17} {}", line.site_id.as_str(), said.trim().trim_start_matches("roll call: "));
+    }
+    let after: Quorum = demo.send(Who::Secretariat, attendance::QUORUM, &cref, "quorum-after").await?;
+    show(&after);
+    Ok(())
+}
+
+/// The chair moves the session to the discussion item; Ba Bể and Na Rì ask for the floor, the chair
+/// gives it to each in turn and marks each done.
+async fn floor(demo: &Demo, id: ConferenceId) -> anyhow::Result<()> {
+    use hoinghi_shared::api::{Floor, GrantFloor, MoveAgenda, RequestFloor};
+    let cref = ConferenceRef { conference_id: id };
+    let discussion = 1;
+    let moved: Floor = demo
+        .send(Who::Chair, attendance::AGENDA_MOVE, &MoveAgenda { conference_id: id, item: discussion }, "agenda-1")
+        .await
+        .context("moving to the discussion item")?;
+    println!("         item {}: {}", discussion + 1, moved.current_title.as_deref().unwrap_or_default());
+    for (site, topic) in [("ba-be", "Phát triển du lịch gắn với hồ Ba Bể"), ("na-ri", "Chuyển đổi số ở cơ sở")]
+    {
+        let site = scenario::site(site);
+        let subject = attendance::site_command(&site, attendance::FLOOR_REQUEST);
+        let body = RequestFloor { conference_id: id, topic: topic.to_owned() };
+        let floor: Floor = demo.as_site(&site, &subject, &body, "floor-request", "asking for the floor").await?;
+        println!("         {:<17} asks for the floor: {topic} (queue: {})", site.as_str(), floor.queue.len());
+    }
+    for turn in 1..=2 {
+        let grant = GrantFloor { conference_id: id, site: None };
+        let floor: Floor = demo
+            .send(Who::Chair, attendance::FLOOR_GRANT, &grant, &format!("floor-grant-{turn}"))
+            .await
+            .context("giving the floor")?;
+        if let Some(s) = &floor.speaking {
+            println!("         the chair gives the floor to {} ({})", s.site_name, s.topic);
+        }
+        let _: Floor = demo
+            .send(Who::Chair, attendance::FLOOR_DONE, &cref, &format!("floor-done-{turn}"))
+            .await
+            .context("marking the speaker done")?;
+    }
+    Ok(())
+}
+
 async fn check_in(demo: &Demo, id: ConferenceId, site: &SiteId) -> anyhow::Result<()> {
     let subject = attendance::site_command(site, attendance::CHECK_IN);
     let body = ConferenceRef { conference_id: id };
@@ -576,6 +709,100 @@ async fn technical_check(demo: &Demo, id: ConferenceId) -> anyhow::Result<()> {
             println!("         failing: {} {}: {}", site.site_id.as_str(), super::check::item_vi(item.item), item.note);
         }
     }
+    Ok(())
+}
+
+/// How long after the conference is scheduled the demo's extra reminder comes due: long enough
+/// for the invitations to go out and the roster to open first (a timer due before that is not set),
+/// short enough to keep the demo quick.
+const REMINDER_LEAD: chrono::Duration = chrono::Duration::seconds(6);
+
+/// How long after it is due the demo waits for the reminder to reach the silent bridge.
+const REMINDER_GRACE: Duration = Duration::from_secs(10);
+
+/// The demo's extra reminder for `request`: its offset before the start (seconds) and when it is due.
+fn demo_reminder(
+    request: &hoinghi_shared::api::CreateConference,
+) -> anyhow::Result<(u32, chrono::DateTime<chrono::Utc>)> {
+    let start = request.starts_at.with_timezone(&chrono::Utc);
+    let offset = (start - (chrono::Utc::now() + REMINDER_LEAD)).num_seconds();
+    let offset = u32::try_from(offset)
+        .ok()
+        .filter(|o| *o > 0 && *o <= hoinghi_shared::notifications::MAX_REMINDER_OFFSET_S)
+        .with_context(|| format!("the demo's reminder cannot be set {offset}s before the start"))?;
+    Ok((offset, start - chrono::Duration::seconds(i64::from(offset))))
+}
+
+/// Waits (at most until [`REMINDER_GRACE`] after `due`) until the silent bridge, Pác Nặm, has the
+/// reminder among its notifications, then prints them as `hoinghi notifications list --site
+/// pac-nam` does, and the `reminder_sent` lines of the audit trail.
+async fn reminder(
+    demo: &Demo,
+    id: ConferenceId,
+    offset_s: u32,
+    due: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let site = scenario::site(scenario::SILENT_SITE);
+    let client = demo.roles.client(Who::Site(site.as_str()))?;
+    let subject = attendance::site_command(&site, attendance::NOTIFICATIONS);
+    let wait = (due - chrono::Utc::now()).to_std().unwrap_or_default();
+    println!(
+        "         waiting for the timer due in {:.1}s (at most {}s more) to remind {site} ...",
+        wait.as_secs_f64(),
+        REMINDER_GRACE.as_secs()
+    );
+    let deadline = Instant::now() + wait + REMINDER_GRACE;
+    let page = loop {
+        // The site's notifications about this conference (a rerun may find others before them).
+        let mut query = NotificationsQuery { since: 0, limit: Some(MAX_NOTIFICATIONS_PAGE) };
+        let mut mine = Vec::new();
+        let mut last: NotificationsPage;
+        loop {
+            last =
+                client.call(&subject, &query).await.with_context(|| format!("listing the notifications of {site}"))?;
+            mine.extend(last.notifications.iter().filter(|e| e.notification.conference_id == id).cloned());
+            if !last.more || last.next <= query.since {
+                break;
+            }
+            query.since = last.next;
+        }
+        if mine.iter().any(|e| e.notification.kind == NotificationKind::Reminder) {
+            break NotificationsPage { site_id: site.clone(), next: last.next, more: false, notifications: mine };
+        }
+        if Instant::now() >= deadline {
+            anyhow::bail!(
+                "no reminder reached {site} within {}s after it was due at {due}: the timer is a JetStream message \
+                 schedule (nats-server 2.12 or newer) handled by hoinghi-attendance's consumer {}; see the \
+                 attendance log (a roster that opened after the reminder was due does not set it)",
+                REMINDER_GRACE.as_secs(),
+                "attendance-reminders-due"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let late = (chrono::Utc::now() - due).to_std().unwrap_or_default();
+    println!(
+        "         reminded {:.1}s after it was due; $ hoinghi notifications list --site {site}",
+        late.as_secs_f64()
+    );
+    for line in super::notifications::page(&page).lines() {
+        println!("         {line}");
+    }
+    let audit: AuditTrail = demo
+        .send(
+            Who::Secretariat,
+            scheduling::AUDIT,
+            &PageQuery { conference_id: id, offset: 0, limit: hoinghi_shared::api::MAX_PAGE },
+            "audit-reminder",
+        )
+        .await
+        .context("reading the audit trail")?;
+    let sent: Vec<_> = audit.entries.into_iter().filter(|e| e.event_type == AttendanceEvent::REMINDER_SENT).collect();
+    println!("         $ hoinghi conference audit {id} | grep {}", AttendanceEvent::REMINDER_SENT);
+    for line in super::conference::audit_table(&sent).lines() {
+        println!("         {line}");
+    }
+    println!("         {} bridge(s) reminded {offset_s}s before the start (sites that answered get none)", sent.len());
     Ok(())
 }
 

@@ -1,14 +1,19 @@
 //! One module per command group; [`run`] connects and dispatches.
 
 pub mod admin;
+pub mod agenda;
 pub mod attendance;
+pub mod board;
 pub mod check;
 pub mod conference;
 pub mod demo;
+pub mod floor;
 pub mod ics;
 pub mod minutes;
 pub mod notice;
 pub mod notifications;
+pub mod presence;
+pub mod roll_call;
 pub mod sites;
 pub mod status;
 pub mod tasks;
@@ -80,10 +85,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Conference(cmd) => conference::run(&ctx, cmd).await,
         Command::Attendance(cmd) => attendance::run(&ctx, cmd).await,
         Command::Check(cmd) => check::run(&ctx, cmd).await,
+        Command::Board(args) => board::run(&ctx, args).await,
+        Command::Agenda(cmd) => agenda::run(&ctx, cmd).await,
+        Command::Floor(cmd) => floor::run(&ctx, cmd).await,
         Command::Minutes(cmd) => minutes::run(&ctx, cmd).await,
         Command::Notice(cmd) => notice::run(&ctx, cmd).await,
         Command::Task(cmd) => tasks::run(&ctx, cmd).await,
         Command::Notifications(cmd) => notifications::run(&ctx, cmd).await,
+        Command::Presence(cmd) => presence::run(&ctx, cmd).await,
         Command::Status(args) => status::status(&ctx, args).await,
         Command::Ping(args) => status::ping(&ctx, args).await,
         Command::Demo(args) => demo::run(&ctx, args).await,

@@ -39,7 +39,7 @@ fn line(seq: Option<u64>, n: &Notification) -> String {
     format!("{seq}{} {} [{}] {}", n.occurred_at.to_rfc3339(), n.kind.token(), n.conference_id, n.text)
 }
 
-fn page(p: &NotificationsPage) -> String {
+pub(crate) fn page(p: &NotificationsPage) -> String {
     let mut out: Vec<String> =
         p.notifications.iter().map(|e: &NotificationEntry| line(Some(e.seq), &e.notification)).collect();
     if out.is_empty() {

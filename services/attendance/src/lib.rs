@@ -17,14 +17,21 @@
 //! - [`reminders`]: reminders on durable timers (JetStream message schedules) for the sites that
 //!   have not answered, and the invitation, reschedule and cancellation notifications.
 //! - [`notifications`]: the list of a site's notifications since its cursor.
+//! - [`board`]: the boards' live feed: the snapshot, each applied event published on
+//!   `hoinghi.v1.live.<conference>`, the changes since a sequence read from the log.
 //! - `testing` (tests only): given / when / then over a conference's whole attendance log.
 
 #![forbid(unsafe_code)]
 
+pub mod board;
 pub mod commands;
+pub mod floor;
 pub mod notifications;
+pub mod presence;
+pub mod quorum;
 pub mod reactions;
 pub mod reminders;
+pub mod roll_call;
 pub mod roster;
 pub mod schedule;
 pub mod state;
@@ -50,15 +57,24 @@ pub const NAME: &str = SERVICE.name();
 /// NATS unreachable at start, or the event log cannot be read.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let app = service::App::<state::AttendanceState>::build(&settings, SERVICE).await?;
+    // The boards' live feed, from the identity that writes the log (the replay is not published).
+    board::publish_live(&app.store, app.jetstream().client());
     let store = app.store.clone();
     app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
     let store = app.store.clone();
     app.react(reminders::subscription(), move |event| reminders::on_roster_event(store.clone(), event));
     let store = app.store.clone();
+    app.react(commands::quorum::subscription(), move |event| {
+        commands::quorum::on_agenda_item_started(store.clone(), event)
+    });
+    let store = app.store.clone();
     app.on_timers(reminders::DUE_DURABLE, hoinghi_shared::subjects::timers::DUE_ALL.to_owned(), move |fired| {
         reminders::on_due(store.clone(), fired)
     });
     let host = app.host("Rosters: confirmations, refusals and check-ins of every invited site").await?;
+    // Live presence: every instance hears every bridge's heartbeats (a plain subscription on the
+    // API connection, not a queue group) and turns them into transitions.
+    presence::run(app.store.clone(), app.api_client(), app.settings().presence, app.background()).await?;
     commands::register(&host, app.store.clone()).await?;
     notifications::register(&host, app.store.clone()).await?;
     app.run(host, shutdown).await;

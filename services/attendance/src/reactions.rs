@@ -38,7 +38,9 @@ pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionEr
         return Err(ReactionError::Permanent("scheduling event without a conference id".into()));
     };
     if let SchedulingEvent::SessionStarted {} = event {
-        return crate::commands::technical_check::on_session_started(store, &received, id).await;
+        crate::commands::technical_check::on_session_started(store.clone(), &received, id).await?;
+        // The session is in progress once the check is closed: the quorum at the start.
+        return crate::commands::quorum::on_session_started(store, &received, id).await;
     }
     let command = match event {
         SchedulingEvent::InvitationsIssued { details } => RosterCommand::Open(Box::new(details)),
@@ -58,7 +60,15 @@ pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionEr
         _ => return Ok(()),
     };
     let meta = received.command(crate::SERVICE);
-    let result = store.execute(&meta, |state| decide_roster(state, &id, command.clone()), |_, _| Ok(())).await;
+    // The record closes the intervals still open at the session's end time (the scheduling event's).
+    let ended_at = received.envelope.occurred_at;
+    let result = store
+        .execute(
+            &meta,
+            |state| crate::presence::stamp_close(state, &id, decide_roster(state, &id, command.clone()), ended_at),
+            |_, _| Ok(()),
+        )
+        .await;
     match result {
         Ok(()) => Ok(()),
         Err(e) if matches!(e.code, ErrorCode::Unavailable | ErrorCode::NotFound | ErrorCode::Conflict) => {

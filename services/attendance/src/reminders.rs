@@ -561,7 +561,7 @@ mod tests {
         let d = details();
         for end in [
             AttendanceEvent::RosterCancelled { reason: "bão".into() },
-            AttendanceEvent::RosterClosed { details: d.clone(), attendance: vec![] },
+            AttendanceEvent::RosterClosed { details: d.clone(), attendance: vec![], quorum: vec![], speakers: vec![] },
         ] {
             // Given a roster cancelled (or closed)
             let mut g = Given::opened(d.clone(), start_of(&d) - Duration::days(2));

@@ -278,7 +278,12 @@ mod tests {
         let schedule = log.roster_state().schedule_view().unwrap();
         assert_eq!((schedule.seen, schedule.answered_before_change), (3, 1));
         // After the roster closes, acknowledging is refused like any site command
-        let closed = log.roster(AttendanceEvent::RosterClosed { details: details(), attendance: vec![] });
+        let closed = log.roster(AttendanceEvent::RosterClosed {
+            details: details(),
+            attendance: vec![],
+            quorum: vec![],
+            speakers: vec![],
+        });
         closed.when_site("ba-be", seen(1)).then_refused(ErrorCode::Conflict, "has ended");
     }
 

@@ -40,6 +40,7 @@ pub fn details() -> ConferenceDetails {
         agenda: vec![],
         approval_policy: Default::default(),
         reminder_offsets_s: None,
+        quorum: None,
     }
 }
 

@@ -30,6 +30,7 @@ pub mod commands;
 pub mod minutes;
 pub mod notice;
 pub mod notifications;
+pub mod presence_text;
 pub mod reactions;
 pub mod receipt;
 pub mod render;

@@ -91,6 +91,11 @@ pub struct Minutes {
     pub details: Option<ConferenceDetails>,
     /// Attendance as it happened.
     pub attendance: Vec<AttendanceEntry>,
+    /// The quorum as recorded during the session (empty without a quorum rule).
+    pub quorum: Vec<hoinghi_shared::events::QuorumSnapshot>,
+    /// Per agenda item, who had the floor on it (`<site name>: <topic>`, from the attendance
+    /// record): the item's speakers until the minute-taker records it (a record replaces them).
+    pub floor_speakers: Vec<Vec<String>>,
     /// One slot per agenda item.
     pub items: Vec<Option<Item>>,
     /// The first chair who approved the current version (every approval is in `versions`).
@@ -126,6 +131,10 @@ pub enum MinutesCommand {
         details: Box<ConferenceDetails>,
         /// Attendance as it happened.
         attendance: Vec<AttendanceEntry>,
+        /// The quorum as recorded during the session.
+        quorum: Vec<hoinghi_shared::events::QuorumSnapshot>,
+        /// Who had the floor on each item.
+        speakers: Vec<hoinghi_shared::events::FloorSpeaker>,
     },
     /// Record an agenda item (unchecked content, as requested).
     Record {
@@ -307,6 +316,12 @@ impl Minutes {
         decide(ack, &(*id, site.clone()), Acknowledge)
     }
 
+    /// The speakers of agenda item `item` before the minute-taker records it: who had the floor on
+    /// it.
+    pub fn prefilled_speakers(&self, item: usize) -> &[String] {
+        self.floor_speakers.get(item).map_or(&[], Vec::as_slice)
+    }
+
     /// The reply view with the attendance entries in `range`, fewer if the reply would be larger
     /// than [`REPLY_BUDGET`] (the published document and every item are always whole; the client
     /// reads the attendance on from `attendance_offset + attendance.len()`); `None` before the draft
@@ -449,7 +464,7 @@ impl Minutes {
                         index: i,
                         title: a.title.clone(),
                         recorded: item.is_some(),
-                        speakers: item.map(|x| x.speakers.clone()).unwrap_or_default(),
+                        speakers: item.map_or_else(|| self.prefilled_speakers(i).to_vec(), |x| x.speakers.clone()),
                         summary: item.map(|x| x.summary.clone()).unwrap_or_default(),
                         conclusions: item.map(|x| x.conclusions.clone()).unwrap_or_default(),
                         tasks: item.map(|x| x.tasks.iter().map(api::Task::from).collect()).unwrap_or_default(),
@@ -536,8 +551,8 @@ impl Aggregate for Minutes {
         use MinutesStatus as S;
         let (Some(status), Some(details)) = (self.status, &self.details) else {
             return match command {
-                MinutesCommand::Open { details, attendance } => {
-                    Ok(Some(MinutesEvent::DraftOpened { details: *details, attendance }))
+                MinutesCommand::Open { details, attendance, quorum, speakers } => {
+                    Ok(Some(MinutesEvent::DraftOpened { details: *details, attendance, quorum, speakers }))
                 }
                 _ => Err(no_minutes(id)),
             };
@@ -697,10 +712,17 @@ impl Aggregate for Minutes {
         }
         self.last_seq = meta.seq;
         match event {
-            MinutesEvent::DraftOpened { details, attendance } if !self.is_opened() => {
+            MinutesEvent::DraftOpened { details, attendance, quorum, speakers } if !self.is_opened() => {
                 self.status = Some(MinutesStatus::Draft);
                 self.items = vec![None; details.agenda.len()];
+                self.floor_speakers = vec![Vec::new(); details.agenda.len()];
+                for s in speakers {
+                    if let Some(item) = self.floor_speakers.get_mut(s.item) {
+                        item.push(s.minutes_line());
+                    }
+                }
                 self.attendance.clone_from(attendance);
+                self.quorum.clone_from(quorum);
                 self.acks = details.sites.iter().map(|s| (s.id.clone(), Ack::default())).collect();
                 self.site_index = details.sites.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
                 self.details = Some(details.clone());
@@ -830,6 +852,7 @@ mod tests {
             agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: ApprovalPolicy::All,
             reminder_offsets_s: None,
+            quorum: None,
         }
     }
 
@@ -846,6 +869,7 @@ mod tests {
                 checked_in_at: Some("2021-07-23T01:05:00Z".parse().unwrap()),
                 technical_check: None,
                 technical_check_failed: vec![],
+                presence: None,
             },
             AttendanceEntry {
                 site_id: site("na-ri"),
@@ -858,6 +882,7 @@ mod tests {
                 checked_in_at: None,
                 technical_check: None,
                 technical_check_failed: vec![],
+                presence: None,
             },
         ]
     }
@@ -881,11 +906,16 @@ mod tests {
     }
 
     fn draft_opened() -> MinutesEvent {
-        MinutesEvent::DraftOpened { details: details(), attendance: attendance() }
+        MinutesEvent::DraftOpened { details: details(), attendance: attendance(), quorum: vec![], speakers: vec![] }
     }
 
     fn open() -> MinutesCommand {
-        MinutesCommand::Open { details: Box::new(details()), attendance: attendance() }
+        MinutesCommand::Open {
+            details: Box::new(details()),
+            attendance: attendance(),
+            quorum: vec![],
+            speakers: vec![],
+        }
     }
 
     /// Given the draft opened, then these events.
@@ -895,6 +925,40 @@ mod tests {
 
     fn recorded() -> MinutesEvent {
         decided(&draft([]), record())
+    }
+
+    #[test]
+    fn the_speakers_are_prefilled_from_the_floor_until_the_item_is_recorded() {
+        let speaker = |item: usize, name: &str, topic: &str| hoinghi_shared::events::FloorSpeaker {
+            item,
+            site_id: site("ba-be"),
+            site_name: name.into(),
+            topic: topic.into(),
+        };
+        let opened = MinutesEvent::DraftOpened {
+            details: details(),
+            attendance: attendance(),
+            quorum: vec![],
+            // An item beyond the agenda is ignored.
+            speakers: vec![
+                speaker(0, "Huyện ủy Ba Bể", "Du lịch hồ Ba Bể"),
+                speaker(0, "Huyện ủy Na Rì", "Giảm nghèo"),
+                speaker(5, "x", "y"),
+            ],
+        };
+        let m = given::<Minutes>(id(), [opened]);
+        let view = m.state().view(id(), 0..10).unwrap();
+        assert!(!view.items[0].recorded);
+        assert_eq!(view.items[0].speakers, ["Huyện ủy Ba Bể: Du lịch hồ Ba Bể", "Huyện ủy Na Rì: Giảm nghèo"]);
+        let markdown = render::markdown(m.state(), m.state().details.as_ref().unwrap(), Utc::now());
+        assert!(
+            markdown.contains("**Phát biểu:** Huyện ủy Ba Bể\\: Du lịch hồ Ba Bể; Huyện ủy Na Rì\\: Giảm nghèo"),
+            "{markdown}"
+        );
+        // The minute-taker's record replaces them.
+        let event = decided(&m, record());
+        let m = m.and(event);
+        assert_eq!(m.state().view(id(), 0..10).unwrap().items[0].speakers, ["Ma Từ Đông Điền"]);
     }
 
     fn submitted() -> MinutesEvent {
@@ -999,7 +1063,10 @@ mod tests {
         d.chairs.push(Person { name: DIEN.into(), title: "Trưởng Ban Dân vận Tỉnh ủy".into() });
         d.agenda.push(AgendaItem { title: "Thảo luận".into() });
         d.approval_policy = policy;
-        let m = given::<Minutes>(id(), [MinutesEvent::DraftOpened { details: d, attendance: attendance() }]);
+        let m = given::<Minutes>(
+            id(),
+            [MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] }],
+        );
         let first = decided(&m, record());
         let m = m.and(first);
         let second = decided(&m, record_item(1, "Các điểm cầu thảo luận."));
@@ -1074,7 +1141,10 @@ mod tests {
         for policy in [ApprovalPolicy::Any, ApprovalPolicy::All] {
             let mut d = details();
             d.approval_policy = policy;
-            let m = given::<Minutes>(id(), [MinutesEvent::DraftOpened { details: d, attendance: attendance() }]);
+            let m = given::<Minutes>(
+                id(),
+                [MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] }],
+            );
             let m = step(step(m, record()), MinutesCommand::Submit);
             let m = step(m, approve(THANH));
             assert_eq!(m.state().status, Some(MinutesStatus::Approved), "{policy:?}");
@@ -1216,7 +1286,10 @@ mod tests {
     fn draft_of(items: usize) -> Given<Minutes> {
         let mut d = details();
         d.agenda = (0..items).map(|i| AgendaItem { title: format!("Nội dung {i}") }).collect();
-        given::<Minutes>(id(), [MinutesEvent::DraftOpened { details: d, attendance: attendance() }])
+        given::<Minutes>(
+            id(),
+            [MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] }],
+        )
     }
 
     /// Recording `item` with a summary and conclusions that cost `cost` in all.
@@ -1276,7 +1349,10 @@ mod tests {
         // Given a draft whose site Ba Bể has a 200-emoji name
         let mut d = details();
         d.sites[0].name = "😀".repeat(MAX_NAME_CHARS);
-        let m = given::<Minutes>(id(), [MinutesEvent::DraftOpened { details: d, attendance: attendance() }]);
+        let m = given::<Minutes>(
+            id(),
+            [MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] }],
+        );
         let task = Task { description: "x".into(), owner_site: site("ba-be"), due: NaiveDate::MIN };
         let item = Item { speakers: vec![], summary: "y".into(), conclusions: vec![], tasks: vec![task] };
         // Then the item costs the owner's name too (800 bytes)
@@ -1395,6 +1471,7 @@ mod worst_case {
             agenda: (0..agenda).map(|_| AgendaItem { title: text(title) }).collect(),
             approval_policy: ApprovalPolicy::All,
             reminder_offsets_s: None,
+            quorum: None,
         }
     }
 
@@ -1455,6 +1532,7 @@ mod worst_case {
                     checked_in_at,
                     technical_check: None,
                     technical_check_failed: vec![],
+                    presence: None,
                 }
             })
             .collect();
@@ -1465,7 +1543,12 @@ mod worst_case {
     /// Records every item up to the minutes budget, each with a task owned by the site with the
     /// longest name; submits, approves, publishes; every site acknowledges.
     fn publish(id: ConferenceId, details: &ConferenceDetails, attendance: &[AttendanceEntry]) -> Minutes {
-        let opened = MinutesEvent::DraftOpened { details: details.clone(), attendance: attendance.to_vec() };
+        let opened = MinutesEvent::DraftOpened {
+            details: details.clone(),
+            attendance: attendance.to_vec(),
+            quorum: vec![],
+            speakers: vec![],
+        };
         let mut m: Given<Minutes> = given(id, [opened]);
         let owner =
             details.sites.iter().max_by_key(|s| s.id.as_str().len() + content_cost(&s.name)).unwrap().id.clone();
@@ -1517,10 +1600,24 @@ mod worst_case {
     fn check(name: &str, details: ConferenceDetails, all_decline: bool) {
         let id = ConferenceId::generate();
         let attendance = answers(&details, all_decline);
-        let closed =
-            event_len(&AttendanceEvent::RosterClosed { details: details.clone(), attendance: attendance.clone() }, id);
-        let opened =
-            event_len(&MinutesEvent::DraftOpened { details: details.clone(), attendance: attendance.clone() }, id);
+        let closed = event_len(
+            &AttendanceEvent::RosterClosed {
+                details: details.clone(),
+                attendance: attendance.clone(),
+                quorum: vec![],
+                speakers: vec![],
+            },
+            id,
+        );
+        let opened = event_len(
+            &MinutesEvent::DraftOpened {
+                details: details.clone(),
+                attendance: attendance.clone(),
+                quorum: vec![],
+                speakers: vec![],
+            },
+            id,
+        );
         let m = publish(id, &details, &attendance);
         let markdown = m.markdown.clone().unwrap();
         let published = event_len(

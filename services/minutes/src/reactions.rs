@@ -24,12 +24,12 @@ pub fn subscription() -> Subscription {
 /// `Retry` while the log is unavailable; `Permanent` for an event that cannot apply.
 pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionError> {
     let event: AttendanceEvent = received.envelope.decode().map_err(|e| ReactionError::Retry(e.to_string()))?;
-    let AttendanceEvent::RosterClosed { details, attendance } = event else { return Ok(()) };
+    let AttendanceEvent::RosterClosed { details, attendance, quorum, speakers } = event else { return Ok(()) };
     let Some(id) = received.envelope.conference_id else {
         return Err(ReactionError::Permanent("roster_closed without a conference id".into()));
     };
     let meta = received.command(crate::SERVICE);
-    let open = MinutesCommand::Open { details: Box::new(details), attendance };
+    let open = MinutesCommand::Open { details: Box::new(details), attendance, quorum, speakers };
     let result = store.execute(&meta, |state| decide_minutes(state, &id, open.clone()), |_, _| Ok(())).await;
     match result {
         Ok(()) => Ok(()),

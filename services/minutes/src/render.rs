@@ -164,6 +164,23 @@ struct Facts {
     chair_label: &'static str,
     counts: String,
     rows: Vec<Row>,
+    /// The quorum rule and each recorded quorum, in words (empty without a rule).
+    quorum: Vec<String>,
+}
+
+/// The recorded quorum in words: the rule, then one line per snapshot, e.g. `Khai mạc phiên họp
+/// (08:05): Điểm cầu có mặt: 7/8 — đủ số lượng theo quy định (50% điểm cầu, cần 4)`. No user text.
+fn quorum_lines(m: &Minutes, d: &ConferenceDetails) -> Vec<String> {
+    let Some(rule) = d.quorum else { return vec![] };
+    let mut lines = vec![format!("Quy định số lượng tối thiểu: {}% {} có mặt.", rule.percent, rule.basis.vi())];
+    if m.quorum.is_empty() {
+        lines.push("Không ghi nhận số lượng có mặt trong phiên họp.".to_owned());
+    }
+    for s in &m.quorum {
+        let at = s.at.with_timezone(&Ho_Chi_Minh).format("%H:%M");
+        lines.push(format!("{} ({at}): {}", s.moment_vi(), s.line_vi()));
+    }
+    lines
 }
 
 /// One line of the attendance table; the site's name, delegates and reason are the user's text.
@@ -175,6 +192,8 @@ struct Row {
     delegates: Vec<Person>,
     headcount: String,
     reason: Option<String>,
+    /// The note for a site whose technical check had not passed by the start (after any reason).
+    check: Option<String>,
 }
 
 fn facts(m: &Minutes, d: &ConferenceDetails) -> Facts {
@@ -215,6 +234,11 @@ fn facts(m: &Minutes, d: &ConferenceDetails) -> Facts {
                 Some(at) => format!("{presence} ({})", at.format("%H:%M %d/%m/%Y")),
                 None => presence.to_owned(),
             };
+            // Live presence: the connected intervals and their total (system text: times only).
+            let presence = match &r.presence {
+                Some(p) => format!("{presence}; {}", crate::presence_text::intervals_vi(p, start.date_naive())),
+                None => presence,
+            };
             Row {
                 number: i + 1,
                 site: r.site_name.clone(),
@@ -223,10 +247,11 @@ fn facts(m: &Minutes, d: &ConferenceDetails) -> Facts {
                 delegates: r.delegates.clone(),
                 headcount: if r.confirmed { r.headcount.to_string() } else { "—".to_owned() },
                 reason: r.decline_reason.clone(),
+                check: hoinghi_shared::events::check_note_vi(r.technical_check, &r.technical_check_failed),
             }
         })
         .collect();
-    Facts { when, chair_label, counts, rows }
+    Facts { when, chair_label, counts, rows, quorum: quorum_lines(m, d) }
 }
 
 /// Renders the minutes of the conference `d` as they will be published at `published_at`, as
@@ -263,11 +288,8 @@ pub fn markdown(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>)
             r.delegates.iter().map(|p| person_with(p, md_line)).collect::<Vec<_>>().join("; ")
         };
         // A site whose technical check had not passed by the start gets a short note after any reason.
-        let entry = m.attendance.get(r.number - 1);
-        let check =
-            entry.and_then(|e| hoinghi_shared::events::check_note_vi(e.technical_check, &e.technical_check_failed));
         let reason = r.reason.as_deref().map(|x| format!("Lý do: {}", md_line(x)));
-        let note = reason.into_iter().chain(check.map(|c| md_line(&c))).collect::<Vec<_>>().join("; ");
+        let note = reason.into_iter().chain(r.check.as_deref().map(md_line)).collect::<Vec<_>>().join("; ");
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {delegates} | {} | {note} |",
@@ -279,10 +301,22 @@ pub fn markdown(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>)
         );
     }
 
+    if let Some((rule, snapshots)) = facts.quorum.split_first() {
+        let _ = writeln!(out, "\n{rule}\n");
+        for line in snapshots {
+            let _ = writeln!(out, "- {line}");
+        }
+    }
+
     let _ = writeln!(out, "\n## Nội dung hội nghị");
     for (i, agenda) in d.agenda.iter().enumerate() {
         let _ = writeln!(out, "\n### {}. {}\n", i + 1, md_line(&agenda.title));
         let Some(Some(item)) = m.items.get(i) else {
+            let speakers = m.prefilled_speakers(i);
+            if !speakers.is_empty() {
+                let speakers: Vec<String> = speakers.iter().map(|s| md_block(s, 0)).collect();
+                let _ = writeln!(out, "**Phát biểu:** {}\n", speakers.join("; "));
+            }
             let _ = writeln!(out, "_(không ghi nhận)_");
             continue;
         };
@@ -340,6 +374,7 @@ struct HtmlMinutes<'a> {
     guests: Vec<String>,
     counts: String,
     rows: Vec<Row>,
+    quorum: Vec<String>,
     items: Vec<HtmlItem<'a>>,
     signers: Vec<Signer<'a>>,
     published: String,
@@ -398,7 +433,11 @@ pub fn html(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>) -> 
                 number: i + 1,
                 title: &a.title,
                 recorded: item.is_some(),
-                speakers: item.map(|x| x.speakers.iter().map(String::as_str).collect()).unwrap_or_default(),
+                speakers: item
+                    .map_or(m.prefilled_speakers(i), |x| x.speakers.as_slice())
+                    .iter()
+                    .map(String::as_str)
+                    .collect(),
                 summary: item.map_or("", |x| x.summary.trim()),
                 conclusions: item.map(|x| x.conclusions.iter().map(String::as_str).collect()).unwrap_or_default(),
                 tasks: item
@@ -429,6 +468,7 @@ pub fn html(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>) -> 
         guests: d.guests.iter().map(person).collect(),
         counts: facts.counts,
         rows: facts.rows,
+        quorum: facts.quorum,
         items,
         signers,
         published: vn(published_at),
@@ -441,6 +481,59 @@ pub fn html(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>) -> 
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_minutes_say_the_quorum_recorded_in_both_forms() {
+        use hoinghi_shared::events::{QuorumBasis, QuorumRule, QuorumSnapshot, SiteRef};
+        let rule = QuorumRule { basis: QuorumBasis::Bridges, percent: 50 };
+        let at = |hm: &str| format!("2021-07-23T{hm}:00+07:00").parse::<DateTime<chrono::FixedOffset>>().unwrap();
+        let d = ConferenceDetails {
+            title: "Hội nghị".into(),
+            organizer: "Tỉnh ủy Bắc Kạn".into(),
+            starts_at: at("08:00"),
+            ends_at: at("11:30"),
+            host_site: SiteRef { id: hoinghi_shared::SiteId::parse("tinh-uy").unwrap(), name: "Tỉnh ủy".into() },
+            sites: vec![],
+            chairs: vec![],
+            guests: vec![],
+            agenda: vec![hoinghi_shared::events::AgendaItem { title: "Báo cáo".into() }],
+            approval_policy: Default::default(),
+            reminder_offsets_s: None,
+            quorum: Some(rule),
+        };
+        let snapshot = |item, hm: &str, present| QuorumSnapshot {
+            at: at(hm).to_utc(),
+            item,
+            rule,
+            quorate: present >= 4,
+            required: 4,
+            present,
+            total: 8,
+        };
+        let m = Minutes {
+            items: vec![None],
+            quorum: vec![snapshot(None, "08:05", 7), snapshot(Some(0), "08:20", 3)],
+            ..Minutes::default()
+        };
+        let md = markdown(&m, &d, Utc::now());
+        assert!(md.contains("Quy định số lượng tối thiểu: 50% điểm cầu có mặt."), "{md}");
+        assert!(
+            md.contains(
+                "- Khai mạc phiên họp (08:05): Điểm cầu có mặt: 7/8 — đủ số lượng theo quy định (50% điểm cầu, cần 4)"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("- Bắt đầu mục 1 (08:20): Điểm cầu có mặt: 3/8 — không đủ số lượng theo quy định"), "{md}");
+        let page = html(&m, &d, Utc::now());
+        assert!(
+            page.contains("<li>Khai mạc phiên họp (08:05): Điểm cầu có mặt: 7/8 — đủ số lượng theo quy định"),
+            "{page}"
+        );
+        // Without a rule, nothing is said
+        let plain = ConferenceDetails { quorum: None, ..d };
+        assert!(!markdown(&m, &plain, Utc::now()).contains("số lượng tối thiểu"));
+        assert!(!html(&m, &plain, Utc::now()).contains("số lượng tối thiểu"));
+    }
 
     #[test]
     fn cells_cannot_break_a_table() {
@@ -476,6 +569,7 @@ mod tests {
             guests: vec![],
             counts: String::new(),
             rows: vec![],
+            quorum: vec![],
             items: vec![],
             signers: vec![],
             published: String::new(),
@@ -484,6 +578,49 @@ mod tests {
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "{html}");
         assert!(html.contains("&#34;a&#34; &#38; &#39;b&#39;"), "{html}");
+    }
+
+    #[test]
+    fn the_html_notes_a_technical_check_not_passed_after_the_reason() {
+        let row = |reason: Option<&str>, check: Option<&str>| Row {
+            number: 1,
+            site: "Huyện ủy Ngân Sơn".into(),
+            answer: "Báo vắng",
+            presence: "Vắng".into(),
+            delegates: vec![],
+            headcount: "—".into(),
+            reason: reason.map(Into::into),
+            check: check.map(Into::into),
+        };
+        let render = |rows: Vec<Row>| {
+            HtmlMinutes {
+                organizer: "o",
+                title: "t",
+                place: "p",
+                date_line: String::new(),
+                when: String::new(),
+                host: "h",
+                invited: 1,
+                chair_label: "Chủ trì",
+                chairs: vec![],
+                guests: vec![],
+                counts: String::new(),
+                rows,
+                quorum: vec![],
+                items: vec![],
+                signers: vec![],
+                published: String::new(),
+            }
+            .render()
+            .unwrap()
+        };
+        let cell = |html: &str| html.lines().find(|l| l.contains("Ngân Sơn")).unwrap().to_owned();
+        let both = render(vec![row(Some("Trùng lịch"), Some("Chưa kiểm tra kỹ thuật"))]);
+        assert!(cell(&both).ends_with("<td>Lý do: Trùng lịch; Chưa kiểm tra kỹ thuật</tr>"), "{}", cell(&both));
+        let check = render(vec![row(None, Some("Kiểm tra kỹ thuật chưa đạt: âm thanh"))]);
+        assert!(cell(&check).ends_with("<td>Kiểm tra kỹ thuật chưa đạt: âm thanh</tr>"), "{}", cell(&check));
+        let neither = render(vec![row(Some("Trùng lịch"), None)]);
+        assert!(cell(&neither).ends_with("<td>Lý do: Trùng lịch</tr>"), "unchanged without a note: {}", cell(&neither));
     }
 
     #[test]
@@ -568,6 +705,7 @@ mod hostile {
             ],
             approval_policy: ApprovalPolicy::Any,
             reminder_offsets_s: None,
+            quorum: None,
         };
         let absent = |site: &SiteRef, status, decline_reason| AttendanceEntry {
             site_id: site.id.clone(),
@@ -580,6 +718,7 @@ mod hostile {
             checked_in_at: None,
             technical_check: None,
             technical_check_failed: vec![],
+            presence: None,
         };
         let attendance = vec![
             AttendanceEntry {
@@ -596,6 +735,7 @@ mod hostile {
                 checked_in_at: Some("2021-07-23T01:05:00Z".parse().unwrap()),
                 technical_check: None,
                 technical_check_failed: vec![],
+                presence: None,
             },
             absent(&sites[1], AttendanceStatus::Declined, Some(once(t.next("reason"), &mut texts))),
             absent(&sites[2], AttendanceStatus::Invited, None),
@@ -606,7 +746,10 @@ mod hostile {
             let event = decided(&m, command);
             m.and(event)
         };
-        m = step(m, MinutesCommand::Open { details: Box::new(details.clone()), attendance });
+        m = step(
+            m,
+            MinutesCommand::Open { details: Box::new(details.clone()), attendance, quorum: vec![], speakers: vec![] },
+        );
         let mut host_tasks = 0;
         for item in 0..2 {
             let task = |t: &mut Texts, texts: &mut Vec<(String, usize)>, owner: &str| api::Task {

@@ -22,6 +22,28 @@ pub struct Settings {
     /// The working-day calendar (the minutes service's notice deadlines).
     #[serde(default)]
     pub calendar: CalendarSettings,
+    /// Live presence of the bridges (attendance).
+    #[serde(default)]
+    pub presence: PresenceSettings,
+}
+
+/// Live presence: bridges' heartbeats turned into transitions (attendance).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default)]
+pub struct PresenceSettings {
+    /// How often a bridge's endpoint sends its heartbeat (what `hoinghi presence beat` uses).
+    pub heartbeat_interval_ms: u64,
+    /// A connected bridge unheard for this long is dropped; also the listening window after a
+    /// start or a reconnect, during which no drop is decided.
+    pub grace_ms: u64,
+    /// How often the sweeper looks for bridges gone silent.
+    pub sweep_ms: u64,
+}
+
+impl Default for PresenceSettings {
+    fn default() -> Self {
+        Self { heartbeat_interval_ms: 5_000, grace_ms: 15_000, sweep_ms: 1_000 }
+    }
 }
 
 /// The working-day calendar.

@@ -113,10 +113,60 @@ impl Log {
         Ok(read)
     }
 
+    /// Reads the messages on `source`'s filter with a sequence of at least `from`, in stream order,
+    /// at most `max` of them (a page: the rest is left unread), and hands each to `visit`. Returns
+    /// how many were read and how many more the stream held on the filter after them when the read
+    /// began.
+    ///
+    /// # Errors
+    /// [`LogError::Unavailable`] when the stream cannot be read, or no message came for 10 s.
+    pub async fn read_from(
+        &self,
+        source: &Source,
+        from: u64,
+        max: u64,
+        mut visit: impl FnMut(LogMessage),
+    ) -> Result<(u64, u64), LogError> {
+        let deliver = consumer::DeliverPolicy::ByStartSequence { start_sequence: from.max(1) };
+        let mut held = 0;
+        let read = self
+            .read_with(
+                source,
+                deliver,
+                |pending| {
+                    held = pending;
+                    Ok(pending.min(max))
+                },
+                &mut visit,
+            )
+            .await?;
+        Ok((read, held.saturating_sub(read)))
+    }
+
     async fn read_source(
         &self,
         source: &Source,
         limit: u64,
+        visit: &mut impl FnMut(LogMessage),
+    ) -> Result<u64, LogError> {
+        let too_many =
+            |held| LogError::TooMany { stream: source.stream.name, filter: source.filter.clone(), held, limit };
+        self.read_with(
+            source,
+            consumer::DeliverPolicy::All,
+            |held| if held > limit { Err(too_many(held)) } else { Ok(held) },
+            visit,
+        )
+        .await
+    }
+
+    /// Reads from where `deliver` says, as many messages as `take` allows given how many are
+    /// pending on the filter.
+    async fn read_with(
+        &self,
+        source: &Source,
+        deliver: consumer::DeliverPolicy,
+        take: impl FnOnce(u64) -> Result<u64, LogError>,
         visit: &mut impl FnMut(LogMessage),
     ) -> Result<u64, LogError> {
         let name = source.stream.name;
@@ -125,19 +175,17 @@ impl Log {
         let consumer = stream
             .create_consumer(consumer::pull::OrderedConfig {
                 filter_subject: source.filter.clone(),
-                deliver_policy: consumer::DeliverPolicy::All,
+                deliver_policy: deliver,
                 ..Default::default()
             })
             .await
             .map_err(|e| unavailable(&e))?;
         let consumer_name = consumer.cached_info().name.clone();
         let held = consumer.cached_info().num_pending;
-        let result = if held == 0 {
-            Ok(0)
-        } else if held > limit {
-            Err(LogError::TooMany { stream: name, filter: source.filter.clone(), held, limit })
-        } else {
-            read_messages(consumer, name, held, visit).await
+        let result = match take(held) {
+            Ok(0) => Ok(0),
+            Ok(n) => read_messages(consumer, name, n, visit).await,
+            Err(e) => Err(e),
         };
         // The consumer was only for this read: remove it rather than leave the server tracking it
         // until it expires.

@@ -135,6 +135,22 @@ impl<P: Projection> App<P> {
         ));
     }
 
+    /// The connection that answers requests (the service's API identity), for plain subscriptions
+    /// outside the micro-service host (attendance's heartbeats).
+    pub fn api_client(&self) -> async_nats::Client {
+        self.api.clone()
+    }
+
+    /// The settings the service runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// A token cancelled when the service stops, for background tasks.
+    pub fn background(&self) -> CancellationToken {
+        self.background.clone()
+    }
+
     /// Registers the micro service.
     ///
     /// # Errors

@@ -147,9 +147,28 @@ pub fn plan(request: &CreateConference, sites: &Map<SiteId, Site>) -> Result<Con
         agenda,
         approval_policy: request.approval_policy.unwrap_or_default().into(),
         reminder_offsets_s: request.reminder_offsets_s.as_deref().map(validate_reminder_offsets).transpose()?,
+        quorum: request.quorum.map(validate_quorum).transpose()?,
     };
     check_fixed_budget(&details)?;
     Ok(details)
+}
+
+/// A quorum rule as requested: `percent` between 1 and 100.
+///
+/// # Errors
+/// `invalid` naming the field.
+pub fn validate_quorum(rule: api::QuorumRule) -> Result<hoinghi_shared::events::QuorumRule, ApiError> {
+    if !(1..=100).contains(&rule.percent) {
+        return Err(ApiError::invalid(format!(
+            "quorum.percent must be between 1 and 100 (the share of the {} that must be present), not {}",
+            match rule.basis {
+                api::QuorumBasis::Bridges => "invited bridges",
+                api::QuorumBasis::Delegates => "expected delegates",
+            },
+            rule.percent
+        )));
+    }
+    Ok(rule.into())
 }
 
 /// Refuses a conference whose fixed part (its sites' ids and names, its own text) would not leave
@@ -214,8 +233,10 @@ impl Conference {
             cancel_reason: self.cancel_reason.clone(),
             minutes_sha256: self.minutes_sha256.clone(),
             approval_policy: d.approval_policy.into(),
+            quorum: d.quorum.map(Into::into),
             version: self.version,
             schedule_sequence: self.schedule_sequence,
+            reminder_offsets_s: hoinghi_shared::notifications::reminder_offsets(d.reminder_offsets_s.as_deref()),
         })
     }
 }
@@ -364,7 +385,29 @@ mod tests {
             agenda: vec![api::AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: None,
             reminder_offsets_s: None,
+            quorum: None,
         }
+    }
+
+    #[test]
+    fn a_quorum_rule_is_kept_with_the_details_and_its_percent_checked() {
+        use hoinghi_shared::events::{QuorumBasis, QuorumRule};
+        assert_eq!(details().quorum, None, "no rule: always quorate");
+        let with = |basis, percent| CreateConference { quorum: Some(api::QuorumRule { basis, percent }), ..request() };
+        let planned = plan(&with(api::QuorumBasis::Bridges, 50), &registry()).unwrap();
+        assert_eq!(planned.quorum, Some(QuorumRule { basis: QuorumBasis::Bridges, percent: 50 }));
+        let planned = plan(&with(api::QuorumBasis::Delegates, 100), &registry()).unwrap();
+        assert_eq!(planned.quorum, Some(QuorumRule { basis: QuorumBasis::Delegates, percent: 100 }));
+        for percent in [0, 101, 255] {
+            let err = plan(&with(api::QuorumBasis::Bridges, percent), &registry()).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Invalid);
+            assert!(err.message.contains("quorum.percent"), "{}", err.message);
+        }
+        let body = r#"{"title":"t","organizer":"o","starts_at":"2021-07-23T08:00:00+07:00","ends_at":"2021-07-23T11:30:00+07:00","host_site":"tinh-uy","sites":["ba-be"],"chairs":[{"name":"c"}],"agenda":[{"title":"a"}],"quorum":{"basis":"delegates","percent":60}}"#;
+        let parsed: CreateConference = serde_json::from_str(body).unwrap();
+        assert_eq!(parsed.quorum, Some(api::QuorumRule { basis: api::QuorumBasis::Delegates, percent: 60 }));
+        let bad = body.replace("delegates", "people");
+        assert!(serde_json::from_str::<CreateConference>(&bad).is_err());
     }
 
     fn details() -> ConferenceDetails {

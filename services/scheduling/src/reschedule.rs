@@ -116,6 +116,7 @@ mod tests {
             agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: ApprovalPolicy::Any,
             reminder_offsets_s: None,
+            quorum: None,
         }
     }
 

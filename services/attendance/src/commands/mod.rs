@@ -1,8 +1,12 @@
 //! One file per command; [`register`] wires each to its subject.
 
+mod board;
 mod check_in;
 mod confirm;
 mod decline;
+mod floor;
+pub mod quorum;
+mod roll_call;
 mod roster;
 mod schedule_seen;
 pub mod technical_check;
@@ -40,6 +44,12 @@ pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
     })
     .await?;
     technical_check::register(host, &store).await?;
+    let s = store.clone();
+    host.endpoint("roll-call", subjects::ROLL_CALL, move |r| roll_call::handle(s.clone(), r)).await?;
+    let s = store.clone();
+    host.endpoint("quorum", subjects::QUORUM, move |r| quorum::handle(s.clone(), r)).await?;
+    board::register(host, &store).await?;
+    floor::register(host, &store).await?;
     let s = store;
     host.endpoint("roster", subjects::ROSTER, move |r| roster::handle(s.clone(), r)).await?;
     Ok(())

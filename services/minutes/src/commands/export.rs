@@ -2,8 +2,9 @@
 //! the secretariat's spreadsheets and archives.
 //!
 //! Columns: site id, site name, answer (`confirmed`, `declined`, `no_answer`), delegates, headcount,
-//! decline reason, check-in time, presence. `presence` (the intervals a bridge was connected) is
-//! empty until live presence is recorded (planned); the column is there so files keep their shape.
+//! decline reason, check-in time, presence. `presence` lists the intervals the bridge was connected
+//! (live presence, its heartbeats) as ISO 8601 intervals in Vietnam time joined by `; `
+//! (`2021-07-23T08:00:00+07:00/2021-07-23T09:12:00+07:00; …`); empty for a bridge never heard.
 //! In the CSV, delegates are `Name (position)` joined by `; `, times RFC 3339 in Vietnam time, and a
 //! cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a
 //! spreadsheet does not run what a user typed as a formula.
@@ -79,7 +80,7 @@ pub fn row(e: &AttendanceEntry) -> AttendanceRow {
         headcount: e.headcount,
         decline_reason: e.decline_reason.clone(),
         checked_in_at: e.checked_in_at,
-        presence: None,
+        presence: e.presence.as_ref().map(crate::presence_text::intervals_iso),
     }
 }
 
@@ -114,7 +115,7 @@ fn csv(rows: &[AttendanceRow]) -> Result<String, ApiError> {
             cell(&headcount),
             cell(r.decline_reason.as_deref().unwrap_or_default()),
             cell(&checked_in),
-            cell(""),
+            cell(r.presence.as_deref().unwrap_or_default()),
         ];
         writer.write_record(record.iter().map(|c| c.as_bytes())).map_err(|e| failed(&e))?;
     }
@@ -141,6 +142,7 @@ mod tests {
             checked_in_at: None,
             technical_check: None,
             technical_check_failed: vec![],
+            presence: None,
         }
     }
 

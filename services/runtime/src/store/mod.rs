@@ -143,6 +143,17 @@ impl<P: Projection> EventStore<P> {
         Log::new(self.js.clone())
     }
 
+    /// Tells `hook` of every event this instance applies from now on (not those applied before:
+    /// install it after [`Self::open`] to skip the replay), exactly once per stream sequence and in
+    /// stream order, whichever source brought the event (this instance's append or a read of the
+    /// stream), with the projection as it stands just before the event is applied. It runs under
+    /// the state's write lock: keep it short (clone what it needs and hand it to a channel). Replaces
+    /// any hook installed before. (The attendance service publishes the boards' live feed with it.)
+    pub fn on_apply(&self, hook: impl Fn(&P, &EventMeta, &P::Event) + Send + Sync + 'static) {
+        let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
+        guard.hook = Some(Box::new(hook));
+    }
+
     /// Reads the projection.
     pub fn read<R>(&self, f: impl FnOnce(&P) -> R) -> R {
         // A poisoned lock means an `apply` panicked; the state it left is still the best we have.

@@ -30,7 +30,13 @@ pub(super) struct Indexed<P: Projection> {
     pub(super) rejected: Rejected,
     /// Counters of what was skipped.
     pub(super) stats: StoreStats,
+    /// Told of each event just before it is applied ([`super::EventStore::on_apply`]).
+    pub(super) hook: Option<ApplyHook<P>>,
 }
+
+/// What [`super::EventStore::on_apply`] installs: called with the projection as it stands just
+/// before the event is applied, under the state's lock.
+pub(super) type ApplyHook<P> = Box<dyn Fn(&P, &EventMeta, &<P as Projection>::Event) + Send + Sync + 'static>;
 
 impl<P: Projection> Default for Indexed<P> {
     fn default() -> Self {
@@ -41,6 +47,7 @@ impl<P: Projection> Default for Indexed<P> {
             applied: 0,
             rejected: Rejected::default(),
             stats: StoreStats::default(),
+            hook: None,
         }
     }
 }
@@ -142,6 +149,9 @@ impl<P: Projection> Indexed<P> {
         if let Some(command_id) = &meta.command_id {
             self.commands.insert(command_id.clone(), meta.seq);
         }
+        if let Some(hook) = &self.hook {
+            hook(&self.projection, meta, &event);
+        }
         self.projection.apply(meta, event);
         self.applied = meta.seq;
     }
@@ -169,6 +179,24 @@ mod tests {
         assert_eq!(offer(&mut state, 1), 2); // another instance's event, read from the stream
         assert_eq!(offer(&mut state, 2), 2); // the read goes on and meets ours again
         assert_eq!(state.projection.0, vec![1, 2]);
+    }
+
+    #[test]
+    fn the_hook_hears_each_event_once_in_stream_order_before_it_is_applied() {
+        use std::sync::{Arc, Mutex};
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let mut state = Indexed::<Order>::default();
+        assert_eq!(offer(&mut state, 1), 1);
+        let h = heard.clone();
+        // (seq, how many events the projection held when told)
+        state.hook =
+            Some(Box::new(move |p: &Order, meta: &EventMeta, _| h.lock().unwrap().push((meta.seq, p.0.len()))));
+        offer(&mut state, 3);
+        offer(&mut state, 2);
+        offer(&mut state, 3);
+        assert_eq!(state.skip(4), 4);
+        offer(&mut state, 5);
+        assert_eq!(*heard.lock().unwrap(), vec![(2, 1), (3, 2), (5, 3)]);
     }
 
     #[test]
