@@ -9,6 +9,17 @@ use futures::StreamExt;
 
 use crate::measure::{drive, Phase};
 
+/// A file stream of its own for a baseline: `subjects`, deduplicated by message id over two minutes.
+pub fn file_stream(name: &str, subjects: &str) -> jetstream::stream::Config {
+    jetstream::stream::Config {
+        name: name.into(),
+        subjects: vec![subjects.into()],
+        storage: jetstream::stream::StorageType::File,
+        duplicate_window: Duration::from_secs(120),
+        ..Default::default()
+    }
+}
+
 /// Core request/reply to an echo responder on its own connection.
 ///
 /// # Errors
@@ -54,15 +65,9 @@ pub async fn jetstream_append(
 ) -> anyhow::Result<Phase> {
     let responder = async_nats::connect(url).await?;
     let js = jetstream::new(responder.clone());
-    js.get_or_create_stream(jetstream::stream::Config {
-        name: "BENCH_BASELINE".into(),
-        subjects: vec!["bench.log.>".into()],
-        storage: jetstream::stream::StorageType::File,
-        duplicate_window: Duration::from_secs(120),
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("creating the baseline stream: {e}"))?;
+    js.get_or_create_stream(file_stream("BENCH_BASELINE", "bench.log.>"))
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the baseline stream: {e}"))?;
     let mut sub = responder.subscribe(format!("bench.append.{run}.*")).await?;
     let run_tag = run.to_owned();
     let append = tokio::spawn(async move {

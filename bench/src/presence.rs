@@ -12,16 +12,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use bytes::Bytes;
-use chrono::{FixedOffset, Utc};
+use chrono::Utc;
 use futures::StreamExt;
-use hoinghi_shared::api::{AgendaItem, CreateConference, Person, RosterState};
+use hoinghi_shared::api::Roster;
 use hoinghi_shared::presence::Heartbeat;
 use hoinghi_shared::subjects::presence;
-use hoinghi_shared::{ConferenceId, SiteId};
-use hoinghi_tests::Api;
+use hoinghi_shared::ConferenceId;
 use serde::Serialize;
 
 use crate::reminders::cpu_ms;
+use crate::workload::{poll, vietnam, Fleet};
 
 /// The session day's settings.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -137,23 +137,12 @@ async fn beat(
     Ok(sent)
 }
 
-/// Runs the session day on `sites` registered sites (`site(i)`); `pids` are attendance's and the
-/// nats-server's.
+/// Runs the session day on the fleet's sites; `server_url` is the nats-server's.
 ///
 /// # Errors
 /// A step failed.
-#[allow(clippy::too_many_arguments)]
-pub async fn session_day(
-    api: &Api,
-    client: &async_nats::Client,
-    server_url: &str,
-    host: &SiteId,
-    site: impl Fn(usize) -> SiteId,
-    sites: usize,
-    options: DayOptions,
-    pids: (Option<u32>, Option<u32>),
-) -> anyhow::Result<DayReport> {
-    let (attendance_pid, server_pid) = pids;
+pub async fn session_day(fleet: &Fleet<'_>, server_url: &str, options: DayOptions) -> anyhow::Result<DayReport> {
+    let Fleet { api, client, site, sites, pids: (attendance_pid, server_pid), .. } = *fleet;
     let interval = Duration::from_millis(options.interval_ms);
     let grace = Duration::from_millis(options.grace_ms);
     let seconds = Duration::from_secs(options.seconds);
@@ -187,36 +176,13 @@ pub async fn session_day(
     reader.abort();
 
     // The conference in session.
-    let vn = FixedOffset::east_opt(7 * 3600).ok_or_else(|| anyhow!("offset"))?;
-    let starts_at = (Utc::now() + chrono::Duration::hours(1)).with_timezone(&vn);
-    let request = CreateConference {
-        title: "Hội nghị toàn quốc: ngày họp, điểm cầu trực tuyến".into(),
-        organizer: "Văn phòng Trung ương".into(),
-        starts_at,
-        ends_at: starts_at + chrono::Duration::hours(4),
-        host_site: host.clone(),
-        sites: (0..sites).map(&site).collect(),
-        chairs: vec![Person { name: "Chủ trì Hội nghị".into(), title: "Đồng chí chủ trì".into() }],
-        guests: vec![],
-        agenda: vec![AgendaItem { title: "Quán triệt nghị quyết".into() }],
-        approval_policy: None,
-        reminder_offsets_s: Some(vec![]),
-        quorum: None,
-    };
-    let id = api.create(&request).await?.id;
-    api.invite(id).await?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !api.roster(id).await.is_ok_and(|r| r.state == RosterState::Open && r.total_sites == sites) {
-        anyhow::ensure!(Instant::now() < deadline, "the session day's roster did not open");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let starts_at = (Utc::now() + chrono::Duration::hours(1)).with_timezone(&vietnam()?);
+    let title = "Hội nghị toàn quốc: ngày họp, điểm cầu trực tuyến";
+    let id = fleet.open_conference(title, starts_at, chrono::Duration::hours(4), vec![], "the session day").await?;
     api.start(id).await?;
     // The session is under way for attendance once it closed the technical check.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !api.roster(id).await.is_ok_and(|r| r.sites.first().is_some_and(|l| l.presence.is_some())) {
-        anyhow::ensure!(Instant::now() < deadline, "attendance did not see the session start");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let under_way = |r: &Roster| r.sites.first().is_some_and(|l| l.presence.is_some());
+    poll("attendance seeing the session start", || api.roster(id), under_way).await?;
 
     // Every transition as it is written (the stream's subjects are plain subjects too).
     let mut transitions = client.subscribe(format!("hoinghi.v1.events.attendance.{id}.*.presence.*")).await?;

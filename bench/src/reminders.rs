@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use async_nats::jetstream;
 use bytes::Bytes;
-use chrono::{DurationRound, FixedOffset, Utc};
-use hoinghi_shared::api::{AgendaItem, ConfirmAttendance, CreateConference, Person, RosterState};
+use chrono::{DurationRound, Utc};
+use hoinghi_shared::api::{ConfirmAttendance, Person};
 use hoinghi_shared::streams::{ATTENDANCE, NOTIFICATIONS};
 use hoinghi_shared::subjects::attendance;
-use hoinghi_shared::SiteId;
-use hoinghi_tests::Api;
 use serde::Serialize;
+
+use crate::workload::{vietnam, Fleet};
 
 /// What the fan-out measured.
 #[derive(Debug, Clone, Serialize)]
@@ -55,55 +55,23 @@ async fn messages(js: &jetstream::Context, stream: &str) -> anyhow::Result<u64> 
     Ok(s.info().await.map_err(|e| anyhow!("{e}"))?.state.messages)
 }
 
-/// Runs the fan-out on `sites` registered sites (`site(i)`); `pids` are the attendance service's
-/// and the nats-server's, whose CPU is measured.
+/// Runs the fan-out on the fleet's sites.
 ///
 /// # Errors
 /// A step failed or the reminders did not all arrive within two minutes.
-pub async fn fan_out(
-    api: &Api,
-    client: &async_nats::Client,
-    host: &SiteId,
-    site: impl Fn(usize) -> SiteId,
-    sites: usize,
-    concurrency: usize,
-    pids: (Option<u32>, Option<u32>),
-) -> anyhow::Result<FanOutReport> {
-    let (attendance_pid, server_pid) = pids;
+pub async fn fan_out(fleet: &Fleet<'_>, concurrency: usize) -> anyhow::Result<FanOutReport> {
+    let Fleet { client, site, sites, pids: (attendance_pid, server_pid), .. } = *fleet;
     let js = jetstream::new(client.clone());
     let answering = (sites / 20).clamp(usize::from(sites > 1), 1_000).min(sites.saturating_sub(1));
     let silent = sites - answering;
     // Due on a whole second (the schedule's time is to the second), far enough ahead for the
     // invitation and the answers.
     let lead = Duration::from_secs(20 + (sites / 1_000) as u64);
-    let vn = FixedOffset::east_opt(7 * 3600).ok_or_else(|| anyhow!("offset"))?;
     let due = (Utc::now() + lead).duration_trunc(chrono::Duration::seconds(1))?;
     let offset_s = 60u32;
-    let starts_at = (due + chrono::Duration::seconds(i64::from(offset_s))).with_timezone(&vn);
-    let request = CreateConference {
-        title: "Hội nghị toàn quốc: nhắc lịch các điểm cầu chưa xác nhận".into(),
-        organizer: "Văn phòng Trung ương".into(),
-        starts_at,
-        ends_at: starts_at + chrono::Duration::hours(3),
-        host_site: host.clone(),
-        sites: (0..sites).map(&site).collect(),
-        chairs: vec![Person { name: "Chủ trì Hội nghị".into(), title: "Đồng chí chủ trì".into() }],
-        guests: vec![],
-        agenda: vec![AgendaItem { title: "Quán triệt nghị quyết".into() }],
-        approval_policy: None,
-        reminder_offsets_s: Some(vec![offset_s]),
-        quorum: None,
-    };
-    let id = api.create(&request).await?.id;
-    api.invite(id).await?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if api.roster(id).await.is_ok_and(|r| r.state == RosterState::Open && r.total_sites == sites) {
-            break;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "the fan-out's roster did not open");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let starts_at = (due + chrono::Duration::seconds(i64::from(offset_s))).with_timezone(&vietnam()?);
+    let title = "Hội nghị toàn quốc: nhắc lịch các điểm cầu chưa xác nhận";
+    let id = fleet.open_conference(title, starts_at, chrono::Duration::hours(3), vec![offset_s], "the fan-out").await?;
     let body = |i: usize| ConfirmAttendance {
         conference_id: id,
         delegates: vec![Person { name: format!("Đại biểu {i}"), title: String::new() }],
@@ -158,15 +126,9 @@ pub async fn fan_out(
 /// `count` JetStream publishes of a reminder-sized message from one client, each with a message id,
 /// sent without waiting and acknowledged in bulk (windows of 1,024), into a stream of its own.
 async fn baseline_publishes(js: &jetstream::Context, count: usize) -> anyhow::Result<Duration> {
-    js.create_stream(jetstream::stream::Config {
-        name: "BENCH_FANOUT".into(),
-        subjects: vec!["bench.fanout.>".into()],
-        storage: jetstream::stream::StorageType::File,
-        duplicate_window: Duration::from_secs(120),
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| anyhow!("creating the baseline stream: {e}"))?;
+    js.create_stream(crate::baseline::file_stream("BENCH_FANOUT", "bench.fanout.>"))
+        .await
+        .map_err(|e| anyhow!("creating the baseline stream: {e}"))?;
     let payload = Bytes::from(vec![b'x'; 420]);
     let started = Instant::now();
     let mut sent = 0;

@@ -5,8 +5,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 use bytes::Bytes;
+use chrono::{DateTime, FixedOffset};
 use hoinghi_shared::api::{
-    AgendaItem, ConferenceRef, ConfirmAttendance, CreateConference, Person, RecordItem, RegisterSite, Task,
+    AgendaItem, ConferenceRef, ConfirmAttendance, CreateConference, Person, RecordItem, RegisterSite, Roster,
+    RosterState, Task,
 };
 use hoinghi_shared::headers::SERVICE_ERROR_CODE;
 use hoinghi_shared::subjects::{attendance, scheduling};
@@ -47,8 +49,76 @@ async fn command(client: &async_nats::Client, subject: String, payload: Bytes) -
     Ok(())
 }
 
+/// What the fan-out and the session day run against: the stack's API and client, the host and the
+/// `sites` registered sites (`site(i)`), and the pids (attendance's, the nats-server's) whose CPU
+/// is measured.
+pub(crate) struct Fleet<'a> {
+    pub api: &'a Api,
+    pub client: &'a async_nats::Client,
+    pub host: SiteId,
+    pub site: fn(usize) -> SiteId,
+    pub sites: usize,
+    pub pids: (Option<u32>, Option<u32>),
+}
+
+impl Fleet<'_> {
+    /// Schedules a national conference of the fleet's sites with one agenda item, from `starts_at`
+    /// for `length`, issues its invitations and waits (at most a minute) until its roster is open
+    /// with every site; `what` names the measurement in an error.
+    pub(crate) async fn open_conference(
+        &self,
+        title: &str,
+        starts_at: DateTime<FixedOffset>,
+        length: chrono::Duration,
+        reminder_offsets_s: Vec<u32>,
+        what: &str,
+    ) -> anyhow::Result<ConferenceId> {
+        let sites = (0..self.sites).map(self.site).collect();
+        let agenda = &["Quán triệt nghị quyết"];
+        let request =
+            national_conference(title, &self.host, sites, starts_at, length, agenda, Some(reminder_offsets_s));
+        let id = self.api.create(&request).await?.id;
+        self.api.invite(id).await?;
+        let open = |r: &Roster| r.state == RosterState::Open && r.total_sites == self.sites;
+        poll(&format!("the opening of {what}'s roster"), || self.api.roster(id), open).await?;
+        Ok(id)
+    }
+}
+
+/// Vietnam's time zone (UTC+7), in which conferences are scheduled.
+pub(crate) fn vietnam() -> anyhow::Result<FixedOffset> {
+    FixedOffset::east_opt(7 * 3600).ok_or_else(|| anyhow!("offset"))
+}
+
+/// A national conference: `title`, organised by the central office, linking `sites` to `host` from
+/// `starts_at` for `length`, one chair, no guests, the agenda's item titles, the reminder offsets.
+pub(crate) fn national_conference(
+    title: &str,
+    host: &SiteId,
+    sites: Vec<SiteId>,
+    starts_at: DateTime<FixedOffset>,
+    length: chrono::Duration,
+    agenda: &[&str],
+    reminder_offsets_s: Option<Vec<u32>>,
+) -> CreateConference {
+    CreateConference {
+        title: title.into(),
+        organizer: "Văn phòng Trung ương".into(),
+        starts_at,
+        ends_at: starts_at + length,
+        host_site: host.clone(),
+        sites,
+        chairs: vec![Person { name: "Chủ trì Hội nghị".into(), title: "Đồng chí chủ trì".into() }],
+        guests: vec![],
+        agenda: agenda.iter().map(|title| AgendaItem { title: (*title).into() }).collect(),
+        approval_policy: None,
+        reminder_offsets_s,
+        quorum: None,
+    }
+}
+
 /// Reads with `read` every 10 ms until `done` says what it read is complete, for at most a minute.
-async fn poll<T, Fut>(what: &str, read: impl Fn() -> Fut, done: impl Fn(&T) -> bool) -> anyhow::Result<()>
+pub(crate) async fn poll<T, Fut>(what: &str, read: impl Fn() -> Fut, done: impl Fn(&T) -> bool) -> anyhow::Result<()>
 where
     Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
@@ -102,20 +172,15 @@ pub async fn run(
     .await?;
 
     eprintln!("workload: scheduling one conference linking {sites} sites");
-    let request = CreateConference {
-        title: "Hội nghị toàn quốc trực tuyến đến cấp xã".into(),
-        organizer: "Văn phòng Trung ương".into(),
-        starts_at: chrono::DateTime::parse_from_rfc3339("2026-12-01T08:00:00+07:00")?,
-        ends_at: chrono::DateTime::parse_from_rfc3339("2026-12-01T11:30:00+07:00")?,
-        host_site: SiteId::parse(HOST)?,
-        sites: (0..sites).map(site).collect(),
-        chairs: vec![Person { name: "Chủ trì Hội nghị".into(), title: "Đồng chí chủ trì".into() }],
-        guests: vec![],
-        agenda: vec![AgendaItem { title: "Quán triệt nghị quyết".into() }, AgendaItem { title: "Thảo luận".into() }],
-        approval_policy: None,
-        reminder_offsets_s: None,
-        quorum: None,
-    };
+    let request = national_conference(
+        "Hội nghị toàn quốc trực tuyến đến cấp xã",
+        &SiteId::parse(HOST)?,
+        (0..sites).map(site).collect(),
+        chrono::DateTime::parse_from_rfc3339("2026-12-01T08:00:00+07:00")?,
+        chrono::Duration::minutes(210),
+        &["Quán triệt nghị quyết", "Thảo luận"],
+        None,
+    );
     let t = Instant::now();
     let conference = api.create(&request).await?;
     let create = t.elapsed();
@@ -204,33 +269,19 @@ pub async fn run(
 
     eprintln!("workload: reminder fan-out on a second conference of {sites} sites");
     let attendance_pid = services.iter().find(|p| p.service() == Service::Attendance).and_then(|p| p.pid());
-    let fan_out = crate::reminders::fan_out(
-        &api,
-        &client,
-        &SiteId::parse(HOST)?,
+    let fleet = Fleet {
+        api: &api,
+        client: &client,
+        host: SiteId::parse(HOST)?,
         site,
         sites,
-        concurrency,
-        (attendance_pid, server.pid()),
-    )
-    .await
-    .context("the reminder fan-out")?;
+        pids: (attendance_pid, server.pid()),
+    };
+    let fan_out = crate::reminders::fan_out(&fleet, concurrency).await.context("the reminder fan-out")?;
 
     let session_day = if day.seconds > 0 {
         eprintln!("workload: the session day on a third conference of {sites} sites");
-        let attendance_pid = services.iter().find(|p| p.service() == Service::Attendance).and_then(|p| p.pid());
-        let report = crate::presence::session_day(
-            &api,
-            &client,
-            &server.url(),
-            &SiteId::parse(HOST)?,
-            site,
-            sites,
-            day,
-            (attendance_pid, server.pid()),
-        )
-        .await
-        .context("the session day")?;
+        let report = crate::presence::session_day(&fleet, &server.url(), day).await.context("the session day")?;
         eprint!("{}", crate::presence::lines(&report));
         Some(report)
     } else {

@@ -256,6 +256,56 @@ impl EventEnvelope {
     }
 }
 
+// Conversions at the edge: requests become event payloads, state becomes replies. Each names every
+// field or variant, so one added on one side and not the other does not compile.
+
+/// `From` both ways between a fieldless event enum and its [`api`] twin of the same name.
+macro_rules! mirror_enum {
+    ($name:ident { $($variant:ident),+ $(,)? }) => {
+        impl From<api::$name> for $name {
+            fn from(v: api::$name) -> Self {
+                match v {
+                    $(api::$name::$variant => Self::$variant,)+
+                }
+            }
+        }
+
+        impl From<$name> for api::$name {
+            fn from(v: $name) -> Self {
+                match v {
+                    $($name::$variant => Self::$variant,)+
+                }
+            }
+        }
+    };
+}
+
+/// `From` both ways (and from a reference to the event form) between an event payload struct and
+/// its [`api`] twin of the same name, whose fields have the same types.
+macro_rules! mirror_struct {
+    ($name:ident { $($field:ident),+ $(,)? }) => {
+        impl From<api::$name> for $name {
+            fn from(v: api::$name) -> Self {
+                let api::$name { $($field),+ } = v;
+                Self { $($field),+ }
+            }
+        }
+
+        impl From<$name> for api::$name {
+            fn from(v: $name) -> Self {
+                let $name { $($field),+ } = v;
+                Self { $($field),+ }
+            }
+        }
+
+        impl From<&$name> for api::$name {
+            fn from(v: &$name) -> Self {
+                v.clone().into()
+            }
+        }
+    };
+}
+
 /// Declares one service's event enum with each event type named exactly once, in
 /// `Variant = (CONSTANT, "type_name", version)`: the name is the enum's constant `CONSTANT`, the
 /// serde tag, the subject's last token (`event_type()`), and the entry in [`DomainEvent::TYPES`]
@@ -474,23 +524,7 @@ pub enum ApprovalPolicy {
     All,
 }
 
-impl From<api::ApprovalPolicy> for ApprovalPolicy {
-    fn from(p: api::ApprovalPolicy) -> Self {
-        match p {
-            api::ApprovalPolicy::Any => Self::Any,
-            api::ApprovalPolicy::All => Self::All,
-        }
-    }
-}
-
-impl From<ApprovalPolicy> for api::ApprovalPolicy {
-    fn from(p: ApprovalPolicy) -> Self {
-        match p {
-            ApprovalPolicy::Any => Self::Any,
-            ApprovalPolicy::All => Self::All,
-        }
-    }
-}
+mirror_enum!(ApprovalPolicy { Any, All });
 
 /// A person named in an event: a chair, a guest or a delegate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -643,92 +677,10 @@ pub struct Task {
     pub due: NaiveDate,
 }
 
-// Conversions at the edge: requests become event payloads, state becomes replies. Each lists every
-// field, so a field added on one side and not the other does not compile.
-
-impl From<api::Person> for Person {
-    fn from(p: api::Person) -> Self {
-        let api::Person { name, title } = p;
-        Self { name, title }
-    }
-}
-
-impl From<&Person> for api::Person {
-    fn from(p: &Person) -> Self {
-        let Person { name, title } = p;
-        Self { name: name.clone(), title: title.clone() }
-    }
-}
-
-impl From<Person> for api::Person {
-    fn from(p: Person) -> Self {
-        let Person { name, title } = p;
-        Self { name, title }
-    }
-}
-
-impl From<api::SiteRef> for SiteRef {
-    fn from(s: api::SiteRef) -> Self {
-        let api::SiteRef { id, name } = s;
-        Self { id, name }
-    }
-}
-
-impl From<&SiteRef> for api::SiteRef {
-    fn from(s: &SiteRef) -> Self {
-        let SiteRef { id, name } = s;
-        Self { id: id.clone(), name: name.clone() }
-    }
-}
-
-impl From<SiteRef> for api::SiteRef {
-    fn from(s: SiteRef) -> Self {
-        let SiteRef { id, name } = s;
-        Self { id, name }
-    }
-}
-
-impl From<api::AgendaItem> for AgendaItem {
-    fn from(a: api::AgendaItem) -> Self {
-        let api::AgendaItem { title } = a;
-        Self { title }
-    }
-}
-
-impl From<&AgendaItem> for api::AgendaItem {
-    fn from(a: &AgendaItem) -> Self {
-        Self { title: a.title.clone() }
-    }
-}
-
-impl From<AgendaItem> for api::AgendaItem {
-    fn from(a: AgendaItem) -> Self {
-        let AgendaItem { title } = a;
-        Self { title }
-    }
-}
-
-impl From<api::AttendanceStatus> for AttendanceStatus {
-    fn from(s: api::AttendanceStatus) -> Self {
-        match s {
-            api::AttendanceStatus::Invited => Self::Invited,
-            api::AttendanceStatus::Confirmed => Self::Confirmed,
-            api::AttendanceStatus::Declined => Self::Declined,
-            api::AttendanceStatus::CheckedIn => Self::CheckedIn,
-        }
-    }
-}
-
-impl From<AttendanceStatus> for api::AttendanceStatus {
-    fn from(s: AttendanceStatus) -> Self {
-        match s {
-            AttendanceStatus::Invited => Self::Invited,
-            AttendanceStatus::Confirmed => Self::Confirmed,
-            AttendanceStatus::Declined => Self::Declined,
-            AttendanceStatus::CheckedIn => Self::CheckedIn,
-        }
-    }
-}
+mirror_struct!(Person { name, title });
+mirror_struct!(SiteRef { id, name });
+mirror_struct!(AgendaItem { title });
+mirror_enum!(AttendanceStatus { Invited, Confirmed, Declined, CheckedIn });
 
 impl From<api::AttendanceRecord> for AttendanceEntry {
     fn from(r: api::AttendanceRecord) -> Self {
@@ -792,45 +744,8 @@ impl From<&AttendanceEntry> for api::AttendanceRecord {
     }
 }
 
-impl From<api::CheckItem> for CheckItem {
-    fn from(i: api::CheckItem) -> Self {
-        match i {
-            api::CheckItem::Picture => Self::Picture,
-            api::CheckItem::Sound => Self::Sound,
-            api::CheckItem::Line => Self::Line,
-        }
-    }
-}
-
-impl From<CheckItem> for api::CheckItem {
-    fn from(i: CheckItem) -> Self {
-        match i {
-            CheckItem::Picture => Self::Picture,
-            CheckItem::Sound => Self::Sound,
-            CheckItem::Line => Self::Line,
-        }
-    }
-}
-
-impl From<api::CheckStatus> for CheckStatus {
-    fn from(s: api::CheckStatus) -> Self {
-        match s {
-            api::CheckStatus::Passed => Self::Passed,
-            api::CheckStatus::Failed => Self::Failed,
-            api::CheckStatus::NotChecked => Self::NotChecked,
-        }
-    }
-}
-
-impl From<CheckStatus> for api::CheckStatus {
-    fn from(s: CheckStatus) -> Self {
-        match s {
-            CheckStatus::Passed => Self::Passed,
-            CheckStatus::Failed => Self::Failed,
-            CheckStatus::NotChecked => Self::NotChecked,
-        }
-    }
-}
+mirror_enum!(CheckItem { Picture, Sound, Line });
+mirror_enum!(CheckStatus { Passed, Failed, NotChecked });
 
 impl From<&CheckResult> for api::CheckResult {
     fn from(r: &CheckResult) -> Self {
@@ -839,23 +754,7 @@ impl From<&CheckResult> for api::CheckResult {
     }
 }
 
-impl From<api::QuorumBasis> for QuorumBasis {
-    fn from(b: api::QuorumBasis) -> Self {
-        match b {
-            api::QuorumBasis::Bridges => Self::Bridges,
-            api::QuorumBasis::Delegates => Self::Delegates,
-        }
-    }
-}
-
-impl From<QuorumBasis> for api::QuorumBasis {
-    fn from(b: QuorumBasis) -> Self {
-        match b {
-            QuorumBasis::Bridges => Self::Bridges,
-            QuorumBasis::Delegates => Self::Delegates,
-        }
-    }
-}
+mirror_enum!(QuorumBasis { Bridges, Delegates });
 
 impl From<api::QuorumRule> for QuorumRule {
     fn from(r: api::QuorumRule) -> Self {
@@ -871,19 +770,7 @@ impl From<QuorumRule> for api::QuorumRule {
     }
 }
 
-impl From<api::Task> for Task {
-    fn from(t: api::Task) -> Self {
-        let api::Task { description, owner_site, due } = t;
-        Self { description, owner_site, due }
-    }
-}
-
-impl From<&Task> for api::Task {
-    fn from(t: &Task) -> Self {
-        let Task { description, owner_site, due } = t;
-        Self { description: description.clone(), owner_site: owner_site.clone(), due: *due }
-    }
-}
+mirror_struct!(Task { description, owner_site, due });
 
 /// What a site reported on a task (`snake_case`): its event form, kept apart from
 /// [`api::TaskReportKind`].
@@ -896,30 +783,7 @@ pub enum TaskReportKind {
     Done,
 }
 
-impl From<api::TaskReportKind> for TaskReportKind {
-    fn from(k: api::TaskReportKind) -> Self {
-        match k {
-            api::TaskReportKind::Progress => Self::Progress,
-            api::TaskReportKind::Done => Self::Done,
-        }
-    }
-}
-
-impl From<TaskReportKind> for api::TaskReportKind {
-    fn from(k: TaskReportKind) -> Self {
-        match k {
-            TaskReportKind::Progress => Self::Progress,
-            TaskReportKind::Done => Self::Done,
-        }
-    }
-}
-
-impl From<Task> for api::Task {
-    fn from(t: Task) -> Self {
-        let Task { description, owner_site, due } = t;
-        Self { description, owner_site, due }
-    }
-}
+mirror_enum!(TaskReportKind { Progress, Done });
 
 domain_events! {
     /// Events of the scheduling service.

@@ -498,10 +498,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_overheads_are_what_the_json_takes() {
-        let at: DateTime<Utc> = "2021-07-23T01:02:03.123456789Z".parse().unwrap();
-        let line = AttendanceEntry {
+    /// The smallest roster line: site `a`, no name, checked in (at `checked_in_at`, if given).
+    fn empty_line(checked_in_at: Option<DateTime<Utc>>) -> AttendanceEntry {
+        AttendanceEntry {
             site_id: site("a"),
             site_name: String::new(),
             status: AttendanceStatus::CheckedIn,
@@ -509,11 +508,17 @@ mod tests {
             delegates: vec![],
             headcount: 0,
             decline_reason: None,
-            checked_in_at: Some(at),
+            checked_in_at,
             technical_check: None,
             technical_check_failed: vec![],
             presence: None,
-        };
+        }
+    }
+
+    #[test]
+    fn the_overheads_are_what_the_json_takes() {
+        let at: DateTime<Utc> = "2021-07-23T01:02:03.123456789Z".parse().unwrap();
+        let line = empty_line(Some(at));
         let line_bytes = json(&line) - 1 + 1; // without the id, with its comma in the list
         let entry_bytes = json(&SiteRef { id: site("a"), name: String::new() }) - 1 + 1;
         assert_eq!(line_bytes + entry_bytes, SITE_ENTRY_OVERHEAD);
@@ -527,19 +532,7 @@ mod tests {
     #[test]
     fn a_technical_check_outcome_fits_its_overhead_in_the_record_and_in_the_minutes() {
         use crate::events::{check_note_vi, CheckItem, CheckStatus};
-        let line = AttendanceEntry {
-            site_id: site("a"),
-            site_name: String::new(),
-            status: AttendanceStatus::CheckedIn,
-            confirmed: false,
-            delegates: vec![],
-            headcount: 0,
-            decline_reason: None,
-            checked_in_at: None,
-            technical_check: None,
-            technical_check_failed: vec![],
-            presence: None,
-        };
+        let line = empty_line(None);
         let mut largest_json = 0;
         let mut largest_note = 0;
         for (status, failed) in [

@@ -50,6 +50,28 @@ fn site_all(service: Service, site: &SiteId) -> String {
     format!("{PREFIX}.{service}.sites.{site}.>")
 }
 
+/// Declares, in a service's module, its per-site builders `site_command`, `any_site` and
+/// `site_all` (`hoinghi.v1.<service>.sites.…`), each the module-level one with the service filled in.
+macro_rules! site_subjects {
+    ($service:ident, $token:literal) => {
+        #[doc = concat!("`", subject!(), ".", $token, ".sites.<site>.<action>`: a district point acting for its site.")]
+        pub fn site_command(site: &SiteId, action: &str) -> String {
+            super::site_command(Service::$service, site, action)
+        }
+
+        #[doc = concat!("`", subject!(), ".", $token, ".sites.*.<action>`: the subject a service listens on for `action` from")]
+        /// every site.
+        pub fn any_site(action: &str) -> String {
+            super::any_site(Service::$service, action)
+        }
+
+        #[doc = concat!("`", subject!(), ".", $token, ".sites.<site>.>`: every action of one site.")]
+        pub fn site_all(site: &SiteId) -> String {
+            super::site_all(Service::$service, site)
+        }
+    };
+}
+
 /// Command and query subjects of the scheduling service (used by the secretariat).
 pub mod scheduling {
     /// Register (or rename) a site.
@@ -127,21 +149,7 @@ pub mod attendance {
     /// `hoinghi.v1.attendance.sites.<site>.floor.withdraw`.
     pub const FLOOR_WITHDRAW: &str = "floor.withdraw";
 
-    /// `hoinghi.v1.attendance.sites.<site>.<action>`: a district point acting for its site.
-    pub fn site_command(site: &SiteId, action: &str) -> String {
-        super::site_command(Service::Attendance, site, action)
-    }
-
-    /// `hoinghi.v1.attendance.sites.*.<action>`: the subject a service listens on for `action` from
-    /// every site.
-    pub fn any_site(action: &str) -> String {
-        super::any_site(Service::Attendance, action)
-    }
-
-    /// `hoinghi.v1.attendance.sites.<site>.>`: every action of one site.
-    pub fn site_all(site: &SiteId) -> String {
-        super::site_all(Service::Attendance, site)
-    }
+    site_subjects!(Attendance, "attendance");
 }
 
 /// Command and query subjects of the minutes service.
@@ -187,21 +195,7 @@ pub mod minutes {
     /// `hoinghi.v1.minutes.sites.<site>.tasks.list`.
     pub const SITE_TASKS_LIST: &str = "tasks.list";
 
-    /// `hoinghi.v1.minutes.sites.<site>.<action>`: a district point acting for its site.
-    pub fn site_command(site: &SiteId, action: &str) -> String {
-        super::site_command(Service::Minutes, site, action)
-    }
-
-    /// `hoinghi.v1.minutes.sites.*.<action>`: the subject a service listens on for `action` from
-    /// every site.
-    pub fn any_site(action: &str) -> String {
-        super::any_site(Service::Minutes, action)
-    }
-
-    /// `hoinghi.v1.minutes.sites.<site>.>`: every action of one site.
-    pub fn site_all(site: &SiteId) -> String {
-        super::site_all(Service::Minutes, site)
-    }
+    site_subjects!(Minutes, "minutes");
 }
 
 /// The site token of a per-site command subject (`hoinghi.v1.<service>.sites.<site>.<action>`).

@@ -13,7 +13,6 @@ use hoinghi_shared::board::{BoardChange, BoardChangesQuery};
 use hoinghi_shared::events::AttendanceEvent;
 use hoinghi_shared::subjects::{attendance, live};
 use hoinghi_shared::{ConferenceId, SiteId};
-use hoinghi_tests::secure::SecureStack;
 use hoinghi_tests::{flow, scenario, Api};
 
 /// Within this a change must reach the board.
@@ -210,8 +209,7 @@ async fn copies_from_a_second_instance_are_dropped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_secretariat_and_the_chair_follow_the_board() {
-    let sites: Vec<&str> = std::iter::once(scenario::HOST.0).chain(scenario::SITES.iter().map(|(id, _)| *id)).collect();
-    let stack = SecureStack::start(&sites).await.expect("start the stack with authentication on");
+    let stack = crate::common::secure_stack().await;
     let secretariat = &stack.secretariat;
     let id = flow::invited(&secretariat.api).await.unwrap();
     let chair = stack.connect("chair").await.unwrap();

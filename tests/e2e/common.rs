@@ -4,6 +4,7 @@ use hoinghi_shared::api::{AttendanceRecord, AttendanceStatus, ConferenceStatus, 
 use hoinghi_shared::events::MinutesEvent;
 use hoinghi_shared::{ApiError, ConferenceId, ErrorCode};
 use hoinghi_tests::scenario::{self, Answer};
+use hoinghi_tests::secure::{Conn, SecureStack};
 use hoinghi_tests::{flow, Api, RawReply, Service, ServiceProcess, Stack, READY_TIMEOUT};
 use sha2::{Digest, Sha256};
 
@@ -23,6 +24,27 @@ pub async fn stack_at(step: impl AsyncFnOnce(&Api) -> anyhow::Result<ConferenceI
     let stack = stack().await;
     let id = step(&stack.api).await.unwrap();
     (stack, id)
+}
+
+/// The nine bridges of the scenario: the host and the eight linked sites.
+pub fn all_sites() -> Vec<&'static str> {
+    std::iter::once(scenario::HOST.0).chain(scenario::SITES.iter().map(|(id, _)| *id)).collect()
+}
+
+/// A private stack with authentication on, with credentials for every bridge of the scenario.
+pub async fn secure_stack() -> SecureStack {
+    SecureStack::start(&all_sites()).await.expect("start the stack with authentication on")
+}
+
+/// A stack with authentication on, the scenario's conference invited and started by the
+/// secretariat, and connections as Ba Bể and as the chair.
+pub async fn secure_session() -> (SecureStack, ConferenceId, Conn, Conn) {
+    let stack = secure_stack().await;
+    let ba_be = stack.connect("site-ba-be").await.unwrap();
+    let chair = stack.connect("chair").await.unwrap();
+    let id = flow::invited(&stack.secretariat.api).await.unwrap();
+    stack.secretariat.api.start(id).await.unwrap();
+    (stack, id, ba_be, chair)
 }
 
 /// Second instances of each service, whose logs are printed if the test fails.

@@ -10,10 +10,10 @@ use hoinghi_shared::api::{ConferenceRef, Floor, GrantFloor, MoveAgenda, RequestF
 use hoinghi_shared::events::AttendanceEvent;
 use hoinghi_shared::subjects::{attendance, events};
 use hoinghi_shared::{ConferenceId, ErrorCode, Service, SiteId};
-use hoinghi_tests::secure::{Attempt, SecureStack};
+use hoinghi_tests::secure::Attempt;
 use hoinghi_tests::{bulk, eventually, flow, scenario, Api, ASYNC_TIMEOUT};
 
-use crate::common::{assert_refused, stack};
+use crate::common::{assert_refused, secure_session, stack};
 
 /// The discussion item of the Bắc Kạn agenda ("Thảo luận của đại biểu các điểm cầu").
 const DISCUSSION: usize = 1;
@@ -212,14 +212,8 @@ async fn fifty_bridges_asking_at_once_keep_their_appended_order_across_a_restart
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_cannot_give_the_floor_move_the_agenda_or_ask_for_another_site() {
-    let sites: Vec<&str> = std::iter::once(scenario::HOST.0).chain(scenario::SITES.iter().map(|(id, _)| *id)).collect();
-    let stack = SecureStack::start(&sites).await.unwrap();
+    let (stack, id, ba_be, chair) = secure_session().await;
     let secretariat = &stack.secretariat;
-    let ba_be = stack.connect("site-ba-be").await.unwrap();
-    let chair = stack.connect("chair").await.unwrap();
-    let id = flow::schedule(&secretariat.api).await.unwrap();
-    flow::invite(&secretariat.api, id).await.unwrap();
-    secretariat.api.start(id).await.unwrap();
     // The chair moves the agenda.
     move_when_started(&chair.api, id, DISCUSSION).await;
 

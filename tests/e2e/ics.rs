@@ -8,11 +8,11 @@ use chrono::{DateTime, Duration, FixedOffset, Timelike, Utc};
 use hoinghi_shared::api::{IcsInvitation, IcsMethod, IcsRequest, RescheduleConference};
 use hoinghi_shared::subjects::scheduling;
 use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
-use hoinghi_tests::secure::{Attempt, SecureStack};
+use hoinghi_tests::secure::Attempt;
 use hoinghi_tests::{flow, scenario};
 use ical::parser::ical::component::IcalEvent;
 
-use crate::common::{assert_refused, assert_refused_raw, stack};
+use crate::common::{assert_refused, assert_refused_raw, secure_stack, stack};
 
 /// Parses an invitation with `ical`: one calendar, one event; its `METHOD` and the event.
 fn parse(ics: &str) -> (String, IcalEvent) {
@@ -123,11 +123,9 @@ async fn an_invited_site_gets_its_calendar_invitation_rescheduled_and_cancelled(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_secretariat_and_sites_may_ask_for_invitations_the_others_may_not() {
-    let sites: Vec<&str> = std::iter::once(scenario::HOST.0).chain(scenario::SITES.iter().map(|(id, _)| *id)).collect();
-    let stack = SecureStack::start(&sites).await.expect("start the stack with authentication on");
+    let stack = secure_stack().await;
     let secretariat = &stack.secretariat;
-    let id = flow::schedule(&secretariat.api).await.unwrap();
-    flow::invite(&secretariat.api, id).await.unwrap();
+    let id = flow::invited(&secretariat.api).await.unwrap();
     let ba_be = scenario::site("ba-be");
 
     let from_secretariat = secretariat.api.ics(id, &ba_be).await.unwrap();

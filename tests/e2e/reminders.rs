@@ -47,6 +47,34 @@ fn kinds(page: &NotificationsPage, id: ConferenceId) -> Vec<NotificationKind> {
     page.notifications.iter().filter(|n| n.notification.conference_id == id).map(|n| n.notification.kind).collect()
 }
 
+/// Waits (at most ten seconds) until the timers stream holds `n` timers of `id`; `otherwise` says
+/// what is wrong until then.
+async fn until_timers_held(stack: &Stack, id: ConferenceId, n: usize, otherwise: &str) {
+    eventually(Duration::from_secs(10), || async {
+        if timers_held(stack, id).await == n {
+            Ok(())
+        } else {
+            Err(otherwise)
+        }
+    })
+    .await
+    .unwrap();
+}
+
+/// A site's notifications, once `n` of them are about `id` (within ten seconds).
+async fn notifications_for(api: &Api, site: &SiteId, id: ConferenceId, n: usize) -> NotificationsPage {
+    eventually(Duration::from_secs(10), || async {
+        let page = api.notifications(site, 0, None).await.map_err(|e| e.to_string())?;
+        if kinds(&page, id).len() == n {
+            Ok(page)
+        } else {
+            Err(format!("{:?}", kinds(&page, id)))
+        }
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reminders_fire_while_every_service_is_killed_once_per_silent_site_and_offset() {
     let mut stack = Stack::start().await.unwrap();
@@ -104,16 +132,7 @@ async fn reminders_fire_while_every_service_is_killed_once_per_silent_site_and_o
         assert_eq!(reminders(&stack, id, Some(site)).await, 0, "{site} answered and is not reminded");
     }
     // Each site's notifications: the invitation, then a reminder per offset for the silent ones.
-    let silent_page = eventually(Duration::from_secs(10), || async {
-        let page = api.notifications(&silent[0], 0, None).await.map_err(|e| e.to_string())?;
-        if kinds(&page, id).len() == 3 {
-            Ok(page)
-        } else {
-            Err(format!("{:?}", kinds(&page, id)))
-        }
-    })
-    .await
-    .unwrap();
+    let silent_page = notifications_for(&api, &silent[0], id, 3).await;
     assert_eq!(
         kinds(&silent_page, id),
         [NotificationKind::Invitation, NotificationKind::Reminder, NotificationKind::Reminder]
@@ -145,28 +164,12 @@ async fn a_cancelled_conference_reminds_nobody_and_a_rescheduled_one_moves_its_r
     let cancelled = invited_in(&api, Duration::from_secs(12), &[6]).await;
     let moved = invited_in(&api, Duration::from_secs(12), &[6]).await;
     for id in [cancelled, moved] {
-        eventually(Duration::from_secs(10), || async {
-            if timers_held(&stack, id).await == 1 {
-                Ok(())
-            } else {
-                Err("timer not set")
-            }
-        })
-        .await
-        .unwrap();
+        until_timers_held(&stack, id, 1, "timer not set").await;
     }
     // One is cancelled: its timer is purged.
     api.cancel(cancelled, "Bão số 3").await.unwrap();
     flow::wait_roster(&api, cancelled, RosterState::Cancelled).await.unwrap();
-    eventually(Duration::from_secs(10), || async {
-        if timers_held(&stack, cancelled).await == 0 {
-            Ok(())
-        } else {
-            Err("timer still held")
-        }
-    })
-    .await
-    .unwrap();
+    until_timers_held(&stack, cancelled, 0, "timer still held").await;
     // The other moves 12 s later: its reminder is then due 12 s after the first one was.
     let vn = FixedOffset::east_opt(7 * 3600).unwrap();
     let view = api.conference(moved).await.unwrap();
@@ -202,16 +205,7 @@ async fn a_cancelled_conference_reminds_nobody_and_a_rescheduled_one_moves_its_r
     assert_eq!(reminders(&stack, cancelled, None).await, 0);
     // Each site was told: invitation and cancellation of one, invitation, reschedule and reminder
     // of the other.
-    let page = eventually(Duration::from_secs(10), || async {
-        let page = api.notifications(&sites[0], 0, None).await.map_err(|e| e.to_string())?;
-        if kinds(&page, moved).len() == 3 {
-            Ok(page)
-        } else {
-            Err(format!("{:?}", kinds(&page, moved)))
-        }
-    })
-    .await
-    .unwrap();
+    let page = notifications_for(&api, &sites[0], moved, 3).await;
     assert_eq!(kinds(&page, cancelled), [NotificationKind::Invitation, NotificationKind::Cancelled]);
     assert_eq!(
         kinds(&page, moved),
@@ -242,10 +236,11 @@ async fn with_authentication_a_site_reads_its_own_notifications_and_is_refused_a
     use futures::StreamExt;
     use hoinghi_shared::notifications::Notification;
     use hoinghi_shared::subjects::{attendance, notifications};
-    use hoinghi_tests::secure::{Attempt, SecureStack};
+    use hoinghi_tests::secure::Attempt;
 
-    let sites: Vec<&str> = std::iter::once(scenario::HOST.0).chain(scenario::SITES.iter().map(|(id, _)| *id)).collect();
-    let stack = SecureStack::start(&sites).await.unwrap();
+    use crate::common::secure_stack;
+
+    let stack = secure_stack().await;
     let secretariat = &stack.secretariat;
     let ba_be = stack.connect("site-ba-be").await.unwrap();
     let (s_ba_be, s_na_ri) = (scenario::site("ba-be"), scenario::site("na-ri"));
@@ -269,8 +264,7 @@ async fn with_authentication_a_site_reads_its_own_notifications_and_is_refused_a
     );
 
     // The secretariat invites: Ba Bể is notified live and can list it.
-    let id = flow::schedule(&secretariat.api).await.unwrap();
-    flow::invite(&secretariat.api, id).await.unwrap();
+    let id = flow::invited(&secretariat.api).await.unwrap();
     let live = tokio::time::timeout(Duration::from_secs(10), own.next()).await.unwrap().unwrap();
     let notification: Notification = serde_json::from_slice(&live.payload).unwrap();
     assert_eq!(

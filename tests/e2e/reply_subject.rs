@@ -163,5 +163,5 @@ async fn on_an_open_server_the_services_still_answer_only_inboxes() {
 }
 
 fn scenario_sites() -> Vec<&'static str> {
-    std::iter::once(scenario::HOST.0).chain(scenario::SITES.iter().map(|(id, _)| *id)).chain(["xa-ngoai"]).collect()
+    crate::common::all_sites().into_iter().chain(["xa-ngoai"]).collect()
 }

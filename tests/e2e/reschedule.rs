@@ -11,10 +11,10 @@ use hoinghi_shared::api::{
 use hoinghi_shared::subjects::{attendance, scheduling};
 use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
 use hoinghi_tests::scenario::{self, Answer};
-use hoinghi_tests::secure::{Attempt, SecureStack};
+use hoinghi_tests::secure::Attempt;
 use hoinghi_tests::{eventually, flow, Api, Stack, ASYNC_TIMEOUT};
 
-use crate::common::{assert_refused, stack};
+use crate::common::{assert_refused, secure_stack, stack};
 
 const STORM: &str = "Bão số 3 gây mưa lớn, sạt lở trên tuyến đường đến các điểm cầu; lùi 1 giờ";
 const AGAIN: &str = "Lũ quét tại Ba Bể và Pác Nặm; lùi thêm 1 giờ, đề nghị các đơn vị xác nhận lại";
@@ -33,6 +33,14 @@ fn future_conference() -> CreateConference {
     c.ends_at = starts + (c.ends_at - c.starts_at);
     c.starts_at = starts;
     c
+}
+
+/// Registers the sites and schedules [`future_conference`], not invited yet: the request and its id.
+async fn scheduled_ahead(api: &Api) -> (CreateConference, ConferenceId) {
+    flow::register_sites(api).await.unwrap();
+    let planned = future_conference();
+    let id = api.create(&planned).await.unwrap().id;
+    (planned, id)
 }
 
 fn moved(id: ConferenceId, from: &CreateConference, hours: i64, reason: &str, reanswer: bool) -> RescheduleConference {
@@ -72,9 +80,7 @@ async fn snapshot(stack: &Stack, id: ConferenceId) -> (String, Roster, [u64; 3])
 async fn the_bac_kan_conference_is_moved_by_a_storm_and_runs_to_published_minutes() {
     let stack = stack().await;
     let api = &stack.api;
-    flow::register_sites(api).await.unwrap();
-    let planned = future_conference();
-    let id = api.create(&planned).await.unwrap().id;
+    let (planned, id) = scheduled_ahead(api).await;
     let invited = api.invite(id).await.unwrap();
     assert_eq!(invited.schedule_sequence, 0, "the invitations announce schedule 0");
     let roster = flow::wait_roster(api, id, RosterState::Open).await.unwrap();
@@ -197,9 +203,7 @@ async fn the_bac_kan_conference_is_moved_by_a_storm_and_runs_to_published_minute
 async fn a_conference_not_yet_invited_just_takes_the_new_time_and_a_cancelled_one_cannot_move() {
     let stack = stack().await;
     let api = &stack.api;
-    flow::register_sites(api).await.unwrap();
-    let planned = future_conference();
-    let id = api.create(&planned).await.unwrap().id;
+    let (planned, id) = scheduled_ahead(api).await;
     // Moved before the invitations: no site was told anything, the sequence stays 0.
     let view = api.reschedule(&moved(id, &planned, 1, STORM, true)).await.unwrap();
     assert_eq!((view.status, view.schedule_sequence), (ConferenceStatus::Scheduled, 0));
@@ -223,12 +227,9 @@ async fn a_conference_not_yet_invited_just_takes_the_new_time_and_a_cancelled_on
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_secretariat_moves_a_conference_and_a_site_acknowledges_only_for_itself() {
-    let sites: Vec<&str> = std::iter::once(scenario::HOST.0).chain(scenario::SITES.iter().map(|(s, _)| *s)).collect();
-    let stack = SecureStack::start(&sites).await.unwrap();
+    let stack = secure_stack().await;
     let secretariat = &stack.secretariat.api;
-    flow::register_sites(secretariat).await.unwrap();
-    let planned = future_conference();
-    let id = secretariat.create(&planned).await.unwrap().id;
+    let (planned, id) = scheduled_ahead(secretariat).await;
     flow::invite(secretariat, id).await.unwrap();
     let ba_be = stack.connect("site-ba-be").await.unwrap();
     let chair = stack.connect("chair").await.unwrap();

@@ -10,10 +10,10 @@ use hoinghi_shared::api::{ConferenceRef, QuorumBasis, QuorumRule, RollCall};
 use hoinghi_shared::events::AttendanceEvent;
 use hoinghi_shared::subjects::{attendance, events};
 use hoinghi_shared::{ApiError, ConferenceId, ErrorCode, Service, SiteId};
-use hoinghi_tests::secure::{Attempt, SecureStack};
+use hoinghi_tests::secure::Attempt;
 use hoinghi_tests::{eventually, flow, scenario, Api, ASYNC_TIMEOUT};
 
-use crate::common::{assert_refused, markdown_text, stack};
+use crate::common::{assert_refused, markdown_text, secure_session, stack};
 
 fn present(id: ConferenceId, site: &str, people: u32) -> RollCall {
     RollCall { conference_id: id, site: scenario::site(site), present: true, people: Some(people), reason: None }
@@ -27,6 +27,20 @@ fn absent(id: ConferenceId, site: &str, reason: &str) -> RollCall {
         people: None,
         reason: Some(reason.into()),
     }
+}
+
+/// Waits until `recorded` (the quorum records written) counts `times`; `missing` says what is not
+/// recorded yet.
+async fn until_recorded(recorded: impl AsyncFn() -> usize, times: usize, missing: &str) {
+    eventually(ASYNC_TIMEOUT, || async {
+        if recorded().await == times {
+            Ok(())
+        } else {
+            Err(ApiError::conflict(missing))
+        }
+    })
+    .await
+    .unwrap();
 }
 
 /// Schedules the Bắc Kạn conference with a quorum rule, invites, answers.
@@ -75,15 +89,7 @@ async fn the_secretariat_takes_the_roll_and_the_minutes_record_the_quorum() {
     api.start(id).await.unwrap();
     // The quorum at the start is recorded once attendance has processed the start, which also puts
     // the session under way for the roll call.
-    eventually(ASYNC_TIMEOUT, || async {
-        if recorded().await == 1 {
-            Ok(())
-        } else {
-            Err(ApiError::conflict("the quorum at the start is not recorded yet"))
-        }
-    })
-    .await
-    .unwrap();
+    until_recorded(recorded, 1, "the quorum at the start is not recorded yet").await;
     let line = api.roll_call(&present(id, "na-ri", 12)).await.unwrap();
     let call = line.roll_call.clone().unwrap();
     assert_eq!((call.present, call.people, call.calls), (true, Some(12), 1));
@@ -137,15 +143,7 @@ async fn the_secretariat_takes_the_roll_and_the_minutes_record_the_quorum() {
 
     // The session moves to the second item: the quorum is recorded again (once per item).
     api.move_agenda(id, 1).await.unwrap();
-    eventually(ASYNC_TIMEOUT, || async {
-        if recorded().await == 2 {
-            Ok(())
-        } else {
-            Err(ApiError::conflict("the quorum at the second item is not recorded yet"))
-        }
-    })
-    .await
-    .unwrap();
+    until_recorded(recorded, 2, "the quorum at the second item is not recorded yet").await;
 
     // The end: the roll cannot be called any more; the minutes say what was recorded.
     api.end(id).await.unwrap();
@@ -175,14 +173,8 @@ async fn the_secretariat_takes_the_roll_and_the_minutes_record_the_quorum() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_rule_the_conference_is_always_quorate_and_a_site_cannot_take_the_roll() {
-    let sites: Vec<&str> = std::iter::once(scenario::HOST.0).chain(scenario::SITES.iter().map(|(id, _)| *id)).collect();
-    let stack = SecureStack::start(&sites).await.unwrap();
+    let (stack, id, ba_be, chair) = secure_session().await;
     let secretariat = &stack.secretariat;
-    let ba_be = stack.connect("site-ba-be").await.unwrap();
-    let chair = stack.connect("chair").await.unwrap();
-    let id = flow::schedule(&secretariat.api).await.unwrap();
-    flow::invite(&secretariat.api, id).await.unwrap();
-    secretariat.api.start(id).await.unwrap();
 
     // A site can neither call the roll (not even its own) nor ask the quorum: the server drops it.
     let body = serde_json::to_vec(&present(id, "ba-be", 10)).unwrap();

@@ -15,16 +15,7 @@ use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
 use hoinghi_tests::secure::{Attempt, Conn, SecureStack};
 use hoinghi_tests::{eventually, flow, scenario, Service};
 
-use crate::common::assert_refused;
-
-/// The nine bridges of the scenario: the host and the eight linked sites.
-fn all_sites() -> Vec<&'static str> {
-    std::iter::once(scenario::HOST.0).chain(scenario::SITES.iter().map(|(id, _)| *id)).collect()
-}
-
-async fn secure_stack() -> SecureStack {
-    SecureStack::start(&all_sites()).await.expect("start the stack with authentication on")
-}
+use crate::common::{all_sites, assert_refused, secure_stack};
 
 fn site(id: &str) -> SiteId {
     scenario::site(id)

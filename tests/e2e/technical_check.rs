@@ -12,10 +12,10 @@ use hoinghi_shared::api::{
 use hoinghi_shared::events::AttendanceEvent;
 use hoinghi_shared::subjects::{attendance, events};
 use hoinghi_shared::{ConferenceId, ErrorCode, Service, SiteId};
-use hoinghi_tests::secure::{Attempt, SecureStack};
+use hoinghi_tests::secure::Attempt;
 use hoinghi_tests::{flow, scenario, Api};
 
-use crate::common::{assert_refused, markdown_text, stack_at};
+use crate::common::{assert_refused, markdown_text, secure_stack, stack_at};
 
 fn ok() -> CheckResult {
     CheckResult { ok: true, note: None }
@@ -208,12 +208,10 @@ async fn bridges_check_the_day_before_and_the_minutes_note_who_had_not_passed() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_reports_only_its_own_check_and_only_the_secretariat_opens_and_reads_it() {
-    let sites: Vec<&str> = std::iter::once(scenario::HOST.0).chain(scenario::SITES.iter().map(|(id, _)| *id)).collect();
-    let stack = SecureStack::start(&sites).await.unwrap();
+    let stack = secure_stack().await;
     let secretariat = &stack.secretariat;
     let ba_be = stack.connect("site-ba-be").await.unwrap();
-    let id = flow::schedule(&secretariat.api).await.unwrap();
-    flow::invite(&secretariat.api, id).await.unwrap();
+    let id = flow::invited(&secretariat.api).await.unwrap();
     let cref = serde_json::to_vec(&ConferenceRef { conference_id: id }).unwrap();
 
     // A site can neither open the check nor read the summary: the server drops the request.

@@ -199,12 +199,12 @@ impl Aggregate for SitePresence {
     /// `…attendance.<conference>.<site>.presence.<type>`, on the condition that no transition was
     /// written for the site since it was read.
     fn address(&self, (conference, site): &(ConferenceId, SiteId), event: &AttendanceEvent) -> Address {
-        Address {
-            subject: events::conference_site_presence(SERVICE, conference, site, event.event_type()),
-            expect: own_subjects(events::conference_site_presence_filter(SERVICE, conference, site), self.last_seq),
-            conference_id: Some(*conference),
-            site_id: Some(site.clone()),
-        }
+        Address::of_site(
+            events::conference_site_presence(SERVICE, conference, site, event.event_type()),
+            own_subjects(events::conference_site_presence_filter(SERVICE, conference, site), self.last_seq),
+            conference,
+            site,
+        )
     }
 }
 

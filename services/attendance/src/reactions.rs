@@ -5,9 +5,9 @@
 use hoinghi_runtime::reaction::{ReactionError, Received, Subscription};
 use hoinghi_shared::events::SchedulingEvent;
 use hoinghi_shared::subjects::events;
-use hoinghi_shared::{ErrorCode, Service};
+use hoinghi_shared::Service;
 
-use crate::commands::{decide_roster, Store};
+use crate::commands::{decide_roster, react, Store};
 use crate::roster::RosterCommand;
 
 /// The durable subscription to the scheduling events attendance needs.
@@ -62,18 +62,8 @@ pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionEr
     let meta = received.command(crate::SERVICE);
     // The record closes the intervals still open at the session's end time (the scheduling event's).
     let ended_at = received.envelope.occurred_at;
-    let result = store
-        .execute(
-            &meta,
-            |state| crate::presence::stamp_close(state, &id, decide_roster(state, &id, command.clone()), ended_at),
-            |_, _| Ok(()),
-        )
-        .await;
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) if matches!(e.code, ErrorCode::Unavailable | ErrorCode::NotFound | ErrorCode::Conflict) => {
-            Err(ReactionError::Retry(e.message))
-        }
-        Err(e) => Err(ReactionError::Permanent(e.message)),
-    }
+    react(&store, &meta, |state| {
+        crate::presence::stamp_close(state, &id, decide_roster(state, &id, command.clone()), ended_at)
+    })
+    .await
 }

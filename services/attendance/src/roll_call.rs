@@ -126,12 +126,7 @@ impl Aggregate for SiteRollCall {
     /// bridge's roll was not called since it was read.
     fn address(&self, (conference, site): &(ConferenceId, SiteId), event: &AttendanceEvent) -> Address {
         let subject = events::conference_site(SERVICE, conference, site, event.event_type());
-        Address {
-            expect: own_subjects(subject.clone(), self.last_seq),
-            subject,
-            conference_id: Some(*conference),
-            site_id: Some(site.clone()),
-        }
+        Address::of_site(subject.clone(), own_subjects(subject, self.last_seq), conference, site)
     }
 }
 

@@ -294,12 +294,12 @@ impl Aggregate for SiteEntry {
     /// `hoinghi.v1.events.attendance.<conference>.<site>.<type>`, on the condition that nothing was
     /// written on the site's subjects in the conference since it was read.
     fn address(&self, (conference, site): &(ConferenceId, SiteId), event: &AttendanceEvent) -> Address {
-        Address {
-            subject: events::conference_site(SERVICE, conference, site, event.event_type()),
-            expect: own_subjects(events::conference_site_filter(SERVICE, conference, site), self.last_seq),
-            conference_id: Some(*conference),
-            site_id: Some(site.clone()),
-        }
+        Address::of_site(
+            events::conference_site(SERVICE, conference, site, event.event_type()),
+            own_subjects(events::conference_site_filter(SERVICE, conference, site), self.last_seq),
+            conference,
+            site,
+        )
     }
 }
 

@@ -828,7 +828,7 @@ fn status_name(status: MinutesStatus) -> &'static str {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::testing::{acknowledged, decided, site, text};
+    use crate::testing::{absent, acknowledged, checked_in, decided, site, text};
     use chrono::NaiveDate;
     use hoinghi_runtime::testing::{given, Given, Then};
     use hoinghi_shared::events::{AgendaItem, AttendanceStatus, Person, SiteRef};
@@ -858,32 +858,17 @@ mod tests {
 
     fn attendance() -> Vec<AttendanceEntry> {
         vec![
-            AttendanceEntry {
-                site_id: site("ba-be"),
-                site_name: "Huyện ủy Ba Bể".into(),
-                status: AttendanceStatus::CheckedIn,
-                confirmed: true,
-                delegates: vec![Person { name: "Hoàng Văn A".into(), title: "Bí thư".into() }],
-                headcount: 12,
-                decline_reason: None,
-                checked_in_at: Some("2021-07-23T01:05:00Z".parse().unwrap()),
-                technical_check: None,
-                technical_check_failed: vec![],
-                presence: None,
-            },
-            AttendanceEntry {
-                site_id: site("na-ri"),
-                site_name: "Huyện ủy Na Rì".into(),
-                status: AttendanceStatus::Declined,
-                confirmed: false,
-                delegates: vec![],
-                headcount: 0,
-                decline_reason: Some("Lũ quét chia cắt đường".into()),
-                checked_in_at: None,
-                technical_check: None,
-                technical_check_failed: vec![],
-                presence: None,
-            },
+            checked_in(
+                site("ba-be"),
+                "Huyện ủy Ba Bể".into(),
+                vec![Person { name: "Hoàng Văn A".into(), title: "Bí thư".into() }],
+            ),
+            absent(
+                site("na-ri"),
+                "Huyện ủy Na Rì".into(),
+                AttendanceStatus::Declined,
+                Some("Lũ quét chia cắt đường".into()),
+            ),
         ]
     }
 

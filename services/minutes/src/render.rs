@@ -636,7 +636,7 @@ mod hostile {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::minutes::MinutesCommand;
-    use crate::testing::{decided, site};
+    use crate::testing::{self, decided, site};
     use chrono::NaiveDate;
     use hoinghi_runtime::testing::{given, Given};
     use hoinghi_shared::api;
@@ -707,36 +707,18 @@ mod hostile {
             reminder_offsets_s: None,
             quorum: None,
         };
-        let absent = |site: &SiteRef, status, decline_reason| AttendanceEntry {
-            site_id: site.id.clone(),
-            site_name: site.name.clone(),
-            status,
-            confirmed: false,
-            delegates: vec![],
-            headcount: 0,
-            decline_reason,
-            checked_in_at: None,
-            technical_check: None,
-            technical_check_failed: vec![],
-            presence: None,
+        let absent = |site: &SiteRef, status, decline_reason| {
+            testing::absent(site.id.clone(), site.name.clone(), status, decline_reason)
         };
         let attendance = vec![
-            AttendanceEntry {
-                site_id: sites[0].id.clone(),
-                site_name: sites[0].name.clone(),
-                status: AttendanceStatus::CheckedIn,
-                confirmed: true,
-                delegates: vec![
+            testing::checked_in(
+                sites[0].id.clone(),
+                sites[0].name.clone(),
+                vec![
                     Person { name: once(t.next("delegate"), &mut texts), title: once(t.next("title"), &mut texts) },
                     Person { name: once(t.next("delegate | ống"), &mut texts), title: String::new() },
                 ],
-                headcount: 12,
-                decline_reason: None,
-                checked_in_at: Some("2021-07-23T01:05:00Z".parse().unwrap()),
-                technical_check: None,
-                technical_check_failed: vec![],
-                presence: None,
-            },
+            ),
             absent(&sites[1], AttendanceStatus::Declined, Some(once(t.next("reason"), &mut texts))),
             absent(&sites[2], AttendanceStatus::Invited, None),
         ];

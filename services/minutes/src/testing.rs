@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use hoinghi_runtime::aggregate::Aggregate;
 use hoinghi_runtime::store::{Decision, EventMeta};
 use hoinghi_runtime::testing::Given;
-use hoinghi_shared::events::MinutesEvent;
+use hoinghi_shared::events::{AttendanceEntry, AttendanceStatus, MinutesEvent, Person};
 use hoinghi_shared::{ConferenceId, SiteId};
 
 use crate::minutes::{Ack, Minutes, MinutesCommand};
@@ -49,6 +49,46 @@ where
 pub fn acknowledged(minutes: &mut Minutes, id: ConferenceId, site: &SiteId, seq: u64, at: DateTime<Utc>) {
     let event = MinutesEvent::MinutesAcknowledged {};
     minutes.apply(&event, &read_back::<Ack>(&(id, site.clone()), &event, seq, at, site));
+}
+
+/// The attendance line of a site that confirmed with `delegates` and checked in with 12 people at
+/// 08:05 in Hà Nội on the day of the session.
+pub fn checked_in(site_id: SiteId, site_name: String, delegates: Vec<Person>) -> AttendanceEntry {
+    AttendanceEntry {
+        site_id,
+        site_name,
+        status: AttendanceStatus::CheckedIn,
+        confirmed: true,
+        delegates,
+        headcount: 12,
+        decline_reason: None,
+        checked_in_at: Some("2021-07-23T01:05:00Z".parse().unwrap()),
+        technical_check: None,
+        technical_check_failed: vec![],
+        presence: None,
+    }
+}
+
+/// The attendance line of a site that did not come (`status`), with its `decline_reason` if any.
+pub fn absent(
+    site_id: SiteId,
+    site_name: String,
+    status: AttendanceStatus,
+    decline_reason: Option<String>,
+) -> AttendanceEntry {
+    AttendanceEntry {
+        site_id,
+        site_name,
+        status,
+        confirmed: false,
+        delegates: vec![],
+        headcount: 0,
+        decline_reason,
+        checked_in_at: None,
+        technical_check: None,
+        technical_check_failed: vec![],
+        presence: None,
+    }
 }
 
 /// A date, `YYYY-MM-DD`.

@@ -33,6 +33,14 @@ pub struct Address {
     pub site_id: Option<SiteId>,
 }
 
+impl Address {
+    /// The address of an event of `site` in `conference`, written on `subject` on the condition
+    /// `expect`: the envelope names both.
+    pub fn of_site(subject: String, expect: Expect, conference: &ConferenceId, site: &SiteId) -> Self {
+        Self { subject, expect, conference_id: Some(*conference), site_id: Some(site.clone()) }
+    }
+}
+
 /// A consistency boundary of one service.
 pub trait Aggregate: Default {
     /// What identifies one (a site id, a conference id, a conference and a site).

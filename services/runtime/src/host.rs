@@ -157,6 +157,21 @@ impl Host {
         self.refusals.clone()
     }
 
+    /// Adds an endpoint like [`Host::endpoint`], served by `handler` with its own clone of `state`
+    /// (a service's store) for each request.
+    ///
+    /// # Errors
+    /// The server refused the subscription.
+    pub async fn endpoint_with<S, F, Fut>(&self, name: &str, subject: &str, state: &S, handler: F) -> anyhow::Result<()>
+    where
+        S: Clone + Send + Sync + 'static,
+        F: Fn(S, Incoming) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Reply> + Send + 'static,
+    {
+        let state = state.clone();
+        self.endpoint(name, subject, move |r| handler(state.clone(), r)).await
+    }
+
     /// Adds an endpoint named `name` on `subject` (which may hold `*`), served by `handler`.
     ///
     /// # Errors

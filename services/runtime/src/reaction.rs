@@ -96,22 +96,81 @@ pub async fn run<F, Fut>(
     F: Fn(Received) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), ReactionError>> + Send,
 {
+    keep_consuming("reaction", sub.durable, &shutdown, || run_once(&js, &sub, settings, &handler, &shutdown)).await;
+}
+
+/// Runs `consume` (one durable consumer, `kind` `durable` in the log) again after each interruption,
+/// with a growing pause, until `shutdown`.
+pub(crate) async fn keep_consuming<Fut>(
+    kind: &str,
+    durable: &str,
+    shutdown: &CancellationToken,
+    consume: impl Fn() -> Fut,
+) where
+    Fut: Future<Output = anyhow::Result<()>>,
+{
     let mut backoff = Duration::from_millis(200);
     loop {
         let result = tokio::select! {
             _ = shutdown.cancelled() => return,
-            r = run_once(&js, &sub, settings, &handler, &shutdown) => r,
+            r = consume() => r,
         };
         match result {
             Ok(()) if shutdown.is_cancelled() => return,
             Ok(()) => backoff = Duration::from_millis(200),
             Err(e) => {
-                warn!(durable = sub.durable, error = %e, "reaction consumer interrupted; resuming");
+                warn!(durable, error = %e, "{kind} consumer interrupted; resuming");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
     }
+}
+
+/// The durable pull consumer a handler reads `filters` with, one message at a time in stream
+/// order: each acknowledged explicitly within `ack_wait`, delivered `max_deliver` times at the most.
+pub(crate) fn pull_config(
+    durable: &str,
+    filters: Vec<String>,
+    ack_wait: Duration,
+    max_deliver: i64,
+) -> consumer::pull::Config {
+    consumer::pull::Config {
+        durable_name: Some(durable.to_owned()),
+        filter_subjects: filters,
+        ack_policy: consumer::AckPolicy::Explicit,
+        ack_wait,
+        max_deliver,
+        deliver_policy: consumer::DeliverPolicy::All,
+        ..Default::default()
+    }
+}
+
+/// Awaits `work`, the handling of `message`, telling the server every third of `ack_wait` that it
+/// is still in progress so that it is not delivered again meanwhile.
+pub(crate) async fn with_progress<T>(
+    message: &jetstream::Message,
+    ack_wait: Duration,
+    work: impl Future<Output = T>,
+) -> T {
+    tokio::pin!(work);
+    let mut ticker = tokio::time::interval(ack_wait / 3);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            outcome = &mut work => break outcome,
+            _ = ticker.tick() => {
+                let _ = message.ack_with(AckKind::Progress).await;
+            }
+        }
+    }
+}
+
+/// How long to wait before the next delivery of a message delivered `deliveries` times that asked
+/// to be retried: the first backoff, doubled for each delivery (up to the seventh).
+pub(crate) fn retry_delay(settings: ReactionSettings, deliveries: i64) -> Duration {
+    let exponent = u32::try_from(deliveries.clamp(1, 7) - 1).unwrap_or(0);
+    Duration::from_millis(settings.backoff_ms.max(1) * 2u64.pow(exponent))
 }
 
 async fn run_once<F, Fut>(
@@ -126,21 +185,10 @@ where
     Fut: Future<Output = Result<(), ReactionError>> + Send,
 {
     let stream = js.get_stream(sub.source.stream().name).await?;
-    let consumer: consumer::PullConsumer = crate::streams::ensure_consumer(
-        &stream,
-        consumer::pull::Config {
-            durable_name: Some(sub.durable.to_owned()),
-            filter_subjects: sub.filters.clone(),
-            ack_policy: consumer::AckPolicy::Explicit,
-            // Short, so an event whose handler died with its process is redelivered quickly;
-            // a handler that takes longer keeps it with progress acks (below).
-            ack_wait: ACK_WAIT,
-            max_deliver: settings.max_deliver.max(1),
-            deliver_policy: consumer::DeliverPolicy::All,
-            ..Default::default()
-        },
-    )
-    .await?;
+    // The ack wait is short, so an event whose handler died with its process is redelivered
+    // quickly; a handler that takes longer keeps it with progress acks (below).
+    let config = pull_config(sub.durable, sub.filters.clone(), ACK_WAIT, settings.max_deliver.max(1));
+    let consumer: consumer::PullConsumer = crate::streams::ensure_consumer(&stream, config).await?;
     info!(durable = sub.durable, "reaction consumer ready");
     let mut messages = consumer.messages().await?;
     let max_deliver = settings.max_deliver.max(1);
@@ -164,24 +212,12 @@ where
         let outcome = {
             let span = tracing::info_span!("reaction", durable = sub.durable, event = %envelope.event_type, trace_id = %trace.trace_id);
             let received = Received { subject: message.subject.to_string(), envelope, trace };
-            let work = handler(received).instrument(span);
-            tokio::pin!(work);
-            let mut ticker = tokio::time::interval(ACK_WAIT / 3);
-            ticker.tick().await;
-            loop {
-                tokio::select! {
-                    outcome = &mut work => break outcome,
-                    _ = ticker.tick() => {
-                        let _ = message.ack_with(AckKind::Progress).await;
-                    }
-                }
-            }
+            with_progress(&message, ACK_WAIT, handler(received).instrument(span)).await
         };
         match outcome {
             Ok(()) => message.double_ack().await.map_err(|e| anyhow::anyhow!("{e}"))?,
             Err(ReactionError::Retry(reason)) if deliveries < max_deliver => {
-                let exponent = u32::try_from(deliveries.clamp(1, 7) - 1).unwrap_or(0);
-                let delay = Duration::from_millis(settings.backoff_ms.max(1) * 2u64.pow(exponent));
+                let delay = retry_delay(settings, deliveries);
                 warn!(durable = sub.durable, subject = %message.subject, deliveries, ?delay, %reason, "reaction will be retried");
                 message.ack_with(AckKind::Nak(Some(delay))).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             }

@@ -280,40 +280,47 @@ pub fn stream_differences(expected: &stream::Config, found: &stream::Config) -> 
             "Without limits nothing is ever discarded; set back like every other stream".to_owned(),
         );
     }
+    out.extend(copies_and_window(
+        expected,
+        found,
+        true,
+        "Kept: idempotency beyond the window comes from the services' command index",
+    ));
+    out
+}
+
+/// The differences every stream, of the record or working, is checked for alike, in this order:
+/// direct reads and fewer replicas than configured (updated), more replicas than configured (kept,
+/// when `more_replicas_kept`) and another duplicate window (kept, for the reason `window_kept`).
+pub(crate) fn copies_and_window(
+    expected: &stream::Config,
+    found: &stream::Config,
+    more_replicas_kept: bool,
+    window_kept: &str,
+) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let mut add = |field, expected: String, found: String, action, fix: &str| {
+        out.push(Difference { field, expected, found, action, fix: fix.to_owned() });
+    };
     if found.allow_direct != expected.allow_direct {
-        add(
-            "allow_direct",
-            expected.allow_direct.to_string(),
-            found.allow_direct.to_string(),
-            Action::Update,
-            "Direct reads are allowed on every stream".to_owned(),
-        );
+        let (expected, found) = (expected.allow_direct.to_string(), found.allow_direct.to_string());
+        add("allow_direct", expected, found, Action::Update, "Direct reads are allowed on every stream");
     }
+    let replicas = (expected.num_replicas.to_string(), found.num_replicas.to_string());
     if found.num_replicas.max(1) < expected.num_replicas {
+        add("num_replicas", replicas.0, replicas.1, Action::Update, "More copies as configured (nats.replicas)");
+    } else if more_replicas_kept && found.num_replicas > expected.num_replicas {
         add(
             "num_replicas",
-            expected.num_replicas.to_string(),
-            found.num_replicas.to_string(),
-            Action::Update,
-            "More copies as configured (nats.replicas)".to_owned(),
-        );
-    } else if found.num_replicas > expected.num_replicas {
-        add(
-            "num_replicas",
-            expected.num_replicas.to_string(),
-            found.num_replicas.to_string(),
+            replicas.0,
+            replicas.1,
             Action::Keep,
-            "More copies than configured (nats.replicas) is kept".to_owned(),
+            "More copies than configured (nats.replicas) is kept",
         );
     }
     if found.duplicate_window != expected.duplicate_window {
-        add(
-            "duplicate_window",
-            format!("{:?}", expected.duplicate_window),
-            format!("{:?}", found.duplicate_window),
-            Action::Keep,
-            "Kept: idempotency beyond the window comes from the services' command index".to_owned(),
-        );
+        let window = |c: &stream::Config| format!("{:?}", c.duplicate_window);
+        add("duplicate_window", window(expected), window(found), Action::Keep, window_kept);
     }
     out
 }

@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use crate::config::ReactionSettings;
-use crate::reaction::ReactionError;
+use crate::reaction::{keep_consuming, pull_config, retry_delay, with_progress, ReactionError};
 
 /// The header holding a message's schedule.
 pub const SCHEDULE: &str = "Nats-Schedule";
@@ -99,22 +99,8 @@ pub async fn run_due<F, Fut>(
     F: Fn(Fired) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), ReactionError>> + Send,
 {
-    let mut backoff = Duration::from_millis(200);
-    loop {
-        let result = tokio::select! {
-            _ = shutdown.cancelled() => return,
-            r = run_once(&js, durable, &filter, settings, &handler, &shutdown) => r,
-        };
-        match result {
-            Ok(()) if shutdown.is_cancelled() => return,
-            Ok(()) => backoff = Duration::from_millis(200),
-            Err(e) => {
-                warn!(durable, error = %e, "timer consumer interrupted; resuming");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
+    keep_consuming("timer", durable, &shutdown, || run_once(&js, durable, &filter, settings, &handler, &shutdown))
+        .await;
 }
 
 async fn run_once<F, Fut>(
@@ -131,19 +117,8 @@ where
 {
     let stream = js.get_stream(TIMERS.name).await?;
     let max_deliver = settings.max_deliver.max(1);
-    let consumer: consumer::PullConsumer = crate::streams::ensure_consumer(
-        &stream,
-        consumer::pull::Config {
-            durable_name: Some(durable.to_owned()),
-            filter_subjects: vec![filter.to_owned()],
-            ack_policy: consumer::AckPolicy::Explicit,
-            ack_wait: ACK_WAIT,
-            max_deliver,
-            deliver_policy: consumer::DeliverPolicy::All,
-            ..Default::default()
-        },
-    )
-    .await?;
+    let config = pull_config(durable, vec![filter.to_owned()], ACK_WAIT, max_deliver);
+    let consumer: consumer::PullConsumer = crate::streams::ensure_consumer(&stream, config).await?;
     info!(durable, "timer consumer ready");
     let mut messages = consumer.messages().await?;
     loop {
@@ -157,23 +132,11 @@ where
             payload: message.payload.clone(),
             scheduler: message.headers.as_ref().and_then(|h| h.get(SCHEDULER)).map(|v| v.as_str().to_owned()),
         };
-        let outcome = {
-            let work = handler(fired);
-            tokio::pin!(work);
-            let mut ticker = tokio::time::interval(ACK_WAIT / 3);
-            ticker.tick().await;
-            loop {
-                tokio::select! {
-                    outcome = &mut work => break outcome,
-                    _ = ticker.tick() => { let _ = message.ack_with(AckKind::Progress).await; }
-                }
-            }
-        };
+        let outcome = with_progress(&message, ACK_WAIT, handler(fired)).await;
         match outcome {
             Ok(()) => message.double_ack().await.map_err(|e| anyhow::anyhow!("{e}"))?,
             Err(ReactionError::Retry(reason)) if deliveries < max_deliver => {
-                let exponent = u32::try_from(deliveries.clamp(1, 7) - 1).unwrap_or(0);
-                let delay = Duration::from_millis(settings.backoff_ms.max(1) * 2u64.pow(exponent));
+                let delay = retry_delay(settings, deliveries);
                 warn!(durable, subject = %message.subject, deliveries, ?delay, %reason, "timer will be retried");
                 message.ack_with(AckKind::Nak(Some(delay))).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             }

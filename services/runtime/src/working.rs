@@ -20,7 +20,7 @@ use std::time::Duration;
 use async_nats::jetstream::stream;
 use hoinghi_shared::streams::{StreamDef, NOTIFICATIONS, TIMERS};
 
-use crate::streams::{Action, Difference, DUPLICATE_WINDOW};
+use crate::streams::{copies_and_window, Action, Difference, DUPLICATE_WINDOW};
 
 /// How long a notification is kept: 90 days (the events stay for good).
 pub const NOTIFICATIONS_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
@@ -36,20 +36,8 @@ pub fn is_working(def: StreamDef) -> bool {
 
 /// The settings a working stream is created with; `None` for a stream of the record.
 pub fn expected_config(def: StreamDef, replicas: usize) -> Option<stream::Config> {
-    let base = stream::Config {
-        name: def.name.to_owned(),
-        subjects: def.subjects.iter().map(|s| (*s).to_owned()).collect(),
-        storage: stream::StorageType::File,
-        retention: stream::RetentionPolicy::Limits,
-        max_messages: -1,
-        max_bytes: -1,
-        max_messages_per_subject: -1,
-        discard: stream::DiscardPolicy::Old,
-        num_replicas: replicas.max(1),
-        allow_direct: true,
-        allow_rollup: false,
-        ..Default::default()
-    };
+    // The record's settings, but for the age, the window and deletes, which each sets.
+    let base = crate::streams::expected_config(def, replicas);
     if def == NOTIFICATIONS {
         Some(stream::Config {
             max_age: NOTIFICATIONS_MAX_AGE,
@@ -152,36 +140,10 @@ pub fn differences(expected: &stream::Config, found: &stream::Config) -> Vec<Dif
             },
         );
     }
-    if found.allow_direct != expected.allow_direct {
-        add(
-            "allow_direct",
-            expected.allow_direct.to_string(),
-            found.allow_direct.to_string(),
-            Action::Update,
-            "Direct reads are allowed on every stream".to_owned(),
-        );
-    }
     if found.discard != expected.discard {
         add("discard", debug(&expected.discard), debug(&found.discard), Action::Update, "Set back".to_owned());
     }
-    if found.num_replicas.max(1) < expected.num_replicas {
-        add(
-            "num_replicas",
-            expected.num_replicas.to_string(),
-            found.num_replicas.to_string(),
-            Action::Update,
-            "More copies as configured (nats.replicas)".to_owned(),
-        );
-    }
-    if found.duplicate_window != expected.duplicate_window {
-        add(
-            "duplicate_window",
-            format!("{:?}", expected.duplicate_window),
-            format!("{:?}", found.duplicate_window),
-            Action::Keep,
-            "Kept: the operator's choice".to_owned(),
-        );
-    }
+    out.extend(copies_and_window(expected, found, false, "Kept: the operator's choice"));
     out
 }
 

@@ -184,22 +184,16 @@ mod tests {
         let id = id();
         let c = given::<Conference>(id, [scheduled()]);
         let d = details();
-        c.when(move_by(1, true)).then(SchedulingEvent::ConferenceRescheduled {
+        let moved = SchedulingEvent::ConferenceRescheduled {
             starts_at: d.starts_at + Duration::hours(1),
             ends_at: d.ends_at + Duration::hours(1),
             reason: "bão số 3".into(),
             sequence: 0,
             reanswer: false,
             was_invited: false,
-        });
-        let c = c.and(SchedulingEvent::ConferenceRescheduled {
-            starts_at: d.starts_at + Duration::hours(1),
-            ends_at: d.ends_at + Duration::hours(1),
-            reason: "bão số 3".into(),
-            sequence: 0,
-            reanswer: false,
-            was_invited: false,
-        });
+        };
+        c.when(move_by(1, true)).then(moved.clone());
+        let c = c.and(moved);
         // The invitations then carry the new time
         let mut invited_at = details();
         invited_at.starts_at = d.starts_at + Duration::hours(1);

@@ -19,10 +19,8 @@ use crate::roster::no_roster;
 /// # Errors
 /// The server refused a subscription.
 pub async fn register(host: &Host, store: &Store) -> anyhow::Result<()> {
-    let s = store.clone();
-    host.endpoint("board", subjects::BOARD, move |r| snapshot(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("board-changes", subjects::BOARD_CHANGES, move |r| changes(s.clone(), r)).await?;
+    host.endpoint_with("board", subjects::BOARD, store, snapshot).await?;
+    host.endpoint_with("board-changes", subjects::BOARD_CHANGES, store, changes).await?;
     Ok(())
 }
 

@@ -18,7 +18,7 @@ use hoinghi_shared::roles::actor;
 use hoinghi_shared::subjects::attendance as subjects;
 use hoinghi_shared::{ApiError, ConferenceId};
 
-use super::{acting_site, Store};
+use super::{acting_site, on_roster, Store};
 use crate::floor::FloorCommand;
 use crate::roster::{no_roster, Roster};
 
@@ -30,36 +30,24 @@ static FLOOR_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// # Errors
 /// The server refused a subscription.
 pub async fn register(host: &Host, store: &Store) -> anyhow::Result<()> {
-    let s = store.clone();
-    host.endpoint("agenda-move", subjects::AGENDA_MOVE, move |r| agenda_move(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("floor", subjects::FLOOR, move |r| show(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("floor-grant", subjects::FLOOR_GRANT, move |r| grant(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("floor-done", subjects::FLOOR_DONE, move |r| done(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("sites-floor-request", &subjects::any_site(subjects::FLOOR_REQUEST), move |r| {
-        request_floor(s.clone(), r)
-    })
-    .await?;
-    let s = store.clone();
-    host.endpoint("sites-floor-withdraw", &subjects::any_site(subjects::FLOOR_WITHDRAW), move |r| {
-        withdraw(s.clone(), r)
-    })
-    .await?;
+    host.endpoint_with("agenda-move", subjects::AGENDA_MOVE, store, agenda_move).await?;
+    host.endpoint_with("floor", subjects::FLOOR, store, show).await?;
+    host.endpoint_with("floor-grant", subjects::FLOOR_GRANT, store, grant).await?;
+    host.endpoint_with("floor-done", subjects::FLOOR_DONE, store, done).await?;
+    host.endpoint_with("sites-floor-request", &subjects::any_site(subjects::FLOOR_REQUEST), store, request_floor)
+        .await?;
+    host.endpoint_with("sites-floor-withdraw", &subjects::any_site(subjects::FLOOR_WITHDRAW), store, withdraw).await?;
     Ok(())
 }
 
 /// Decides `command` on the floor of conference `id` as `actor`, and answers the floor.
 async fn run(store: Store, request: &Incoming, actor: String, id: ConferenceId, command: FloorCommand) -> Reply {
     let meta = request.command(actor)?;
-    let never_opened = Roster::default();
     let _one_at_a_time = FLOOR_LOCK.lock().await;
     store
         .execute(
             &meta,
-            |state| state.rosters.get(&id).unwrap_or(&never_opened).decide_floor(&id, command.clone()),
+            |state| on_roster(state, &id, |roster| roster.decide_floor(&id, command.clone())),
             |state, _| json(&view(state.rosters.get(&id), id)?),
         )
         .await

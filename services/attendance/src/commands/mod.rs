@@ -13,10 +13,11 @@ pub mod technical_check;
 
 use hoinghi_runtime::aggregate::decide;
 use hoinghi_runtime::host::{json, Host, Incoming, Reply};
-use hoinghi_runtime::store::{Decision, EventStore};
+use hoinghi_runtime::reaction::ReactionError;
+use hoinghi_runtime::store::{CommandMeta, Decision, EventStore};
 use hoinghi_shared::events::AttendanceEvent;
 use hoinghi_shared::subjects::{attendance as subjects, site_of_command};
-use hoinghi_shared::{ApiError, ConferenceId, SiteId};
+use hoinghi_shared::{ApiError, ConferenceId, ErrorCode, SiteId};
 
 use crate::roster::{no_roster, Roster, RosterCommand, SiteCommand};
 use crate::state::AttendanceState;
@@ -29,29 +30,22 @@ pub type Store = EventStore<AttendanceState>;
 /// # Errors
 /// The server refused a subscription.
 pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
-    let s = store.clone();
-    host.endpoint("sites-confirm", &subjects::any_site(subjects::CONFIRM), move |r| confirm::handle(s.clone(), r))
-        .await?;
-    let s = store.clone();
-    host.endpoint("sites-decline", &subjects::any_site(subjects::DECLINE), move |r| decline::handle(s.clone(), r))
-        .await?;
-    let s = store.clone();
-    host.endpoint("sites-check-in", &subjects::any_site(subjects::CHECK_IN), move |r| check_in::handle(s.clone(), r))
-        .await?;
-    let s = store.clone();
-    host.endpoint("sites-schedule-seen", &subjects::any_site(subjects::SCHEDULE_SEEN), move |r| {
-        schedule_seen::handle(s.clone(), r)
-    })
+    host.endpoint_with("sites-confirm", &subjects::any_site(subjects::CONFIRM), &store, confirm::handle).await?;
+    host.endpoint_with("sites-decline", &subjects::any_site(subjects::DECLINE), &store, decline::handle).await?;
+    host.endpoint_with("sites-check-in", &subjects::any_site(subjects::CHECK_IN), &store, check_in::handle).await?;
+    host.endpoint_with(
+        "sites-schedule-seen",
+        &subjects::any_site(subjects::SCHEDULE_SEEN),
+        &store,
+        schedule_seen::handle,
+    )
     .await?;
     technical_check::register(host, &store).await?;
-    let s = store.clone();
-    host.endpoint("roll-call", subjects::ROLL_CALL, move |r| roll_call::handle(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("quorum", subjects::QUORUM, move |r| quorum::handle(s.clone(), r)).await?;
+    host.endpoint_with("roll-call", subjects::ROLL_CALL, &store, roll_call::handle).await?;
+    host.endpoint_with("quorum", subjects::QUORUM, &store, quorum::handle).await?;
     board::register(host, &store).await?;
     floor::register(host, &store).await?;
-    let s = store;
-    host.endpoint("roster", subjects::ROSTER, move |r| roster::handle(s.clone(), r)).await?;
+    host.endpoint_with("roster", subjects::ROSTER, &store, roster::handle).await?;
     Ok(())
 }
 
@@ -75,8 +69,7 @@ pub fn decide_site(
     site: &SiteId,
     command: SiteCommand,
 ) -> Result<Decision<AttendanceEvent>, ApiError> {
-    let never_opened = Roster::default();
-    state.rosters.get(id).unwrap_or(&never_opened).decide_site(id, site, command)
+    on_roster(state, id, |roster| roster.decide_site(id, site, command))
 }
 
 /// Runs a site's command: decided by the site's aggregate, appended on the site's subject, answered
@@ -89,13 +82,7 @@ pub async fn site_command(store: Store, request: Incoming, id: ConferenceId, com
             &meta,
             |state| decide_site(state, &id, &site, command.clone()),
             |state, seq| {
-                let roster = state.rosters.get(&id).filter(|r| r.is_opened()).ok_or_else(|| no_roster(&id))?;
-                if let Some(seq) = seq {
-                    if !roster.took_effect(seq) {
-                        // The roster was sealed between deciding and appending: the event is void.
-                        roster.ensure_open(&id)?;
-                    }
-                }
+                let (roster, _) = answering_roster(state, &id, seq)?;
                 json(&roster.site_view(id, &site).ok_or_else(|| no_roster(&id))?)
             },
         )
@@ -112,6 +99,60 @@ pub fn decide_roster(
     id: &ConferenceId,
     command: RosterCommand,
 ) -> Result<Decision<AttendanceEvent>, ApiError> {
-    let never_opened = Roster::default();
-    decide(state.rosters.get(id).unwrap_or(&never_opened), id, command)
+    on_roster(state, id, |roster| decide(roster, id, command))
+}
+
+/// Hands `f` the roster of conference `id`, or a never-opened one when it is unknown (for deciding
+/// a command on it).
+pub fn on_roster<T>(state: &AttendanceState, id: &ConferenceId, f: impl FnOnce(&Roster) -> T) -> T {
+    match state.rosters.get(id) {
+        Some(roster) => f(roster),
+        None => f(&Roster::default()),
+    }
+}
+
+/// The opened roster of conference `id`.
+///
+/// # Errors
+/// `not_found` when it is unknown or not opened yet.
+pub fn opened_roster<'a>(state: &'a AttendanceState, id: &ConferenceId) -> Result<&'a Roster, ApiError> {
+    state.rosters.get(id).filter(|r| r.is_opened()).ok_or_else(|| no_roster(id))
+}
+
+/// The opened roster of conference `id` to answer a command with, and whether the command's event
+/// (appended at `seq`, if anything was) took effect on it. An event that did not take effect
+/// because the roster was sealed between deciding and appending answers the roster's refusal.
+///
+/// # Errors
+/// `not_found` without an opened roster; the sealed roster's refusal.
+pub fn answering_roster<'a>(
+    state: &'a AttendanceState,
+    id: &ConferenceId,
+    seq: Option<u64>,
+) -> Result<(&'a Roster, bool), ApiError> {
+    let roster = opened_roster(state, id)?;
+    let took_effect = seq.is_none_or(|seq| roster.took_effect(seq));
+    if !took_effect {
+        roster.ensure_open(id)?;
+    }
+    Ok((roster, took_effect))
+}
+
+/// Runs a reaction's command on the attendance log: the error a reaction answers for a refusal,
+/// retried while the log is unavailable, the roster not there yet or a race was lost.
+///
+/// # Errors
+/// `Retry` for `unavailable`, `not_found` and `conflict`; `Permanent` otherwise.
+pub async fn react(
+    store: &Store,
+    meta: &CommandMeta,
+    decide: impl Fn(&AttendanceState) -> Result<Decision<AttendanceEvent>, ApiError>,
+) -> Result<(), ReactionError> {
+    match store.execute(meta, decide, |_, _| Ok(())).await {
+        Ok(()) => Ok(()),
+        Err(e) if matches!(e.code, ErrorCode::Unavailable | ErrorCode::NotFound | ErrorCode::Conflict) => {
+            Err(ReactionError::Retry(e.message))
+        }
+        Err(e) => Err(ReactionError::Permanent(e.message)),
+    }
 }

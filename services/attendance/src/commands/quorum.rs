@@ -9,23 +9,17 @@ use hoinghi_runtime::reaction::{ReactionError, Received, Subscription};
 use hoinghi_runtime::store::CommandMeta;
 use hoinghi_shared::api::ConferenceRef;
 use hoinghi_shared::subjects::events;
-use hoinghi_shared::{ApiError, ConferenceId, ErrorCode};
+use hoinghi_shared::{ApiError, ConferenceId};
 
-use super::Store;
+use super::{on_roster, opened_roster, react, Store};
 use crate::quorum::AGENDA_ITEM_STARTED;
-use crate::roster::{no_roster, Roster};
 use crate::SERVICE;
 
 /// Handles one request.
 pub async fn handle(store: Store, request: Incoming) -> Reply {
     let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
     let id = body.conference_id;
-    store
-        .query(|state| {
-            let roster = state.rosters.get(&id).filter(|r| r.is_opened()).ok_or_else(|| no_roster(&id))?;
-            json(&roster.quorum_now(id))
-        })
-        .await
+    store.query(|state| json(&opened_roster(state, &id)?.quorum_now(id))).await
 }
 
 /// Records the quorum of conference `id` now, at the start of the session (`item` `None`) or of
@@ -41,21 +35,7 @@ pub async fn record(
     id: ConferenceId,
     item: Option<usize>,
 ) -> Result<(), ReactionError> {
-    let never_opened = Roster::default();
-    let result = store
-        .execute(
-            meta,
-            |state| state.rosters.get(&id).unwrap_or(&never_opened).decide_quorum_record(&id, item),
-            |_, _| Ok(()),
-        )
-        .await;
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) if matches!(e.code, ErrorCode::Unavailable | ErrorCode::NotFound | ErrorCode::Conflict) => {
-            Err(ReactionError::Retry(e.message))
-        }
-        Err(e) => Err(ReactionError::Permanent(e.message)),
-    }
+    react(&store, meta, |state| on_roster(state, &id, |roster| roster.decide_quorum_record(&id, item))).await
 }
 
 /// The reaction's command for the quorum: the event's own command id with `:quorum`, so it is not

@@ -8,9 +8,9 @@ use hoinghi_shared::api::RollCall;
 use hoinghi_shared::roles::actor;
 use hoinghi_shared::ApiError;
 
-use super::Store;
+use super::{answering_roster, on_roster, Store};
 use crate::roll_call::RollCallCommand;
-use crate::roster::{no_roster, Roster};
+use crate::roster::no_roster;
 
 /// Handles one request.
 pub async fn handle(store: Store, request: Incoming) -> Reply {
@@ -18,21 +18,17 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
     let meta = request.command(actor::SECRETARIAT)?;
     let (id, site) = (body.conference_id, body.site);
     let command = RollCallCommand { present: body.present, people: body.people, reason: body.reason };
-    let never_opened = Roster::default();
     store
         .execute(
             &meta,
-            |state| state.rosters.get(&id).unwrap_or(&never_opened).decide_roll_call(&id, &site, command.clone()),
+            |state| on_roster(state, &id, |roster| roster.decide_roll_call(&id, &site, command.clone())),
             |state, seq| {
-                let roster = state.rosters.get(&id).filter(|r| r.is_opened()).ok_or_else(|| no_roster(&id))?;
-                if let Some(seq) = seq {
-                    if !roster.took_effect(seq) {
-                        // The session ended between deciding and appending: the roll call is void.
-                        roster.ensure_open(&id)?;
-                        return Err(ApiError::conflict(format!(
-                            "the session of conference {id} ended before the roll call arrived"
-                        )));
-                    }
+                let (roster, took_effect) = answering_roster(state, &id, seq)?;
+                if !took_effect {
+                    // The session ended between deciding and appending: the roll call is void.
+                    return Err(ApiError::conflict(format!(
+                        "the session of conference {id} ended before the roll call arrived"
+                    )));
                 }
                 json(&roster.site_view(id, &site).ok_or_else(|| no_roster(&id))?)
             },

@@ -5,7 +5,7 @@ use hoinghi_runtime::input::page;
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::PageQuery;
 
-use super::Store;
+use super::{opened_roster, Store};
 use crate::roster::no_roster;
 
 /// Handles one request.
@@ -14,7 +14,7 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
     let id = body.conference_id;
     store
         .query(|state| {
-            let roster = state.rosters.get(&id).filter(|r| r.is_opened()).ok_or_else(|| no_roster(&id))?;
+            let roster = opened_roster(state, &id)?;
             json(&roster.view(id, page(&body, roster.invited().len())?).ok_or_else(|| no_roster(&id))?)
         })
         .await

@@ -8,9 +8,9 @@ use hoinghi_runtime::reaction::{ReactionError, Received};
 use hoinghi_shared::api::{ConferenceRef, PageQuery, ReportTechnicalCheck};
 use hoinghi_shared::roles::actor;
 use hoinghi_shared::subjects::attendance as subjects;
-use hoinghi_shared::{ApiError, ConferenceId, ErrorCode};
+use hoinghi_shared::{ApiError, ConferenceId};
 
-use super::{acting_site, Store};
+use super::{acting_site, answering_roster, on_roster, opened_roster, react, Store};
 use crate::roster::{no_roster, Roster};
 use crate::technical_check::{CheckCommand, ReportCommand};
 
@@ -19,15 +19,9 @@ use crate::technical_check::{CheckCommand, ReportCommand};
 /// # Errors
 /// The server refused a subscription.
 pub async fn register(host: &Host, store: &Store) -> anyhow::Result<()> {
-    let s = store.clone();
-    host.endpoint("technical-check-open", subjects::TECHNICAL_CHECK_OPEN, move |r| open(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("technical-check-summary", subjects::TECHNICAL_CHECK_SUMMARY, move |r| summary(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("sites-technical-check", &subjects::any_site(subjects::TECHNICAL_CHECK), move |r| {
-        report(s.clone(), r)
-    })
-    .await?;
+    host.endpoint_with("technical-check-open", subjects::TECHNICAL_CHECK_OPEN, store, open).await?;
+    host.endpoint_with("technical-check-summary", subjects::TECHNICAL_CHECK_SUMMARY, store, summary).await?;
+    host.endpoint_with("sites-technical-check", &subjects::any_site(subjects::TECHNICAL_CHECK), store, report).await?;
     Ok(())
 }
 
@@ -45,16 +39,11 @@ async fn open(store: Store, request: Incoming) -> Reply {
     let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
     let id = body.conference_id;
     let meta = request.command(actor::SECRETARIAT)?;
-    let never_opened = Roster::default();
     store
         .execute(
             &meta,
             |state| {
-                state
-                    .rosters
-                    .get(&id)
-                    .unwrap_or(&never_opened)
-                    .decide_check(&id, CheckCommand::Open { fixed_cost: 0, sites: 0 })
+                on_roster(state, &id, |roster| roster.decide_check(&id, CheckCommand::Open { fixed_cost: 0, sites: 0 }))
             },
             |state, _| json(&first_summary(state.rosters.get(&id), id)?),
         )
@@ -67,7 +56,7 @@ async fn summary(store: Store, request: Incoming) -> Reply {
     let id = body.conference_id;
     store
         .query(|state| {
-            let roster = state.rosters.get(&id).filter(|r| r.is_opened()).ok_or_else(|| no_roster(&id))?;
+            let roster = opened_roster(state, &id)?;
             let failing = roster.check_summary(id, 0..0).map_or(0, |s| s.total_failing);
             json(&roster.check_summary(id, page(&body, failing)?).ok_or_else(|| no_roster(&id))?)
         })
@@ -83,17 +72,13 @@ async fn report(store: Store, request: Incoming) -> Reply {
     let meta = request.command(actor::site(&site))?;
     let id = body.conference_id;
     let command = ReportCommand { picture: body.picture, sound: body.sound, line: body.line };
-    let never_opened = Roster::default();
     store
         .execute(
             &meta,
-            |state| state.rosters.get(&id).unwrap_or(&never_opened).decide_check_report(&id, &site, command.clone()),
+            |state| on_roster(state, &id, |roster| roster.decide_check_report(&id, &site, command.clone())),
             |state, seq| {
-                let roster = state.rosters.get(&id).filter(|r| r.is_opened()).ok_or_else(|| no_roster(&id))?;
+                let (roster, _) = answering_roster(state, &id, seq)?;
                 if let Some(seq) = seq {
-                    if !roster.took_effect(seq) {
-                        roster.ensure_open(&id)?;
-                    }
                     if !roster.technical_check.took_effect(seq) {
                         return Err(ApiError::conflict(format!(
                             "the session of conference {id} started before the report arrived; its technical \
@@ -114,19 +99,5 @@ async fn report(store: Store, request: Incoming) -> Reply {
 /// `Retry` while the log is unavailable or the roster is not there yet; `Permanent` otherwise.
 pub async fn on_session_started(store: Store, received: &Received, id: ConferenceId) -> Result<(), ReactionError> {
     let meta = received.command(crate::SERVICE);
-    let never_opened = Roster::default();
-    let result = store
-        .execute(
-            &meta,
-            |state| state.rosters.get(&id).unwrap_or(&never_opened).decide_check(&id, CheckCommand::Close),
-            |_, _| Ok(()),
-        )
-        .await;
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) if matches!(e.code, ErrorCode::Unavailable | ErrorCode::NotFound | ErrorCode::Conflict) => {
-            Err(ReactionError::Retry(e.message))
-        }
-        Err(e) => Err(ReactionError::Permanent(e.message)),
-    }
+    react(&store, &meta, |state| on_roster(state, &id, |roster| roster.decide_check(&id, CheckCommand::Close))).await
 }

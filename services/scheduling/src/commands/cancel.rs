@@ -4,19 +4,14 @@ use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::CancelConference;
 
-use super::{conference_view, decide_conference, Store, SECRETARIAT};
+use super::{conference_command, Store};
 use crate::conference::ConferenceCommand;
 
 /// Handles one request.
 pub async fn handle(store: Store, request: Incoming) -> Reply {
     let body: CancelConference = parse_body(&request.payload, "{conference_id, reason}")?;
-    let meta = request.command(SECRETARIAT)?;
-    let id = body.conference_id;
-    store
-        .execute(
-            &meta,
-            |state| decide_conference(state, &id, ConferenceCommand::Cancel { reason: body.reason.clone() }),
-            |state, _| conference_view(state, &id),
-        )
-        .await
+    conference_command(store, &request, body.conference_id, || ConferenceCommand::Cancel {
+        reason: body.reason.clone(),
+    })
+    .await
 }

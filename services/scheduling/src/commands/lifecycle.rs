@@ -4,7 +4,7 @@ use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::ConferenceRef;
 
-use super::{conference_view, decide_conference, Store, SECRETARIAT};
+use super::{conference_command, Store};
 use crate::conference::ConferenceCommand;
 
 /// Which step.
@@ -21,12 +21,10 @@ pub enum Lifecycle {
 /// Handles one request.
 pub async fn handle(store: Store, request: Incoming, step: Lifecycle) -> Reply {
     let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
-    let meta = request.command(SECRETARIAT)?;
-    let id = body.conference_id;
     let command = || match step {
         Lifecycle::Invite => ConferenceCommand::Invite,
         Lifecycle::Start => ConferenceCommand::Start,
         Lifecycle::End => ConferenceCommand::End,
     };
-    store.execute(&meta, |state| decide_conference(state, &id, command()), |state, _| conference_view(state, &id)).await
+    conference_command(store, &request, body.conference_id, command).await
 }

@@ -10,7 +10,7 @@ mod register_site;
 mod reschedule;
 
 use hoinghi_runtime::aggregate::decide;
-use hoinghi_runtime::host::Host;
+use hoinghi_runtime::host::{Host, Incoming, Reply};
 use hoinghi_runtime::store::{Decision, EventStore};
 use hoinghi_shared::events::SchedulingEvent;
 use hoinghi_shared::subjects::scheduling as subjects;
@@ -30,10 +30,8 @@ pub const SECRETARIAT: &str = "secretariat";
 /// # Errors
 /// The server refused a subscription.
 pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
-    let s = store.clone();
-    host.endpoint("sites-register", subjects::REGISTER_SITE, move |r| register_site::handle(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("conferences-create", subjects::CREATE, move |r| create::handle(s.clone(), r)).await?;
+    host.endpoint_with("sites-register", subjects::REGISTER_SITE, &store, register_site::handle).await?;
+    host.endpoint_with("conferences-create", subjects::CREATE, &store, create::handle).await?;
     for (name, subject, command) in [
         ("conferences-invite", subjects::INVITE, lifecycle::Lifecycle::Invite),
         ("conferences-start", subjects::START, lifecycle::Lifecycle::Start),
@@ -42,16 +40,11 @@ pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
         let s = store.clone();
         host.endpoint(name, subject, move |r| lifecycle::handle(s.clone(), r, command)).await?;
     }
-    let s = store.clone();
-    host.endpoint("conferences-cancel", subjects::CANCEL, move |r| cancel::handle(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("conferences-reschedule", subjects::RESCHEDULE, move |r| reschedule::handle(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("conferences-get", subjects::GET, move |r| get::handle(s.clone(), r)).await?;
-    let s = store.clone();
-    host.endpoint("conferences-ics", subjects::ICS, move |r| ics::handle(s.clone(), r)).await?;
-    let s = store;
-    host.endpoint("conferences-audit", subjects::AUDIT, move |r| audit::handle(s.clone(), r)).await?;
+    host.endpoint_with("conferences-cancel", subjects::CANCEL, &store, cancel::handle).await?;
+    host.endpoint_with("conferences-reschedule", subjects::RESCHEDULE, &store, reschedule::handle).await?;
+    host.endpoint_with("conferences-get", subjects::GET, &store, get::handle).await?;
+    host.endpoint_with("conferences-ics", subjects::ICS, &store, ics::handle).await?;
+    host.endpoint_with("conferences-audit", subjects::AUDIT, &store, audit::handle).await?;
     Ok(())
 }
 
@@ -67,6 +60,18 @@ pub fn decide_conference(
 ) -> Result<Decision<SchedulingEvent>, ApiError> {
     let never_scheduled = Conference::default();
     decide(state.conferences.get(id).unwrap_or(&never_scheduled), id, command)
+}
+
+/// Runs the secretariat's `command` (made again for each attempt) on conference `id` of `request`,
+/// and answers the conference.
+pub async fn conference_command(
+    store: Store,
+    request: &Incoming,
+    id: ConferenceId,
+    command: impl Fn() -> ConferenceCommand,
+) -> Reply {
+    let meta = request.command(SECRETARIAT)?;
+    store.execute(&meta, |state| decide_conference(state, &id, command()), |state, _| conference_view(state, &id)).await
 }
 
 /// The reply for a conference: its view, or 404.

@@ -5,7 +5,7 @@ use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::RescheduleConference;
 
-use super::{conference_view, decide_conference, Store, SECRETARIAT};
+use super::{conference_command, Store};
 use crate::conference::ConferenceCommand;
 use crate::reschedule::Reschedule;
 
@@ -13,7 +13,6 @@ use crate::reschedule::Reschedule;
 pub async fn handle(store: Store, request: Incoming) -> Reply {
     let body: RescheduleConference =
         parse_body(&request.payload, "{conference_id, starts_at, ends_at, reason, reanswer?}")?;
-    let meta = request.command(SECRETARIAT)?;
     let id = body.conference_id;
     let command = move || {
         ConferenceCommand::Reschedule(Box::new(Reschedule {
@@ -24,5 +23,5 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
             now: chrono::Utc::now(),
         }))
     };
-    store.execute(&meta, |state| decide_conference(state, &id, command()), |state, _| conference_view(state, &id)).await
+    conference_command(store, &request, id, command).await
 }
