@@ -399,6 +399,37 @@ pub struct ConferenceDetails {
     pub quorum: Option<QuorumRule>,
 }
 
+impl ConferenceDetails {
+    /// A conference from `starts_at` to `ends_at` (RFC 3339 with an offset) hosted by `host_site`
+    /// and linking `sites`, with no chairs, guests or agenda yet, the default approval policy and
+    /// reminders, and no quorum rule.
+    ///
+    /// # Errors
+    /// A time that is not RFC 3339 with an offset.
+    pub fn new(
+        title: impl Into<String>,
+        organizer: impl Into<String>,
+        (starts_at, ends_at): (&str, &str),
+        host_site: SiteRef,
+        sites: Vec<SiteRef>,
+    ) -> Result<Self, chrono::ParseError> {
+        Ok(Self {
+            title: title.into(),
+            organizer: organizer.into(),
+            starts_at: DateTime::parse_from_rfc3339(starts_at)?,
+            ends_at: DateTime::parse_from_rfc3339(ends_at)?,
+            host_site,
+            sites,
+            chairs: Vec::new(),
+            guests: Vec::new(),
+            agenda: Vec::new(),
+            approval_policy: ApprovalPolicy::default(),
+            reminder_offsets_s: None,
+            quorum: None,
+        })
+    }
+}
+
 /// What a quorum counts (`snake_case`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

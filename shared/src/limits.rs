@@ -387,21 +387,19 @@ mod tests {
 
     fn details(sites: Vec<SiteRef>) -> ConferenceDetails {
         ConferenceDetails {
-            title: "Hội nghị toàn quốc trực tuyến đến cấp xã".into(),
-            organizer: "Văn phòng Trung ương".into(),
-            starts_at: DateTime::parse_from_rfc3339("2026-12-01T08:00:00+07:00").unwrap(),
-            ends_at: DateTime::parse_from_rfc3339("2026-12-01T11:30:00+07:00").unwrap(),
-            host_site: SiteRef { id: site("trung-uong"), name: "Trụ sở Trung ương".into() },
-            sites,
             chairs: vec![Person { name: "Chủ trì Hội nghị".into(), title: "Đồng chí chủ trì".into() }],
-            guests: vec![],
             agenda: vec![
                 AgendaItem { title: "Quán triệt nghị quyết".into() },
                 AgendaItem { title: "Thảo luận".into() },
             ],
-            approval_policy: Default::default(),
-            reminder_offsets_s: None,
-            quorum: None,
+            ..ConferenceDetails::new(
+                "Hội nghị toàn quốc trực tuyến đến cấp xã",
+                "Văn phòng Trung ương",
+                ("2026-12-01T08:00:00+07:00", "2026-12-01T11:30:00+07:00"),
+                SiteRef { id: site("trung-uong"), name: "Trụ sở Trung ương".into() },
+                sites,
+            )
+            .unwrap()
         }
     }
 

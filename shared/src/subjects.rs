@@ -95,6 +95,9 @@ pub mod scheduling {
     /// A site's invitation as an iCalendar (RFC 5545) object: `METHOD:REQUEST`, or `METHOD:CANCEL`
     /// once cancelled.
     pub const ICS: &str = subject!("scheduling.conferences.ics");
+
+    /// Every request subject the service serves (its `$SRV.INFO` endpoints).
+    pub const REQUESTS: &[&str] = &[REGISTER_SITE, CREATE, INVITE, START, END, CANCEL, RESCHEDULE, GET, ICS, AUDIT];
 }
 
 /// Command and query subjects of the attendance service.
@@ -149,6 +152,24 @@ pub mod attendance {
     /// `hoinghi.v1.attendance.sites.<site>.floor.withdraw`.
     pub const FLOOR_WITHDRAW: &str = "floor.withdraw";
 
+    /// Every request subject the service serves but its per-site actions ([`SITE_ACTIONS`]).
+    pub const REQUESTS: &[&str] = &[
+        ROSTER,
+        TECHNICAL_CHECK_OPEN,
+        TECHNICAL_CHECK_SUMMARY,
+        ROLL_CALL,
+        QUORUM,
+        BOARD,
+        BOARD_CHANGES,
+        AGENDA_MOVE,
+        FLOOR,
+        FLOOR_GRANT,
+        FLOOR_DONE,
+    ];
+    /// Every per-site action the service serves, on [`any_site`] of it.
+    pub const SITE_ACTIONS: &[&str] =
+        &[CONFIRM, DECLINE, CHECK_IN, SCHEDULE_SEEN, TECHNICAL_CHECK, NOTIFICATIONS, FLOOR_REQUEST, FLOOR_WITHDRAW];
+
     site_subjects!(Attendance, "attendance");
 }
 
@@ -194,6 +215,26 @@ pub mod minutes {
     /// The action (two tokens) of a site listing its own tasks:
     /// `hoinghi.v1.minutes.sites.<site>.tasks.list`.
     pub const SITE_TASKS_LIST: &str = "tasks.list";
+
+    /// Every request subject the service serves but its per-site actions ([`SITE_ACTIONS`]).
+    pub const REQUESTS: &[&str] = &[
+        RECORD,
+        SUBMIT,
+        APPROVE,
+        REQUEST_CHANGES,
+        PUBLISH,
+        GET,
+        NOTICES_ISSUE,
+        NOTICES_GET,
+        NOTICES_OVERDUE,
+        RECEIPTS,
+        ATTENDANCE_EXPORT,
+        TASKS_REVIEW,
+        TASKS_LIST,
+    ];
+    /// Every per-site action the service serves, on [`any_site`] of it.
+    pub const SITE_ACTIONS: &[&str] =
+        &[ACKNOWLEDGE, NOTICE_ACKNOWLEDGE, NOTICE_GET, SITE_TASKS_REPORT, SITE_TASKS_LIST];
 
     site_subjects!(Minutes, "minutes");
 }
@@ -549,51 +590,28 @@ mod tests {
         let (c, site) = (ConferenceId::generate(), SiteId::parse("ba-be").unwrap());
         assert_eq!(PREFIX, "hoinghi.v1");
         assert!(PREFIX.starts_with(ALL.trim_end_matches('>')), "{ALL} covers {PREFIX}");
-        let constants = [
-            scheduling::REGISTER_SITE,
-            scheduling::CREATE,
-            scheduling::INVITE,
-            scheduling::START,
-            scheduling::END,
-            scheduling::CANCEL,
-            scheduling::RESCHEDULE,
-            scheduling::GET,
-            scheduling::AUDIT,
-            attendance::ROSTER,
-            minutes::RECORD,
-            minutes::SUBMIT,
-            minutes::APPROVE,
-            minutes::REQUEST_CHANGES,
-            minutes::PUBLISH,
-            minutes::GET,
-            minutes::TASKS_REVIEW,
-            minutes::TASKS_LIST,
-            minutes::NOTICES_ISSUE,
-            minutes::NOTICES_GET,
-            minutes::NOTICES_OVERDUE,
-            minutes::RECEIPTS,
-            minutes::ATTENDANCE_EXPORT,
-            events::ALL,
-            events::DEAD_LETTERS,
-        ];
+        let constants =
+            [scheduling::REQUESTS, attendance::REQUESTS, minutes::REQUESTS, &[events::ALL, events::DEAD_LETTERS]]
+                .concat();
         let streams = crate::streams::ALL.iter().flat_map(|s| s.subjects.iter().copied());
-        let mut built = vec![
+        let mut built: Vec<String> = attendance::SITE_ACTIONS
+            .iter()
+            .map(|a| attendance::any_site(a))
+            .chain(minutes::SITE_ACTIONS.iter().copied().map(minutes::any_site))
+            .collect();
+        built.extend([
             attendance::site_command(&site, attendance::CONFIRM),
-            attendance::any_site(attendance::CHECK_IN),
             attendance::site_command(&site, attendance::SCHEDULE_SEEN),
             attendance::site_all(&site),
             minutes::site_command(&site, minutes::ACKNOWLEDGE),
-            minutes::any_site(minutes::ACKNOWLEDGE),
             minutes::site_all(&site),
             minutes::site_command(&site, minutes::SITE_TASKS_REPORT),
-            minutes::any_site(minutes::SITE_TASKS_LIST),
             minutes::site_command(&site, minutes::NOTICE_ACKNOWLEDGE),
-            minutes::any_site(minutes::NOTICE_GET),
             events::sites_all(),
             events::site(&site, "t"),
             events::site_filter(&site),
             events::dead_letter("c"),
-        ];
+        ]);
         for service in Service::ALL {
             built.extend([
                 requests_of(service),

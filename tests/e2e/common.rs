@@ -26,6 +26,23 @@ pub async fn stack_at(step: impl AsyncFnOnce(&Api) -> anyhow::Result<ConferenceI
     (stack, id)
 }
 
+/// [`stack_at`], with the stream of `service` and the filter of all its events about the
+/// conference, to count what a step wrote (see [`writes_nothing`]).
+pub async fn stack_at_with_events(
+    service: Service,
+    step: impl AsyncFnOnce(&Api) -> anyhow::Result<ConferenceId>,
+) -> (Stack, ConferenceId, &'static str, String) {
+    let (stack, id) = stack_at(step).await;
+    (stack, id, service.stream().name, hoinghi_shared::subjects::events::conference_all(service, &id))
+}
+
+/// Runs `refusals` and checks that they wrote no event matching `filter` to `stream`.
+pub async fn writes_nothing(stack: &Stack, stream: &str, filter: &str, refusals: impl AsyncFnOnce()) {
+    let before = stack.count_events(stream, filter).await.unwrap();
+    refusals().await;
+    assert_eq!(stack.count_events(stream, filter).await.unwrap(), before, "nothing written");
+}
+
 /// The nine bridges of the scenario: the host and the eight linked sites.
 pub fn all_sites() -> Vec<&'static str> {
     std::iter::once(scenario::HOST.0).chain(scenario::SITES.iter().map(|(id, _)| *id)).collect()

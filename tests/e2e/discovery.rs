@@ -12,66 +12,19 @@ use hoinghi_tests::{flow, scenario, Service};
 use crate::common::{every_service_back_after, stack, stack_at};
 
 /// Every endpoint each service must list in `$SRV.INFO` (the subjects it serves; a per-site action
-/// as its `sites.*` wildcard). No list of endpoints exists in `hoinghi_shared::subjects` to build
-/// this from: each service registers its own, from the same constants.
+/// as its `sites.*` wildcard), as `hoinghi_shared::subjects` lists them.
 fn expected_subjects(service: Service) -> Vec<String> {
-    let constants = |subjects: &[&str]| subjects.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let requests = |subjects: &[&str]| subjects.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     match service {
-        Service::Scheduling => constants(&[
-            scheduling::REGISTER_SITE,
-            scheduling::CREATE,
-            scheduling::INVITE,
-            scheduling::START,
-            scheduling::END,
-            scheduling::CANCEL,
-            scheduling::RESCHEDULE,
-            scheduling::GET,
-            scheduling::ICS,
-            scheduling::AUDIT,
-        ]),
+        Service::Scheduling => requests(scheduling::REQUESTS),
         Service::Attendance => {
-            let mut subjects =
-                constants(&[attendance::ROSTER, attendance::TECHNICAL_CHECK_OPEN, attendance::TECHNICAL_CHECK_SUMMARY]);
-            subjects.extend(constants(&[attendance::BOARD, attendance::BOARD_CHANGES]));
-            subjects.extend(
-                [
-                    attendance::CONFIRM,
-                    attendance::DECLINE,
-                    attendance::CHECK_IN,
-                    attendance::SCHEDULE_SEEN,
-                    attendance::TECHNICAL_CHECK,
-                    attendance::NOTIFICATIONS,
-                ]
-                .map(attendance::any_site),
-            );
+            let mut subjects = requests(attendance::REQUESTS);
+            subjects.extend(attendance::SITE_ACTIONS.iter().copied().map(attendance::any_site));
             subjects
         }
         Service::Minutes => {
-            let mut subjects = constants(&[
-                minutes::RECORD,
-                minutes::SUBMIT,
-                minutes::APPROVE,
-                minutes::REQUEST_CHANGES,
-                minutes::PUBLISH,
-                minutes::GET,
-                minutes::NOTICES_ISSUE,
-                minutes::NOTICES_GET,
-                minutes::NOTICES_OVERDUE,
-                minutes::RECEIPTS,
-                minutes::ATTENDANCE_EXPORT,
-                minutes::TASKS_REVIEW,
-                minutes::TASKS_LIST,
-            ]);
-            subjects.extend(
-                [
-                    minutes::ACKNOWLEDGE,
-                    minutes::NOTICE_ACKNOWLEDGE,
-                    minutes::NOTICE_GET,
-                    minutes::SITE_TASKS_REPORT,
-                    minutes::SITE_TASKS_LIST,
-                ]
-                .map(minutes::any_site),
-            );
+            let mut subjects = requests(minutes::REQUESTS);
+            subjects.extend(minutes::SITE_ACTIONS.iter().copied().map(minutes::any_site));
             subjects
         }
     }

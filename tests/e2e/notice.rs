@@ -9,7 +9,7 @@ use hoinghi_shared::subjects::{events, minutes};
 use hoinghi_shared::{ConferenceId, ErrorCode, Service, SiteId};
 use hoinghi_tests::{flow, scenario};
 
-use crate::common::{assert_refused, assert_refused_raw, stack_at};
+use crate::common::{assert_refused, assert_refused_raw, stack_at_with_events};
 
 fn day(text: &str) -> NaiveDate {
     text.parse().unwrap()
@@ -17,10 +17,8 @@ fn day(text: &str) -> NaiveDate {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_notice_is_issued_after_publication_acknowledged_by_sites_and_receipts_and_exports_follow() {
-    let (stack, id) = stack_at(flow::run_to_draft).await;
+    let (stack, id, stream, all_events) = stack_at_with_events(Service::Minutes, flow::run_to_draft).await;
     let api = &stack.api;
-    let stream = Service::Minutes.stream().name;
-    let all_events = events::conference_all(Service::Minutes, &id);
     let issue = |number: &str| IssueNotice { conference_id: id, number: number.to_owned(), issued_on: None };
 
     // Before publication the notice shows its deadline: 5 working days after Friday 23 July 2021,

@@ -15,7 +15,7 @@ use hoinghi_shared::{ConferenceId, ErrorCode, Service, SiteId};
 use hoinghi_tests::secure::Attempt;
 use hoinghi_tests::{flow, scenario, Api};
 
-use crate::common::{assert_refused, markdown_text, secure_stack, stack_at};
+use crate::common::{assert_refused, markdown_text, secure_stack, stack_at_with_events, writes_nothing};
 
 fn ok() -> CheckResult {
     CheckResult { ok: true, note: None }
@@ -29,16 +29,19 @@ fn report(id: ConferenceId, picture: CheckResult, sound: CheckResult, line: Chec
     ReportTechnicalCheck { conference_id: id, picture, sound, line }
 }
 
+/// Sends a report with every item ok from `site`, which must be refused as a conflict naming `hint`.
+async fn assert_report_conflicts(api: &Api, what: &str, site: &str, id: ConferenceId, hint: &str) {
+    assert_refused(what, send(api, site, &report(id, ok(), ok(), ok())).await, ErrorCode::Conflict, &[hint]);
+}
+
 async fn send(api: &Api, site: &str, body: &ReportTechnicalCheck) -> Result<CheckStatus, hoinghi_shared::ApiError> {
     api.report_technical_check(&scenario::site(site), body).await.map(|c| c.status)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bridges_check_the_day_before_and_the_minutes_note_who_had_not_passed() {
-    let (stack, id) = stack_at(flow::invited).await;
+    let (stack, id, stream, all) = stack_at_with_events(Service::Attendance, flow::invited).await;
     let api = &stack.api;
-    let stream = Service::Attendance.stream().name;
-    let all = events::conference_all(Service::Attendance, &id);
     let count = |event_type: &'static str| {
         let filter = if event_type == AttendanceEvent::TECHNICAL_CHECK_REPORTED {
             format!("hoinghi.v1.events.attendance.{id}.*.{event_type}")
@@ -50,21 +53,17 @@ async fn bridges_check_the_day_before_and_the_minutes_note_who_had_not_passed() 
     };
 
     // Refused before anything: a conference not invited, a report before the check opened.
-    let before = stack.count_events(stream, &all).await.unwrap();
-    let scheduled_only = flow::schedule(api).await.unwrap();
-    assert_refused(
-        "a check for a conference not invited",
-        api.open_technical_check(scheduled_only).await,
-        ErrorCode::Conflict,
-        &["invitations have not been issued"],
-    );
-    assert_refused(
-        "a report before the check opened",
-        send(api, "ba-be", &report(id, ok(), ok(), ok())).await,
-        ErrorCode::Conflict,
-        &["not open"],
-    );
-    assert_eq!(stack.count_events(stream, &all).await.unwrap(), before, "nothing written");
+    writes_nothing(&stack, stream, &all, async || {
+        let scheduled_only = flow::schedule(api).await.unwrap();
+        assert_refused(
+            "a check for a conference not invited",
+            api.open_technical_check(scheduled_only).await,
+            ErrorCode::Conflict,
+            &["invitations have not been issued"],
+        );
+        assert_report_conflicts(api, "a report before the check opened", "ba-be", id, "not open").await;
+    })
+    .await;
 
     // The secretariat opens it (twice: once).
     let opened = api.open_technical_check(id).await.unwrap();
@@ -83,33 +82,28 @@ async fn bridges_check_the_day_before_and_the_minutes_note_who_had_not_passed() 
     assert_eq!(send(api, "cho-moi", &noisy).await.unwrap(), CheckStatus::Failed);
 
     // Bad reports: a clear 4xx, nothing written.
-    let before = stack.count_events(stream, &all).await.unwrap();
-    assert_refused(
-        "a failed item without a note",
-        send(api, "na-ri", &report(id, ok(), CheckResult { ok: false, note: None }, ok())).await,
-        ErrorCode::Invalid,
-        &["sound.note"],
-    );
-    assert_refused(
-        "a site not invited",
-        api.report_technical_check(&SiteId::parse("cao-bang").unwrap(), &report(id, ok(), ok(), ok())).await,
-        ErrorCode::Forbidden,
-        &["not invited"],
-    );
-    assert_refused(
-        "a note too long",
-        send(api, "na-ri", &report(id, failed(&"x".repeat(501)), ok(), ok())).await,
-        ErrorCode::Invalid,
-        &["picture.note", "500"],
-    );
-    let unknown = ConferenceId::generate();
-    assert_refused(
-        "an unknown conference",
-        send(api, "ba-be", &report(unknown, ok(), ok(), ok())).await,
-        ErrorCode::Conflict,
-        &["no roster"],
-    );
-    assert_eq!(stack.count_events(stream, &all).await.unwrap(), before, "nothing written");
+    writes_nothing(&stack, stream, &all, async || {
+        assert_refused(
+            "a failed item without a note",
+            send(api, "na-ri", &report(id, ok(), CheckResult { ok: false, note: None }, ok())).await,
+            ErrorCode::Invalid,
+            &["sound.note"],
+        );
+        assert_refused(
+            "a site not invited",
+            api.report_technical_check(&SiteId::parse("cao-bang").unwrap(), &report(id, ok(), ok(), ok())).await,
+            ErrorCode::Forbidden,
+            &["not invited"],
+        );
+        assert_refused(
+            "a note too long",
+            send(api, "na-ri", &report(id, failed(&"x".repeat(501)), ok(), ok())).await,
+            ErrorCode::Invalid,
+            &["picture.note", "500"],
+        );
+        assert_report_conflicts(api, "an unknown conference", "ba-be", ConferenceId::generate(), "no roster").await;
+    })
+    .await;
 
     // The summary: counts over every bridge, the failing ones with their items and notes.
     let summary = api.technical_check_summary(&PageQuery::first(id)).await.unwrap();
@@ -165,15 +159,12 @@ async fn bridges_check_the_day_before_and_the_minutes_note_who_had_not_passed() 
     .await
     .unwrap();
     assert_eq!((closed.counts.failed, closed.counts.not_checked), (1, 2));
-    let before = stack.count_events(stream, &all).await.unwrap();
-    assert_refused(
-        "a report after the start",
-        send(api, "cho-moi", &report(id, ok(), ok(), ok())).await,
-        ErrorCode::Conflict,
-        &["started"],
-    );
-    assert_refused("opening after the start", api.open_technical_check(id).await, ErrorCode::Conflict, &["started"]);
-    assert_eq!(stack.count_events(stream, &all).await.unwrap(), before, "nothing written");
+    writes_nothing(&stack, stream, &all, async || {
+        assert_report_conflicts(api, "a report after the start", "cho-moi", id, "started").await;
+        let opened = api.open_technical_check(id).await;
+        assert_refused("opening after the start", opened, ErrorCode::Conflict, &["started"]);
+    })
+    .await;
     assert_eq!(count(AttendanceEvent::TECHNICAL_CHECK_CLOSED).await, 1);
 
     // The record and the minutes carry it.

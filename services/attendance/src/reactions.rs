@@ -4,7 +4,6 @@
 
 use hoinghi_runtime::reaction::{ReactionError, Received, Subscription};
 use hoinghi_shared::events::SchedulingEvent;
-use hoinghi_shared::subjects::events;
 use hoinghi_shared::Service;
 
 use crate::commands::{decide_roster, react, Store};
@@ -12,20 +11,17 @@ use crate::roster::RosterCommand;
 
 /// The durable subscription to the scheduling events attendance needs.
 pub fn subscription() -> Subscription {
-    Subscription {
-        durable: "attendance-on-scheduling",
-        source: Service::Scheduling,
-        filters: [
+    Subscription::to_types(
+        "attendance-on-scheduling",
+        Service::Scheduling,
+        &[
             SchedulingEvent::INVITATIONS_ISSUED,
             SchedulingEvent::SESSION_STARTED,
             SchedulingEvent::SESSION_ENDED,
             SchedulingEvent::CONFERENCE_CANCELLED,
             SchedulingEvent::CONFERENCE_RESCHEDULED,
-        ]
-        .iter()
-        .map(|t| events::of_type(Service::Scheduling, t))
-        .collect(),
-    }
+        ],
+    )
 }
 
 /// Applies one scheduling event to the roster.
@@ -33,10 +29,8 @@ pub fn subscription() -> Subscription {
 /// # Errors
 /// `Retry` while the log is unavailable or the roster is not there yet; `Permanent` otherwise.
 pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionError> {
-    let event: SchedulingEvent = received.envelope.decode().map_err(|e| ReactionError::Retry(e.to_string()))?;
-    let Some(id) = received.envelope.conference_id else {
-        return Err(ReactionError::Permanent("scheduling event without a conference id".into()));
-    };
+    let event: SchedulingEvent = received.event()?;
+    let id = received.conference_id()?;
     if let SchedulingEvent::SessionStarted {} = event {
         crate::commands::technical_check::on_session_started(store.clone(), &received, id).await?;
         // The session is in progress once the check is closed: the quorum at the start.

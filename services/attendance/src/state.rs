@@ -22,8 +22,7 @@ impl Projection for AttendanceState {
 
     /// Every event of a conference goes to its roster, which hands a site's event to the site's entry.
     fn apply(&mut self, meta: &EventMeta, event: AttendanceEvent) {
-        let Some(id) = meta.conference_id else {
-            tracing::error!(seq = meta.seq, "attendance event without a conference id ignored");
+        let Some(id) = meta.conference_or_log("attendance") else {
             return;
         };
         self.reminders.apply(id, meta, &event);

@@ -25,23 +25,16 @@ pub fn site(id: &str) -> SiteId {
 
 /// A conference inviting `ba-be`, `na-ri` and `pac-nam`.
 pub fn details() -> ConferenceDetails {
-    ConferenceDetails {
-        title: "Hội nghị".into(),
-        organizer: "Tỉnh ủy Bắc Kạn".into(),
-        starts_at: DateTime::parse_from_rfc3339("2021-07-23T08:00:00+07:00").unwrap(),
-        ends_at: DateTime::parse_from_rfc3339("2021-07-23T11:30:00+07:00").unwrap(),
-        host_site: SiteRef { id: site("tinh-uy"), name: "Tỉnh ủy".into() },
-        sites: ["ba-be", "na-ri", "pac-nam"]
-            .iter()
-            .map(|s| SiteRef { id: site(s), name: format!("Huyện ủy {s}") })
-            .collect(),
-        chairs: vec![],
-        guests: vec![],
-        agenda: vec![],
-        approval_policy: Default::default(),
-        reminder_offsets_s: None,
-        quorum: None,
-    }
+    let sites =
+        ["ba-be", "na-ri", "pac-nam"].iter().map(|s| SiteRef { id: site(s), name: format!("Huyện ủy {s}") });
+    ConferenceDetails::new(
+        "Hội nghị",
+        "Tỉnh ủy Bắc Kạn",
+        ("2021-07-23T08:00:00+07:00", "2021-07-23T11:30:00+07:00"),
+        SiteRef { id: site("tinh-uy"), name: "Tỉnh ủy".into() },
+        sites.collect(),
+    )
+    .unwrap()
 }
 
 /// A conference inviting `n` sites `site-0000`, `site-0001`, …

@@ -835,24 +835,25 @@ mod tests {
     use hoinghi_shared::ErrorCode;
 
     fn details() -> ConferenceDetails {
+        let sites = vec![
+            SiteRef { id: site("ba-be"), name: "Huyện ủy Ba Bể".into() },
+            SiteRef { id: site("na-ri"), name: "Huyện ủy Na Rì".into() },
+        ];
         ConferenceDetails {
-            title: "Hội nghị trực tuyến sơ kết công tác dân vận".into(),
-            organizer: "Tỉnh ủy Bắc Kạn".into(),
-            starts_at: DateTime::parse_from_rfc3339("2021-07-23T08:00:00+07:00").unwrap(),
-            ends_at: DateTime::parse_from_rfc3339("2021-07-23T11:30:00+07:00").unwrap(),
-            host_site: SiteRef { id: site("tinh-uy"), name: "Tỉnh ủy Bắc Kạn".into() },
-            sites: vec![
-                SiteRef { id: site("ba-be"), name: "Huyện ủy Ba Bể".into() },
-                SiteRef { id: site("na-ri"), name: "Huyện ủy Na Rì".into() },
-            ],
             chairs: vec![Person {
                 name: "Phương Thị Thanh".into(), title: "Phó Bí thư Thường trực Tỉnh ủy".into()
             }],
             guests: vec![Person { name: "Phạm Duy Hưng".into(), title: "Phó Chủ tịch UBND tỉnh".into() }],
             agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: ApprovalPolicy::All,
-            reminder_offsets_s: None,
-            quorum: None,
+            ..ConferenceDetails::new(
+                "Hội nghị trực tuyến sơ kết công tác dân vận",
+                "Tỉnh ủy Bắc Kạn",
+                ("2021-07-23T08:00:00+07:00", "2021-07-23T11:30:00+07:00"),
+                SiteRef { id: site("tinh-uy"), name: "Tỉnh ủy Bắc Kạn".into() },
+                sites,
+            )
+            .unwrap()
         }
     }
 

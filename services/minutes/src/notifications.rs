@@ -6,18 +6,13 @@
 use hoinghi_runtime::reaction::{ReactionError, Received, Subscription};
 use hoinghi_shared::events::MinutesEvent;
 use hoinghi_shared::notifications::{Notification, NotificationKind};
-use hoinghi_shared::subjects::events;
 
 use crate::commands::Store;
 use crate::SERVICE;
 
 /// The durable subscription to the service's own publications.
 pub fn subscription() -> Subscription {
-    Subscription {
-        durable: "minutes-notifications",
-        source: SERVICE,
-        filters: vec![events::of_type(SERVICE, MinutesEvent::MINUTES_PUBLISHED)],
-    }
+    Subscription::to_types("minutes-notifications", SERVICE, &[MinutesEvent::MINUTES_PUBLISHED])
 }
 
 fn retry(e: impl std::fmt::Display) -> ReactionError {
@@ -29,11 +24,8 @@ fn retry(e: impl std::fmt::Display) -> ReactionError {
 /// # Errors
 /// `Retry` while the state or the notifications stream is unavailable.
 pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionError> {
-    let event: MinutesEvent = received.envelope.decode().map_err(retry)?;
-    let MinutesEvent::MinutesPublished { sha256, .. } = event else { return Ok(()) };
-    let Some(id) = received.envelope.conference_id else {
-        return Err(ReactionError::Permanent("minutes_published without a conference id".into()));
-    };
+    let MinutesEvent::MinutesPublished { sha256, .. } = received.event()? else { return Ok(()) };
+    let id = received.conference_id()?;
     store.catch_up().await.map_err(|e| retry(e.message))?;
     let Some(details) = store.read(|s| s.minutes.get(&id).and_then(|m| m.details.clone())) else {
         return Err(retry("the minutes' conference is not there yet"));

@@ -27,8 +27,7 @@ impl Projection for MinutesState {
     /// Every event of a conference goes to its minutes, which hand a site's acknowledgement to the
     /// site's [`crate::minutes::Ack`].
     fn apply(&mut self, meta: &EventMeta, event: MinutesEvent) {
-        let Some(id) = meta.conference_id else {
-            tracing::error!(seq = meta.seq, "minutes event without a conference id ignored");
+        let Some(id) = meta.conference_or_log("minutes") else {
             return;
         };
         if self.tasks.apply(id, &event, meta) {

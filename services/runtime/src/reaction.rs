@@ -23,11 +23,11 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, AckKind};
 use async_nats::HeaderMap;
 use futures::StreamExt;
-use hoinghi_shared::events::EventEnvelope;
+use hoinghi_shared::events::{DomainEvent, EventEnvelope};
 use hoinghi_shared::headers::{DEAD_REASON, DEAD_SOURCE, DEAD_SUBJECT};
 use hoinghi_shared::roles::actor;
-use hoinghi_shared::subjects::events::dead_letter;
-use hoinghi_shared::Service;
+use hoinghi_shared::subjects::events::{dead_letter, of_type};
+use hoinghi_shared::{ApiError, ConferenceId, ErrorCode, Service};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn, Instrument};
 
@@ -71,6 +71,38 @@ pub enum ReactionError {
     Permanent(String),
 }
 
+impl ReactionError {
+    /// What a reaction answers when its command is refused with `e`: `Retry` for a code in `retry`
+    /// (the log unavailable, a race lost, state not there yet), `Permanent` otherwise.
+    pub fn refused(e: ApiError, retry: &[ErrorCode]) -> Self {
+        if retry.contains(&e.code) {
+            Self::Retry(e.message)
+        } else {
+            Self::Permanent(e.message)
+        }
+    }
+}
+
+impl Received {
+    /// The event, decoded.
+    ///
+    /// # Errors
+    /// `Retry` for one this build cannot read (it may be written by a newer version).
+    pub fn event<E: DomainEvent>(&self) -> Result<E, ReactionError> {
+        self.envelope.decode().map_err(|e| ReactionError::Retry(e.to_string()))
+    }
+
+    /// The conference the event names.
+    ///
+    /// # Errors
+    /// `Permanent` for an event that names none.
+    pub fn conference_id(&self) -> Result<ConferenceId, ReactionError> {
+        self.envelope
+            .conference_id
+            .ok_or_else(|| ReactionError::Permanent(format!("{} without a conference id", self.envelope.event_type)))
+    }
+}
+
 /// A durable subscription to another service's events.
 #[derive(Debug, Clone)]
 pub struct Subscription {
@@ -80,6 +112,13 @@ pub struct Subscription {
     pub source: Service,
     /// Subjects to receive.
     pub filters: Vec<String>,
+}
+
+impl Subscription {
+    /// The subscription `durable` to the events of `source` of the types `event_types`.
+    pub fn to_types(durable: &'static str, source: Service, event_types: &[&str]) -> Self {
+        Self { durable, source, filters: event_types.iter().map(|t| of_type(source, t)).collect() }
+    }
 }
 
 /// How long the server waits for an ack before redelivering.

@@ -2,7 +2,6 @@
 
 use hoinghi_runtime::reaction::{ReactionError, Received, Subscription};
 use hoinghi_shared::events::MinutesEvent;
-use hoinghi_shared::subjects::events;
 use hoinghi_shared::{ErrorCode, Service};
 
 use crate::commands::{decide_conference, Store};
@@ -10,11 +9,7 @@ use crate::conference::ConferenceCommand;
 
 /// The durable subscription to published minutes.
 pub fn subscription() -> Subscription {
-    Subscription {
-        durable: "scheduling-on-minutes-published",
-        source: Service::Minutes,
-        filters: vec![events::of_type(Service::Minutes, MinutesEvent::MINUTES_PUBLISHED)],
-    }
+    Subscription::to_types("scheduling-on-minutes-published", Service::Minutes, &[MinutesEvent::MINUTES_PUBLISHED])
 }
 
 /// Closes the conference whose minutes were published.
@@ -22,11 +17,8 @@ pub fn subscription() -> Subscription {
 /// # Errors
 /// `Retry` while the log is unavailable; `Permanent` for an event that cannot apply.
 pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionError> {
-    let event: MinutesEvent = received.envelope.decode().map_err(|e| ReactionError::Retry(e.to_string()))?;
-    let MinutesEvent::MinutesPublished { sha256, .. } = event else { return Ok(()) };
-    let Some(id) = received.envelope.conference_id else {
-        return Err(ReactionError::Permanent("minutes_published without a conference id".into()));
-    };
+    let MinutesEvent::MinutesPublished { sha256, .. } = received.event()? else { return Ok(()) };
+    let id = received.conference_id()?;
     let meta = received.command(crate::SERVICE);
     let result = store
         .execute(
@@ -35,9 +27,5 @@ pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionEr
             |_, _| Ok(()),
         )
         .await;
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) if e.code == ErrorCode::Unavailable => Err(ReactionError::Retry(e.message)),
-        Err(e) => Err(ReactionError::Permanent(e.message)),
-    }
+    result.map_err(|e| ReactionError::refused(e, &[ErrorCode::Unavailable]))
 }

@@ -29,8 +29,7 @@ impl Projection for SchedulingState {
             self.sites.entry(site_id.clone()).or_default().apply(&event, meta);
             return;
         }
-        let Some(id) = meta.conference_id else {
-            tracing::error!(seq = meta.seq, "conference event without a conference id ignored");
+        let Some(id) = meta.conference_or_log("conference") else {
             return;
         };
         if matches!(event, SchedulingEvent::ConferenceScheduled { .. }) {

@@ -77,13 +77,36 @@ pub fn decide_site(
 pub async fn site_command(store: Store, request: Incoming, id: ConferenceId, command: SiteCommand) -> Reply {
     let site = acting_site(&request)?;
     let meta = request.command(format!("site:{site}"))?;
+    roster_command(
+        &store,
+        &meta,
+        id,
+        |roster| roster.decide_site(&id, &site, command.clone()),
+        |roster, _, _| json(&roster.site_view(id, &site).ok_or_else(|| no_roster(&id))?),
+    )
+    .await
+}
+
+/// Runs a command on the roster of conference `id` (never opened, when unknown): `decide` decides
+/// it; `answer` answers from the opened roster, given where the command's event was appended (if
+/// anything was) and whether it took effect (see [`answering_roster`]).
+///
+/// # Errors
+/// The refusals of `decide`, [`answering_roster`] and `answer`; the store's.
+pub async fn roster_command<T>(
+    store: &Store,
+    meta: &CommandMeta,
+    id: ConferenceId,
+    decide: impl Fn(&Roster) -> Result<Decision<AttendanceEvent>, ApiError>,
+    answer: impl Fn(&Roster, Option<u64>, bool) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
     store
         .execute(
-            &meta,
-            |state| decide_site(state, &id, &site, command.clone()),
+            meta,
+            |state| on_roster(state, &id, &decide),
             |state, seq| {
-                let (roster, _) = answering_roster(state, &id, seq)?;
-                json(&roster.site_view(id, &site).ok_or_else(|| no_roster(&id))?)
+                let (roster, took_effect) = answering_roster(state, &id, seq)?;
+                answer(roster, seq, took_effect)
             },
         )
         .await
@@ -148,11 +171,8 @@ pub async fn react(
     meta: &CommandMeta,
     decide: impl Fn(&AttendanceState) -> Result<Decision<AttendanceEvent>, ApiError>,
 ) -> Result<(), ReactionError> {
-    match store.execute(meta, decide, |_, _| Ok(())).await {
-        Ok(()) => Ok(()),
-        Err(e) if matches!(e.code, ErrorCode::Unavailable | ErrorCode::NotFound | ErrorCode::Conflict) => {
-            Err(ReactionError::Retry(e.message))
-        }
-        Err(e) => Err(ReactionError::Permanent(e.message)),
-    }
+    store
+        .execute(meta, decide, |_, _| Ok(()))
+        .await
+        .map_err(|e| ReactionError::refused(e, &[ErrorCode::Unavailable, ErrorCode::NotFound, ErrorCode::Conflict]))
 }

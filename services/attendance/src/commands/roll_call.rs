@@ -8,7 +8,7 @@ use hoinghi_shared::api::RollCall;
 use hoinghi_shared::roles::actor;
 use hoinghi_shared::ApiError;
 
-use super::{answering_roster, on_roster, Store};
+use super::{roster_command, Store};
 use crate::roll_call::RollCallCommand;
 use crate::roster::no_roster;
 
@@ -18,20 +18,20 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
     let meta = request.command(actor::SECRETARIAT)?;
     let (id, site) = (body.conference_id, body.site);
     let command = RollCallCommand { present: body.present, people: body.people, reason: body.reason };
-    store
-        .execute(
-            &meta,
-            |state| on_roster(state, &id, |roster| roster.decide_roll_call(&id, &site, command.clone())),
-            |state, seq| {
-                let (roster, took_effect) = answering_roster(state, &id, seq)?;
-                if !took_effect {
-                    // The session ended between deciding and appending: the roll call is void.
-                    return Err(ApiError::conflict(format!(
-                        "the session of conference {id} ended before the roll call arrived"
-                    )));
-                }
-                json(&roster.site_view(id, &site).ok_or_else(|| no_roster(&id))?)
-            },
-        )
-        .await
+    roster_command(
+        &store,
+        &meta,
+        id,
+        |roster| roster.decide_roll_call(&id, &site, command.clone()),
+        |roster, _, took_effect| {
+            if !took_effect {
+                // The session ended between deciding and appending: the roll call is void.
+                return Err(ApiError::conflict(format!(
+                    "the session of conference {id} ended before the roll call arrived"
+                )));
+            }
+            json(&roster.site_view(id, &site).ok_or_else(|| no_roster(&id))?)
+        },
+    )
+    .await
 }

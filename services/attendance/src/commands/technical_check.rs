@@ -10,7 +10,7 @@ use hoinghi_shared::roles::actor;
 use hoinghi_shared::subjects::attendance as subjects;
 use hoinghi_shared::{ApiError, ConferenceId};
 
-use super::{acting_site, answering_roster, on_roster, opened_roster, react, Store};
+use super::{acting_site, on_roster, opened_roster, react, roster_command, Store};
 use crate::roster::{no_roster, Roster};
 use crate::technical_check::{CheckCommand, ReportCommand};
 
@@ -72,24 +72,24 @@ async fn report(store: Store, request: Incoming) -> Reply {
     let meta = request.command(actor::site(&site))?;
     let id = body.conference_id;
     let command = ReportCommand { picture: body.picture, sound: body.sound, line: body.line };
-    store
-        .execute(
-            &meta,
-            |state| on_roster(state, &id, |roster| roster.decide_check_report(&id, &site, command.clone())),
-            |state, seq| {
-                let (roster, _) = answering_roster(state, &id, seq)?;
-                if let Some(seq) = seq {
-                    if !roster.technical_check.took_effect(seq) {
-                        return Err(ApiError::conflict(format!(
-                            "the session of conference {id} started before the report arrived; its technical \
-                             check is closed"
-                        )));
-                    }
+    roster_command(
+        &store,
+        &meta,
+        id,
+        |roster| roster.decide_check_report(&id, &site, command.clone()),
+        |roster, seq, _| {
+            if let Some(seq) = seq {
+                if !roster.technical_check.took_effect(seq) {
+                    return Err(ApiError::conflict(format!(
+                        "the session of conference {id} started before the report arrived; its technical check \
+                         is closed"
+                    )));
                 }
-                json(&roster.check_site_view(id, &site).ok_or_else(|| no_roster(&id))?)
-            },
-        )
-        .await
+            }
+            json(&roster.check_site_view(id, &site).ok_or_else(|| no_roster(&id))?)
+        },
+    )
+    .await
 }
 
 /// On `session_started`: closes the conference's check (opened or not), so the roster and the

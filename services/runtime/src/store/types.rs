@@ -31,6 +31,15 @@ pub struct EventMeta {
 }
 
 impl EventMeta {
+    /// The conference the event is about, for a projection kept by conference: without one, the
+    /// event is logged as an error (a `what` event, e.g. "minutes") and `None` says to ignore it.
+    pub fn conference_or_log(&self, what: &str) -> Option<ConferenceId> {
+        if self.conference_id.is_none() {
+            tracing::error!(seq = self.seq, "{what} event without a conference id ignored");
+        }
+        self.conference_id
+    }
+
     /// The metadata of the event at `seq` on `subject`, from its envelope.
     pub(super) fn of(seq: u64, subject: String, envelope: EventEnvelope) -> Self {
         Self {
