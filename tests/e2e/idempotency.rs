@@ -82,10 +82,11 @@ async fn repeating_a_command_answers_the_same_and_writes_no_new_event() {
     assert_eq!(stack.event_totals().await.unwrap(), totals, "same confirmation writes nothing");
 
     let started = api.start(id).await.unwrap();
-    let checked_in = api.check_in(&ba_be, id).await.unwrap();
-    // The start is followed by attendance's own events (the technical check closes, the quorum is
-    // recorded): let them land before counting.
+    // The start is followed by attendance's own reaction (the technical check closes, presence
+    // starts, the quorum is recorded): let it land before the check-in whose reply is compared,
+    // and before counting.
     stack.wait_for_reactions(hoinghi_tests::ASYNC_TIMEOUT).await.unwrap();
+    let checked_in = api.check_in(&ba_be, id).await.unwrap();
     let totals = stack.event_totals().await.unwrap();
     assert_eq!(api.start(id).await.unwrap(), started, "start again");
     assert_eq!(api.check_in(&ba_be, id).await.unwrap(), checked_in, "check in again");
