@@ -41,13 +41,13 @@ pub struct Global {
     )]
     pub nats_url: String,
 
-    /// NATS credentials file: a seed file from `hoinghi admin credentials` (e.g. site-ba-be.creds) or a
-    /// user JWT + seed file; empty for an open server.
+    /// NATS credentials file (a user JWT + seed, e.g. site-ba-be.creds from `hoinghi admin init|add-site|add-person`);
+    /// empty for an open server.
     #[arg(long, global = true, env = "HOINGHI__NATS__CREDS", hide_env_values = true)]
     pub creds: Option<String>,
 
-    /// The identity to act as; replies come to `_INBOX.<identity>` (default: the credentials file's
-    /// name, e.g. site-ba-be).
+    /// The identity to act as; replies come to `_INBOX.<identity>` (default: the name in the
+    /// credentials file's JWT, e.g. site-ba-be).
     #[arg(long, global = true, env = "HOINGHI__NATS__IDENTITY", hide_env_values = true)]
     pub identity: Option<String>,
 
@@ -127,7 +127,8 @@ pub enum Command {
     Ping(status::PingArgs),
     /// Run the Bắc Kạn scenario (23 July 2021) end to end against a running stack.
     Demo(demo::DemoArgs),
-    /// Credentials and the nats-server configuration of a deployment (offline; no server needed).
+    /// Identities of a deployment (NATS operator, accounts, user JWTs, .creds files) and its
+    /// nats-server configuration; only revoke and rotate contact the server.
     #[command(subcommand)]
     Admin(admin::Cmd),
 }

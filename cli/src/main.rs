@@ -1,7 +1,7 @@
 //! `hoinghi`: the command-line client of the hoinghi services.
 //!
 //! The calls go through the typed client (`hoinghi-client`, which also holds the Bắc Kạn scenario
-//! of `hoinghi demo`); `hoinghi admin` writes a deployment's credentials with `hoinghi-credentials`.
+//! of `hoinghi demo`); `hoinghi admin` makes a deployment's identities (NATS JWTs, `.creds` files) with `hoinghi-credentials`.
 //!
 //! - `cli`: the command line (global options -> [`hoinghi_client::Settings`]);
 //! - `commands`: one module per command group;

@@ -16,7 +16,7 @@ use hoinghi_shared::api::{
 };
 use hoinghi_shared::headers::{IDEMPOTENCY_KEY, TRACEPARENT};
 use hoinghi_shared::subjects::{self, discovery};
-use hoinghi_shared::{trace, ApiError, ConferenceId, Service, SiteId};
+use hoinghi_shared::{trace, ApiError, ConferenceId, PersonId, Role, Service, SiteId};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -35,10 +35,10 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Settings {
     /// NATS server URL(s), comma separated (the nodes of a cluster).
     pub url: String,
-    /// A NATS credentials file, if any: a seed file from `hoinghi admin credentials` or a user JWT +
-    /// seed file.
+    /// A standard NATS credentials file (user JWT + seed, from `hoinghi admin`), if any.
     pub creds: Option<PathBuf>,
-    /// The identity to act as (inbox prefix `_INBOX.<identity>`); none: the credentials file's name.
+    /// The identity to act as (inbox prefix `_INBOX.<identity>`); none: the `name` of the
+    /// credentials file's JWT.
     pub identity: Option<String>,
     /// How long to wait for each reply.
     pub timeout: Duration,
@@ -67,8 +67,8 @@ impl Settings {
         }
     }
 
-    /// The identity this connection acts as, if any (the configured one, else the credentials
-    /// file's name).
+    /// The identity this connection acts as, if any (the configured one, else the `name` of the
+    /// credentials file's JWT).
     pub fn identity(&self) -> Option<String> {
         hoinghi_credentials::identity_of(self.identity.as_deref().unwrap_or(""), self.creds.as_deref())
     }
@@ -117,12 +117,10 @@ impl Settings {
                 }
             });
         if let Some(path) = &self.creds {
-            options = match hoinghi_credentials::read_credentials(path)? {
-                hoinghi_credentials::Credentials::Jwt(text) => options
-                    .credentials(&text)
-                    .with_context(|| format!("cannot read the NATS credentials file {}", path.display()))?,
-                hoinghi_credentials::Credentials::Seed(seed) => options.nkey(seed),
-            };
+            options = options
+                .credentials_file(path)
+                .await
+                .with_context(|| format!("cannot read the NATS credentials file {}", path.display()))?;
         }
         if self.tls_ca.is_some() || self.tls_client.is_some() {
             options = options.require_tls(true);
@@ -193,6 +191,25 @@ impl Api {
             idempotency_key: None,
             violations: None,
         }
+    }
+
+    /// Wraps an existing connection made as `identity` (with the inbox prefix `_INBOX.<identity>`,
+    /// e.g. with that identity's credentials file): its per-site and per-person requests go to that
+    /// identity's subjects.
+    pub fn from_client_as(client: async_nats::Client, identity: &str) -> Self {
+        Self {
+            identity: identity.to_owned(),
+            inbox_prefix: hoinghi_credentials::inbox_prefix(Some(identity)),
+            ..Self::from_client(client)
+        }
+    }
+
+    /// This connection's requests, made as `person`: the person's commands go to their per-person
+    /// subjects. On a server that authenticates, only a connection with that person's credentials
+    /// may publish there (the server refuses the others), so this serves a server without
+    /// authentication (a development stack, the tests) or a connection already acting as `person`.
+    pub fn as_person(&self, person: &PersonId) -> Self {
+        Self { identity: Role::Person(person.clone()).identity(), ..self.clone() }
     }
 
     /// The underlying NATS client.
@@ -382,6 +399,38 @@ impl Api {
         self.request(subject, &ConferenceRef { conference_id: conference }).await
     }
 
+    /// The person this client acts as, if its identity is a person's (`person-<id>`).
+    pub fn person(&self) -> Option<PersonId> {
+        match Role::from_identity(&self.identity) {
+            Some(Role::Person(person)) => Some(person),
+            _ => None,
+        }
+    }
+
+    /// The site this client acts as, if its identity is a site's (`site-<id>`).
+    pub fn site(&self) -> Option<SiteId> {
+        match Role::from_identity(&self.identity) {
+            Some(Role::Site(site)) => Some(site),
+            _ => None,
+        }
+    }
+
+    /// `hoinghi.v1.minutes.persons.<person>.<action>` for the person this client acts as: a person
+    /// acts only as themself.
+    ///
+    /// # Errors
+    /// `invalid`, before anything is sent, when this client does not act as a person.
+    fn person_subject(&self, action: &str) -> Result<String, ApiError> {
+        let person = self.person().ok_or_else(|| {
+            ApiError::invalid(format!(
+                "the minutes' {action} is a person's command, sent as that person, and this connection acts as {}: \
+                 connect with the credentials of a person of the conference (identity person-<id>)",
+                self.identity
+            ))
+        })?;
+        Ok(subjects::minutes::person_command(&person, action))
+    }
+
     // ------------------------------------------------------------ scheduling
 
     /// Registers (or renames) a site.
@@ -449,25 +498,38 @@ impl Api {
         self.request(subjects::scheduling::RESCHEDULE, request).await
     }
 
-    /// Reads a conference.
+    /// Reads a conference: a site on its own per-site subject (only the conferences it is part
+    /// of), anyone else on the shared one.
     ///
     /// # Errors
-    /// The service's error.
+    /// The service's error (`not_found` also for a site not part of the conference).
     pub async fn conference(&self, conference: ConferenceId) -> Result<ConferenceView, ApiError> {
-        self.about(subjects::scheduling::GET, conference).await
+        match self.site() {
+            Some(site) => {
+                let subject = subjects::scheduling::site_command(&site, subjects::scheduling::SITE_GET);
+                self.about(&subject, conference).await
+            }
+            None => self.about(subjects::scheduling::GET, conference).await,
+        }
     }
 
     /// A site's invitation as an iCalendar object (`ics`: `METHOD:REQUEST`, or `METHOD:CANCEL` once
-    /// cancelled), with its method and `SEQUENCE`.
+    /// cancelled), with its method and `SEQUENCE`: a site asks on its per-site subject (`site`
+    /// being its own), the secretariat on the shared one.
     ///
     /// # Errors
-    /// The service's error: `not_found` for an unknown conference, `forbidden` for a site not
-    /// invited, `conflict` before the invitations were issued.
+    /// The service's error: `not_found` for an unknown conference (or, asked by a site, one it is
+    /// not part of), `forbidden` for a site not invited (asked by the secretariat), `conflict`
+    /// before the invitations were issued.
     pub async fn ics(
         &self,
         conference: ConferenceId,
         site: &SiteId,
     ) -> Result<hoinghi_shared::api::IcsInvitation, ApiError> {
+        if self.site().is_some() {
+            let subject = subjects::scheduling::site_command(site, subjects::scheduling::SITE_ICS);
+            return self.about(&subject, conference).await;
+        }
         self.request(
             subjects::scheduling::ICS,
             &hoinghi_shared::api::IcsRequest { conference_id: conference, site: site.clone() },
@@ -743,50 +805,41 @@ impl Api {
 
     // ------------------------------------------------------------ minutes
 
-    /// Records an agenda item.
+    /// A minute-taker (this client's person) records an agenda item.
     ///
     /// # Errors
-    /// The service's error.
+    /// `invalid` when this client is not a person; the service's error (`forbidden` for a person
+    /// who is not a minute-taker of the conference).
     pub async fn record(&self, item: &RecordItem) -> Result<MinutesView, ApiError> {
-        self.request(subjects::minutes::RECORD, item).await
+        self.request(&self.person_subject(subjects::minutes::RECORD)?, item).await
     }
 
-    /// Submits the draft.
+    /// A minute-taker (this client's person) submits the draft.
     ///
     /// # Errors
-    /// The service's error.
+    /// As [`Api::record`].
     pub async fn submit(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
-        self.about(subjects::minutes::SUBMIT, conference).await
+        self.about(&self.person_subject(subjects::minutes::SUBMIT)?, conference).await
     }
 
-    /// A chair approves.
+    /// A chair (this client's person, as the conference binds them to a chair) approves.
     ///
     /// # Errors
-    /// The service's error.
-    pub async fn approve(&self, conference: ConferenceId, by: &str) -> Result<MinutesView, ApiError> {
-        self.request(
-            subjects::minutes::APPROVE,
-            &ApproveMinutes { conference_id: conference, approved_by: by.to_owned() },
-        )
-        .await
+    /// `invalid` when this client is not a person; the service's error (`forbidden` for a person
+    /// who is not a chair of the conference).
+    pub async fn approve(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
+        let subject = self.person_subject(subjects::minutes::APPROVE)?;
+        self.request(&subject, &ApproveMinutes { conference_id: conference }).await
     }
 
-    /// A chair requests changes to the submitted version instead of approving it.
+    /// A chair (this client's person) requests changes to the submitted version instead of
+    /// approving it.
     ///
     /// # Errors
-    /// The service's error.
-    pub async fn request_changes(
-        &self,
-        conference: ConferenceId,
-        by: &str,
-        comment: &str,
-    ) -> Result<MinutesView, ApiError> {
-        let body = hoinghi_shared::api::RequestChanges {
-            conference_id: conference,
-            requested_by: by.to_owned(),
-            comment: comment.to_owned(),
-        };
-        self.request(subjects::minutes::REQUEST_CHANGES, &body).await
+    /// As [`Api::approve`].
+    pub async fn request_changes(&self, conference: ConferenceId, comment: &str) -> Result<MinutesView, ApiError> {
+        let body = hoinghi_shared::api::RequestChanges { conference_id: conference, comment: comment.to_owned() };
+        self.request(&self.person_subject(subjects::minutes::REQUEST_CHANGES)?, &body).await
     }
 
     /// Reads submitted version `version` of the minutes (1, 2, …), with what changed from the one
@@ -797,23 +850,32 @@ impl Api {
     pub async fn minutes_version(&self, conference: ConferenceId, version: u32) -> Result<MinutesView, ApiError> {
         let mut query = hoinghi_shared::api::GetMinutes::from(PageQuery::first(conference));
         query.version = Some(version);
-        self.request(subjects::minutes::GET, &query).await
+        self.request(&self.minutes_get(), &query).await
     }
 
-    /// Publishes.
+    /// A minute-taker (this client's person) publishes.
     ///
     /// # Errors
-    /// The service's error.
+    /// As [`Api::record`].
     pub async fn publish(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
-        self.about(subjects::minutes::PUBLISH, conference).await
+        self.about(&self.person_subject(subjects::minutes::PUBLISH)?, conference).await
+    }
+
+    /// Where this client reads minutes: a site on its per-site subject (only the minutes of the
+    /// conferences it is part of), anyone else on the shared one.
+    fn minutes_get(&self) -> String {
+        match self.site() {
+            Some(site) => subjects::minutes::site_command(&site, subjects::minutes::SITE_GET),
+            None => subjects::minutes::GET.to_owned(),
+        }
     }
 
     /// Reads the minutes (the first page of their attendance).
     ///
     /// # Errors
-    /// The service's error (404 before the draft opens).
+    /// The service's error (404 before the draft opens, and for a site not part of the conference).
     pub async fn minutes(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
-        self.about(subjects::minutes::GET, conference).await
+        self.about(&self.minutes_get(), conference).await
     }
 
     /// Reads the published minutes with their HTML form (`html`, checked by the service against
@@ -824,7 +886,7 @@ impl Api {
     pub async fn minutes_html(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
         let mut query = hoinghi_shared::api::GetMinutes::from(PageQuery::first(conference));
         query.form = Some(hoinghi_shared::api::DocumentForm::Html);
-        self.request(subjects::minutes::GET, &query).await
+        self.request(&self.minutes_get(), &query).await
     }
 
     /// Reads the minutes with one page of their attendance.
@@ -832,7 +894,7 @@ impl Api {
     /// # Errors
     /// The service's error (404 before the draft opens).
     pub async fn minutes_page(&self, query: &PageQuery) -> Result<MinutesView, ApiError> {
-        self.request(subjects::minutes::GET, query).await
+        self.request(&self.minutes_get(), query).await
     }
 
     /// A site acknowledges the published minutes.
@@ -1023,8 +1085,17 @@ mod tests {
         let site = settings.as_identity("site-ba-be", PathBuf::from("/x/site-ba-be.creds"));
         assert_eq!(site.identity().as_deref(), Some("site-ba-be"));
         assert_eq!(site.inbox_prefix(), "_INBOX.site-ba-be");
-        let by_file = Settings { creds: Some(PathBuf::from("/x/chair.creds")), ..Settings::new("nats://h:1") };
-        assert_eq!(by_file.inbox_prefix(), "_INBOX.chair");
+        // Without --identity, the identity is the name in the credentials file's JWT (not its file name).
+        let dir = std::env::temp_dir().join(format!("hoinghi-client-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("any-name.creds");
+        let account = nkeys::KeyPair::new_account();
+        let user = nkeys::KeyPair::new_user();
+        let jwt = hoinghi_credentials::jwt::user_jwt(&account, &user.public_key(), "person-lan", None).unwrap();
+        std::fs::write(&path, hoinghi_credentials::jwt::creds_text(&jwt, &user.seed().unwrap())).unwrap();
+        let by_file = Settings { creds: Some(path), ..Settings::new("nats://h:1") };
+        assert_eq!(by_file.inbox_prefix(), "_INBOX.person-lan");
+        let _ = std::fs::remove_dir_all(&dir);
         assert!(Settings::new(" , ").servers().is_err());
         assert!(Settings::new("nats://127.0.0.1:notaport").servers().unwrap_err().to_string().contains("notaport"));
     }

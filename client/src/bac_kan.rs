@@ -19,9 +19,9 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use hoinghi_shared::api::{
-    AgendaItem, ApprovalPolicy, ConfirmAttendance, CreateConference, Person, RecordItem, RegisterSite, Task,
+    AgendaItem, ApprovalPolicy, Chair, ConfirmAttendance, CreateConference, Person, RecordItem, RegisterSite, Task,
 };
-use hoinghi_shared::{ConferenceId, SiteId};
+use hoinghi_shared::{ConferenceId, PersonId, SiteId};
 
 /// Start, Vietnam time.
 pub const STARTS_AT: &str = "2021-07-23T08:00:00+07:00";
@@ -57,8 +57,17 @@ pub const CHAIRS: [(&str, &str); 2] = [
 /// The guests (cùng dự).
 pub const GUESTS: [(&str, &str); 1] = [("Phạm Duy Hưng", "Phó Chủ tịch UBND tỉnh")];
 
-/// The co-chair who approves the minutes.
+/// The persons bound to the co-chairs, in the order of [`CHAIRS`]: each approves as themself.
+pub const CHAIR_PERSONS: [&str; 2] = ["phuong-thi-thanh", "ma-tu-dong-dien"];
+
+/// The co-chair who approves the minutes first.
 pub const APPROVER: &str = "Phương Thị Thanh";
+
+/// The person bound to [`APPROVER`].
+pub const APPROVER_PERSON: &str = CHAIR_PERSONS[0];
+
+/// The person who keeps the minutes (thư ký).
+pub const MINUTE_TAKER: &str = "thu-ky-tinh-uy";
 
 /// The agenda, in order.
 pub const AGENDA: [&str; 5] = [
@@ -136,9 +145,26 @@ pub fn people(list: &[(&str, &str)]) -> Vec<Person> {
     list.iter().map(|(name, title)| Person { name: (*name).to_owned(), title: (*title).to_owned() }).collect()
 }
 
-/// The co-chairs.
-pub fn chairs() -> Vec<Person> {
-    people(&CHAIRS)
+/// The co-chairs, each bound to their person ([`CHAIR_PERSONS`]).
+pub fn chairs() -> Vec<Chair> {
+    CHAIRS
+        .iter()
+        .zip(CHAIR_PERSONS)
+        .map(|((name, title), person)| Chair {
+            name: (*name).to_owned(),
+            title: (*title).to_owned(),
+            person_id: Some(person_id(person)),
+        })
+        .collect()
+}
+
+/// A person id of the scenario.
+///
+/// # Panics
+/// If `id` is not a person id (the scenario's are).
+#[allow(clippy::expect_used)]
+pub fn person_id(id: &str) -> PersonId {
+    PersonId::parse(id).expect("a person id of the scenario")
 }
 
 /// The guests.
@@ -170,6 +196,7 @@ pub fn create_conference() -> CreateConference {
         host_site: host(),
         sites: site_ids(),
         chairs: chairs(),
+        minute_takers: vec![person_id(MINUTE_TAKER)],
         guests: guests(),
         agenda: agenda(),
         approval_policy: Some(ApprovalPolicy::All),

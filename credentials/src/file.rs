@@ -1,66 +1,85 @@
-//! Reading a credentials file, and the identity and inbox prefix a connection takes from it: the
-//! same for the services (`hoinghi-runtime`), the CLI and the test harness.
+//! Reading a standard NATS credentials file (a user JWT block and its nkey seed block, as `nsc` and
+//! `hoinghi admin` write it), and the identity and inbox prefix a connection takes from it: the same
+//! for the services (`hoinghi-runtime`), the client, the CLI and the test harness.
+//!
+//! The identity is the user JWT's `name` claim (`hoinghi admin` names each user after its identity:
+//! `secretariat`, `site-<id>`, `person-<id>`, `service-<name>`, `service-<name>-api`), so a
+//! credentials file may be renamed or moved freely; the connection's inbox prefix is
+//! `_INBOX.<identity>`, the only inbox its JWT lets it subscribe to.
 
 use std::path::Path;
 
 use hoinghi_shared::subjects::inbox;
 
-/// What a credentials file holds.
+use crate::jwt;
+
+/// A credentials file's contents.
 #[derive(Clone, PartialEq, Eq)]
-pub enum Credentials {
-    /// A user JWT and its seed (the file as `nsc` writes it): the whole text.
-    Jwt(String),
-    /// Only a user nkey seed (the file as `hoinghi admin credentials` writes it).
-    Seed(String),
+pub struct Credentials {
+    /// The user JWT.
+    pub jwt: String,
+    /// The user's nkey seed (a secret).
+    pub seed: String,
 }
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Jwt(_) => "Credentials::Jwt(<secret>)",
-            Self::Seed(_) => "Credentials::Seed(<secret>)",
-        })
+        f.debug_struct("Credentials").field("jwt", &self.jwt).field("seed", &"<secret>").finish()
     }
 }
 
-/// Reads a credentials file and tells its format apart.
+impl Credentials {
+    /// The user JWT's `name` claim: the identity (not verified; the server verifies the JWT).
+    pub fn name(&self) -> Option<String> {
+        let claims: jwt::Claims<serde_json::Value> = jwt::decode(&self.jwt).ok()?;
+        let name = claims.name.trim();
+        (!name.is_empty()).then(|| name.to_owned())
+    }
+
+    /// The user's public key (the JWT's subject).
+    pub fn public_key(&self) -> Option<String> {
+        jwt::decode::<serde_json::Value>(&self.jwt).ok().map(|c| c.sub)
+    }
+}
+
+/// Reads a credentials file.
 ///
 /// # Errors
-/// Unreadable, or neither a JWT nor a user nkey seed in it.
+/// Unreadable, or not a user JWT block followed by a seed block.
 pub fn read_credentials(path: &Path) -> anyhow::Result<Credentials> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read NATS credentials {}: {e}", path.display()))?;
     parse_credentials(&text).ok_or_else(|| {
         anyhow::anyhow!(
-            "{} holds neither a NATS user JWT nor a user nkey seed (-----BEGIN USER NKEY SEED----- block; see \
-             `hoinghi admin credentials`)",
+            "{} is not a NATS credentials file (a -----BEGIN NATS USER JWT----- block and a -----BEGIN USER NKEY \
+             SEED----- block, as `hoinghi admin add-site|add-person` writes)",
             path.display()
         )
     })
 }
 
-/// Tells the format of a credentials text apart: a `BEGIN NATS USER JWT` block means a JWT file; else
-/// the first line that is a user seed (`SU…`), inside the seed block or alone.
+/// The JWT and the seed of a credentials text: the first non-empty line after each `-----BEGIN`
+/// marker, as every NATS client reads it.
 pub fn parse_credentials(text: &str) -> Option<Credentials> {
-    if text.contains("BEGIN NATS USER JWT") {
-        return Some(Credentials::Jwt(text.to_owned()));
-    }
-    text.lines()
-        .map(str::trim)
-        .find(|line| line.starts_with("SU") && line.len() > 50 && line.bytes().all(|b| b.is_ascii_alphanumeric()))
-        .map(|seed| Credentials::Seed(seed.to_owned()))
+    let after = |marker: &str| {
+        let mut lines = text.lines().map(str::trim);
+        lines.find(|l| l.starts_with("-----BEGIN") && l.contains(marker))?;
+        lines.find(|l| !l.is_empty()).filter(|l| !l.starts_with("---")).map(str::to_owned)
+    };
+    let jwt = after("NATS USER JWT")?;
+    let seed = after("USER NKEY SEED")?;
+    (jwt.split('.').count() == 3 && seed.starts_with("SU")).then_some(Credentials { jwt, seed })
 }
 
-/// The identity of a connection: `configured` if set (not blank), else the credentials file's name
-/// without `.creds` (`site-ba-be.creds` -> `site-ba-be`).
+/// The identity of a connection: `configured` if set (not blank), else the `name` of the user JWT
+/// in the credentials file; none without either (or with an unreadable file, which the connection
+/// then reports).
 pub fn identity_of(configured: &str, creds: Option<&Path>) -> Option<String> {
     let configured = configured.trim();
     if !configured.is_empty() {
         return Some(configured.to_owned());
     }
-    let path = creds?;
-    let stem = path.file_stem()?.to_str()?.trim();
-    (!stem.is_empty()).then(|| stem.to_owned())
+    read_credentials(creds?).ok()?.name()
 }
 
 /// `_INBOX.<identity>`, or `_INBOX` without an identity.
@@ -72,28 +91,40 @@ pub fn inbox_prefix(identity: Option<&str>) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_seed_only_file_and_a_jwt_file_are_told_apart() {
-        let seed = format!("S{}", "U".repeat(57));
-        let seed_file = format!("-----BEGIN USER NKEY SEED-----\n{seed}\n------END USER NKEY SEED------\n");
-        assert_eq!(parse_credentials(&seed_file), Some(Credentials::Seed(seed.clone())));
-        let jwt_file = format!(
-            "-----BEGIN NATS USER JWT-----\neyJ0eXAi.x.y\n------END NATS USER JWT------\n\n\
-             -----BEGIN USER NKEY SEED-----\n{seed}\n------END USER NKEY SEED------\n"
-        );
-        assert!(matches!(parse_credentials(&jwt_file), Some(Credentials::Jwt(_))));
-        assert_eq!(parse_credentials("password=hunter2"), None);
-        assert_eq!(format!("{:?}", Credentials::Seed(seed)), "Credentials::Seed(<secret>)");
+    fn file(name: &str) -> (String, Credentials) {
+        let account = nkeys::KeyPair::new_account();
+        let user = nkeys::KeyPair::new_user();
+        let jwt = jwt::user_jwt(&account, &user.public_key(), name, None).unwrap();
+        let seed = user.seed().unwrap();
+        (jwt::creds_text(&jwt, &seed), Credentials { jwt, seed })
     }
 
     #[test]
-    fn the_identity_is_the_file_name_and_names_the_inbox() {
-        assert_eq!(identity_of("", Some(Path::new("/a/site-ba-be.creds"))).as_deref(), Some("site-ba-be"));
-        assert_eq!(identity_of("chair", Some(Path::new("/a/site-ba-be.creds"))).as_deref(), Some("chair"));
+    fn a_standard_file_gives_its_jwt_seed_and_name() {
+        let (text, expected) = file("site-ba-be");
+        let parsed = parse_credentials(&text).unwrap();
+        assert_eq!(parsed, expected);
+        assert_eq!(parsed.name().as_deref(), Some("site-ba-be"));
+        assert!(!format!("{parsed:?}").contains(&expected.seed), "the seed never shows in Debug");
+        // A bare seed file (what hoinghi wrote before JWTs) is not a credentials file.
+        let seed_only = format!("-----BEGIN USER NKEY SEED-----\n{}\n------END USER NKEY SEED------\n", expected.seed);
+        assert_eq!(parse_credentials(&seed_only), None);
+        assert_eq!(parse_credentials("password=hunter2"), None);
+    }
+
+    #[test]
+    fn the_identity_is_the_jwt_name_unless_configured_and_names_the_inbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anything.creds");
+        std::fs::write(&path, file("person-lan").0).unwrap();
+        assert_eq!(identity_of("", Some(&path)).as_deref(), Some("person-lan"));
+        assert_eq!(identity_of("secretariat", Some(&path)).as_deref(), Some("secretariat"));
         assert_eq!(identity_of(" ", None), None);
+        assert_eq!(identity_of("", Some(&dir.path().join("missing.creds"))), None);
         assert_eq!(inbox_prefix(Some("site-ba-be")), "_INBOX.site-ba-be");
         assert_eq!(inbox_prefix(Some("")), "_INBOX");
         assert_eq!(inbox_prefix(None), "_INBOX");
@@ -105,6 +136,6 @@ mod tests {
         let path = dir.path().join("x.creds");
         assert!(read_credentials(&path).unwrap_err().to_string().contains("x.creds"));
         std::fs::write(&path, "password=hunter2").unwrap();
-        assert!(read_credentials(&path).unwrap_err().to_string().contains("neither"));
+        assert!(read_credentials(&path).unwrap_err().to_string().contains("not a NATS credentials file"));
     }
 }

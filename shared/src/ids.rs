@@ -15,6 +15,9 @@ pub enum IdError {
     /// A site id that is not a slug.
     #[error("site id {0:?} is not valid: use 1 to 64 characters from a-z, 0-9 and '-' (like \"ba-be\")")]
     Site(String),
+    /// A person id that is not a slug.
+    #[error("person id {0:?} is not valid: use 1 to 64 characters from a-z, 0-9 and '-' (like \"nguyen-van-a\")")]
+    Person(String),
     /// A task id that is not `<item>-<index>`.
     #[error("task id {0:?} is not valid: use <item>-<index>, both 0-based numbers (like \"2-0\": the first task of agenda item 2)")]
     Task(String),
@@ -70,10 +73,7 @@ impl SiteId {
     /// # Errors
     /// [`IdError::Site`] unless `s` is a slug of 1 to 64 characters from `a-z`, `0-9` and `-`.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let ok = !s.is_empty()
-            && s.len() <= Self::MAX_LEN
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if ok {
+        if is_slug(s, Self::MAX_LEN) {
             Ok(Self(s.to_owned()))
         } else {
             Err(IdError::Site(truncate(s)))
@@ -90,6 +90,48 @@ impl fmt::Display for SiteId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// A person id: a slug of 1 to 64 characters from `a-z`, `0-9` and `-`, e.g. `nguyen-van-a`.
+///
+/// Names one person of the deployment (a chair, a minute-taker): their NATS identity is
+/// `person-<id>` and the events they cause record the actor `person:<id>`. Like a [`SiteId`] it is
+/// always safe as one subject token.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PersonId(String);
+
+impl PersonId {
+    /// Longest person id accepted.
+    pub const MAX_LEN: usize = 64;
+
+    /// Parses a person id.
+    ///
+    /// # Errors
+    /// [`IdError::Person`] unless `s` is a slug of 1 to 64 characters from `a-z`, `0-9` and `-`.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        if is_slug(s, Self::MAX_LEN) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(IdError::Person(truncate(s)))
+        }
+    }
+
+    /// The slug.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PersonId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether `s` is 1 to `max` characters from `a-z`, `0-9` and `-`.
+fn is_slug(s: &str, max: usize) -> bool {
+    !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// A task of the published minutes: `<item>-<index>`, the 0-based agenda item and the 0-based
@@ -167,7 +209,7 @@ macro_rules! string_forms {
     )*};
 }
 
-string_forms!(ConferenceId, SiteId, TaskId);
+string_forms!(ConferenceId, SiteId, PersonId, TaskId);
 
 /// Keeps error messages short when someone sends a megabyte as an id.
 fn truncate(s: &str) -> String {
@@ -191,6 +233,18 @@ mod tests {
         for bad in ["", "Ba-Be", "ba.be", "ba*", ">", "ba be", "bắc-kạn", &"a".repeat(65)] {
             assert!(SiteId::parse(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn a_person_id_is_a_lowercase_slug() {
+        assert_eq!(PersonId::parse("nguyen-van-a").unwrap().as_str(), "nguyen-van-a");
+        assert!(PersonId::parse("chair-2").is_ok());
+        for bad in ["", "Nguyen", "a.b", "a*", ">", "a b", "nguyễn", &"a".repeat(65)] {
+            assert!(PersonId::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        let err = serde_json::from_str::<PersonId>("\"a.b\"").unwrap_err();
+        assert!(err.to_string().contains("person id"), "{err}");
+        assert_eq!(serde_json::to_string(&PersonId::parse("le-b").unwrap()).unwrap(), "\"le-b\"");
     }
 
     #[test]

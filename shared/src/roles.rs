@@ -4,14 +4,13 @@
 //! | role | identity | actor | publishes to |
 //! |---|---|---|---|
 //! | secretariat (văn phòng) | `secretariat` | `secretariat` | every scheduling subject, the roster, open and summarise the technical check, take the roll call and ask the quorum, move the agenda, grant the floor and mark the speaker done, read the floor, the minutes, review and list the tasks, issue the conclusions notice, list overdue notices and missing receipts, export attendance, `$SRV` |
-//! | minute-taker (thư ký) | `minute-taker` | `minute-taker` | record, submit, publish, read the minutes; read the conference, the roster and the floor; list the tasks; read the conclusions notice |
-//! | chair (chủ trì) | `chair` | `chair` | approve, request changes to and read the minutes; move the agenda, grant the floor, mark the speaker done, read the floor; read the conference; list the tasks; read the conclusions notice; read the board |
-//! | district point (điểm cầu) | `site-<id>` | `site:<id>` | its own per-site subjects and its bridge's heartbeats `hoinghi.v1.presence.sites.<id>` (ask for and withdraw from the floor, list its own notifications, report on and list its own tasks, read and acknowledge its conclusions notice, among them); read the conference and the minutes |
+//! | person: a chair (chủ trì) or a minute-taker (thư ký) | `person-<id>` | `person:<id>` | its own per-person minutes subjects `hoinghi.v1.minutes.persons.<id>.>` (record, submit, publish, approve, request changes: the minutes service checks the person's role in the conference); read the conference, the roster, the quorum, the floor, the board and the minutes; move the agenda, grant the floor, mark the speaker done; list the tasks; read the conclusions notice |
+//! | district point (điểm cầu) | `site-<id>` | `site:<id>` | its own per-site subjects and its bridge's heartbeats `hoinghi.v1.presence.sites.<id>` (read its conferences, their invitations as iCalendar and their minutes; ask for and withdraw from the floor, list its own notifications, report on and list its own tasks, read and acknowledge its conclusions notice, among them) |
 //! | service, event writer | `service-<name>` | `service:<name>` | its stream's event subjects, dead letters, the notifications of the facts it knows, the reminders' timers (attendance), the JetStream API |
 //! | service, API | `service-<name>-api` | `service:<name>` | inboxes only (its replies) |
 //!
 //! Every identity subscribes only to its own inbox (`_INBOX.<identity>.>`), plus, for a site, its
-//! own notifications (`hoinghi.v1.notifications.<site>.>`), for the secretariat and the chair, the
+//! own notifications (`hoinghi.v1.notifications.<site>.>`), for the secretariat and a person, the
 //! boards' live feed (`hoinghi.v1.live.>`; sites may not follow it), and for a service's API identity, the
 //! requests of its service and `$SRV` discovery. No client identity may publish to the event
 //! streams, the dead letters, the notifications, the timers or the JetStream API; no service may
@@ -25,7 +24,7 @@
 
 use std::fmt;
 
-use crate::ids::SiteId;
+use crate::ids::{PersonId, SiteId};
 use crate::notifications::NotificationKind;
 use crate::service::Service;
 use crate::subjects::{
@@ -34,25 +33,26 @@ use crate::subjects::{
 
 /// The identity (and actor) of the secretariat.
 pub const SECRETARIAT: &str = "secretariat";
-/// The identity (and actor) of the minute-taker.
-pub const MINUTE_TAKER: &str = "minute-taker";
-/// The identity (and actor) of the chairs.
-pub const CHAIR: &str = "chair";
-
 const SITE_IDENTITY: &str = "site-";
+const PERSON_IDENTITY: &str = "person-";
 const SERVICE_IDENTITY: &str = "service-";
 const API_SUFFIX: &str = "-api";
 
 /// The actor an event records: who caused it.
 pub mod actor {
-    use super::{Service, SiteId};
+    use super::{PersonId, Service, SiteId};
 
     /// The secretariat.
     pub const SECRETARIAT: &str = super::SECRETARIAT;
-    /// The minute-taker.
-    pub const MINUTE_TAKER: &str = super::MINUTE_TAKER;
-    /// A chair.
-    pub const CHAIR: &str = super::CHAIR;
+    /// The session's chair desk: the agenda and floor commands (`agenda.move`, `floor.grant`,
+    /// `floor.done`), which the secretariat and every person may send on shared subjects, so the
+    /// event names the desk, not who sat at it. No identity has this name.
+    pub const CHAIR: &str = "chair";
+
+    /// `person:<id>`: a person (a chair, a minute-taker) acting as themself.
+    pub fn person(person: &PersonId) -> String {
+        format!("person:{person}")
+    }
 
     /// `site:<id>`: a district point acting for its site.
     pub fn site(site: &SiteId) -> String {
@@ -70,10 +70,10 @@ pub mod actor {
 pub enum Role {
     /// The secretariat (văn phòng): registers sites, schedules and runs conferences.
     Secretariat,
-    /// The minute-taker (thư ký): records, submits and publishes the minutes.
-    MinuteTaker,
-    /// A chair (chủ trì / đồng chủ trì): approves the minutes.
-    Chair,
+    /// A person with an identity of their own: a chair (chủ trì / đồng chủ trì) who approves the
+    /// minutes, a minute-taker (thư ký) who records, submits and publishes them — the conference
+    /// binds the person to that role (by [`PersonId`]), the minutes service checks it.
+    Person(PersonId),
     /// A district point (điểm cầu) acting for its site.
     Site(SiteId),
     /// A service writing its event log (and reacting to other services' events).
@@ -83,26 +83,23 @@ pub enum Role {
 }
 
 impl Role {
-    /// The roles of people with one shared identity each.
-    pub const PEOPLE: [Role; 3] = [Role::Secretariat, Role::MinuteTaker, Role::Chair];
-
-    /// Every role of a deployment with these sites: the people, each site, and the two identities
-    /// of each service.
+    /// Every role of a deployment with these sites: the secretariat, each site, and the two
+    /// identities of each service. Persons are not among them: each is added on its own, as the
+    /// secretariat registers them ([`Role::Person`]).
     pub fn all(sites: &[SiteId]) -> Vec<Role> {
-        let mut all = Self::PEOPLE.to_vec();
+        let mut all = vec![Role::Secretariat];
         all.extend(sites.iter().cloned().map(Role::Site));
         all.extend(Service::ALL.into_iter().map(Role::Service));
         all.extend(Service::ALL.into_iter().map(Role::ServiceApi));
         all
     }
 
-    /// The NATS identity: `secretariat`, `minute-taker`, `chair`, `site-<id>`, `service-<name>`,
+    /// The NATS identity: `secretariat`, `person-<id>`, `site-<id>`, `service-<name>`,
     /// `service-<name>-api`. It names the credentials file and the inbox prefix.
     pub fn identity(&self) -> String {
         match self {
             Self::Secretariat => SECRETARIAT.to_owned(),
-            Self::MinuteTaker => MINUTE_TAKER.to_owned(),
-            Self::Chair => CHAIR.to_owned(),
+            Self::Person(person) => format!("{PERSON_IDENTITY}{person}"),
             Self::Site(site) => format!("{SITE_IDENTITY}{site}"),
             Self::Service(service) => format!("{SERVICE_IDENTITY}{service}"),
             Self::ServiceApi(service) => format!("{SERVICE_IDENTITY}{service}{API_SUFFIX}"),
@@ -113,11 +110,11 @@ impl Role {
     pub fn from_identity(identity: &str) -> Option<Self> {
         match identity {
             SECRETARIAT => Some(Self::Secretariat),
-            MINUTE_TAKER => Some(Self::MinuteTaker),
-            CHAIR => Some(Self::Chair),
             _ => {
                 if let Some(site) = identity.strip_prefix(SITE_IDENTITY) {
                     SiteId::parse(site).ok().map(Self::Site)
+                } else if let Some(person) = identity.strip_prefix(PERSON_IDENTITY) {
+                    PersonId::parse(person).ok().map(Self::Person)
                 } else if let Some(service) = identity.strip_prefix(SERVICE_IDENTITY) {
                     match service.strip_suffix(API_SUFFIX) {
                         Some(service) => Service::from_token(service).map(Self::ServiceApi),
@@ -130,13 +127,12 @@ impl Role {
         }
     }
 
-    /// The actor the events this role causes record: `secretariat`, `minute-taker`, `chair`,
-    /// `site:<id>`, `service:<name>` (both identities of a service).
+    /// The actor the events this role causes record: `secretariat`, `person:<id>`, `site:<id>`,
+    /// `service:<name>` (both identities of a service).
     pub fn actor(&self) -> String {
         match self {
             Self::Secretariat => actor::SECRETARIAT.to_owned(),
-            Self::MinuteTaker => actor::MINUTE_TAKER.to_owned(),
-            Self::Chair => actor::CHAIR.to_owned(),
+            Self::Person(person) => actor::person(person),
             Self::Site(site) => actor::site(site),
             Self::Service(service) | Self::ServiceApi(service) => actor::service(*service),
         }
@@ -173,47 +169,35 @@ impl Role {
                 // Its inbox, and the boards' live feed of every conference.
                 [own_inbox, vec![live::ALL.to_owned()]].concat(),
             ),
-            Self::MinuteTaker => Permissions::client(
-                strings(&[
-                    minutes::RECORD,
-                    minutes::SUBMIT,
-                    minutes::PUBLISH,
-                    minutes::GET,
-                    scheduling::GET,
-                    attendance::ROSTER,
-                    minutes::TASKS_LIST,
-                    minutes::NOTICES_GET,
-                    attendance::QUORUM,
-                    attendance::FLOOR,
-                ]),
-                own_inbox,
-            ),
-            Self::Chair => Permissions::client(
-                strings(&[
-                    minutes::APPROVE,
-                    minutes::REQUEST_CHANGES,
-                    minutes::GET,
-                    scheduling::GET,
-                    minutes::TASKS_LIST,
-                    minutes::NOTICES_GET,
-                    attendance::QUORUM,
-                    attendance::BOARD,
-                    attendance::BOARD_CHANGES,
-                    attendance::AGENDA_MOVE,
-                    attendance::FLOOR,
-                    attendance::FLOOR_GRANT,
-                    attendance::FLOOR_DONE,
-                ]),
+            Self::Person(person) => Permissions::client(
+                [
+                    vec![minutes::person_all(person)],
+                    strings(&[
+                        minutes::GET,
+                        scheduling::GET,
+                        attendance::ROSTER,
+                        attendance::QUORUM,
+                        attendance::BOARD,
+                        attendance::BOARD_CHANGES,
+                        attendance::AGENDA_MOVE,
+                        attendance::FLOOR,
+                        attendance::FLOOR_GRANT,
+                        attendance::FLOOR_DONE,
+                        minutes::TASKS_LIST,
+                        minutes::NOTICES_GET,
+                    ]),
+                ]
+                .concat(),
                 // Its inbox, and the boards' live feed of every conference.
                 [own_inbox, vec![live::ALL.to_owned()]].concat(),
             ),
             Self::Site(site) => Permissions::client(
                 vec![
+                    // Its own conferences, invitations and minutes are read on its per-site subjects:
+                    // never the shared `get`s, which answer for every conference.
+                    scheduling::site_all(site),
                     attendance::site_all(site),
                     minutes::site_all(site),
-                    scheduling::GET.to_owned(),
-                    scheduling::ICS.to_owned(),
-                    minutes::GET.to_owned(),
                     // Its bridge's heartbeats (live presence), never another site's.
                     presence::site(site),
                 ],
@@ -275,6 +259,11 @@ impl fmt::Display for Role {
 /// The identity of a site: `site-<id>`.
 pub fn site_identity(site: &SiteId) -> String {
     Role::Site(site.clone()).identity()
+}
+
+/// The identity of a person: `person-<id>`.
+pub fn person_identity(person: &PersonId) -> String {
+    Role::Person(person.clone()).identity()
 }
 
 /// The identity of a service that writes its event log: `service-<name>`.
@@ -355,6 +344,10 @@ mod tests {
         SiteId::parse(s).unwrap()
     }
 
+    fn person(s: &str) -> PersonId {
+        PersonId::parse(s).unwrap()
+    }
+
     #[test]
     fn identities_name_their_role_and_back() {
         let roles = Role::all(&[site("ba-be"), site("na-ri")]);
@@ -363,8 +356,6 @@ mod tests {
             identities,
             [
                 "secretariat",
-                "minute-taker",
-                "chair",
                 "site-ba-be",
                 "site-na-ri",
                 "service-scheduling",
@@ -375,14 +366,27 @@ mod tests {
                 "service-minutes-api",
             ]
         );
-        for role in roles {
+        for role in roles.into_iter().chain([Role::Person(person("le-b")), Role::Person(person("tran-c-2"))]) {
             assert_eq!(Role::from_identity(&role.identity()), Some(role.clone()), "{role}");
             assert_eq!(role.to_string(), role.identity());
         }
-        for nobody in ["root", "site-Bad!", "service-unknown", "service-unknown-api", "service-", "site-", ""] {
+        for nobody in [
+            "root",
+            "site-Bad!",
+            "service-unknown",
+            "service-unknown-api",
+            "service-",
+            "site-",
+            "person-",
+            "person-Le.B",
+            "chair",
+            "minute-taker",
+            "",
+        ] {
             assert_eq!(Role::from_identity(nobody), None, "{nobody:?}");
         }
         assert_eq!(site_identity(&site("pac-nam")), "site-pac-nam");
+        assert_eq!(person_identity(&person("le-b")), "person-le-b");
         assert_eq!(service_identity(Service::Minutes), "service-minutes");
         assert_eq!(service_api_identity(Service::Minutes), "service-minutes-api");
     }
@@ -390,8 +394,7 @@ mod tests {
     #[test]
     fn actors_are_the_ones_the_services_record() {
         assert_eq!(Role::Secretariat.actor(), "secretariat");
-        assert_eq!(Role::MinuteTaker.actor(), "minute-taker");
-        assert_eq!(Role::Chair.actor(), "chair");
+        assert_eq!(Role::Person(person("le-b")).actor(), "person:le-b");
         assert_eq!(Role::Site(site("ba-be")).actor(), "site:ba-be");
         assert_eq!(Role::Service(Service::Attendance).actor(), "service:attendance");
         assert_eq!(Role::ServiceApi(Service::Attendance).actor(), "service:attendance");
@@ -444,31 +447,12 @@ mod tests {
             &["_INBOX.secretariat.>", "hoinghi.v1.live.>"],
         );
         check(
-            Role::MinuteTaker,
+            Role::Person(person("le-b")),
             &[
-                "hoinghi.v1.minutes.record",
-                "hoinghi.v1.minutes.submit",
-                "hoinghi.v1.minutes.publish",
+                "hoinghi.v1.minutes.persons.le-b.>",
                 "hoinghi.v1.minutes.get",
                 "hoinghi.v1.scheduling.conferences.get",
                 "hoinghi.v1.attendance.roster",
-                "hoinghi.v1.minutes.tasks.list",
-                "hoinghi.v1.minutes.notices.get",
-                "hoinghi.v1.attendance.quorum",
-                "hoinghi.v1.attendance.floor",
-            ],
-            &client_deny,
-            &["_INBOX.minute-taker.>"],
-        );
-        check(
-            Role::Chair,
-            &[
-                "hoinghi.v1.minutes.approve",
-                "hoinghi.v1.minutes.request_changes",
-                "hoinghi.v1.minutes.get",
-                "hoinghi.v1.scheduling.conferences.get",
-                "hoinghi.v1.minutes.tasks.list",
-                "hoinghi.v1.minutes.notices.get",
                 "hoinghi.v1.attendance.quorum",
                 "hoinghi.v1.attendance.board",
                 "hoinghi.v1.attendance.board.changes",
@@ -476,18 +460,18 @@ mod tests {
                 "hoinghi.v1.attendance.floor",
                 "hoinghi.v1.attendance.floor.grant",
                 "hoinghi.v1.attendance.floor.done",
+                "hoinghi.v1.minutes.tasks.list",
+                "hoinghi.v1.minutes.notices.get",
             ],
             &client_deny,
-            &["_INBOX.chair.>", "hoinghi.v1.live.>"],
+            &["_INBOX.person-le-b.>", "hoinghi.v1.live.>"],
         );
         check(
             Role::Site(site("ba-be")),
             &[
+                "hoinghi.v1.scheduling.sites.ba-be.>",
                 "hoinghi.v1.attendance.sites.ba-be.>",
                 "hoinghi.v1.minutes.sites.ba-be.>",
-                "hoinghi.v1.scheduling.conferences.get",
-                "hoinghi.v1.scheduling.conferences.ics",
-                "hoinghi.v1.minutes.get",
                 "hoinghi.v1.presence.sites.ba-be",
             ],
             &client_deny,

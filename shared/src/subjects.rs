@@ -9,7 +9,7 @@
 //! is named by [`Service`], never by a bare token, and an event type by its enum's constant (e.g.
 //! [`crate::events::SchedulingEvent::INVITATIONS_ISSUED`]).
 
-use crate::ids::{ConferenceId, SiteId, TaskId};
+use crate::ids::{ConferenceId, PersonId, SiteId, TaskId};
 use crate::service::Service;
 
 /// `subject!()` is the prefix of every subject of this version of the contract, `hoinghi.v1`;
@@ -74,6 +74,8 @@ macro_rules! site_subjects {
 
 /// Command and query subjects of the scheduling service (used by the secretariat).
 pub mod scheduling {
+    use super::{Service, SiteId};
+
     /// Register (or rename) a site.
     pub const REGISTER_SITE: &str = subject!("scheduling.sites.register");
     /// Schedule a conference.
@@ -88,16 +90,28 @@ pub mod scheduling {
     pub const CANCEL: &str = subject!("scheduling.conferences.cancel");
     /// Move the conference to a new time (before it starts), with a reason.
     pub const RESCHEDULE: &str = subject!("scheduling.conferences.reschedule");
-    /// Read a conference.
+    /// Read a conference (the secretariat and the persons: every conference).
     pub const GET: &str = subject!("scheduling.conferences.get");
     /// Who did what and when in a conference, from the event log (the secretariat's audit trail).
     pub const AUDIT: &str = subject!("scheduling.conferences.audit");
     /// A site's invitation as an iCalendar (RFC 5545) object: `METHOD:REQUEST`, or `METHOD:CANCEL`
-    /// once cancelled.
+    /// once cancelled (the secretariat, for any site).
     pub const ICS: &str = subject!("scheduling.conferences.ics");
+    /// The action token of a site reading one of its own conferences
+    /// (`hoinghi.v1.scheduling.sites.<site>.get`): answered only for a conference the site is
+    /// invited to, `not_found` otherwise, exactly as for an unknown conference.
+    pub const SITE_GET: &str = "get";
+    /// The action token of a site reading its own invitation to a conference as iCalendar
+    /// (`hoinghi.v1.scheduling.sites.<site>.ics`), under the same rule.
+    pub const SITE_ICS: &str = "ics";
 
-    /// Every request subject the service serves (its `$SRV.INFO` endpoints).
+    /// Every request subject the service serves but its per-site actions ([`SITE_ACTIONS`]; its
+    /// `$SRV.INFO` endpoints).
     pub const REQUESTS: &[&str] = &[REGISTER_SITE, CREATE, INVITE, START, END, CANCEL, RESCHEDULE, GET, ICS, AUDIT];
+    /// Every per-site action the service serves, on [`any_site`] of it.
+    pub const SITE_ACTIONS: &[&str] = &[SITE_GET, SITE_ICS];
+
+    site_subjects!(Scheduling, "scheduling");
 }
 
 /// Command and query subjects of the attendance service.
@@ -175,20 +189,30 @@ pub mod attendance {
 
 /// Command and query subjects of the minutes service.
 pub mod minutes {
-    use super::{Service, SiteId};
+    use super::{PersonId, Service, SiteId};
 
-    /// Record one agenda item.
-    pub const RECORD: &str = subject!("minutes.record");
-    /// Submit the draft for approval.
-    pub const SUBMIT: &str = subject!("minutes.submit");
-    /// A chair approves the minutes.
-    pub const APPROVE: &str = subject!("minutes.approve");
-    /// A chair asks for changes to the submitted minutes instead of approving them.
-    pub const REQUEST_CHANGES: &str = subject!("minutes.request_changes");
-    /// Publish the approved minutes.
-    pub const PUBLISH: &str = subject!("minutes.publish");
-    /// Read the minutes.
+    /// The action token of the minute-taker recording one agenda item
+    /// (`hoinghi.v1.minutes.persons.<person>.record`).
+    pub const RECORD: &str = "record";
+    /// The action token of the minute-taker submitting the draft for approval.
+    pub const SUBMIT: &str = "submit";
+    /// The action token of a chair approving the minutes (as themself).
+    pub const APPROVE: &str = "approve";
+    /// The action token of a chair asking for changes to the submitted minutes instead of
+    /// approving them.
+    pub const REQUEST_CHANGES: &str = "request_changes";
+    /// The action token of the minute-taker publishing the approved minutes.
+    pub const PUBLISH: &str = "publish";
+    /// Every per-person action the service serves, on [`any_person`] of it: the person is the one
+    /// the subject names (NATS lets only that person publish there), their role in the conference
+    /// is checked by the service.
+    pub const PERSON_ACTIONS: &[&str] = &[RECORD, SUBMIT, APPROVE, REQUEST_CHANGES, PUBLISH];
+    /// Read the minutes (the secretariat and the persons: every conference's).
     pub const GET: &str = subject!("minutes.get");
+    /// The action token of a site reading the minutes of one of its own conferences
+    /// (`hoinghi.v1.minutes.sites.<site>.get`): `not_found` for a conference it is not invited to,
+    /// exactly as for an unknown one.
+    pub const SITE_GET: &str = "get";
     /// The action token of an acknowledgement.
     pub const ACKNOWLEDGE: &str = "acknowledge";
     /// The secretariat issues the conclusions notice of published minutes.
@@ -217,26 +241,41 @@ pub mod minutes {
     pub const SITE_TASKS_LIST: &str = "tasks.list";
 
     /// Every request subject the service serves but its per-site actions ([`SITE_ACTIONS`]).
-    pub const REQUESTS: &[&str] = &[
-        RECORD,
-        SUBMIT,
-        APPROVE,
-        REQUEST_CHANGES,
-        PUBLISH,
-        GET,
-        NOTICES_ISSUE,
-        NOTICES_GET,
-        NOTICES_OVERDUE,
-        RECEIPTS,
-        ATTENDANCE_EXPORT,
-        TASKS_REVIEW,
-        TASKS_LIST,
-    ];
+    pub const REQUESTS: &[&str] =
+        &[GET, NOTICES_ISSUE, NOTICES_GET, NOTICES_OVERDUE, RECEIPTS, ATTENDANCE_EXPORT, TASKS_REVIEW, TASKS_LIST];
     /// Every per-site action the service serves, on [`any_site`] of it.
     pub const SITE_ACTIONS: &[&str] =
-        &[ACKNOWLEDGE, NOTICE_ACKNOWLEDGE, NOTICE_GET, SITE_TASKS_REPORT, SITE_TASKS_LIST];
+        &[SITE_GET, ACKNOWLEDGE, NOTICE_ACKNOWLEDGE, NOTICE_GET, SITE_TASKS_REPORT, SITE_TASKS_LIST];
 
     site_subjects!(Minutes, "minutes");
+
+    /// The prefix of the per-person subjects, `hoinghi.v1.minutes.persons`.
+    const PERSONS: &str = subject!("minutes.persons");
+
+    /// `hoinghi.v1.minutes.persons.<person>.<action>`: a person acting as themself.
+    pub fn person_command(person: &PersonId, action: &str) -> String {
+        format!("{PERSONS}.{person}.{action}")
+    }
+
+    /// `hoinghi.v1.minutes.persons.*.<action>`: the subject the service listens on for `action`
+    /// from every person.
+    pub fn any_person(action: &str) -> String {
+        format!("{PERSONS}.*.{action}")
+    }
+
+    /// `hoinghi.v1.minutes.persons.<person>.>`: every action of one person (what they may publish).
+    pub fn person_all(person: &PersonId) -> String {
+        format!("{PERSONS}.{person}.>")
+    }
+
+    /// The person token of a per-person subject (`hoinghi.v1.minutes.persons.<person>.<action>`).
+    pub fn person_of_command(subject: &str) -> Option<&str> {
+        let mut tokens = subject.strip_prefix(PERSONS)?.strip_prefix('.')?.split('.');
+        match (tokens.next(), tokens.next(), tokens.next()) {
+            (Some(person), Some(_action), None) => Some(person),
+            _ => None,
+        }
+    }
 }
 
 /// The site token of a per-site command subject (`hoinghi.v1.<service>.sites.<site>.<action>`).
@@ -538,6 +577,22 @@ mod tests {
         assert_eq!(report, "hoinghi.v1.minutes.sites.ba-be.tasks.report");
         assert_eq!(site_of_command(&report), Some("ba-be"));
         assert_eq!(site_of_command(minutes::TASKS_LIST), None);
+        assert_eq!(site_of_command(&scheduling::site_command(&site, scheduling::SITE_GET)), Some("ba-be"));
+        assert_eq!(scheduling::site_command(&site, scheduling::SITE_ICS), "hoinghi.v1.scheduling.sites.ba-be.ics");
+    }
+
+    #[test]
+    fn the_person_token_is_read_from_a_person_command_subject() {
+        let person = PersonId::parse("le-b").unwrap();
+        let approve = minutes::person_command(&person, minutes::APPROVE);
+        assert_eq!(approve, "hoinghi.v1.minutes.persons.le-b.approve");
+        assert_eq!(minutes::person_of_command(&approve), Some("le-b"));
+        assert_eq!(minutes::any_person(minutes::RECORD), "hoinghi.v1.minutes.persons.*.record");
+        assert_eq!(minutes::person_all(&person), "hoinghi.v1.minutes.persons.le-b.>");
+        assert_eq!(site_of_command(&approve), None, "a person is no site");
+        for not_a_person in [minutes::GET, "hoinghi.v1.minutes.persons.le-b", "hoinghi.v1.minutes.persons.le-b.a.b"] {
+            assert_eq!(minutes::person_of_command(not_a_person), None, "{not_a_person}");
+        }
     }
 
     #[test]
@@ -598,6 +653,8 @@ mod tests {
             .iter()
             .map(|a| attendance::any_site(a))
             .chain(minutes::SITE_ACTIONS.iter().copied().map(minutes::any_site))
+            .chain(scheduling::SITE_ACTIONS.iter().copied().map(scheduling::any_site))
+            .chain(minutes::PERSON_ACTIONS.iter().copied().map(minutes::any_person))
             .collect();
         built.extend([
             attendance::site_command(&site, attendance::CONFIRM),

@@ -2,6 +2,8 @@
 //! create every stream with 3 replicas (`HOINGHI__NATS__REPLICAS=3`), their durable reaction
 //! consumers inherit them, and when one node dies mid-flow (the leader of the attendance stream)
 //! nothing acknowledged is lost, nothing is doubled, and the services carry on by themselves.
+//! Authentication is on, as in the shipped files: each service connects with its own credentials;
+//! a revocation pushed to one node cuts the identity's connection on another.
 
 use std::time::{Duration, Instant};
 
@@ -50,6 +52,8 @@ async fn deploy(url: impl Fn(&NatsCluster) -> String) -> (Deployment, Api) {
     for s in Service::ALL {
         let mut p = ServiceProcess::new(s, &url(&deployment.cluster), deployment.cluster.dir()).unwrap();
         p.set_env("HOINGHI__NATS__REPLICAS", "3");
+        // Each service with its own identities, as on a single server.
+        deployment.cluster.configure_service(&mut p);
         // A service that cannot connect says why within the time the test waits for it.
         p.set_env("HOINGHI__NATS__CONNECT_TIMEOUT_MS", "10000");
         if let Err(e) = p.start(&client, READY_TIMEOUT).await {
@@ -211,4 +215,60 @@ async fn a_three_node_cluster_loses_a_node_mid_flow_and_loses_nothing() {
 async fn services_told_of_one_node_fail_over_to_the_others_when_it_dies() {
     let (mut deployment, api) = deploy(|cluster| cluster.url(0)).await;
     lose_a_node_mid_flow(&mut deployment, &api, Some(0)).await;
+}
+
+/// A revocation pushed to node 1 (as `hoinghi admin revoke` does) reaches the other nodes over the
+/// system account: the identity's connection to node 3 is cut, and no node lets it in again; an
+/// identity added meanwhile connects to any node at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_pushed_to_one_node_cuts_the_identity_on_the_others() {
+    let cluster = NatsCluster::start().await.unwrap();
+    let mut deployment = cluster.deployment().unwrap();
+    deployment.add("site-ba-be").unwrap();
+    for i in 0..3 {
+        let added = cluster.connect_as("site-ba-be", i).await;
+        assert!(added.is_ok(), "a new site connects to {} at once: {added:?}", NatsCluster::name(i));
+    }
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let _on_node_3 = cluster
+        .options(&cluster.creds("site-ba-be"))
+        .await
+        .unwrap()
+        .custom_inbox_prefix("_INBOX.site-ba-be")
+        .max_reconnects(Some(0))
+        .event_callback(move |event| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(event);
+            }
+        })
+        .connect(cluster.url(2))
+        .await
+        .unwrap();
+    let kept = cluster.dir().join("kept.creds");
+    std::fs::copy(cluster.creds("site-ba-be"), &kept).unwrap();
+    let account = deployment.revoke("site-ba-be").unwrap();
+    let system =
+        hoinghi_credentials::push::connect_system(&cluster.url(0), &deployment.system_creds(), Some(&cluster.tls_ca()))
+            .await
+            .unwrap();
+    let started = Instant::now();
+    hoinghi_credentials::push::push_account(&system, &account).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while !matches!(events.recv().await, Some(async_nats::Event::Disconnected) | None) {}
+    })
+    .await
+    .expect("the connection to node 3 is cut");
+    println!("cluster: revocation pushed to node 1 cut a connection on node 3 after {:?}", started.elapsed());
+    for i in 0..3 {
+        let refused = cluster
+            .options(&kept)
+            .await
+            .unwrap()
+            .max_reconnects(Some(0))
+            .connection_timeout(Duration::from_secs(3))
+            .connect(cluster.url(i))
+            .await;
+        assert!(refused.is_err(), "{} lets the revoked key in", NatsCluster::name(i));
+    }
 }

@@ -1,11 +1,10 @@
 //! Authentication on: each role can do its part and nothing more, enforced by the NATS server with
-//! the permissions `hoinghi admin credentials` writes; every refusal is checked by its real effect
+//! the permissions `hoinghi admin` signs into each identity's user JWT; every refusal is checked by its real effect
 //! (nothing changed in the roster, the minutes or the streams), not only by an error.
 
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hoinghi_credentials as credentials;
 use hoinghi_shared::api::{
     ApproveMinutes, AttendanceStatus, AuditTrail, ConferenceRef, ConferenceStatus, MinutesStatus, PageQuery,
 };
@@ -13,7 +12,7 @@ use hoinghi_shared::events::{AttendanceEvent, EventEnvelope, MinutesEvent, Sched
 use hoinghi_shared::subjects::{attendance, events, minutes, scheduling};
 use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
 use hoinghi_tests::secure::{Attempt, Conn, SecureStack};
-use hoinghi_tests::{eventually, flow, scenario, Service};
+use hoinghi_tests::{flow, scenario, Service};
 
 use crate::common::{all_sites, assert_refused, secure_stack};
 
@@ -43,7 +42,7 @@ async fn refused(who: &Conn, subject: &str, body: Vec<u8>) {
 
 /// The public key of an identity as the deployment lists it.
 fn public_key(stack: &SecureStack, identity: &str) -> String {
-    credentials::Deployment::load(&stack.creds_dir()).unwrap().identities[identity].clone()
+    stack.public_key(identity).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,8 +51,13 @@ async fn each_role_does_its_part_and_nothing_more() {
     let secretariat = &stack.secretariat;
     let ba_be = stack.connect("site-ba-be").await.unwrap();
     let na_ri = stack.connect("site-na-ri").await.unwrap();
-    let taker = stack.connect("minute-taker").await.unwrap();
-    let chair = stack.connect("chair").await.unwrap();
+    // The minute-taker and the two co-chairs, each a person of their own.
+    let person = |id: &str| format!("person-{id}");
+    let taker = stack.connect(&person(scenario::MINUTE_TAKER)).await.unwrap();
+    let chair = stack.connect(&person(scenario::CHAIR_PERSONS[0])).await.unwrap();
+    let co_chair = stack.connect(&person(scenario::CHAIR_PERSONS[1])).await.unwrap();
+    let (thanh, dien) = (scenario::person_id(scenario::CHAIR_PERSONS[0]), scenario::person_id(scenario::CHAIR_PERSONS[1]));
+    let taker_id = scenario::person_id(scenario::MINUTE_TAKER);
     let (s_ba_be, s_na_ri) = (site("ba-be"), site("na-ri"));
 
     // The secretariat registers the sites, schedules and invites.
@@ -106,7 +110,8 @@ async fn each_role_does_its_part_and_nothing_more() {
     }
     // And it cannot borrow Na Rì's inbox prefix: its requests then get no reply at all.
     let borrowed = stack.connect_with_inbox("site-ba-be", "_INBOX.site-na-ri").await.unwrap();
-    let attempt = borrowed.attempt(scheduling::GET, cref.clone()).await;
+    let own_read = scheduling::site_command(&site("ba-be"), scheduling::SITE_GET);
+    let attempt = borrowed.attempt(&own_read, cref.clone()).await;
     assert!(matches!(attempt, Attempt::Nothing(_)), "no reply may reach a borrowed inbox: {attempt:?}");
     assert!(borrowed.wait_report("Subscription to \"_INBOX.site-na-ri", Duration::from_secs(5)).await.is_ok());
 
@@ -154,33 +159,32 @@ async fn each_role_does_its_part_and_nothing_more() {
     }
     secretariat.api.end(id).await.unwrap();
     flow::wait_draft(&taker.api, id).await.unwrap();
-    // The chair may not write the minutes.
+    // The chair may not write the minutes: not on the minute-taker's subject (the server refuses),
+    // and on their own the minutes service answers that they are no minute-taker of it.
     let item = scenario::records(id).into_iter().next().unwrap();
-    refused(&chair, minutes::RECORD, json(&item)).await;
+    refused(&chair, &minutes::person_command(&taker_id, minutes::RECORD), json(&item)).await;
+    assert_refused("a chair records", chair.api.record(&item).await, ErrorCode::Forbidden, &["not a minute-taker"]);
     flow::record_all(&taker.api, id).await.unwrap();
     taker.api.submit(id).await.unwrap();
 
-    // A district point, the secretariat and the minute-taker may not approve.
+    // A district point, the secretariat, the minute-taker and the other co-chair may not approve as
+    // Thanh: only her identity may publish on her subjects.
     let minutes_before = stack.stream_messages("HOINGHI_MINUTES").await.unwrap();
-    let approve = json(&ApproveMinutes { conference_id: id, approved_by: scenario::APPROVER.to_owned() });
-    for who in [&ba_be, secretariat, &taker] {
-        refused(who, minutes::APPROVE, approve.clone()).await;
+    let approve = json(&ApproveMinutes { conference_id: id });
+    let as_thanh = minutes::person_command(&thanh, minutes::APPROVE);
+    for who in [&ba_be, secretariat, &taker, &co_chair] {
+        refused(who, &as_thanh, approve.clone()).await;
     }
+    // The minute-taker approving on their own subject: the service says they chair nothing here.
+    assert_refused("the minute-taker approves", taker.api.approve(id).await, ErrorCode::Forbidden, &["not a chair"]);
     assert_eq!(taker.api.minutes(id).await.unwrap().status, MinutesStatus::Submitted, "still waiting for a chair");
     assert_eq!(stack.stream_messages("HOINGHI_MINUTES").await.unwrap(), minutes_before, "no event");
 
-    // The chair approves only in the name of one of the conference's chairs.
-    assert_refused(
-        "approval in a guest's name",
-        chair.api.approve(id, "Phạm Duy Hưng").await,
-        ErrorCode::Forbidden,
-        &[],
-    );
-    assert_eq!(taker.api.minutes(id).await.unwrap().status, MinutesStatus::Submitted);
-    let approved = chair.api.approve(id, scenario::APPROVER).await.unwrap();
+    // The chair approves as herself, in the name the conference binds to her.
+    let approved = chair.api.approve(id).await.unwrap();
     assert_eq!(approved.status, MinutesStatus::Submitted, "the other co-chair has not approved yet");
     assert_eq!(approved.approved_by.as_deref(), Some(scenario::APPROVER));
-    // The event records the authenticated role as the actor, and the person in the payload.
+    // The event records the authenticated person as the actor, and their chair's name and id.
     let js = stack.operator().await.unwrap();
     let approval_subject = events::conference(Service::Minutes, &id, MinutesEvent::MINUTES_APPROVED);
     let raw = js
@@ -191,18 +195,16 @@ async fn each_role_does_its_part_and_nothing_more() {
         .await
         .unwrap();
     let envelope = EventEnvelope::from_slice(&raw.payload).unwrap();
-    assert_eq!(envelope.actor, "chair");
+    assert_eq!(envelope.actor, format!("person:{thanh}"));
     assert_eq!(envelope.data_value()["approved_by"], scenario::APPROVER);
-    // Only a chair may send the minutes back, or approve as the other co-chair.
-    let changes = json(&hoinghi_shared::api::RequestChanges {
-        conference_id: id,
-        requested_by: scenario::CHAIRS[1].0.to_owned(),
-        comment: "Sửa".to_owned(),
-    });
-    for who in [&ba_be, secretariat, &taker] {
-        refused(who, minutes::REQUEST_CHANGES, changes.clone()).await;
+    assert_eq!(envelope.data_value()["person_id"], thanh.as_str());
+    // Only Điền may send the minutes back or approve as Điền.
+    let changes = json(&hoinghi_shared::api::RequestChanges { conference_id: id, comment: "Sửa".to_owned() });
+    for who in [&ba_be, secretariat, &taker, &chair] {
+        refused(who, &minutes::person_command(&dien, minutes::REQUEST_CHANGES), changes.clone()).await;
+        refused(who, &minutes::person_command(&dien, minutes::APPROVE), approve.clone()).await;
     }
-    assert_eq!(chair.api.approve(id, scenario::CHAIRS[1].0).await.unwrap().status, MinutesStatus::Approved);
+    assert_eq!(co_chair.api.approve(id).await.unwrap().status, MinutesStatus::Approved);
 
     // The minute-taker publishes; each site acknowledges only for itself.
     let published = taker.api.publish(id).await.unwrap();
@@ -237,10 +239,14 @@ async fn each_role_does_its_part_and_nothing_more() {
     assert_eq!(actor_of(SchedulingEvent::INVITATIONS_ISSUED), vec!["secretariat"]);
     assert_eq!(actor_of(AttendanceEvent::ROSTER_OPENED), vec!["service:attendance"]);
     assert_eq!(actor_of(MinutesEvent::DRAFT_OPENED), vec!["service:minutes"]);
-    assert_eq!(actor_of(MinutesEvent::MINUTES_APPROVED), vec!["chair", "chair"], "both co-chairs approved");
-    assert_eq!(actor_of(MinutesEvent::MINUTES_PUBLISHED), vec!["minute-taker"]);
+    assert_eq!(
+        actor_of(MinutesEvent::MINUTES_APPROVED),
+        vec![format!("person:{thanh}"), format!("person:{dien}")],
+        "both co-chairs approved, each as themself"
+    );
+    assert_eq!(actor_of(MinutesEvent::MINUTES_PUBLISHED), vec![format!("person:{taker_id}")]);
     assert_eq!(actor_of(SchedulingEvent::CONFERENCE_CLOSED), vec!["service:scheduling"]);
-    assert!(actor_of(MinutesEvent::ITEM_RECORDED).iter().all(|a| a == "minute-taker"));
+    assert!(actor_of(MinutesEvent::ITEM_RECORDED).iter().all(|a| *a == format!("person:{taker_id}")));
     for entry in trail.entries.iter().filter(|e| e.site_id.is_some()) {
         let site = entry.site_id.as_ref().unwrap();
         assert_eq!(entry.actor, format!("site:{site}"), "a site's event is caused by that site only: {entry:?}");
@@ -267,7 +273,7 @@ async fn each_role_does_its_part_and_nothing_more() {
     let log = stack.server_log();
     let key = public_key(&stack, "site-ba-be");
     assert!(
-        log.lines().any(|l| l.contains(&key) && l.contains("Publish Violation") && l.contains(minutes::APPROVE)),
+        log.lines().any(|l| l.contains(&key) && l.contains("Publish Violation") && l.contains(&as_thanh)),
         "the server log should name Ba Bể's key and the approval subject:\n{}",
         log.lines().filter(|l| l.contains("Violation")).collect::<Vec<_>>().join("\n")
     );
@@ -282,34 +288,25 @@ async fn a_revoked_site_is_refused_and_no_other_key_changes() {
     flow::invite(&secretariat.api, id).await.unwrap();
     let ba_be = stack.connect("site-ba-be").await.unwrap();
     let na_ri = stack.connect("site-na-ri").await.unwrap();
-    let old_text = std::fs::read_to_string(stack.creds("site-na-ri")).unwrap();
-    let Some(credentials::Credentials::Seed(old_seed)) = credentials::parse_credentials(&old_text) else {
-        panic!("no seed in site-na-ri.creds")
-    };
-    let before = credentials::Deployment::load(&stack.creds_dir()).unwrap();
+    // A copy of its credentials, as a holder might keep.
+    let old_creds = stack.creds_dir().join("kept-site-na-ri.creds");
+    std::fs::copy(stack.creds("site-na-ri"), &old_creds).unwrap();
+    let before = stack.identities().unwrap();
 
-    // Revoke Na Rì and reload the server.
-    credentials::revoke_site(&stack.creds_dir(), &s_na_ri).unwrap();
-    stack.reload().unwrap();
-    let after = credentials::Deployment::load(&stack.creds_dir()).unwrap();
-    let mut expected = before.identities.clone();
+    // Revoke Na Rì while the server runs: the account JWT with the revocation is pushed, no reload.
+    let revoked_at = Instant::now();
+    stack.revoke("site-na-ri").await.unwrap();
+    let mut expected = before.clone();
     expected.remove("site-na-ri");
-    assert_eq!(after.identities, expected, "every other key is unchanged");
+    assert_eq!(stack.identities().unwrap(), expected, "every other key is unchanged");
     assert!(!stack.creds("site-na-ri").exists(), "its credentials file is gone");
 
-    // Its open connection is cut, and its key no longer connects.
+    // Its open connection is cut within a second, and its key no longer connects.
     let cut = na_ri.wait_report("disconnected", Duration::from_secs(10)).await;
     assert!(cut.is_ok(), "the revoked site's connection should be closed: {cut:?}");
-    let refused_again = na_ri.wait_report("authorization violation", Duration::from_secs(10)).await;
-    assert!(refused_again.is_ok(), "and its reconnections refused: {refused_again:?}");
-    eventually(Duration::from_secs(10), || async {
-        match stack.connect_with_seed("site-na-ri", &old_seed).await {
-            Ok(_) => Err("the revoked key still connects"),
-            Err(_) => Ok(()),
-        }
-    })
-    .await
-    .unwrap();
+    assert!(revoked_at.elapsed() < Duration::from_secs(1), "cut after {:?}", revoked_at.elapsed());
+    let refused = stack.connect_with_creds("site-na-ri", &old_creds).await;
+    assert!(refused.is_err(), "the revoked key must not connect");
     // Whatever it sends has no effect.
     let confirm = scenario::confirmation(id, &s_na_ri).unwrap();
     assert!(na_ri.api.confirm(&s_na_ri, &confirm).await.is_err());
@@ -323,12 +320,11 @@ async fn a_revoked_site_is_refused_and_no_other_key_changes() {
     let cho_moi = stack.connect("site-cho-moi").await.unwrap();
     flow::answer(&cho_moi.api, id, &site("cho-moi")).await.unwrap();
 
-    // Re-admitted with a new key (add-site), the old key stays refused and the new one works.
-    let readded = credentials::add_site(&stack.creds_dir(), &s_na_ri).unwrap();
-    assert_ne!(readded.identities["site-na-ri"], before.identities["site-na-ri"], "a new key");
-    stack.reload().unwrap();
-    let na_ri = eventually(Duration::from_secs(10), || stack.connect("site-na-ri")).await.unwrap();
-    assert!(stack.connect_with_seed("site-na-ri", &old_seed).await.is_err(), "the old key stays refused");
+    // Re-admitted with a new key (add-site, no reload), the old key stays refused and the new one works.
+    stack.add_site("na-ri").unwrap();
+    assert_ne!(stack.public_key("site-na-ri").unwrap(), before["site-na-ri"], "a new key");
+    let na_ri = stack.connect("site-na-ri").await.unwrap();
+    assert!(stack.connect_with_creds("site-na-ri", &old_creds).await.is_err(), "the old key stays refused");
     flow::answer(&na_ri.api, id, &s_na_ri).await.unwrap();
     let roster = secretariat.api.roster(id).await.unwrap();
     assert_eq!(roster.sites.iter().find(|l| l.site_id == s_na_ri).unwrap().status, AttendanceStatus::Confirmed);
@@ -353,11 +349,12 @@ async fn the_cli_reports_a_refusal_at_once() {
         (out, started.elapsed())
     };
 
-    let (out, took) = run(&["minutes", "approve", &id, "--by", scenario::APPROVER]);
+    // A site sends a command that is no site's (a refusal the server makes).
+    let (out, took) = run(&["conference", "start", &id]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "the approval must fail: {stderr}");
+    assert!(!out.status.success(), "starting a conference must fail: {stderr}");
     assert!(
-        stderr.contains("permission denied: identity site-ba-be may not publish to hoinghi.v1.minutes.approve"),
+        stderr.contains("permission denied: identity site-ba-be may not publish to hoinghi.v1.scheduling.conferences.start"),
         "{stderr}"
     );
     assert!(took < Duration::from_secs(10), "it failed at once, not after the 30 s timeout: {took:?}");
@@ -365,7 +362,7 @@ async fn the_cli_reports_a_refusal_at_once() {
     let key = public_key(&stack, "site-ba-be");
     assert!(
         log.lines()
-            .any(|l| l.contains(&key) && l.contains("Publish Violation") && l.contains("hoinghi.v1.minutes.approve")),
+            .any(|l| l.contains(&key) && l.contains("Publish Violation") && l.contains(scheduling::START)),
         "the server logs the refusal:\n{log}"
     );
 
@@ -392,20 +389,18 @@ async fn the_stack_runs_over_tls_and_refuses_plain_connections() {
     flow::answer(&ba_be.api, id, &site("ba-be")).await.unwrap();
 
     // A client with valid credentials but without TLS is refused.
-    let text = std::fs::read_to_string(stack.creds("secretariat")).unwrap();
-    let Some(credentials::Credentials::Seed(seed)) = credentials::parse_credentials(&text) else { panic!() };
-    let plain = async_nats::ConnectOptions::new()
-        .nkey(seed)
+    let plain = async_nats::ConnectOptions::with_credentials_file(stack.creds("secretariat"))
+        .await
+        .unwrap()
         .custom_inbox_prefix("_INBOX.secretariat")
         .connection_timeout(Duration::from_secs(3))
         .connect(stack.url())
         .await;
     assert!(plain.is_err(), "a plain-text connection must be refused");
     // And a TLS client that does not trust the deployment's CA is refused too.
-    let text = std::fs::read_to_string(stack.creds("site-ba-be")).unwrap();
-    let Some(credentials::Credentials::Seed(seed)) = credentials::parse_credentials(&text) else { panic!() };
-    let untrusted = async_nats::ConnectOptions::new()
-        .nkey(seed)
+    let untrusted = async_nats::ConnectOptions::with_credentials_file(stack.creds("site-ba-be"))
+        .await
+        .unwrap()
         .require_tls(true)
         .connection_timeout(Duration::from_secs(3))
         .connect(stack.url())

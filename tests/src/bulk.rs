@@ -158,6 +158,7 @@ pub fn conference(title: &str, sites: &[SiteId]) -> CreateConference {
         host_site: scenario::host(),
         sites: sites.to_vec(),
         chairs: scenario::chairs(),
+        minute_takers: vec![scenario::person_id(scenario::MINUTE_TAKER)],
         guests: Vec::new(),
         agenda: vec![AgendaItem { title: "Quán triệt nhiệm vụ".to_owned() }],
         approval_policy: None,

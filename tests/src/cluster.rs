@@ -1,6 +1,16 @@
 //! A private three-node NATS cluster on loopback, run from the configuration files the project ships
 //! in `deploy/cluster/node-{1,2,3}.conf` with their ports moved to free ones and their stores moved
 //! into a temporary directory. Nodes can be stopped, killed and started again one by one.
+//!
+//! TLS is on for clients and routes, as the shipped files have it, with a test CA's certificate for
+//! 127.0.0.1 in `<dir>/tls` ([`NatsCluster::tls_ca`], [`NatsCluster::options`]).
+//!
+//! Authentication is on, as the shipped files have it: a deployment made by the same code as
+//! `hoinghi admin init` in `<dir>/auth` (which the nodes' `include "auth/auth.conf"` reads), the
+//! secretariat's and the services' identities in it ([`NatsCluster::creds`],
+//! [`NatsCluster::configure_service`]), and one extra user of the HOINGHI account without
+//! restrictions that only the harness holds, to drive a load of many sites from one connection
+//! ([`NatsCluster::connect`]).
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -9,9 +19,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use async_nats::ServerAddr;
+use hoinghi_credentials::{self as credentials, jwt, Deployment, ServerSettings};
 
 use crate::nats::{find_nats_server, free_port};
+use crate::service::ServiceProcess;
 use crate::{repo_root, tail};
+
+/// The harness's own user, without restrictions (not an identity of the deployment).
+const DRIVER: &str = "test-driver";
 
 /// The client ports of `deploy/cluster/node-{1,2,3}.conf`.
 const SHIPPED_CLIENT_PORTS: [u16; 3] = [4222, 4223, 4224];
@@ -52,6 +67,8 @@ impl NatsCluster {
             for _ in 0..3 {
                 nodes.push(Node { port: free_port()?, route_port: free_port()?, child: None });
             }
+            make_deployment(dir.path(), nodes[0].port)?;
+            make_tls(dir.path())?;
             let mut cluster = Self { bin: bin.clone(), dir, nodes };
             match cluster.boot().await {
                 Ok(()) => return Ok(cluster),
@@ -125,18 +142,87 @@ impl NatsCluster {
         }
     }
 
-    /// A client connected to the whole cluster (it fails over between the nodes by itself).
+    /// The deployment directory (`hoinghi admin init --dir`).
+    pub fn creds_dir(&self) -> PathBuf {
+        self.dir.path().join("auth")
+    }
+
+    /// The credentials file of an identity.
+    pub fn creds(&self, identity: &str) -> PathBuf {
+        credentials::creds_path(&self.creds_dir(), identity)
+    }
+
+    /// The CA that signed the nodes' certificates (`<dir>/tls/ca.pem`): clients trust it.
+    pub fn tls_ca(&self) -> PathBuf {
+        self.dir.path().join("tls/ca.pem")
+    }
+
+    /// Connection options with the credentials file `creds` and TLS trusting the nodes' CA (the
+    /// nodes require TLS).
+    ///
+    /// # Errors
+    /// The credentials file is unreadable.
+    pub async fn options(&self, creds: &Path) -> anyhow::Result<async_nats::ConnectOptions> {
+        Ok(async_nats::ConnectOptions::with_credentials_file(creds)
+            .await
+            .with_context(|| format!("read {}", creds.display()))?
+            .require_tls(true)
+            .add_root_certificates(self.tls_ca()))
+    }
+
+    /// Gives a service process its two identities' credentials and the nodes' CA.
+    pub fn configure_service(&self, p: &mut ServiceProcess) {
+        p.set_env("HOINGHI__NATS__TLS_CA", self.tls_ca().display().to_string());
+        let service = p.service();
+        p.set_env("HOINGHI__NATS__CREDS", self.creds(&credentials::service_identity(service)).display().to_string());
+        p.set_env(
+            "HOINGHI__NATS__API_CREDS",
+            self.creds(&credentials::service_api_identity(service)).display().to_string(),
+        );
+    }
+
+    /// The deployment, to add, revoke or rotate identities.
+    ///
+    /// # Errors
+    /// The directory is damaged.
+    pub fn deployment(&self) -> anyhow::Result<Deployment> {
+        Deployment::open(&self.creds_dir())
+    }
+
+    /// The node URLs, parsed.
+    fn addrs(&self) -> anyhow::Result<Vec<ServerAddr>> {
+        self.urls()
+            .iter()
+            .map(|u| u.parse::<ServerAddr>())
+            .collect::<Result<Vec<_>, _>>()
+            .context("parse the node URLs")
+    }
+
+    /// A client as `identity` connected to node `i` only (no failover to the others).
+    ///
+    /// # Errors
+    /// The node refused or did not answer.
+    pub async fn connect_as(&self, identity: &str, i: usize) -> anyhow::Result<async_nats::Client> {
+        self.options(&self.creds(identity))
+            .await?
+            .custom_inbox_prefix(credentials::inbox_prefix(Some(identity)))
+            .connection_timeout(Duration::from_secs(5))
+            .max_reconnects(Some(0))
+            .connect(self.url(i))
+            .await
+            .with_context(|| format!("connect as {identity} to {}", Self::name(i)))
+    }
+
+    /// A client connected to the whole cluster (it fails over between the nodes by itself), as the
+    /// harness's unrestricted user.
     ///
     /// # Errors
     /// No node answered.
     pub async fn connect(&self, request_timeout: Duration) -> anyhow::Result<async_nats::Client> {
-        let addrs = self
-            .urls()
-            .iter()
-            .map(|u| u.parse::<ServerAddr>())
-            .collect::<Result<Vec<_>, _>>()
-            .context("parse the node URLs")?;
-        async_nats::ConnectOptions::new()
+        let addrs = self.addrs()?;
+        self.options(&self.creds(DRIVER))
+            .await
+            .context("read the harness's credentials")?
             .request_timeout(Some(request_timeout))
             .connection_timeout(Duration::from_secs(5))
             .max_reconnects(None)
@@ -281,4 +367,34 @@ impl Drop for NatsCluster {
             eprintln!("kept the cluster directory {} (HOINGHI_TEST_KEEP is set)", self.dir.path().display());
         }
     }
+}
+
+/// The deployment of a cluster in `<dir>/auth`: operator, accounts, the secretariat and the
+/// services, and the harness's unrestricted user of the HOINGHI account.
+/// The nodes' TLS files where the shipped configurations look for them (`tls/ca.pem`,
+/// `tls/node-{1,2,3}.{pem,key}`, relative to the directory the nodes run in): a test CA and one
+/// certificate for 127.0.0.1, good for serving clients and for the routes' mutual verification,
+/// shared by the three loopback nodes.
+fn make_tls(dir: &Path) -> anyhow::Result<()> {
+    let tls = dir.join("tls");
+    let certs = crate::secure::TestCerts::generate(&tls)?;
+    for n in 1..=3 {
+        std::fs::copy(&certs.cert, tls.join(format!("node-{n}.pem"))).context("copy a node certificate")?;
+        std::fs::copy(&certs.key, tls.join(format!("node-{n}.key"))).context("copy a node key")?;
+    }
+    Ok(())
+}
+
+fn make_deployment(dir: &Path, first_port: u16) -> anyhow::Result<()> {
+    let auth = dir.join("auth");
+    let mut deployment =
+        Deployment::init(&auth, ServerSettings::under(&auth, &format!("127.0.0.1:{first_port}")), false)?;
+    deployment.add_all(&credentials::base_identities())?;
+    let account_seed = std::fs::read_to_string(auth.join(format!("{}.nk", credentials::deployment::ACCOUNT)))?;
+    let account = nkeys::KeyPair::from_seed(account_seed.trim()).map_err(|e| anyhow!("the account seed: {e}"))?;
+    let user = nkeys::KeyPair::new_user();
+    let token = jwt::user_jwt(&account, &user.public_key(), DRIVER, None)?;
+    let seed = user.seed().map_err(|e| anyhow!("a seed: {e}"))?;
+    std::fs::write(credentials::creds_path(&auth, DRIVER), jwt::creds_text(&token, &seed))?;
+    Ok(())
 }

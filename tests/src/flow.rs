@@ -197,40 +197,70 @@ pub async fn run_to_draft(api: &Api) -> anyhow::Result<ConferenceId> {
     Ok(conference)
 }
 
-/// Records every agenda item of the scenario.
+/// `api` acting as the scenario's person `id` (on a server without authentication; see
+/// [`Api::as_person`]).
+pub fn as_person(api: &Api, id: &str) -> Api {
+    api.as_person(&scenario::person_id(id))
+}
+
+/// `api` acting as the scenario's minute-taker ([`scenario::MINUTE_TAKER`]).
+pub fn minute_taker(api: &Api) -> Api {
+    as_person(api, scenario::MINUTE_TAKER)
+}
+
+/// `api` acting as the person bound to the scenario's `n`th co-chair ([`scenario::CHAIR_PERSONS`]).
+pub fn chair(api: &Api, n: usize) -> Api {
+    as_person(api, scenario::CHAIR_PERSONS[n])
+}
+
+/// The scenario's minute-taker's subject of the minutes' `action`
+/// (`hoinghi.v1.minutes.persons.<minute-taker>.<action>`).
+pub fn minute_taker_subject(action: &str) -> String {
+    hoinghi_shared::subjects::minutes::person_command(&scenario::person_id(scenario::MINUTE_TAKER), action)
+}
+
+/// The subject of the minutes' `action` of the person bound to the scenario's `n`th co-chair.
+pub fn chair_subject(n: usize, action: &str) -> String {
+    hoinghi_shared::subjects::minutes::person_command(&scenario::person_id(scenario::CHAIR_PERSONS[n]), action)
+}
+
+/// The scenario's minute-taker records every agenda item.
 ///
 /// # Errors
 /// One was refused.
 pub async fn record_all(api: &Api, conference: ConferenceId) -> anyhow::Result<MinutesView> {
+    let taker = minute_taker(api);
     let mut last = None;
     for item in scenario::records(conference) {
-        last = Some(api.record(&item).await.with_context(|| format!("record item {}", item.item))?);
+        last = Some(taker.record(&item).await.with_context(|| format!("record item {}", item.item))?);
     }
     last.ok_or_else(|| anyhow!("the scenario has no agenda"))
 }
 
-/// Every co-chair of the scenario approves the submitted minutes (its policy is `all`), the
-/// [`scenario::APPROVER`] first; the reply to the last approval.
+/// Every co-chair of the scenario approves the submitted minutes as themself (its policy is `all`),
+/// the [`scenario::APPROVER`] first; the reply to the last approval.
 ///
 /// # Errors
 /// An approval failed.
 pub async fn approve_all(api: &Api, conference: ConferenceId) -> anyhow::Result<MinutesView> {
     let mut last = None;
-    for (chair, _) in scenario::CHAIRS {
-        last = Some(api.approve(conference, chair).await.with_context(|| format!("approve by {chair}"))?);
+    for person in scenario::CHAIR_PERSONS {
+        let chair = as_person(api, person);
+        last = Some(chair.approve(conference).await.with_context(|| format!("approve by {person}"))?);
     }
     last.ok_or_else(|| anyhow!("the scenario has no chair"))
 }
 
-/// Records, submits, approves (by every co-chair) and publishes the minutes.
+/// Records, submits, approves (by every co-chair) and publishes the minutes, each as the person
+/// whose part it is.
 ///
 /// # Errors
 /// A step failed, or the result is not published.
 pub async fn write_and_publish(api: &Api, conference: ConferenceId) -> anyhow::Result<MinutesView> {
     record_all(api, conference).await?;
-    api.submit(conference).await.context("submit")?;
+    minute_taker(api).submit(conference).await.context("submit")?;
     approve_all(api, conference).await?;
-    let published = api.publish(conference).await.context("publish")?;
+    let published = minute_taker(api).publish(conference).await.context("publish")?;
     if published.status != MinutesStatus::Published {
         return Err(anyhow!("publish answered status {:?}", published.status));
     }

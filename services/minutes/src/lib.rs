@@ -66,6 +66,6 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
     let host = app.host("Minutes: drafting, approval by a chair, publication and acknowledgement").await?;
     commands::register(&host, app.store.clone()).await?;
     commands::notice::register(&host, app.store.clone(), calendar).await?;
-    app.run(host, shutdown).await;
+    app.run(host, shutdown).await?;
     Ok(())
 }

@@ -8,6 +8,13 @@
 //! version (1, 2, …) whose items are kept; the chairs approve a version, as the conference's
 //! [`ApprovalPolicy`] needs (any one chair, or every chair), or one of them requests changes, which
 //! makes the minutes a draft again for the minute-taker to revise and submit as the next version.
+//!
+//! Every command but the opening is a person's ([`PersonId`], from the subject NATS lets only that
+//! person publish on), and the aggregate checks the person's part in the conference before anything
+//! else: recording, submitting and publishing are its minute-takers', approving and requesting
+//! changes its chairs', each chair bound to a person by the conference. An approval is recorded as
+//! that person, with the name the conference gives their chair: nobody can approve in another
+//! chair's name.
 
 use chrono::{DateTime, Utc};
 use hoinghi_runtime::aggregate::{decide, Address, Aggregate};
@@ -17,12 +24,12 @@ use hoinghi_runtime::store::{Decision, EventMeta};
 use hoinghi_shared::api::{
     self, Acknowledgement, ChangedItem, MinutesItem, MinutesStatus, MinutesView, VersionChanges,
 };
-use hoinghi_shared::events::{ApprovalPolicy, AttendanceEntry, ConferenceDetails, MinutesEvent, Task};
+use hoinghi_shared::events::{ApprovalPolicy, AttendanceEntry, Chair, ConferenceDetails, MinutesEvent, Task};
 use hoinghi_shared::limits::{
-    describe_size, recorded_item_cost, shrink_page_to_fit, MAX_ITEM_ENTRIES, MAX_NAME_CHARS, MAX_PEOPLE,
-    MAX_SPEAKER_CHARS, MAX_TEXT_CHARS, MINUTES_CONTENT_BUDGET, REPLY_BUDGET,
+    describe_size, recorded_item_cost, shrink_page_to_fit, MAX_ITEM_ENTRIES, MAX_PEOPLE, MAX_SPEAKER_CHARS,
+    MAX_TEXT_CHARS, MINUTES_CONTENT_BUDGET, REPLY_BUDGET,
 };
-use hoinghi_shared::{ApiError, ConferenceId, SiteId};
+use hoinghi_shared::{ApiError, ConferenceId, PersonId, SiteId};
 
 use crate::receipt::{conference_address, invited, Document, SiteReceipt};
 use crate::render;
@@ -49,8 +56,10 @@ pub const MAX_VERSIONS: usize = 20;
 /// A chair's approval, or request for changes, of one version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signoff {
-    /// The chair, as listed among the conference's chairs.
+    /// The chair's name, as the conference binds it to the person.
     pub by: String,
+    /// The person who signed (`None` in events written before chairs were persons).
+    pub person: Option<PersonId>,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -136,8 +145,10 @@ pub enum MinutesCommand {
         /// Who had the floor on each item.
         speakers: Vec<hoinghi_shared::events::FloorSpeaker>,
     },
-    /// Record an agenda item (unchecked content, as requested).
+    /// A minute-taker records an agenda item (unchecked content, as requested).
     Record {
+        /// The person recording.
+        by: PersonId,
         /// 0-based index.
         item: usize,
         /// Speakers.
@@ -149,22 +160,27 @@ pub enum MinutesCommand {
         /// Tasks.
         tasks: Vec<api::Task>,
     },
-    /// Send to the chairs.
-    Submit,
+    /// A minute-taker sends the draft to the chairs.
+    Submit {
+        /// The person submitting.
+        by: PersonId,
+    },
     /// A chair approves the submitted version.
     Approve {
-        /// The chair's name.
-        by: String,
+        /// The person approving: the chair is the one the conference binds to them.
+        by: PersonId,
     },
     /// A chair asks for changes to the submitted version instead of approving it.
     RequestChanges {
-        /// The chair's name.
-        by: String,
+        /// The person asking.
+        by: PersonId,
         /// What should change.
         comment: String,
     },
-    /// Publish at this time.
+    /// A minute-taker publishes at this time.
     Publish {
+        /// The person publishing.
+        by: PersonId,
         /// Publication time (the clock is the caller's).
         at: DateTime<Utc>,
     },
@@ -187,10 +203,13 @@ pub fn no_minutes(id: &ConferenceId) -> ApiError {
     ))
 }
 
-/// Whether two names are the same person's: in NFC (a name typed decomposed is the same name),
-/// ignoring case and surrounding space.
-fn same_name(a: &str, b: &str) -> bool {
-    input::same_person(a, b)
+/// Whether `signoff` is `chair`'s: the same person, or for a signoff or chair written before chairs
+/// were persons, the same name (compared as [`input::same_person`] does).
+fn signed_by(signoff: &Signoff, chair: &Chair) -> bool {
+    match (&signoff.person, &chair.person_id) {
+        (Some(person), Some(chair)) => person == chair,
+        _ => input::same_person(&signoff.by, &chair.name),
+    }
 }
 
 impl Minutes {
@@ -224,16 +243,42 @@ impl Minutes {
             .sum()
     }
 
-    /// The chair of conference `id` named `name` (compared ignoring case and surrounding space), as
-    /// listed.
+    /// The chair of conference `id` that the conference binds to `person`.
     ///
     /// # Errors
-    /// `forbidden` for someone not a chair, saying that only the chairs may do `what`.
-    fn chair(&self, id: &ConferenceId, name: &str, what: &str) -> Result<&str, ApiError> {
+    /// `forbidden` for a person who is not one of its chairs, naming the chairs and saying that only
+    /// they may do `what`.
+    fn chair(&self, id: &ConferenceId, person: &PersonId, what: &str) -> Result<&Chair, ApiError> {
         let chairs = self.details.as_ref().map(|d| d.chairs.as_slice()).unwrap_or_default();
-        chairs.iter().find(|c| same_name(&c.name, name)).map(|c| c.name.as_str()).ok_or_else(|| {
-            ApiError::forbidden(format!("{name} is not a chair of conference {id}; only its chairs may {what}"))
+        chairs.iter().find(|c| c.person_id.as_ref() == Some(person)).ok_or_else(|| {
+            let names: Vec<&str> = chairs.iter().map(|c| c.name.as_str()).collect();
+            ApiError::forbidden(format!(
+                "person {person} is not a chair of conference {id}: only its chairs ({}) may {what}, each as \
+                 themself; if you chair it, ask the secretariat to bind your person id to your name among its chairs",
+                names.join(", ")
+            ))
         })
+    }
+
+    /// Checks that `person` keeps the minutes of conference `id`.
+    ///
+    /// # Errors
+    /// `forbidden` for a person who is not one of its minute-takers, saying that only they may do
+    /// `what`.
+    fn minute_taker(&self, id: &ConferenceId, person: &PersonId, what: &str) -> Result<(), ApiError> {
+        let takers = self.details.as_ref().map(|d| d.minute_takers.as_slice()).unwrap_or_default();
+        if takers.contains(person) {
+            return Ok(());
+        }
+        let named = if takers.is_empty() {
+            "it names no minute-taker".to_owned()
+        } else {
+            format!("its minute-takers are {}", takers.iter().map(PersonId::as_str).collect::<Vec<_>>().join(", "))
+        };
+        Err(ApiError::forbidden(format!(
+            "person {person} is not a minute-taker of conference {id} ({named}): only they may {what}; if you keep \
+             its minutes, ask the secretariat to name you among its minute-takers"
+        )))
     }
 
     /// The version the chairs are deciding on (submitted or approved minutes): its number and state.
@@ -251,13 +296,13 @@ impl Minutes {
     /// the policy is met; with `any`, every chair until one approves.
     pub fn awaiting(&self, version: &Version) -> Vec<String> {
         let Some(details) = &self.details else { return vec![] };
-        let approved = |name: &str| version.approvals.iter().any(|a| a.by == name);
+        let approved = |chair: &Chair| version.approvals.iter().any(|a| signed_by(a, chair));
         if details.approval_policy == ApprovalPolicy::Any && !version.approvals.is_empty() {
             return vec![];
         }
         let mut out: Vec<String> = vec![];
         for chair in &details.chairs {
-            if !approved(&chair.name) && !out.contains(&chair.name) {
+            if !approved(chair) && !out.contains(&chair.name) {
                 out.push(chair.name.clone());
             }
         }
@@ -295,7 +340,9 @@ impl Minutes {
         }
     }
 
-    fn is_participant(&self, id: &SiteId) -> bool {
+    /// Whether site `id` takes part in the conference: its host bridge or one of its linked
+    /// bridges.
+    pub fn is_participant(&self, id: &SiteId) -> bool {
         self.details.as_ref().is_some_and(|d| d.host_site.id == *id) || self.acks.contains_key(id)
     }
 
@@ -443,7 +490,7 @@ impl Minutes {
             starts_at: d.starts_at,
             ends_at: d.ends_at,
             host_site: (&d.host_site).into(),
-            chairs: d.chairs.iter().map(api::Person::from).collect(),
+            chairs: d.chairs.iter().map(api::Chair::from).collect(),
             guests: d.guests.iter().map(api::Person::from).collect(),
             attendance_total: self.attendance.len(),
             attendance_offset: range.start,
@@ -489,7 +536,15 @@ impl Minutes {
             latest_version: latest,
             approvals: submitted
                 .map(|v| {
-                    v.approvals.iter().map(|a| api::Approval { by: a.by.clone(), version: shown, at: a.at }).collect()
+                    v.approvals
+                        .iter()
+                        .map(|a| api::Approval {
+                            by: a.by.clone(),
+                            person_id: a.person.clone(),
+                            version: shown,
+                            at: a.at,
+                        })
+                        .collect()
                 })
                 .unwrap_or_default(),
             awaiting: submitted.filter(|_| live).map(|v| self.awaiting(v)).unwrap_or_default(),
@@ -559,7 +614,8 @@ impl Aggregate for Minutes {
         };
         match command {
             MinutesCommand::Open { .. } => Ok(None),
-            MinutesCommand::Record { item, speakers, summary, conclusions, tasks } => {
+            MinutesCommand::Record { by, item, speakers, summary, conclusions, tasks } => {
+                self.minute_taker(id, &by, "record its minutes")?;
                 if status != S::Draft {
                     return Err(ApiError::conflict(format!(
                         "the minutes of conference {id} are {}; items can only be recorded in a draft",
@@ -635,69 +691,88 @@ impl Aggregate for Minutes {
                     tasks: recorded.tasks,
                 }))
             }
-            MinutesCommand::Submit => match status {
-                S::Draft => {
-                    if let Some(missing) = self.items.iter().position(Option::is_none) {
-                        return Err(ApiError::conflict(format!(
-                            "agenda item {missing} ({}) is not recorded yet; record every item before submitting",
-                            details.agenda.get(missing).map_or("", |a| a.title.as_str())
-                        )));
-                    }
-                    if self.versions.len() >= MAX_VERSIONS {
-                        return Err(ApiError::conflict(format!(
-                            "the minutes of conference {id} have been submitted {MAX_VERSIONS} times, the most \
+            MinutesCommand::Submit { by } => {
+                self.minute_taker(id, &by, "submit its minutes")?;
+                match status {
+                    S::Draft => {
+                        if let Some(missing) = self.items.iter().position(Option::is_none) {
+                            return Err(ApiError::conflict(format!(
+                                "agenda item {missing} ({}) is not recorded yet; record every item before submitting",
+                                details.agenda.get(missing).map_or("", |a| a.title.as_str())
+                            )));
+                        }
+                        if self.versions.len() >= MAX_VERSIONS {
+                            return Err(ApiError::conflict(format!(
+                                "the minutes of conference {id} have been submitted {MAX_VERSIONS} times, the most \
                              versions they may have"
-                        )));
+                            )));
+                        }
+                        Ok(Some(MinutesEvent::MinutesSubmitted { version: version_number(self.versions.len() + 1) }))
                     }
-                    Ok(Some(MinutesEvent::MinutesSubmitted { version: version_number(self.versions.len() + 1) }))
+                    S::Submitted => Ok(None),
+                    other => Err(ApiError::conflict(format!("the minutes are already {}", status_name(other)))),
                 }
-                S::Submitted => Ok(None),
-                other => Err(ApiError::conflict(format!("the minutes are already {}", status_name(other)))),
-            },
+            }
             MinutesCommand::Approve { by } => {
-                let by = input::text("approved_by", &by, MAX_NAME_CHARS, true)?;
                 let chair = self.chair(id, &by, "approve the minutes")?;
                 let (version, current) = self.deciding(id, status, "approved")?;
-                if current.approvals.iter().any(|a| a.by == chair) {
+                if current.approvals.iter().any(|a| signed_by(a, chair)) {
                     return Err(ApiError::conflict(format!(
-                        "{chair} has already approved version {version} of the minutes of conference {id}"
+                        "{} has already approved version {version} of the minutes of conference {id}",
+                        chair.name
                     )));
                 }
-                Ok(Some(MinutesEvent::MinutesApproved { approved_by: chair.to_owned(), version }))
+                Ok(Some(MinutesEvent::MinutesApproved {
+                    approved_by: chair.name.clone(),
+                    person_id: Some(by),
+                    version,
+                }))
             }
             MinutesCommand::RequestChanges { by, comment } => {
-                let by = input::text("requested_by", &by, MAX_NAME_CHARS, true)?;
-                let comment = input::text("comment", &comment, MAX_COMMENT_CHARS, true)?;
                 let chair = self.chair(id, &by, "request changes to the minutes")?;
+                let comment = input::text("comment", &comment, MAX_COMMENT_CHARS, true)?;
                 let (version, _) = self.deciding(id, status, "sent back for changes")?;
-                Ok(Some(MinutesEvent::ChangesRequested { requested_by: chair.to_owned(), version, comment }))
+                Ok(Some(MinutesEvent::ChangesRequested {
+                    requested_by: chair.name.clone(),
+                    person_id: Some(by),
+                    version,
+                    comment,
+                }))
             }
-            MinutesCommand::Publish { at } => match status {
-                S::Approved => {
-                    let markdown = render::markdown(self, details, at);
-                    let sha256 = render::sha256_hex(&markdown);
-                    let html_sha256 = Some(render::sha256_hex(&render::html(self, details, at)));
-                    Ok(Some(MinutesEvent::MinutesPublished { markdown, sha256, html_sha256, published_at: Some(at) }))
-                }
-                S::Published => Ok(None),
-                S::Submitted => {
-                    let (version, current) = self.deciding(id, status, "published")?;
-                    let policy = match details.approval_policy {
-                        ApprovalPolicy::Any => "any one chair's approval",
-                        ApprovalPolicy::All => "the approval of every chair",
-                    };
-                    Err(ApiError::conflict(format!(
+            MinutesCommand::Publish { by, at } => {
+                self.minute_taker(id, &by, "publish its minutes")?;
+                match status {
+                    S::Approved => {
+                        let markdown = render::markdown(self, details, at);
+                        let sha256 = render::sha256_hex(&markdown);
+                        let html_sha256 = Some(render::sha256_hex(&render::html(self, details, at)));
+                        Ok(Some(MinutesEvent::MinutesPublished {
+                            markdown,
+                            sha256,
+                            html_sha256,
+                            published_at: Some(at),
+                        }))
+                    }
+                    S::Published => Ok(None),
+                    S::Submitted => {
+                        let (version, current) = self.deciding(id, status, "published")?;
+                        let policy = match details.approval_policy {
+                            ApprovalPolicy::Any => "any one chair's approval",
+                            ApprovalPolicy::All => "the approval of every chair",
+                        };
+                        Err(ApiError::conflict(format!(
                         "version {version} of the minutes of conference {id} is not approved yet: publishing needs \
                          {policy}, and it still waits for {}",
                         self.awaiting(current).join(", ")
                     )))
-                }
-                S::Draft => Err(ApiError::conflict(format!(
-                    "the minutes of conference {id} are {}; they must be submitted and approved before they are \
+                    }
+                    S::Draft => Err(ApiError::conflict(format!(
+                        "the minutes of conference {id} are {}; they must be submitted and approved before they are \
                      published",
-                    status_name(status)
-                ))),
-            },
+                        status_name(status)
+                    ))),
+                }
+            }
         }
     }
 
@@ -753,14 +828,14 @@ impl Aggregate for Minutes {
                 self.status = Some(MinutesStatus::Submitted);
                 self.approved_by = None;
             }
-            MinutesEvent::MinutesApproved { approved_by, version } => {
+            MinutesEvent::MinutesApproved { approved_by, person_id, version } => {
                 let latest = self.versions.len();
                 let index = if *version == 0 { latest } else { *version as usize };
                 let Some(v) = index.checked_sub(1).and_then(|i| self.versions.get_mut(i)) else {
                     tracing::error!(seq = meta.seq, version, "approval of a version never submitted ignored");
                     return;
                 };
-                v.approvals.push(Signoff { by: approved_by.clone(), at: meta.occurred_at });
+                v.approvals.push(Signoff { by: approved_by.clone(), person: person_id.clone(), at: meta.occurred_at });
                 if index == latest && self.status == Some(MinutesStatus::Submitted) {
                     self.approved_by.get_or_insert_with(|| approved_by.clone());
                     let met = self.versions.last().is_some_and(|v| self.awaiting(v).is_empty());
@@ -769,12 +844,12 @@ impl Aggregate for Minutes {
                     }
                 }
             }
-            MinutesEvent::ChangesRequested { requested_by, version, comment } => {
+            MinutesEvent::ChangesRequested { requested_by, person_id, version, comment } => {
                 let Some(v) = (*version as usize).checked_sub(1).and_then(|i| self.versions.get_mut(i)) else {
                     tracing::error!(seq = meta.seq, version, "change request on a version never submitted ignored");
                     return;
                 };
-                let signoff = Signoff { by: requested_by.clone(), at: meta.occurred_at };
+                let signoff = Signoff { by: requested_by.clone(), person: person_id.clone(), at: meta.occurred_at };
                 v.change_request = Some(ChangeRequest { signoff, comment: comment.clone() });
                 if *version as usize == self.versions.len() {
                     self.status = Some(MinutesStatus::Draft);
@@ -812,7 +887,13 @@ fn version_number(n: usize) -> u32 {
 }
 
 fn change_request_view(version: u32, c: &ChangeRequest) -> api::ChangeRequest {
-    api::ChangeRequest { requested_by: c.signoff.by.clone(), version, comment: c.comment.clone(), at: c.signoff.at }
+    api::ChangeRequest {
+        requested_by: c.signoff.by.clone(),
+        person_id: c.signoff.person.clone(),
+        version,
+        comment: c.comment.clone(),
+        at: c.signoff.at,
+    }
 }
 
 fn status_name(status: MinutesStatus) -> &'static str {
@@ -828,10 +909,11 @@ fn status_name(status: MinutesStatus) -> &'static str {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::testing::{absent, acknowledged, checked_in, decided, site, text};
+    use crate::testing::{absent, acknowledged, checked_in, decided, person, site, submit, text, TAKER};
     use chrono::NaiveDate;
     use hoinghi_runtime::testing::{given, Given, Then};
     use hoinghi_shared::events::{AgendaItem, AttendanceStatus, Person, SiteRef};
+    use hoinghi_shared::limits::MAX_NAME_CHARS;
     use hoinghi_shared::ErrorCode;
 
     fn details() -> ConferenceDetails {
@@ -840,9 +922,12 @@ mod tests {
             SiteRef { id: site("na-ri"), name: "Huyện ủy Na Rì".into() },
         ];
         ConferenceDetails {
-            chairs: vec![Person {
-                name: "Phương Thị Thanh".into(), title: "Phó Bí thư Thường trực Tỉnh ủy".into()
+            chairs: vec![Chair {
+                name: "Phương Thị Thanh".into(),
+                title: "Phó Bí thư Thường trực Tỉnh ủy".into(),
+                person_id: Some(person(THANH_ID)),
             }],
+            minute_takers: vec![person(TAKER)],
             guests: vec![Person { name: "Phạm Duy Hưng".into(), title: "Phó Chủ tịch UBND tỉnh".into() }],
             agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: ApprovalPolicy::All,
@@ -875,6 +960,7 @@ mod tests {
 
     fn record() -> MinutesCommand {
         MinutesCommand::Record {
+            by: person(TAKER),
             item: 0,
             speakers: vec!["Ma Từ Đông Điền".into()],
             summary: "Toàn tỉnh có 2.011 mô hình \"Dân vận khéo\".".into(),
@@ -952,11 +1038,11 @@ mod tests {
     }
 
     fn approved() -> MinutesEvent {
-        MinutesEvent::MinutesApproved { approved_by: "Phương Thị Thanh".into(), version: 1 }
+        approved_by(THANH, 1)
     }
 
     fn publish() -> MinutesCommand {
-        MinutesCommand::Publish { at: Utc::now() }
+        MinutesCommand::Publish { by: person(TAKER), at: Utc::now() }
     }
 
     /// Published minutes of conference `id`.
@@ -976,7 +1062,7 @@ mod tests {
 
     #[test]
     fn minutes_not_opened_are_not_found() {
-        for command in [record(), MinutesCommand::Submit, publish()] {
+        for command in [record(), submit(), publish()] {
             given::<Minutes>(id(), []).when(command).then_refused(ErrorCode::NotFound, "no minutes");
         }
         let never = given::<Minutes>(id(), []);
@@ -987,9 +1073,9 @@ mod tests {
 
     #[test]
     fn every_item_must_be_recorded_before_submitting() {
-        draft([]).when(MinutesCommand::Submit).then_refused(ErrorCode::Conflict, "Báo cáo sơ kết");
-        draft([recorded()]).when(MinutesCommand::Submit).then(submitted());
-        draft([recorded(), submitted()]).when(MinutesCommand::Submit).then_nothing();
+        draft([]).when(submit()).then_refused(ErrorCode::Conflict, "Báo cáo sơ kết");
+        draft([recorded()]).when(submit()).then(submitted());
+        draft([recorded(), submitted()]).when(submit()).then_nothing();
     }
 
     #[test]
@@ -999,54 +1085,115 @@ mod tests {
 
     #[test]
     fn a_task_must_belong_to_a_site_of_the_conference() {
-        let MinutesCommand::Record { item, speakers, summary, conclusions, mut tasks } = record() else {
+        let MinutesCommand::Record { by, item, speakers, summary, conclusions, mut tasks } = record() else {
             unreachable!()
         };
         tasks[0].owner_site = site("cho-don");
         draft([])
-            .when(MinutesCommand::Record { item, speakers, summary, conclusions, tasks })
+            .when(MinutesCommand::Record { by, item, speakers, summary, conclusions, tasks })
             .then_refused(ErrorCode::Invalid, "cho-don");
     }
 
     #[test]
     fn an_item_outside_the_agenda_is_refused() {
-        let MinutesCommand::Record { speakers, summary, conclusions, tasks, .. } = record() else { unreachable!() };
+        let MinutesCommand::Record { by, speakers, summary, conclusions, tasks, .. } = record() else { unreachable!() };
         draft([])
-            .when(MinutesCommand::Record { item: 7, speakers, summary, conclusions, tasks })
+            .when(MinutesCommand::Record { by, item: 7, speakers, summary, conclusions, tasks })
             .then_refused(ErrorCode::Invalid, "item 7 does not exist");
     }
 
     #[test]
-    fn only_a_chair_may_approve() {
+    fn only_the_person_bound_to_a_chair_approves_and_in_that_chairs_name() {
+        // Given submitted minutes whose chair "Phương Thị Thanh" is bound to person `thanh`
         let m = draft([recorded(), submitted()]);
-        m.when(MinutesCommand::Approve { by: "Phạm Duy Hưng".into() })
-            .then_refused(ErrorCode::Forbidden, "not a chair");
-        m.when(MinutesCommand::Approve { by: " phương thị thanh ".into() }).then(approved());
+        // When a person who is not one of its chairs approves (the minute-taker, a guest's person)
+        for stranger in [TAKER, "pham-duy-hung"] {
+            let refused = m.when(approve(stranger)).then_refused(ErrorCode::Forbidden, "is not a chair");
+            // Then they are told who may, and what to do
+            for hint in [stranger, "Phương Thị Thanh", "ask the secretariat"] {
+                assert!(refused.message.contains(hint), "{hint:?} not in {:?}", refused.message);
+            }
+        }
+        // When `thanh` approves, then the approval is hers, in the name the conference binds to her
+        m.when(approve(THANH_ID)).then(approved());
         draft([recorded(), submitted(), approved()])
-            .when(MinutesCommand::Approve { by: "Phương Thị Thanh".into() })
+            .when(approve(THANH_ID))
             .then_refused(ErrorCode::Conflict, "Phương Thị Thanh has already approved version 1");
+        let view = draft([recorded(), submitted(), approved()]).state().view(id(), 0..10).unwrap();
+        assert_eq!(view.approvals[0].person_id, Some(person(THANH_ID)));
+        assert_eq!(view.chairs[0].person_id, Some(person(THANH_ID)));
     }
 
     #[test]
-    fn a_chair_whose_name_comes_decomposed_approves_in_the_listed_name() {
-        // Given submitted minutes whose chair is listed as "Phương Thị Thanh" (NFC)
-        let m = draft([recorded(), submitted()]);
-        // When she approves with her name typed in NFD (and in lower case)
-        let nfd = "phu\u{31b}o\u{31b}ng thi\u{323} thanh";
-        assert_ne!(nfd, "phương thị thanh");
-        // Then the approval is hers, in the listed form
-        m.when(MinutesCommand::Approve { by: nfd.into() }).then(approved());
+    fn only_the_minute_takers_record_submit_and_publish() {
+        // Given a draft whose conference names `thu-ky` its minute-taker
+        let chair = person(THANH_ID);
+        let stranger = person("nguoi-la");
+        for by in [chair, stranger] {
+            // When a chair or a stranger records, submits or publishes, then it is refused, saying who may
+            let MinutesCommand::Record { item, speakers, summary, conclusions, tasks, .. } = record() else {
+                unreachable!()
+            };
+            let record = MinutesCommand::Record { by: by.clone(), item, speakers, summary, conclusions, tasks };
+            let refused = draft([]).when(record).then_refused(ErrorCode::Forbidden, "is not a minute-taker");
+            assert!(
+                refused.message.contains("thu-ky") && refused.message.contains("ask the secretariat"),
+                "{refused:?}"
+            );
+            draft([recorded()])
+                .when(MinutesCommand::Submit { by: by.clone() })
+                .then_refused(ErrorCode::Forbidden, "only they may submit");
+            draft([recorded(), submitted(), approved()])
+                .when(MinutesCommand::Publish { by, at: Utc::now() })
+                .then_refused(ErrorCode::Forbidden, "only they may publish");
+        }
+        // And a conference scheduled before minute-takers were named says so
+        let mut d = details();
+        d.minute_takers.clear();
+        let old = given::<Minutes>(
+            id(),
+            [MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] }],
+        );
+        old.when(record()).then_refused(ErrorCode::Forbidden, "it names no minute-taker");
+    }
+
+    #[test]
+    fn approvals_recorded_before_chairs_were_persons_still_count_by_name() {
+        // Given a conference (as stored before persons existed) whose chair has no person id and an
+        // approval recorded by name only
+        let mut d = details();
+        d.chairs[0].person_id = None;
+        let old_approval = MinutesEvent::MinutesApproved { approved_by: THANH.into(), person_id: None, version: 1 };
+        let m = given::<Minutes>(
+            id(),
+            [
+                MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] },
+                recorded(),
+                submitted(),
+                old_approval,
+            ],
+        );
+        // Then the minutes are approved, and no person can approve as that chair any more
+        assert_eq!(m.state().status, Some(MinutesStatus::Approved));
+        m.when(approve(THANH_ID)).then_refused(ErrorCode::Forbidden, "is not a chair");
     }
 
     // Approval as it is done: the policy, change requests and versions.
 
     const THANH: &str = "Phương Thị Thanh";
     const DIEN: &str = "Ma Từ Đông Điền";
+    /// The persons the conference binds to its chairs.
+    const THANH_ID: &str = "phuong-thi-thanh";
+    const DIEN_ID: &str = "ma-tu-dong-dien";
 
     /// A conference of the two Bắc Kạn co-chairs with two agenda items, under `policy`.
     fn co_chaired(policy: ApprovalPolicy) -> Given<Minutes> {
         let mut d = details();
-        d.chairs.push(Person { name: DIEN.into(), title: "Trưởng Ban Dân vận Tỉnh ủy".into() });
+        d.chairs.push(Chair {
+            name: DIEN.into(),
+            title: "Trưởng Ban Dân vận Tỉnh ủy".into(),
+            person_id: Some(person(DIEN_ID)),
+        });
         d.agenda.push(AgendaItem { title: "Thảo luận".into() });
         d.approval_policy = policy;
         let m = given::<Minutes>(
@@ -1060,19 +1207,40 @@ mod tests {
     }
 
     fn record_item(item: usize, summary: &str) -> MinutesCommand {
-        MinutesCommand::Record { item, speakers: vec![], summary: summary.into(), conclusions: vec![], tasks: vec![] }
+        MinutesCommand::Record {
+            by: person(TAKER),
+            item,
+            speakers: vec![],
+            summary: summary.into(),
+            conclusions: vec![],
+            tasks: vec![],
+        }
     }
 
+    /// The person `by` approves.
     fn approve(by: &str) -> MinutesCommand {
-        MinutesCommand::Approve { by: by.into() }
+        MinutesCommand::Approve { by: person(by) }
     }
 
+    /// The person `by` requests changes.
     fn request_changes(by: &str, comment: &str) -> MinutesCommand {
-        MinutesCommand::RequestChanges { by: by.into(), comment: comment.into() }
+        MinutesCommand::RequestChanges { by: person(by), comment: comment.into() }
     }
 
-    fn approved_by(by: &str, version: u32) -> MinutesEvent {
-        MinutesEvent::MinutesApproved { approved_by: by.into(), version }
+    /// The approval of `version` by the chair named `name` (Thanh or Điền), as their person.
+    fn approved_by(name: &str, version: u32) -> MinutesEvent {
+        let person_id = Some(person(if name == THANH { THANH_ID } else { DIEN_ID }));
+        MinutesEvent::MinutesApproved { approved_by: name.into(), person_id, version }
+    }
+
+    /// The change request on `version` by Điền.
+    fn changes_requested_by_dien(version: u32, comment: &str) -> MinutesEvent {
+        MinutesEvent::ChangesRequested {
+            requested_by: DIEN.into(),
+            person_id: Some(person(DIEN_ID)),
+            version,
+            comment: comment.into(),
+        }
     }
 
     /// `m` after `command`, which must append an event.
@@ -1083,22 +1251,22 @@ mod tests {
 
     #[test]
     fn with_policy_any_one_co_chair_approves_the_minutes() {
-        let m = step(step(co_chaired(ApprovalPolicy::Any), MinutesCommand::Submit), approve(DIEN));
+        let m = step(step(co_chaired(ApprovalPolicy::Any), submit()), approve(DIEN_ID));
         assert_eq!(m.state().status, Some(MinutesStatus::Approved));
         let view = m.state().view(id(), 0..10).unwrap();
         assert_eq!((view.approved_by.as_deref(), view.awaiting.len()), (Some(DIEN), 0));
         assert!(matches!(decided(&m, publish()), MinutesEvent::MinutesPublished { .. }));
         // The other co-chair may still sign, once
-        let m = step(m, approve(THANH));
+        let m = step(m, approve(THANH_ID));
         assert_eq!(m.state().approvers(), [DIEN, THANH]);
-        m.when(approve(THANH)).then_refused(ErrorCode::Conflict, "already approved");
+        m.when(approve(THANH_ID)).then_refused(ErrorCode::Conflict, "already approved");
     }
 
     #[test]
     fn with_policy_all_every_co_chair_must_approve_before_publication() {
-        let m = step(co_chaired(ApprovalPolicy::All), MinutesCommand::Submit);
-        m.when(approve(THANH)).then(approved_by(THANH, 1));
-        let m = step(m, approve(THANH));
+        let m = step(co_chaired(ApprovalPolicy::All), submit());
+        m.when(approve(THANH_ID)).then(approved_by(THANH, 1));
+        let m = step(m, approve(THANH_ID));
         assert_eq!(m.state().status, Some(MinutesStatus::Submitted), "one of two co-chairs approved");
         let view = m.state().view(id(), 0..10).unwrap();
         assert_eq!(view.awaiting, [DIEN]);
@@ -1106,18 +1274,10 @@ mod tests {
         let refused = m.when(publish()).then_refused(ErrorCode::Conflict, "not approved yet");
         assert!(refused.message.contains(DIEN) && refused.message.contains("every chair"), "{refused:?}");
         // The same co-chair again: refused, and nothing changes
-        m.when(approve(THANH)).then_refused(ErrorCode::Conflict, "already approved version 1");
-        m.when(approve(" ma từ đông điền ")).then(approved_by(DIEN, 1));
-        // The name typed decomposed (NFD) is the same chair's, recorded as listed
-        let nfd = "Ma Tu\u{31b}\u{300} Đo\u{302}ng Đie\u{302}\u{300}n";
-        assert_ne!(nfd, DIEN);
-        m.when(approve(nfd)).then(approved_by(DIEN, 1));
-        m.when(request_changes(nfd, "Sửa")).then(MinutesEvent::ChangesRequested {
-            requested_by: DIEN.into(),
-            version: 1,
-            comment: "Sửa".into(),
-        });
-        let m = step(m, approve(DIEN));
+        m.when(approve(THANH_ID)).then_refused(ErrorCode::Conflict, "already approved version 1");
+        m.when(approve(DIEN_ID)).then(approved_by(DIEN, 1));
+        m.when(request_changes(DIEN_ID, "Sửa")).then(changes_requested_by_dien(1, "Sửa"));
+        let m = step(m, approve(DIEN_ID));
         assert_eq!(m.state().status, Some(MinutesStatus::Approved));
         assert!(matches!(decided(&m, publish()), MinutesEvent::MinutesPublished { .. }));
     }
@@ -1131,58 +1291,54 @@ mod tests {
                 id(),
                 [MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] }],
             );
-            let m = step(step(m, record()), MinutesCommand::Submit);
-            let m = step(m, approve(THANH));
+            let m = step(step(m, record()), submit());
+            let m = step(m, approve(THANH_ID));
             assert_eq!(m.state().status, Some(MinutesStatus::Approved), "{policy:?}");
         }
     }
 
     #[test]
     fn a_stranger_can_neither_approve_nor_request_changes() {
-        let m = step(co_chaired(ApprovalPolicy::All), MinutesCommand::Submit);
-        m.when(approve("Phạm Duy Hưng")).then_refused(ErrorCode::Forbidden, "not a chair");
-        m.when(request_changes("Phạm Duy Hưng", "Sửa")).then_refused(ErrorCode::Forbidden, "not a chair");
-        m.when(request_changes(THANH, "  ")).then_refused(ErrorCode::Invalid, "comment");
+        let m = step(co_chaired(ApprovalPolicy::All), submit());
+        m.when(approve("pham-duy-hung")).then_refused(ErrorCode::Forbidden, "not a chair");
+        m.when(request_changes("pham-duy-hung", "Sửa")).then_refused(ErrorCode::Forbidden, "not a chair");
+        m.when(request_changes(THANH_ID, "  ")).then_refused(ErrorCode::Invalid, "comment");
     }
 
     #[test]
     fn a_draft_not_submitted_can_neither_be_approved_nor_sent_back() {
         let m = co_chaired(ApprovalPolicy::All);
-        m.when(approve(THANH)).then_refused(ErrorCode::Conflict, "must submit");
-        m.when(request_changes(THANH, "Sửa")).then_refused(ErrorCode::Conflict, "must submit");
+        m.when(approve(THANH_ID)).then_refused(ErrorCode::Conflict, "must submit");
+        m.when(request_changes(THANH_ID, "Sửa")).then_refused(ErrorCode::Conflict, "must submit");
         m.when(publish()).then_refused(ErrorCode::Conflict, "submitted and approved");
     }
 
     #[test]
     fn published_minutes_can_neither_be_approved_nor_sent_back() {
-        let m = step(co_chaired(ApprovalPolicy::Any), MinutesCommand::Submit);
-        let m = step(step(m, approve(THANH)), publish());
-        m.when(approve(DIEN)).then_refused(ErrorCode::Conflict, "already published");
-        m.when(approve(THANH)).then_refused(ErrorCode::Conflict, "already published");
-        m.when(request_changes(DIEN, "Sửa")).then_refused(ErrorCode::Conflict, "already published");
+        let m = step(co_chaired(ApprovalPolicy::Any), submit());
+        let m = step(step(m, approve(THANH_ID)), publish());
+        m.when(approve(DIEN_ID)).then_refused(ErrorCode::Conflict, "already published");
+        m.when(approve(THANH_ID)).then_refused(ErrorCode::Conflict, "already published");
+        m.when(request_changes(DIEN_ID, "Sửa")).then_refused(ErrorCode::Conflict, "already published");
     }
 
     #[test]
     fn a_change_request_sends_the_minutes_back_and_the_resubmission_is_version_2_without_approvals() {
         // Version 1: Thanh approves, Điền requests changes
-        let m = step(co_chaired(ApprovalPolicy::All), MinutesCommand::Submit);
-        let m = step(m, approve(THANH));
+        let m = step(co_chaired(ApprovalPolicy::All), submit());
+        let m = step(m, approve(THANH_ID));
         let comment = "Bổ sung ý kiến của điểm cầu Ba Bể";
-        m.when(request_changes(DIEN, comment)).then(MinutesEvent::ChangesRequested {
-            requested_by: DIEN.into(),
-            version: 1,
-            comment: comment.into(),
-        });
-        let m = step(m, request_changes(DIEN, comment));
+        m.when(request_changes(DIEN_ID, comment)).then(changes_requested_by_dien(1, comment));
+        let m = step(m, request_changes(DIEN_ID, comment));
         assert_eq!(m.state().status, Some(MinutesStatus::Draft));
-        m.when(approve(DIEN)).then_refused(ErrorCode::Conflict, "requested changes to version 1");
+        m.when(approve(DIEN_ID)).then_refused(ErrorCode::Conflict, "requested changes to version 1");
         m.when(publish()).then_refused(ErrorCode::Conflict, "draft");
         // The minute-taker revises and resubmits: version 2, with no approval yet
         let m = step(m, record_item(1, "Các điểm cầu thảo luận; Ba Bể đề nghị hỗ trợ."));
         let draft_view = m.state().view(id(), 0..10).unwrap();
         assert_eq!((draft_view.version, draft_view.latest_version), (2, 1));
-        m.when(MinutesCommand::Submit).then(MinutesEvent::MinutesSubmitted { version: 2 });
-        let m = step(m, MinutesCommand::Submit);
+        m.when(submit()).then(MinutesEvent::MinutesSubmitted { version: 2 });
+        let m = step(m, submit());
         let view = m.state().view(id(), 0..10).unwrap();
         assert_eq!((view.status, view.version, view.latest_version), (MinutesStatus::Submitted, 2, 2));
         assert!(view.approvals.is_empty() && view.approved_by.is_none(), "{view:?}");
@@ -1190,18 +1346,18 @@ mod tests {
         assert_eq!(view.change_requests.len(), 1);
         assert_eq!((view.change_requests[0].version, view.change_requests[0].comment.as_str()), (1, comment));
         // Thanh must approve version 2 again
-        m.when(approve(THANH)).then(approved_by(THANH, 2));
-        let m = step(step(m, approve(THANH)), approve(DIEN));
+        m.when(approve(THANH_ID)).then(approved_by(THANH, 2));
+        let m = step(step(m, approve(THANH_ID)), approve(DIEN_ID));
         assert_eq!(m.state().status, Some(MinutesStatus::Approved));
         assert!(matches!(decided(&m, publish()), MinutesEvent::MinutesPublished { .. }));
     }
 
     #[test]
     fn every_version_is_kept_with_what_changed_from_the_one_before() {
-        let m = step(co_chaired(ApprovalPolicy::All), MinutesCommand::Submit);
-        let m = step(m, request_changes(THANH, "Sửa phần thảo luận"));
+        let m = step(co_chaired(ApprovalPolicy::All), submit());
+        let m = step(m, request_changes(THANH_ID, "Sửa phần thảo luận"));
         let m = step(m, record_item(1, "Bản sửa."));
-        let m = step(m, MinutesCommand::Submit);
+        let m = step(m, submit());
         let (state, id) = (m.state(), id());
         // Version 1: as first submitted, no earlier version
         let v1 = state.version_view(id, 0..10, 1).unwrap();
@@ -1232,7 +1388,7 @@ mod tests {
     fn stored_minutes_without_versions_read_as_version_1() {
         // Events written before versions existed: `minutes_submitted {}` and an approval without one
         let m = draft([recorded(), MinutesEvent::MinutesSubmitted { version: 0 }]);
-        let m = m.and(MinutesEvent::MinutesApproved { approved_by: THANH.into(), version: 0 });
+        let m = m.and(MinutesEvent::MinutesApproved { approved_by: THANH.into(), person_id: None, version: 0 });
         assert_eq!(m.state().status, Some(MinutesStatus::Approved));
         let view = m.state().view(id(), 0..10).unwrap();
         assert_eq!((view.version, view.latest_version, view.approved_by.as_deref()), (1, 1, Some(THANH)));
@@ -1289,7 +1445,7 @@ mod tests {
             conclusions.push(text(c));
             left -= c + hoinghi_shared::limits::ITEM_ENTRY_OVERHEAD;
         }
-        MinutesCommand::Record { item, speakers: vec![], summary, conclusions, tasks: vec![] }
+        MinutesCommand::Record { by: person(TAKER), item, speakers: vec![], summary, conclusions, tasks: vec![] }
     }
 
     #[test]
@@ -1319,12 +1475,12 @@ mod tests {
             m = m.and(event);
         }
         // When item 0 is recorded again at 200 KiB (other words), then it replaces the first record
-        let MinutesCommand::Record { item, speakers, mut summary, conclusions, tasks } = record_of(0, 200 * 1024)
+        let MinutesCommand::Record { by, item, speakers, mut summary, conclusions, tasks } = record_of(0, 200 * 1024)
         else {
             unreachable!()
         };
         summary.replace_range(0..4, "🙂");
-        let again = MinutesCommand::Record { item, speakers, summary, conclusions, tasks };
+        let again = MinutesCommand::Record { by, item, speakers, summary, conclusions, tasks };
         assert!(matches!(decided(&m, again), MinutesEvent::ItemRecorded { item: 0, .. }));
         // And when it grows by one byte, it does not fit
         m.when(record_of(0, 200 * 1024 + 1)).then_refused(ErrorCode::Invalid, "at most 256 KiB");
@@ -1386,7 +1542,7 @@ mod tests {
         assert_eq!((append.expect.filter, append.expect.last_seq), (format!("hoinghi.v1.events.minutes.{id}.*"), 0));
         assert_eq!((append.conference_id, append.site_id), (Some(id), None));
         let m = given::<Minutes>(id, [draft_opened(), recorded()]);
-        let append = m.when(MinutesCommand::Submit).then(submitted());
+        let append = m.when(submit()).then(submitted());
         assert_eq!(append.subject, format!("hoinghi.v1.events.minutes.{id}.minutes_submitted"));
         assert_eq!((append.expect.filter, append.expect.last_seq), (format!("hoinghi.v1.events.minutes.{id}.*"), 2));
     }
@@ -1413,7 +1569,7 @@ mod worst_case {
     //! counts (emoji: 4 bytes, counted 4), checked message by message against the limits.
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::testing::{acknowledged, decided, text};
+    use crate::testing::{acknowledged, decided, person, submit, text, TAKER};
     use chrono::NaiveDate;
     use hoinghi_runtime::testing::{given, Given};
     use hoinghi_shared::api::MAX_PAGE;
@@ -1452,16 +1608,30 @@ mod worst_case {
             ends_at: DateTime::parse_from_rfc3339("2021-07-23T11:30:00+07:00").unwrap(),
             host_site: SiteRef { id: slug(0, if largest_text { 64 } else { 6 }), name: text(name) },
             sites: vec![],
-            chairs: (0..people).map(|_| person()).collect(),
+            chairs: (0..people)
+                .map(|i| Chair {
+                    name: text(name),
+                    title: text(person_title),
+                    person_id: Some(slug_person(i, if largest_text { 64 } else { 6 })),
+                })
+                .collect(),
+            minute_takers: vec![crate::testing::person(TAKER)],
             guests: (0..people).map(|_| person()).collect(),
             agenda: (0..agenda).map(|_| AgendaItem { title: text(title) }).collect(),
-            approval_policy: ApprovalPolicy::All,
+            // One approval publishes them, however many chairs.
+            approval_policy: ApprovalPolicy::Any,
             reminder_offsets_s: None,
             quorum: None,
         }
     }
 
     const MAX_AGENDA: usize = hoinghi_shared::limits::MAX_AGENDA_ITEMS;
+
+    /// A person id of `len` characters (at least 6), unique for `i`.
+    fn slug_person(i: usize, len: usize) -> PersonId {
+        let tail = format!("-{i:05}");
+        person(&format!("{}{tail}", "p".repeat(len - tail.len())))
+    }
 
     /// Links as many sites with ids of `id_len` and names costing `name_cost` as the fixed budget
     /// takes.
@@ -1556,13 +1726,13 @@ mod worst_case {
             }
             let speakers = vec![];
             let tasks = vec![(&task).into()];
-            m = step(m, MinutesCommand::Record { item, speakers, summary, conclusions, tasks });
+            m = step(m, MinutesCommand::Record { by: person(TAKER), item, speakers, summary, conclusions, tasks });
         }
         assert!(MINUTES_CONTENT_BUDGET - m.state().recorded_cost_except(usize::MAX) < 2 * details.agenda.len() * 8);
-        m = step(m, MinutesCommand::Submit);
-        let chair = details.chairs[0].name.clone();
+        m = step(m, submit());
+        let chair = details.chairs[0].person_id.clone().unwrap();
         m = step(m, MinutesCommand::Approve { by: chair });
-        m = step(m, MinutesCommand::Publish { at: at("2021-07-25T10:11:12.123456789Z") });
+        m = step(m, MinutesCommand::Publish { by: person(TAKER), at: at("2021-07-25T10:11:12.123456789Z") });
         let seq = m.last_seq();
         let mut m = m.state().clone();
         assert_eq!(m.status, Some(MinutesStatus::Published));

@@ -53,7 +53,7 @@ use std::fmt::Write as _;
 use askama::Template;
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use chrono_tz::Asia::Ho_Chi_Minh;
-use hoinghi_shared::events::{AttendanceEntry, AttendanceStatus, ConferenceDetails, Person};
+use hoinghi_shared::events::{AttendanceEntry, AttendanceStatus, Chair, ConferenceDetails, Person};
 use sha2::{Digest, Sha256};
 
 use crate::minutes::Minutes;
@@ -139,12 +139,22 @@ fn person(p: &Person) -> String {
     person_with(p, |s| s.to_owned())
 }
 
+/// A chair as [`person`] shows a person: "name, title".
+fn chair(c: &Chair) -> String {
+    named_with(&c.name, &c.title, |s| s.to_owned())
+}
+
 /// "name, title" (or the name alone), each part through `escape`.
 fn person_with(p: &Person, escape: impl Fn(&str) -> String) -> String {
-    if p.title.is_empty() {
-        escape(&p.name)
+    named_with(&p.name, &p.title, escape)
+}
+
+/// "name, title" (or the name alone when the title is empty), each part through `escape`.
+fn named_with(name: &str, title: &str, escape: impl Fn(&str) -> String) -> String {
+    if title.is_empty() {
+        escape(name)
     } else {
-        format!("{}, {}", escape(&p.name), escape(&p.title))
+        format!("{}, {}", escape(name), escape(title))
     }
 }
 
@@ -262,6 +272,9 @@ pub fn markdown(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>)
     let people = |list: &[Person], indent: usize| -> String {
         list.iter().map(|p| person_with(p, |s| md_block(s, indent))).collect::<Vec<_>>().join("; ")
     };
+    let chairs = |list: &[Chair], indent: usize| -> String {
+        list.iter().map(|c| named_with(&c.name, &c.title, |s| md_block(s, indent))).collect::<Vec<_>>().join("; ")
+    };
     let _ = writeln!(out, "# BIÊN BẢN HỘI NGHỊ\n");
     let _ = writeln!(out, "## {}\n", md_line(&d.title));
     let _ = writeln!(out, "- **Cơ quan tổ chức:** {}", md_block(&d.organizer, 2));
@@ -272,7 +285,7 @@ pub fn markdown(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>)
         md_block(&d.host_site.name, 2),
         d.sites.len()
     );
-    let _ = writeln!(out, "- **{}:** {}", facts.chair_label, people(&d.chairs, 2));
+    let _ = writeln!(out, "- **{}:** {}", facts.chair_label, chairs(&d.chairs, 2));
     if !d.guests.is_empty() {
         let _ = writeln!(out, "- **Cùng dự:** {}", people(&d.guests, 2));
     }
@@ -464,7 +477,7 @@ pub fn html(m: &Minutes, d: &ConferenceDetails, published_at: DateTime<Utc>) -> 
         host: &d.host_site.name,
         invited: d.sites.len(),
         chair_label: facts.chair_label,
-        chairs: d.chairs.iter().map(person).collect(),
+        chairs: d.chairs.iter().map(chair).collect(),
         guests: d.guests.iter().map(person).collect(),
         counts: facts.counts,
         rows: facts.rows,
@@ -495,6 +508,7 @@ mod tests {
             host_site: SiteRef { id: hoinghi_shared::SiteId::parse("tinh-uy").unwrap(), name: "Tỉnh ủy".into() },
             sites: vec![],
             chairs: vec![],
+            minute_takers: vec![],
             guests: vec![],
             agenda: vec![hoinghi_shared::events::AgendaItem { title: "Báo cáo".into() }],
             approval_policy: Default::default(),
@@ -687,8 +701,16 @@ mod hostile {
             .iter()
             .map(|id| SiteRef { id: site(id), name: once(t.next("site"), &mut texts) })
             .collect();
-        let chair = Person { name: "Phương Thị Thanh".into(), title: once(t.next("chair title"), &mut texts) };
-        let co_chair = Person { name: once(t.next("co-chair"), &mut texts), title: once(t.next("title"), &mut texts) };
+        let chair = Chair {
+            name: "Phương Thị Thanh".into(),
+            title: once(t.next("chair title"), &mut texts),
+            person_id: Some(testing::person("thanh")),
+        };
+        let co_chair = Chair {
+            name: once(t.next("co-chair"), &mut texts),
+            title: once(t.next("title"), &mut texts),
+            person_id: Some(testing::person("co-chair")),
+        };
         let guest = Person { name: once(t.next("guest"), &mut texts), title: once(t.next("title"), &mut texts) };
         let details = ConferenceDetails {
             title: once(t.next("title"), &mut texts),
@@ -698,6 +720,7 @@ mod hostile {
             host_site: SiteRef { id: site("tinh-uy"), name: host_name.clone() },
             sites: sites.clone(),
             chairs: vec![chair, co_chair],
+            minute_takers: vec![testing::person(testing::TAKER)],
             guests: vec![guest],
             agenda: vec![
                 AgendaItem { title: once(t.next("agenda"), &mut texts) },
@@ -742,6 +765,7 @@ mod hostile {
             let tasks = vec![task(&mut t, &mut texts, "tinh-uy"), task(&mut t, &mut texts, "ngan-son")];
             host_tasks += 1;
             let command = MinutesCommand::Record {
+                by: testing::person(testing::TAKER),
                 item,
                 speakers: vec![once(t.next("speaker"), &mut texts), once(t.next("speaker"), &mut texts)],
                 summary: once(t.next("summary"), &mut texts),
@@ -757,10 +781,11 @@ mod hostile {
             entry.1 += 2;
         }
         texts.push(("Phương Thị Thanh".into(), 2));
-        m = step(m, MinutesCommand::Submit);
-        // The chair's name as a decomposed (NFD) keyboard sends it
-        m = step(m, MinutesCommand::Approve { by: "Phu\u{31b}o\u{31b}ng Thi\u{323} Thanh".into() });
-        let event = decided(&m, MinutesCommand::Publish { at: "2021-07-23T05:00:00Z".parse().unwrap() });
+        m = step(m, testing::submit());
+        // The chair approves as the person the conference binds to her
+        m = step(m, MinutesCommand::Approve { by: testing::person("thanh") });
+        let at = "2021-07-23T05:00:00Z".parse().unwrap();
+        let event = decided(&m, MinutesCommand::Publish { by: testing::person(testing::TAKER), at });
         let MinutesEvent::MinutesPublished { markdown, html_sha256, .. } = event.clone() else { panic!("{event:?}") };
         let published = m.and(event);
         let html = published.state().published_html(&id).unwrap();

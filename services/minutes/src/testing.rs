@@ -9,13 +9,26 @@ use hoinghi_runtime::aggregate::Aggregate;
 use hoinghi_runtime::store::{Decision, EventMeta};
 use hoinghi_runtime::testing::Given;
 use hoinghi_shared::events::{AttendanceEntry, AttendanceStatus, MinutesEvent, Person};
-use hoinghi_shared::{ConferenceId, SiteId};
+use hoinghi_shared::{ConferenceId, PersonId, SiteId};
 
 use crate::minutes::{Ack, Minutes, MinutesCommand};
 
 /// A site id.
 pub fn site(id: &str) -> SiteId {
     SiteId::parse(id).unwrap()
+}
+
+/// A person id.
+pub fn person(id: &str) -> PersonId {
+    PersonId::parse(id).unwrap()
+}
+
+/// The person id of the minute-taker (thư ký) of the tests' conferences.
+pub const TAKER: &str = "thu-ky";
+
+/// The minute-taker submits the draft.
+pub fn submit() -> MinutesCommand {
+    MinutesCommand::Submit { by: person(TAKER) }
 }
 
 /// Text that counts exactly `cost` and takes as many bytes: emoji, then letters.

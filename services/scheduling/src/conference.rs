@@ -6,14 +6,14 @@ use hoinghi_runtime::collections::{Map, Set};
 use hoinghi_runtime::input;
 use hoinghi_runtime::store::EventMeta;
 use hoinghi_shared::api::{self, ConferenceStatus, ConferenceView, CreateConference};
-use hoinghi_shared::events::{AgendaItem, ConferenceDetails, DomainEvent, Person, SchedulingEvent, SiteRef};
+use hoinghi_shared::events::{AgendaItem, Chair, ConferenceDetails, DomainEvent, Person, SchedulingEvent, SiteRef};
 use hoinghi_shared::limits::{
     conference_fixed_cost, describe_size, sites_fixed_cost, MAX_AGENDA_ITEMS, MAX_DURATION_HOURS, MAX_NAME_CHARS,
     MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_SITES, MAX_TEXT_CHARS, MAX_TITLE_CHARS, RECORD_FIXED_BUDGET,
 };
 use hoinghi_shared::notifications::validate_reminder_offsets;
 use hoinghi_shared::subjects::events;
-use hoinghi_shared::{ApiError, ConferenceId, SiteId};
+use hoinghi_shared::{ApiError, ConferenceId, PersonId, SiteId};
 
 use crate::site::Site;
 use crate::SERVICE;
@@ -84,6 +84,7 @@ pub fn plan(request: &CreateConference, sites: &Map<SiteId, Site>) -> Result<Con
     }
     input::list_len("sites", &request.sites, 1, MAX_SITES)?;
     input::list_len("chairs", &request.chairs, 1, MAX_PEOPLE)?;
+    input::list_len("minute_takers", &request.minute_takers, 1, MAX_PEOPLE)?;
     input::list_len("guests", &request.guests, 0, MAX_PEOPLE)?;
     input::list_len("agenda", &request.agenda, 1, MAX_AGENDA_ITEMS)?;
     let mut seen = Set::with_capacity_and_hasher(request.sites.len(), Default::default());
@@ -123,6 +124,25 @@ pub fn plan(request: &CreateConference, sites: &Map<SiteId, Site>) -> Result<Con
             })
             .collect()
     };
+    let chairs = request
+        .chairs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            Ok(Chair {
+                name: input::text(&format!("chairs[{i}].name"), &c.name, MAX_NAME_CHARS, true)?,
+                title: input::text(&format!("chairs[{i}].title"), &c.title, MAX_PERSON_TITLE_CHARS, false)?,
+                person_id: Some(c.person_id.clone().ok_or_else(|| {
+                    ApiError::invalid(format!(
+                        "chairs[{i}].person_id is missing: bind each chair to the person who chairs (their person id, \
+                         like \"nguyen-van-a\"), who alone may approve the minutes as this chair"
+                    ))
+                })?),
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    no_repeats("chairs", chairs.iter().filter_map(|c| c.person_id.as_ref()))?;
+    no_repeats("minute_takers", request.minute_takers.iter())?;
     let agenda = request
         .agenda
         .iter()
@@ -142,7 +162,8 @@ pub fn plan(request: &CreateConference, sites: &Map<SiteId, Site>) -> Result<Con
             .iter()
             .map(|id| SiteRef { id: id.clone(), name: name_of(id).unwrap_or_default() })
             .collect(),
-        chairs: people("chairs", &request.chairs)?,
+        chairs,
+        minute_takers: request.minute_takers.clone(),
         guests: people("guests", &request.guests)?,
         agenda,
         approval_policy: request.approval_policy.unwrap_or_default().into(),
@@ -151,6 +172,20 @@ pub fn plan(request: &CreateConference, sites: &Map<SiteId, Site>) -> Result<Con
     };
     check_fixed_budget(&details)?;
     Ok(details)
+}
+
+/// Refuses a list of persons (`field`) naming one person twice.
+///
+/// # Errors
+/// `invalid` naming the field and the person.
+fn no_repeats<'a>(field: &str, persons: impl Iterator<Item = &'a PersonId>) -> Result<(), ApiError> {
+    let mut seen = Set::default();
+    for person in persons {
+        if !seen.insert(person) {
+            return Err(ApiError::invalid(format!("person {person} is listed twice in {field}")));
+        }
+    }
+    Ok(())
 }
 
 /// A quorum rule as requested: `percent` between 1 and 100.
@@ -190,7 +225,7 @@ pub fn check_fixed_budget(details: &ConferenceDetails) -> Result<(), ApiError> {
     };
     Err(ApiError::invalid(format!(
         "these {} sites' ids and names take {} of the attendance record, and the conference's title, organizer, \
-         host, chairs, guests and agenda {} more; a conference's record holds at most {} of them (it travels as one \
+         host, chairs, minute-takers, guests and agenda {} more; a conference's record holds at most {} of them (it travels as one \
          message): link fewer sites (about {} sites like these fit) or shorten their names, or shorten the \
          conference's texts",
         thousands(count),
@@ -227,7 +262,8 @@ impl Conference {
             ends_at: d.ends_at,
             host_site: (&d.host_site).into(),
             sites: d.sites.iter().map(api::SiteRef::from).collect(),
-            chairs: d.chairs.iter().map(api::Person::from).collect(),
+            chairs: d.chairs.iter().map(api::Chair::from).collect(),
+            minute_takers: d.minute_takers.clone(),
             guests: d.guests.iter().map(api::Person::from).collect(),
             agenda: d.agenda.iter().map(api::AgendaItem::from).collect(),
             cancel_reason: self.cancel_reason.clone(),
@@ -380,7 +416,12 @@ mod tests {
             ends_at: DateTime::parse_from_rfc3339("2021-07-23T11:30:00+07:00").unwrap(),
             host_site: SiteId::parse("tinh-uy").unwrap(),
             sites: vec![SiteId::parse("ba-be").unwrap(), SiteId::parse("na-ri").unwrap()],
-            chairs: vec![api::Person { name: "Phương Thị Thanh".into(), title: "Phó Bí thư".into() }],
+            chairs: vec![api::Chair {
+                name: "Phương Thị Thanh".into(),
+                title: "Phó Bí thư".into(),
+                person_id: Some(PersonId::parse("phuong-thi-thanh").unwrap()),
+            }],
+            minute_takers: vec![PersonId::parse("thu-ky").unwrap()],
             guests: vec![],
             agenda: vec![api::AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: None,
@@ -403,7 +444,7 @@ mod tests {
             assert_eq!(err.code, ErrorCode::Invalid);
             assert!(err.message.contains("quorum.percent"), "{}", err.message);
         }
-        let body = r#"{"title":"t","organizer":"o","starts_at":"2021-07-23T08:00:00+07:00","ends_at":"2021-07-23T11:30:00+07:00","host_site":"tinh-uy","sites":["ba-be"],"chairs":[{"name":"c"}],"agenda":[{"title":"a"}],"quorum":{"basis":"delegates","percent":60}}"#;
+        let body = r#"{"title":"t","organizer":"o","starts_at":"2021-07-23T08:00:00+07:00","ends_at":"2021-07-23T11:30:00+07:00","host_site":"tinh-uy","sites":["ba-be"],"chairs":[{"name":"c","person_id":"c"}],"minute_takers":["t"],"agenda":[{"title":"a"}],"quorum":{"basis":"delegates","percent":60}}"#;
         let parsed: CreateConference = serde_json::from_str(body).unwrap();
         assert_eq!(parsed.quorum, Some(api::QuorumRule { basis: api::QuorumBasis::Delegates, percent: 60 }));
         let bad = body.replace("delegates", "people");
@@ -484,8 +525,16 @@ mod tests {
         let long = |n: usize| "😀".repeat(n);
         let mut r = request();
         r.title = long(MAX_TITLE_CHARS);
-        r.chairs = vec![api::Person { name: long(MAX_NAME_CHARS), title: long(MAX_PERSON_TITLE_CHARS) }; MAX_PEOPLE];
-        r.guests = r.chairs.clone();
+        let person = |i: usize| PersonId::parse(&format!("{}-{i:03}", "p".repeat(60))).unwrap();
+        r.chairs = (0..MAX_PEOPLE)
+            .map(|i| api::Chair {
+                name: long(MAX_NAME_CHARS),
+                title: long(MAX_PERSON_TITLE_CHARS),
+                person_id: Some(person(i)),
+            })
+            .collect();
+        r.minute_takers = (0..MAX_PEOPLE).map(person).collect();
+        r.guests = vec![api::Person { name: long(MAX_NAME_CHARS), title: long(MAX_PERSON_TITLE_CHARS) }; MAX_PEOPLE];
         r.agenda = vec![api::AgendaItem { title: long(MAX_TITLE_CHARS) }; MAX_AGENDA_ITEMS];
         // Then it still fits with a few sites, and leaves room for fewer sites
         let details = plan(&r, &registry()).unwrap();
@@ -504,6 +553,13 @@ mod tests {
             Box::new(|r| r.sites.push(r.sites[0].clone())),
             Box::new(|r| r.sites.push(r.host_site.clone())),
             Box::new(|r| r.chairs.clear()),
+            Box::new(|r| r.chairs[0].person_id = None),
+            Box::new(|r| {
+                let again = r.chairs[0].clone();
+                r.chairs.push(again);
+            }),
+            Box::new(|r| r.minute_takers.clear()),
+            Box::new(|r| r.minute_takers.push(r.minute_takers[0].clone())),
             Box::new(|r| r.agenda.clear()),
             Box::new(|r| r.ends_at = r.starts_at + chrono::Duration::days(30)),
         ];
@@ -512,6 +568,24 @@ mod tests {
             break_it(&mut r);
             assert_eq!(plan(&r, &registry()).unwrap_err().code, ErrorCode::Invalid, "case {i}");
         }
+    }
+
+    #[test]
+    fn planning_binds_each_chair_to_a_person_and_names_the_minute_takers() {
+        let details = details();
+        assert_eq!(details.chairs[0].person_id, Some(PersonId::parse("phuong-thi-thanh").unwrap()));
+        assert_eq!(details.minute_takers, [PersonId::parse("thu-ky").unwrap()]);
+        let mut r = request();
+        r.chairs[0].person_id = None;
+        let err = plan(&r, &registry()).unwrap_err();
+        assert!(err.message.contains("chairs[0].person_id is missing"), "{}", err.message);
+        let mut r = request();
+        r.minute_takers.push(r.minute_takers[0].clone());
+        let err = plan(&r, &registry()).unwrap_err();
+        assert_eq!(err.message, "person thu-ky is listed twice in minute_takers");
+        let view = given::<Conference>(id(), [scheduled()]).state().view(&id()).unwrap();
+        assert_eq!(view.chairs[0].person_id.as_ref().map(PersonId::as_str), Some("phuong-thi-thanh"));
+        assert_eq!(view.minute_takers, details.minute_takers);
     }
 
     #[test]

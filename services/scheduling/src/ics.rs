@@ -35,7 +35,7 @@
 
 use chrono::{DateTime, Utc};
 use hoinghi_shared::api::{ConferenceStatus, IcsInvitation, IcsMethod};
-use hoinghi_shared::events::{ConferenceDetails, Person, SiteRef};
+use hoinghi_shared::events::{ConferenceDetails, SiteRef};
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 use icalendar::{Attendee, Calendar, Component, EventLike, EventStatus, Property};
 
@@ -135,20 +135,22 @@ pub fn build(invitation: &Invitation<'_>) -> Built {
 /// The `DESCRIPTION`: the reason when cancelled, then the chairs, the guests, the host bridge and the
 /// numbered agenda, one per line (plain text: the crate escapes it).
 pub fn description(d: &ConferenceDetails, cancelled: Option<&str>) -> String {
-    let people = |list: &[Person]| {
-        list.iter()
-            .map(|p| if p.title.is_empty() { p.name.clone() } else { format!("{} ({})", p.name, p.title) })
+    fn people<'a>(list: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+        list.map(|(name, title)| if title.is_empty() { name.to_owned() } else { format!("{name} ({title})") })
             .collect::<Vec<_>>()
             .join("; ")
-    };
+    }
     let mut lines = Vec::with_capacity(d.agenda.len() + 6);
     if let Some(reason) = cancelled {
         lines.push(format!("ĐÃ HỦY (cancelled): {reason}"));
         lines.push(String::new());
     }
-    lines.push(format!("Chủ trì (chairs): {}", people(&d.chairs)));
+    lines.push(format!("Chủ trì (chairs): {}", people(d.chairs.iter().map(|c| (c.name.as_str(), c.title.as_str())))));
     if !d.guests.is_empty() {
-        lines.push(format!("Cùng dự (guests): {}", people(&d.guests)));
+        lines.push(format!(
+            "Cùng dự (guests): {}",
+            people(d.guests.iter().map(|g| (g.name.as_str(), g.title.as_str())))
+        ));
     }
     lines.push(format!("Điểm cầu chính (host bridge): {}", d.host_site.name));
     lines.push("Chương trình (agenda):".to_owned());

@@ -43,6 +43,6 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
     app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
     let host = app.host("Schedules conferences: sites, invitations, session start and end, cancellation").await?;
     commands::register(&host, app.store.clone()).await?;
-    app.run(host, shutdown).await;
+    app.run(host, shutdown).await?;
     Ok(())
 }

@@ -93,7 +93,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use chrono::Duration;
     use hoinghi_runtime::testing::given;
-    use hoinghi_shared::events::{AgendaItem, ApprovalPolicy, ConferenceDetails, Person, SiteRef};
+    use hoinghi_shared::events::{AgendaItem, ApprovalPolicy, Chair, ConferenceDetails, SiteRef};
     use hoinghi_shared::{ErrorCode, SiteId};
 
     use super::*;
@@ -111,7 +111,8 @@ mod tests {
             ends_at: at("2021-07-23T11:30:00+07:00"),
             host_site: SiteRef { id: SiteId::parse("tinh-uy").unwrap(), name: "Tỉnh ủy Bắc Kạn".into() },
             sites: vec![SiteRef { id: SiteId::parse("ba-be").unwrap(), name: "Huyện ủy Ba Bể".into() }],
-            chairs: vec![Person { name: "Phương Thị Thanh".into(), title: "Phó Bí thư".into() }],
+            chairs: vec![Chair { name: "Phương Thị Thanh".into(), title: "Phó Bí thư".into(), person_id: None }],
+            minute_takers: vec![],
             guests: vec![],
             agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: ApprovalPolicy::Any,

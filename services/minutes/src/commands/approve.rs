@@ -1,19 +1,15 @@
-//! `hoinghi.v1.minutes.approve`: a chair of the conference approves the submitted minutes.
+//! `hoinghi.v1.minutes.persons.<person>.approve`: the chair the conference binds to that person
+//! approves the submitted minutes, recorded as that person with their chair's name.
 
 use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::ApproveMinutes;
 
-use super::{run, Store};
+use super::{run_as_person, Store};
 use crate::minutes::MinutesCommand;
-
-/// The actor recorded for an approval: the role that NATS permissions pin to this subject. The
-/// approving person is not an authenticated identity; their name (one of the conference's chairs,
-/// checked by the aggregate) is kept in the event's `approved_by`.
-pub const CHAIR: &str = "chair";
 
 /// Handles one request.
 pub async fn handle(store: Store, request: Incoming) -> Reply {
-    let body: ApproveMinutes = parse_body(&request.payload, "{conference_id, approved_by}")?;
-    run(store, &request, CHAIR.to_owned(), body.conference_id, MinutesCommand::Approve { by: body.approved_by }).await
+    let body: ApproveMinutes = parse_body(&request.payload, "{conference_id}")?;
+    run_as_person(store, &request, body.conference_id, |by| MinutesCommand::Approve { by }).await
 }

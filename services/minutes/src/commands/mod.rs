@@ -9,6 +9,7 @@ mod publish;
 mod receipts;
 mod record;
 mod request_changes;
+mod site_get;
 mod submit;
 mod tasks;
 
@@ -20,8 +21,9 @@ use hoinghi_runtime::host::{json, Host, Incoming, Reply};
 use hoinghi_runtime::store::{Decision, EventStore};
 use hoinghi_shared::api::{DocumentForm, GetMinutes, PageQuery};
 use hoinghi_shared::events::MinutesEvent;
+use hoinghi_shared::roles::actor;
 use hoinghi_shared::subjects::minutes as subjects;
-use hoinghi_shared::{ApiError, ConferenceId, SiteId};
+use hoinghi_shared::{ApiError, ConferenceId, PersonId, SiteId};
 
 use crate::minutes::{no_minutes, Minutes, MinutesCommand};
 use crate::state::MinutesState;
@@ -29,20 +31,19 @@ use crate::state::MinutesState;
 /// The minutes store.
 pub type Store = EventStore<MinutesState>;
 
-/// The actor recorded for the minute-taker's commands.
-pub const MINUTE_TAKER: &str = "minute-taker";
-
 /// Adds every endpoint to the host.
 ///
 /// # Errors
 /// The server refused a subscription.
 pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
-    serve(host, &store, "record", subjects::RECORD, record::handle).await?;
-    serve(host, &store, "submit", subjects::SUBMIT, submit::handle).await?;
-    serve(host, &store, "approve", subjects::APPROVE, approve::handle).await?;
-    serve(host, &store, "request-changes", subjects::REQUEST_CHANGES, request_changes::handle).await?;
-    serve(host, &store, "publish", subjects::PUBLISH, publish::handle).await?;
+    let person = |action| subjects::any_person(action);
+    serve(host, &store, "persons-record", &person(subjects::RECORD), record::handle).await?;
+    serve(host, &store, "persons-submit", &person(subjects::SUBMIT), submit::handle).await?;
+    serve(host, &store, "persons-approve", &person(subjects::APPROVE), approve::handle).await?;
+    serve(host, &store, "persons-request-changes", &person(subjects::REQUEST_CHANGES), request_changes::handle).await?;
+    serve(host, &store, "persons-publish", &person(subjects::PUBLISH), publish::handle).await?;
     serve(host, &store, "get", subjects::GET, get::handle).await?;
+    serve(host, &store, "sites-get", &subjects::any_site(subjects::SITE_GET), site_get::handle).await?;
     tasks::register(host, &store).await?;
     serve(host, &store, "sites-acknowledge", &subjects::any_site(subjects::ACKNOWLEDGE), acknowledge::handle).await?;
     Ok(())
@@ -115,8 +116,17 @@ fn minutes_of<'a>(state: &'a MinutesState, id: &ConferenceId) -> Cow<'a, Minutes
     state.minutes.get(id).map_or_else(|| Cow::Owned(Minutes::default()), Cow::Borrowed)
 }
 
-/// Runs a minutes command and answers with the minutes.
-pub async fn run(store: Store, request: &Incoming, actor: String, id: ConferenceId, command: MinutesCommand) -> Reply {
-    let meta = request.command(actor)?;
+/// Runs a person's minutes command (made by `command` from the person of the subject, which NATS
+/// lets only that person publish on) on conference `id`, recorded as `person:<id>`, and answers with
+/// the minutes.
+pub async fn run_as_person(
+    store: Store,
+    request: &Incoming,
+    id: ConferenceId,
+    command: impl FnOnce(PersonId) -> MinutesCommand,
+) -> Reply {
+    let person = request.acting_person()?;
+    let meta = request.command(actor::person(&person))?;
+    let command = command(person);
     store.execute(&meta, |state| decide_minutes(state, &id, command.clone()), |state, _| minutes_view(state, &id)).await
 }

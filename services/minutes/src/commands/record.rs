@@ -1,10 +1,11 @@
-//! `hoinghi.v1.minutes.record`: the minute-taker records one agenda item of the draft.
+//! `hoinghi.v1.minutes.persons.<person>.record`: a minute-taker of the conference records one agenda
+//! item of the draft.
 
 use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::RecordItem;
 
-use super::{run, Store, MINUTE_TAKER};
+use super::{run_as_person, Store};
 use crate::minutes::MinutesCommand;
 
 /// Handles one request.
@@ -13,12 +14,13 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
         &request.payload,
         "{conference_id, item, speakers:[string], summary, conclusions:[string], tasks:[{description, owner_site, due}]}",
     )?;
-    let command = MinutesCommand::Record {
+    let command = |by| MinutesCommand::Record {
+        by,
         item: body.item,
         speakers: body.speakers,
         summary: body.summary,
         conclusions: body.conclusions,
         tasks: body.tasks,
     };
-    run(store, &request, MINUTE_TAKER.into(), body.conference_id, command).await
+    run_as_person(store, &request, body.conference_id, command).await
 }

@@ -1,14 +1,15 @@
-//! `hoinghi.v1.minutes.submit`: the minute-taker sends the draft to the chairs.
+//! `hoinghi.v1.minutes.persons.<person>.submit`: a minute-taker of the conference sends the draft
+//! to the chairs.
 
 use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::ConferenceRef;
 
-use super::{run, Store, MINUTE_TAKER};
+use super::{run_as_person, Store};
 use crate::minutes::MinutesCommand;
 
 /// Handles one request.
 pub async fn handle(store: Store, request: Incoming) -> Reply {
     let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
-    run(store, &request, MINUTE_TAKER.into(), body.conference_id, MinutesCommand::Submit).await
+    run_as_person(store, &request, body.conference_id, |by| MinutesCommand::Submit { by }).await
 }

@@ -9,7 +9,7 @@ use super::{conference_view, decide_conference, Store, SECRETARIAT};
 use crate::conference::{plan, ConferenceCommand};
 
 const EXPECTED: &str =
-    "{title, organizer, starts_at, ends_at, host_site, sites:[site id], chairs:[{name,title}], guests:[{name,title}], agenda:[{title}]}";
+    "{title, organizer, starts_at, ends_at, host_site, sites:[site id], chairs:[{name,title,person_id}], minute_takers:[person id], guests:[{name,title}], agenda:[{title}]}";
 
 /// Handles one request.
 pub async fn handle(store: Store, request: Incoming) -> Reply {

@@ -8,6 +8,7 @@ mod ics;
 mod lifecycle;
 mod register_site;
 mod reschedule;
+mod site_reads;
 
 use hoinghi_runtime::aggregate::decide;
 use hoinghi_runtime::host::{Host, Incoming, Reply};
@@ -45,6 +46,8 @@ pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
     host.endpoint_with("conferences-get", subjects::GET, &store, get::handle).await?;
     host.endpoint_with("conferences-ics", subjects::ICS, &store, ics::handle).await?;
     host.endpoint_with("conferences-audit", subjects::AUDIT, &store, audit::handle).await?;
+    host.endpoint_with("sites-get", &subjects::any_site(subjects::SITE_GET), &store, site_reads::get).await?;
+    host.endpoint_with("sites-ics", &subjects::any_site(subjects::SITE_ICS), &store, site_reads::ics).await?;
     Ok(())
 }
 
