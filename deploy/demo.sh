@@ -4,8 +4,8 @@
 # port and the three services, runs `hoinghi demo` (the Bắc Kạn conference of 23 July 2021, from the
 # invitations to the published and acknowledged minutes), checks the published minutes' SHA-256 with
 # `hoinghi minutes verify`, and tears everything down. Authentication is on: every step runs as its own
-# NATS identity (secretariat, site-<id>, minute-taker, chair), with credentials from
-# `hoinghi admin credentials` (see docs/SECURITY.md).
+# NATS identity (secretariat, site-<id>, person-<id> for the minute-taker and each co-chair), with
+# standard .creds files from `hoinghi admin init` (NATS JWT authentication; see docs/SECURITY.md).
 #
 # Usage: deploy/demo.sh [--keep] [--port PORT] [--no-build] [--open] [-- ARGS for `hoinghi demo`]
 #   --keep      leave the stack running afterwards and print how to use and stop it
@@ -41,6 +41,11 @@ finish() {
     [ "$AUTH" = 0 ] || say "  $BIN_DIR/hoinghi --creds $DIR/auth/site-ba-be.creds conference get $CONFERENCE   # as a district point"
     [ "$AUTH" = 0 ] || say "  $BIN_DIR/hoinghi conference audit $CONFERENCE   # who did what"
     say "  $BIN_DIR/hoinghi minutes get $CONFERENCE --markdown"
+    if [ -n "${HOINGHI_GATEWAY_URL:-}" ]; then
+      say "  web: the board: $HOINGHI_GATEWAY_URL/bang/$CONFERENCE  the minutes: $HOINGHI_GATEWAY_URL/bien-ban/$CONFERENCE"
+      say "       log in with the secretariat's token: $(cat "$DIR/auth/secretariat.token")"
+      say "       a district point: $BIN_DIR/hoinghi admin token issue --dir $DIR/auth site-ba-be, then $HOINGHI_GATEWAY_URL/diem-cau"
+    fi
     say "  logs: $DIR/*.log"
     say "stop it with: deploy/down.sh $DIR --purge"
     exit 0

@@ -6,10 +6,11 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ConferenceId, SiteId};
+use crate::ids::{ConferenceId, PersonId, SiteId};
 
 /// A person in a role: a chair, a guest or a delegate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Person {
     /// Full name, as it should appear in the minutes (e.g. "Phương Thị Thanh").
@@ -19,8 +20,27 @@ pub struct Person {
     pub title: String,
 }
 
+/// A chair (chủ trì, đồng chủ trì) of a conference: the name and title the minutes show, bound to
+/// the person who chairs (their [`PersonId`], whose identity `person-<id>` alone may approve as this
+/// chair).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Chair {
+    /// Full name, as it should appear in the minutes (e.g. "Phương Thị Thanh").
+    pub name: String,
+    /// Position or title (e.g. "Phó Bí thư Thường trực Tỉnh ủy"); may be empty.
+    #[serde(default)]
+    pub title: String,
+    /// The person who chairs. Required when scheduling; absent only in the views of conferences
+    /// scheduled before chairs were bound to persons (those chairs cannot approve).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<PersonId>,
+}
+
 /// A site as shown to people: id and name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SiteRef {
     /// The site id (slug).
     pub id: SiteId,
@@ -30,6 +50,7 @@ pub struct SiteRef {
 
 /// An agenda item as requested.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AgendaItem {
     /// What the item is (e.g. "Báo cáo sơ kết công tác dân vận 6 tháng đầu năm").
@@ -40,6 +61,7 @@ pub struct AgendaItem {
 
 /// `hoinghi.v1.scheduling.sites.register`: register a site, or rename a registered one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterSite {
     /// The site id: 1 to 64 characters from `a-z`, `0-9`, `-`.
@@ -50,6 +72,7 @@ pub struct RegisterSite {
 
 /// Reply to `sites.register`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SiteView {
     /// The site id.
     pub id: SiteId,
@@ -61,6 +84,7 @@ pub struct SiteView {
 
 /// `hoinghi.v1.scheduling.conferences.create`: schedule a conference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateConference {
     /// The conference title.
@@ -75,8 +99,11 @@ pub struct CreateConference {
     pub host_site: SiteId,
     /// The linked bridges to invite: registered sites, at least one, no repeats.
     pub sites: Vec<SiteId>,
-    /// The chairs or co-chairs, at least one.
-    pub chairs: Vec<Person>,
+    /// The chairs or co-chairs, at least one, each bound to a different person (`person_id`).
+    pub chairs: Vec<Chair>,
+    /// The persons who keep the minutes (thư ký): at least one, no repeats. Only they may record,
+    /// submit and publish this conference's minutes.
+    pub minute_takers: Vec<PersonId>,
     /// Guests attending (cùng dự); may be empty.
     #[serde(default)]
     pub guests: Vec<Person>,
@@ -97,6 +124,7 @@ pub struct CreateConference {
 
 /// What a quorum counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum QuorumBasis {
     /// The invited bridges present: a bridge is present by its latest roll call, else by being
@@ -109,6 +137,7 @@ pub enum QuorumBasis {
 
 /// A quorum rule `{basis, percent}`: at least `percent` % (1 to 100) of `basis` present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuorumRule {
     /// What is counted.
@@ -119,6 +148,7 @@ pub struct QuorumRule {
 
 /// Whose approval publishing the minutes needs. With one chair both are the same.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalPolicy {
     /// Any one chair's approval is enough.
@@ -130,6 +160,7 @@ pub enum ApprovalPolicy {
 
 /// `{conference_id}`: the body of `invite`, `start`, `end`, `get` and of several queries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConferenceRef {
     /// The conference.
@@ -138,6 +169,7 @@ pub struct ConferenceRef {
 
 /// `hoinghi.v1.scheduling.conferences.ics`: a site's invitation as an iCalendar object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IcsRequest {
     /// The conference.
@@ -148,6 +180,7 @@ pub struct IcsRequest {
 
 /// The iTIP method (RFC 5546) of an invitation's iCalendar object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum IcsMethod {
     /// The invitation stands (`METHOD:REQUEST`).
@@ -158,6 +191,7 @@ pub enum IcsMethod {
 
 /// The reply of `conferences.ics`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IcsInvitation {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -176,6 +210,7 @@ pub struct IcsInvitation {
 /// A national conference links tens of thousands of sites; one reply must stay well under the
 /// server's `max_payload`, so long lists come in pages of at most [`MAX_PAGE`] entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// The conference.
@@ -206,6 +241,7 @@ impl PageQuery {
 
 /// `hoinghi.v1.scheduling.conferences.cancel`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CancelConference {
     /// The conference.
@@ -217,6 +253,7 @@ pub struct CancelConference {
 /// `hoinghi.v1.scheduling.conferences.reschedule`: move a conference that has not started to a new
 /// time. Reply: the [`ConferenceView`] with its new `schedule_sequence`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RescheduleConference {
     /// The conference.
@@ -235,6 +272,7 @@ pub struct RescheduleConference {
 
 /// Where a conference is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConferenceStatus {
     /// Scheduled, invitations not yet issued.
@@ -253,6 +291,7 @@ pub enum ConferenceStatus {
 
 /// A conference, as every scheduling command and `get` replies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConferenceView {
     /// The conference id (UUID v7).
     pub id: ConferenceId,
@@ -270,8 +309,12 @@ pub struct ConferenceView {
     pub host_site: SiteRef,
     /// The linked bridges.
     pub sites: Vec<SiteRef>,
-    /// Chairs.
-    pub chairs: Vec<Person>,
+    /// Chairs, each bound to a person.
+    pub chairs: Vec<Chair>,
+    /// The persons who keep the minutes (empty for conferences scheduled before minute-takers were
+    /// named).
+    #[serde(default)]
+    pub minute_takers: Vec<PersonId>,
     /// Guests.
     pub guests: Vec<Person>,
     /// Agenda.
@@ -302,6 +345,7 @@ pub struct ConferenceView {
 
 /// One line of a conference's audit trail: an event of the log, who caused it and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// The stream holding the event (`HOINGHI_SCHEDULING`, `HOINGHI_ATTENDANCE`, `HOINGHI_MINUTES`).
     pub stream: String,
@@ -322,6 +366,7 @@ pub struct AuditEntry {
 
 /// Reply to `hoinghi.v1.scheduling.conferences.audit` (the request is a [`PageQuery`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditTrail {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -338,6 +383,7 @@ pub struct AuditTrail {
 
 /// `hoinghi.v1.attendance.sites.<site>.confirm`: the site will attend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmAttendance {
     /// The conference.
@@ -350,6 +396,7 @@ pub struct ConfirmAttendance {
 
 /// `hoinghi.v1.attendance.sites.<site>.decline`: the site will not attend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeclineAttendance {
     /// The conference.
@@ -360,6 +407,7 @@ pub struct DeclineAttendance {
 
 /// A site's answer and presence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AttendanceStatus {
     /// Invited, no answer yet.
@@ -374,6 +422,7 @@ pub enum AttendanceStatus {
 
 /// One site's line on the roster, and the reply to every site attendance command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SiteAttendance {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -430,6 +479,7 @@ pub struct SiteAttendance {
 
 /// The secretariat's latest roll call of a bridge, on its line of the roster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RollCallLine {
     /// Present, or absent.
     pub present: bool,
@@ -449,6 +499,7 @@ pub struct RollCallLine {
 /// bridge during the session: present with the number of people in the room, or absent with a
 /// reason. Replies with the bridge's line of the roster ([`SiteAttendance`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RollCall {
     /// The conference.
@@ -469,6 +520,7 @@ pub struct RollCall {
 /// `item` (0-based) while it is in session. Moving to the current item changes nothing. Replies
 /// with the floor ([`Floor`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MoveAgenda {
     /// The conference.
@@ -480,6 +532,7 @@ pub struct MoveAgenda {
 /// `hoinghi.v1.attendance.sites.<site>.floor.request`: the site of the subject asks for the floor on
 /// the current item. Asking again while its request is open changes nothing. Replies with the floor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RequestFloor {
     /// The conference.
@@ -492,6 +545,7 @@ pub struct RequestFloor {
 /// of the queue (no `site`), or to `site` (out of order when it is not the head; recorded so).
 /// Replies with the floor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GrantFloor {
     /// The conference.
@@ -503,6 +557,7 @@ pub struct GrantFloor {
 
 /// A request waiting in the floor's queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FloorRequest {
     /// Its place in the queue, 1-based.
     pub position: usize,
@@ -518,6 +573,7 @@ pub struct FloorRequest {
 
 /// A turn on the floor: who speaks now, or who spoke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FloorTurn {
     /// The site.
     pub site_id: SiteId,
@@ -538,6 +594,7 @@ pub struct FloorTurn {
 
 /// Who had the floor on one agenda item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FloorItemHistory {
     /// The item, 0-based.
     pub item: usize,
@@ -549,6 +606,7 @@ pub struct FloorItemHistory {
 
 /// Reply to `hoinghi.v1.attendance.floor` (`{conference_id}`) and to every floor command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Floor {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -572,6 +630,7 @@ pub struct Floor {
 /// Reply to `hoinghi.v1.attendance.quorum` (`{conference_id}`): whether the conference is quorate
 /// now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quorum {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -607,6 +666,7 @@ pub struct Quorum {
 
 /// An answer cleared when the secretariat asked every site to answer again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreviousAnswer {
     /// `confirmed` or `declined`.
     pub status: AttendanceStatus,
@@ -630,6 +690,7 @@ pub struct PreviousAnswer {
 /// `hoinghi.v1.attendance.sites.<site>.schedule_seen`: the site has seen the conference's current
 /// schedule. A `sequence` that is not the current one is refused (409) with the current one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSeen {
     /// The conference.
@@ -640,6 +701,7 @@ pub struct ScheduleSeen {
 
 /// The schedule a roster holds: the conference's current times and how many sites have seen them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RosterSchedule {
     /// The schedule sequence (0 as invited, +1 with each reschedule).
     pub sequence: u32,
@@ -661,6 +723,7 @@ pub struct RosterSchedule {
 
 /// Whether a roster still takes answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RosterState {
     /// Sites may confirm, decline and check in.
@@ -673,6 +736,7 @@ pub enum RosterState {
 
 /// Counts per status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RosterCounts {
     /// Sites invited.
     pub invited: usize,
@@ -688,6 +752,7 @@ pub struct RosterCounts {
 
 /// Reply to `hoinghi.v1.attendance.roster`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Roster {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -711,6 +776,7 @@ pub struct Roster {
 
 /// A task as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Task {
     /// What must be done.
@@ -762,6 +828,7 @@ pub mod date_only {
 
 /// `hoinghi.v1.minutes.record`: record (or re-record) one agenda item of a draft.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordItem {
     /// The conference.
@@ -781,25 +848,26 @@ pub struct RecordItem {
     pub tasks: Vec<Task>,
 }
 
-/// `hoinghi.v1.minutes.approve`.
+/// `hoinghi.v1.minutes.persons.<person>.approve`: the chair bound to that person approves the
+/// submitted version. Who approves is the person of the subject (only they may publish on it): no
+/// field of the body names them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApproveMinutes {
     /// The conference.
     pub conference_id: ConferenceId,
-    /// The approving chair's name, as listed among the conference's chairs.
-    pub approved_by: String,
 }
 
-/// `hoinghi.v1.minutes.request_changes`: a chair asks for changes to the submitted version instead
-/// of approving it; the minutes go back to a draft for the minute-taker to revise and resubmit.
+/// `hoinghi.v1.minutes.persons.<person>.request_changes`: the chair bound to that person asks for
+/// changes to the submitted version instead of approving it; the minutes go back to a draft for the
+/// minute-taker to revise and resubmit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RequestChanges {
     /// The conference.
     pub conference_id: ConferenceId,
-    /// The requesting chair's name, as listed among the conference's chairs.
-    pub requested_by: String,
     /// What should change.
     pub comment: String,
 }
@@ -807,6 +875,7 @@ pub struct RequestChanges {
 /// `hoinghi.v1.minutes.get`: the minutes with one page of their attendance, and optionally one
 /// submitted version of their items (a [`PageQuery`] is also a valid body).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GetMinutes {
     /// The conference.
@@ -830,6 +899,7 @@ pub struct GetMinutes {
 
 /// A form of the published minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentForm {
     /// The Markdown kept in the log (`markdown`, `sha256`).
@@ -857,9 +927,13 @@ impl From<PageQuery> for GetMinutes {
 
 /// A chair's approval of one submitted version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Approval {
-    /// The chair, as listed among the conference's chairs.
+    /// The chair's name, as the conference binds it to the approving person.
     pub by: String,
+    /// The approving person (absent for approvals recorded before chairs were persons).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<PersonId>,
     /// The version approved.
     pub version: u32,
     /// When.
@@ -868,9 +942,13 @@ pub struct Approval {
 
 /// A chair's request for changes to one submitted version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangeRequest {
-    /// The chair, as listed among the conference's chairs.
+    /// The chair's name, as the conference binds it to the requesting person.
     pub requested_by: String,
+    /// The requesting person (absent for requests recorded before chairs were persons).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<PersonId>,
     /// The version it is about.
     pub version: u32,
     /// What should change.
@@ -881,6 +959,7 @@ pub struct ChangeRequest {
 
 /// An agenda item named in [`VersionChanges`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangedItem {
     /// 0-based index.
     pub index: usize,
@@ -890,6 +969,7 @@ pub struct ChangedItem {
 
 /// What changed in the items shown from the previous submitted version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionChanges {
     /// The version compared with.
     pub from_version: u32,
@@ -906,6 +986,7 @@ pub struct VersionChanges {
 
 /// Where minutes are in their life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MinutesStatus {
     /// Being written (or revised after a chair requested changes).
@@ -920,6 +1001,7 @@ pub enum MinutesStatus {
 
 /// A site's attendance as the minutes record it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttendanceRecord {
     /// The site.
     pub site_id: SiteId,
@@ -953,6 +1035,7 @@ pub struct AttendanceRecord {
 
 /// One item of a bridge's technical check (kiểm tra kỹ thuật).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckItem {
     /// Picture (hình ảnh).
@@ -965,6 +1048,7 @@ pub enum CheckItem {
 
 /// Where a site's technical check stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     /// Its last report had every item ok.
@@ -977,6 +1061,7 @@ pub enum CheckStatus {
 
 /// One item of a report: ok, or failed with a note saying what was seen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CheckResult {
     /// Whether it works.
@@ -989,6 +1074,7 @@ pub struct CheckResult {
 /// `hoinghi.v1.attendance.sites.<site>.technical_check`: the site's report of its technical check
 /// (it replaces the site's previous report). Reply: [`SiteTechnicalCheck`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReportTechnicalCheck {
     /// The conference.
@@ -1003,6 +1089,7 @@ pub struct ReportTechnicalCheck {
 
 /// A site's technical check: its last report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SiteTechnicalCheck {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -1030,6 +1117,7 @@ pub struct SiteTechnicalCheck {
 
 /// Whether a conference's technical check takes reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TechnicalCheckState {
     /// The secretariat has not opened it.
@@ -1042,6 +1130,7 @@ pub enum TechnicalCheckState {
 
 /// How many bridges passed, failed and have not checked (over every invited site).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TechnicalCheckCounts {
     /// Invited sites.
     pub sites: usize,
@@ -1055,6 +1144,7 @@ pub struct TechnicalCheckCounts {
 
 /// One failed item, with the site's note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailedItem {
     /// Which.
     pub item: CheckItem,
@@ -1064,6 +1154,7 @@ pub struct FailedItem {
 
 /// A site whose last report failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailingSite {
     /// The site.
     pub site_id: SiteId,
@@ -1080,6 +1171,7 @@ pub struct FailingSite {
 /// `hoinghi.v1.attendance.technical_check.summary` (and the reply of `technical_check.open`): the
 /// counts over every site, and one page of the failing sites (in invitation order).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TechnicalCheckSummary {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -1100,6 +1192,7 @@ pub struct TechnicalCheckSummary {
 
 /// One agenda item in the minutes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MinutesItem {
     /// 0-based index.
     pub index: usize,
@@ -1119,6 +1212,7 @@ pub struct MinutesItem {
 
 /// A site's acknowledgement of the published minutes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Acknowledgement {
     /// The site.
     pub site_id: SiteId,
@@ -1128,6 +1222,7 @@ pub struct Acknowledgement {
 
 /// Reply to every minutes command and to `get`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MinutesView {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -1143,8 +1238,8 @@ pub struct MinutesView {
     pub ends_at: DateTime<FixedOffset>,
     /// The host bridge.
     pub host_site: SiteRef,
-    /// Chairs.
-    pub chairs: Vec<Person>,
+    /// Chairs, each bound to a person.
+    pub chairs: Vec<Chair>,
     /// Guests.
     pub guests: Vec<Person>,
     /// Number of invited sites in the attendance record.
@@ -1206,6 +1301,7 @@ pub struct MinutesView {
 
 /// What a site reports on one of its tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaskReportKind {
     /// Work under way.
@@ -1217,6 +1313,7 @@ pub enum TaskReportKind {
 /// `hoinghi.v1.minutes.sites.<site>.tasks.report`: the owner site reports progress on, or the
 /// completion of, one of its tasks of the published minutes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReportTask {
     /// The conference.
@@ -1234,6 +1331,7 @@ pub struct ReportTask {
 
 /// The secretariat's decision on a task reported done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaskDecision {
     /// Done as asked: the task is closed.
@@ -1244,6 +1342,7 @@ pub enum TaskDecision {
 
 /// `hoinghi.v1.minutes.tasks.review`: the secretariat accepts or returns a task reported done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReviewTask {
     /// The conference.
@@ -1261,6 +1360,7 @@ pub struct ReviewTask {
 /// `hoinghi.v1.minutes.sites.<site>.tasks.list` (a site: only its own tasks; `site`, if given, must
 /// be its own): the tasks of published minutes, one conference's or every conference's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ListTasks {
     /// Only this conference's tasks (default: every conference with published minutes).
@@ -1290,6 +1390,7 @@ impl Default for ListTasks {
 /// Where a task is in its life: `open` (nothing reported yet) → `in_progress` (progress reported, or
 /// returned by the secretariat) → `reported_done` → `accepted`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Nothing reported yet.
@@ -1304,6 +1405,7 @@ pub enum TaskStatus {
 
 /// A site's report on a task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskReport {
     /// `progress` or `done`.
     pub kind: TaskReportKind,
@@ -1318,6 +1420,7 @@ pub struct TaskReport {
 
 /// The secretariat's review of a task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskReview {
     /// `accept` or `return`.
     pub decision: TaskDecision,
@@ -1329,6 +1432,7 @@ pub struct TaskReview {
 
 /// One task of published minutes and how far it has come.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskView {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -1364,6 +1468,7 @@ pub struct TaskView {
 /// Reply to the task lists: one page of the tasks asked for, ordered by conference (start time)
 /// then task id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskList {
     /// The day overdue is counted from (today in Vietnam, Asia/Ho_Chi_Minh).
     #[serde(with = "date_only")]
@@ -1408,6 +1513,7 @@ pub mod date_only_opt {
 /// `hoinghi.v1.minutes.notices.issue`: the secretariat issues the conclusions notice of published
 /// minutes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IssueNotice {
     /// The conference.
@@ -1422,6 +1528,7 @@ pub struct IssueNotice {
 
 /// Where a conference's conclusions notice is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeStatus {
     /// The minutes are not published yet; the notice cannot be issued.
@@ -1434,6 +1541,7 @@ pub enum NoticeStatus {
 
 /// A task in a conclusions notice, with its owner site's name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoticeTask {
     /// What must be done.
     pub description: String,
@@ -1448,6 +1556,7 @@ pub struct NoticeTask {
 
 /// An agenda item of a conclusions notice: its conclusions and tasks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoticeItem {
     /// The agenda item, 0-based.
     pub index: usize,
@@ -1461,6 +1570,7 @@ pub struct NoticeItem {
 
 /// A site's receipt of the conclusions notice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoticeReceipt {
     /// The site.
     pub site_id: SiteId,
@@ -1474,6 +1584,7 @@ pub struct NoticeReceipt {
 /// Reply to the notice subjects: a conference's conclusions notice, or before it is issued, its
 /// deadline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NoticeView {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -1518,6 +1629,7 @@ pub struct NoticeView {
 
 /// `hoinghi.v1.minutes.notices.overdue`: which notices are past their deadline.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OverdueQuery {
     /// The day to judge by (`YYYY-MM-DD`); default: today in Vietnam.
@@ -1527,6 +1639,7 @@ pub struct OverdueQuery {
 
 /// A conclusions notice not issued by its deadline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OverdueNotice {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -1548,6 +1661,7 @@ pub struct OverdueNotice {
 
 /// Reply to `notices.overdue`, oldest deadline first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OverdueNotices {
     /// The day judged by.
     #[serde(with = "date_only")]
@@ -1558,6 +1672,7 @@ pub struct OverdueNotices {
 
 /// One site still waiting to acknowledge the minutes, the notice, or both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SiteReceipts {
     /// The site.
     pub site_id: SiteId,
@@ -1586,6 +1701,7 @@ pub struct SiteReceipts {
 /// Reply to `hoinghi.v1.minutes.receipts` (`{conference_id, offset?, limit?}`): the sites that have
 /// not acknowledged the published minutes or the issued notice, in invitation order, one page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipts {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -1613,6 +1729,7 @@ pub struct Receipts {
 
 /// The format of an attendance export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormat {
     /// Comma-separated values (RFC 4180), with a header row.
@@ -1623,6 +1740,7 @@ pub enum ExportFormat {
 
 /// `hoinghi.v1.minutes.attendance_export`: the attendance record as a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExportAttendance {
     /// The conference.
@@ -1633,6 +1751,7 @@ pub struct ExportAttendance {
 
 /// One line of the attendance export (the JSON form; the CSV has the same columns).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttendanceRow {
     /// The site.
     pub site_id: SiteId,
@@ -1658,6 +1777,7 @@ pub struct AttendanceRow {
 
 /// Reply to `attendance_export`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttendanceExport {
     /// The conference.
     pub conference_id: ConferenceId,
