@@ -1,5 +1,12 @@
 //! Layered configuration: the base file compiled in, an optional file named by `HOINGHI_CONFIG`, then
 //! environment variables `HOINGHI__<SECTION>__<KEY>`.
+//!
+//! The configuration refuses what it does not know: every key is in the base file
+//! (`config/base.toml`), and a key of the `HOINGHI_CONFIG` file or a `HOINGHI__…` variable that is
+//! not one of them stops the service at start, with a message naming it and the closest valid key
+//! ([`Settings::load_from`]), so a misspelt `HOINGHI__NATS__CRED` never starts a service without
+//! credentials. [`effective`] shows the configuration a service would run with, secrets masked
+//! (`hoinghi-<service> --check-config`).
 
 use std::path::PathBuf;
 
@@ -25,6 +32,12 @@ pub struct Settings {
     /// Live presence of the bridges (attendance).
     #[serde(default)]
     pub presence: PresenceSettings,
+    /// Traces exported over OTLP (off by default).
+    #[serde(default)]
+    pub telemetry: crate::telemetry::TelemetrySettings,
+    /// Prometheus metrics and health checks over HTTP (off by default).
+    #[serde(default)]
+    pub metrics: crate::metrics::MetricsSettings,
 }
 
 /// Live presence: bridges' heartbeats turned into transitions (attendance).
@@ -94,7 +107,7 @@ pub struct NatsSettings {
     /// publish only to inboxes, never into a stream. Required when `creds` is set.
     #[serde(default)]
     pub api_creds: String,
-    /// The API identity (`service-<name>-api`); empty: the `api_creds` file's name.
+    /// The API identity (`service-<name>-api`); empty: the name in the `api_creds` file's JWT.
     #[serde(default)]
     pub api_identity: String,
 }
@@ -120,8 +133,8 @@ impl NatsSettings {
         (!self.creds.trim().is_empty()).then(|| PathBuf::from(self.creds.trim()))
     }
 
-    /// The identity: `nats.identity`, else the credentials file's name without `.creds`
-    /// (`site-ba-be.creds` -> `site-ba-be`), else none.
+    /// The identity: `nats.identity`, else the `name` of the user JWT in the credentials file
+    /// (`hoinghi admin` names each user after its identity), else none.
     pub fn identity(&self) -> Option<String> {
         crate::connect::identity_of(&self.identity, self.creds_path().as_deref())
     }
@@ -149,7 +162,7 @@ impl NatsSettings {
             (false, true) => anyhow::bail!(
                 "nats.api_creds (HOINGHI__NATS__API_CREDS) is not set: with nats.creds set, a service needs a \
                  second identity that answers requests and may publish only to inboxes \
-                 (service-<name>-api.creds from `hoinghi admin credentials`; see docs/SECURITY.md)"
+                 (service-<name>-api.creds from `hoinghi admin init`; see docs/SECURITY.md)"
             ),
             _ => Ok(Self {
                 creds: self.api_creds.clone(),
@@ -198,22 +211,193 @@ impl Settings {
     /// # Errors
     /// As [`Settings::load`].
     pub fn load_from(env: impl IntoIterator<Item = (String, String)>) -> Result<Self, config::ConfigError> {
-        let env: std::collections::HashMap<String, String> = env.into_iter().collect();
-        let mut builder = config::Config::builder().add_source(config::File::from_str(BASE, config::FileFormat::Toml));
-        if let Some(path) = env.get("HOINGHI_CONFIG").filter(|p| !p.is_empty()) {
-            builder = builder.add_source(config::File::with_name(path).required(true));
-        }
-        builder
-            .add_source(
-                config::Environment::with_prefix("HOINGHI")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(true)
-                    .source(Some(env.into_iter().collect())),
-            )
-            .build()?
-            .try_deserialize()
+        layers(env)?.try_deserialize()
     }
+
+    /// Checks what the layers cannot: settings that contradict each other or do not parse (the
+    /// NATS URLs, the two identities, the TLS pair, the log format).
+    ///
+    /// # Errors
+    /// The first problem found, naming the key.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        crate::connect::server_list(&self.nats.url)?;
+        self.nats.api()?;
+        anyhow::ensure!(
+            self.nats.tls_cert.trim().is_empty() == self.nats.tls_key.trim().is_empty(),
+            "nats.tls_cert and nats.tls_key go together: set both or neither"
+        );
+        anyhow::ensure!(
+            matches!(self.log.format.as_str(), "text" | "json"),
+            "log.format is {:?}: it is \"text\" or \"json\"",
+            self.log.format
+        );
+        Ok(())
+    }
+}
+
+/// The prefix of the configuration's environment variables, with its separator.
+const ENV_PREFIX: &str = "HOINGHI__";
+
+/// The layers, each key checked against the base file's: the base file, the `HOINGHI_CONFIG` file,
+/// the `HOINGHI__…` variables of `env`.
+fn layers(env: impl IntoIterator<Item = (String, String)>) -> Result<config::Config, config::ConfigError> {
+    layers_over(BASE, "services/runtime/config/base.toml", env)
+}
+
+/// The same three layers over another program's base file (`base`, shown as `base_path` in
+/// messages), e.g. the gateway's: the base, the `HOINGHI_CONFIG` file, the `HOINGHI__…` variables of
+/// `env`, every key checked against the base's.
+///
+/// # Errors
+/// An unknown key (naming the closest known one), an unreadable file, a value that does not parse.
+pub fn layers_over(
+    base: &str,
+    base_path: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<config::Config, config::ConfigError> {
+    let env: std::collections::HashMap<String, String> = env.into_iter().collect();
+    let known = leaf_keys(
+        &config::Config::builder()
+            .add_source(config::File::from_str(base, config::FileFormat::Toml))
+            .build()?
+            .try_deserialize::<config::Map<String, config::Value>>()?,
+    );
+    let known: std::collections::BTreeSet<String> = known.into_iter().collect();
+    let unknown = |key: &str, origin: &str, known: &std::collections::BTreeSet<String>, as_variable: bool| {
+        unknown(key, origin, known, as_variable, base_path)
+    };
+    let mut builder = config::Config::builder().add_source(config::File::from_str(base, config::FileFormat::Toml));
+    if let Some(path) = env.get("HOINGHI_CONFIG").filter(|p| !p.is_empty()) {
+        let file = config::File::with_name(path).required(true);
+        let keys = leaf_keys(
+            &config::Config::builder()
+                .add_source(file.clone())
+                .build()?
+                .try_deserialize::<config::Map<String, config::Value>>()?,
+        );
+        for key in keys {
+            if !known.contains(&key) {
+                return Err(unknown(&key, &format!("the configuration file {path} (HOINGHI_CONFIG)"), &known, false));
+            }
+        }
+        builder = builder.add_source(file);
+    }
+    for name in env.keys().filter(|name| name.starts_with(ENV_PREFIX)) {
+        let key = name[ENV_PREFIX.len()..].split("__").collect::<Vec<_>>().join(".").to_ascii_lowercase();
+        if !known.contains(&key) {
+            return Err(unknown(&key, &format!("the environment variable {name}"), &known, true));
+        }
+    }
+    builder
+        .add_source(
+            config::Environment::with_prefix("HOINGHI")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(env.into_iter().collect())),
+        )
+        .build()
+}
+
+/// Every key of the configuration, `section.key`, as the base file lists them.
+///
+/// # Errors
+/// Never for the compiled-in file (a test reads it).
+pub fn known_keys() -> Result<std::collections::BTreeSet<String>, config::ConfigError> {
+    let base = config::Config::builder().add_source(config::File::from_str(BASE, config::FileFormat::Toml)).build()?;
+    Ok(leaf_keys(&base.try_deserialize::<config::Map<String, config::Value>>()?).into_iter().collect())
+}
+
+/// The dotted paths of the leaves of a table (`nats.url`, …), lowercased.
+fn leaf_keys(table: &config::Map<String, config::Value>) -> Vec<String> {
+    let mut keys = Vec::new();
+    for (name, value) in table {
+        match value.clone().into_table() {
+            Ok(inner) if !inner.is_empty() => {
+                keys.extend(leaf_keys(&inner).into_iter().map(|k| format!("{}.{k}", name.to_ascii_lowercase())))
+            }
+            _ => keys.push(name.to_ascii_lowercase()),
+        }
+    }
+    keys
+}
+
+/// The error for an unknown `key` found in `origin`, naming the closest known key.
+fn unknown(
+    key: &str,
+    origin: &str,
+    known: &std::collections::BTreeSet<String>,
+    as_variable: bool,
+    base_path: &str,
+) -> config::ConfigError {
+    let closest = known.iter().min_by_key(|k| strsim::levenshtein(k, key)).map(String::as_str).unwrap_or_default();
+    let spelled = |k: &str| {
+        if as_variable {
+            format!("{ENV_PREFIX}{}", k.replace('.', "__").to_ascii_uppercase())
+        } else {
+            format!("`{k}`")
+        }
+    };
+    config::ConfigError::Message(format!(
+        "unknown configuration key `{key}` in {origin}; the closest valid key is {} (every key is listed, \
+         with its default, in {base_path})",
+        spelled(closest)
+    ))
+}
+
+/// Key names whose values are secrets: shown masked.
+const SECRET_WORDS: [&str; 5] = ["token", "seed", "password", "secret", "nkey"];
+
+/// The configuration the process would run with, from the layers of `env`, as TOML (one table per
+/// section, keys sorted), each secret masked: a key named like a token, seed, password or secret,
+/// and the password of a URL (`nats://user:<masked>@host`). File paths (credentials, TLS) are shown.
+///
+/// # Errors
+/// As [`Settings::load_from`], and [`Settings::validate`].
+pub fn effective(env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<String> {
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    let settings = Settings::load_from(env.clone())?;
+    settings.validate()?;
+    let table = layers(env)?.try_deserialize::<config::Map<String, config::Value>>()?;
+    let mut sections: Vec<_> = table.into_iter().collect();
+    sections.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = String::new();
+    for (section, value) in sections {
+        let mut keys: Vec<_> = value.into_table()?.into_iter().collect();
+        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        out.push_str(&format!("[{section}]\n"));
+        for (key, value) in keys {
+            let json: serde_json::Value = value.try_deserialize()?;
+            let shown = match json {
+                serde_json::Value::String(s) if SECRET_WORDS.iter().any(|w| key.contains(w)) && !s.is_empty() => {
+                    serde_json::Value::String("<masked>".to_owned())
+                }
+                serde_json::Value::String(s) => serde_json::Value::String(mask_url_password(&s)),
+                other => other,
+            };
+            out.push_str(&format!("{key} = {shown}\n"));
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `scheme://user:password@host…` with the password masked (each URL of a comma-separated list).
+fn mask_url_password(value: &str) -> String {
+    value
+        .split(',')
+        .map(|url| match (url.find("://"), url.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let userinfo = &url[scheme + 3..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => format!("{}{user}:<masked>{}", &url[..scheme + 3], &url[at..]),
+                    None => url.to_owned(),
+                }
+            }
+            _ => url.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]
@@ -236,10 +420,10 @@ mod tests {
     }
 
     #[test]
-    fn the_identity_comes_from_the_setting_or_the_credentials_file_name() {
-        let settings =
-            Settings::load_from([("HOINGHI__NATS__CREDS".to_owned(), "/etc/hoinghi/service-minutes.creds".to_owned())])
-                .unwrap();
+    fn the_identity_comes_from_the_setting_or_the_credentials_files_jwt() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = deployment(dir.path());
+        let settings = Settings::load_from([("HOINGHI__NATS__CREDS".to_owned(), creds("service-minutes"))]).unwrap();
         assert_eq!(settings.nats.identity().as_deref(), Some("service-minutes"));
         assert_eq!(settings.nats.inbox_prefix(), "_INBOX.service-minutes");
         let settings = Settings::load_from([
@@ -254,9 +438,11 @@ mod tests {
     fn requests_are_answered_by_an_identity_of_their_own() {
         let open = Settings::load_from(std::iter::empty()).unwrap();
         assert!(open.nats.api().unwrap().creds_path().is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let creds = deployment(dir.path());
         let settings = Settings::load_from([
-            ("HOINGHI__NATS__CREDS".to_owned(), "/etc/hoinghi/service-minutes.creds".to_owned()),
-            ("HOINGHI__NATS__API_CREDS".to_owned(), "/etc/hoinghi/service-minutes-api.creds".to_owned()),
+            ("HOINGHI__NATS__CREDS".to_owned(), creds("service-minutes")),
+            ("HOINGHI__NATS__API_CREDS".to_owned(), creds("service-minutes-api")),
         ])
         .unwrap();
         let api = settings.nats.api().unwrap();
@@ -267,6 +453,81 @@ mod tests {
                 .unwrap();
         let err = one_identity.nats.api().unwrap_err().to_string();
         assert!(err.contains("api_creds"), "{err}");
+    }
+
+    /// A deployment in `dir` with the minutes service's identities; the path of an identity's
+    /// credentials file.
+    fn deployment(dir: &std::path::Path) -> impl Fn(&str) -> String + '_ {
+        let server = hoinghi_credentials::ServerSettings::under(dir, "127.0.0.1:4222");
+        let mut d = hoinghi_credentials::Deployment::init(dir, server, false).unwrap();
+        d.add_all(&["service-minutes".to_owned(), "service-minutes-api".to_owned()]).unwrap();
+        move |identity| hoinghi_credentials::creds_path(dir, identity).display().to_string()
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn a_misspelt_variable_stops_the_service_naming_the_closest_key() {
+        // Given a variable one letter short of nats.creds
+        // When the settings are loaded
+        let err = Settings::load_from(env(&[("HOINGHI__NATS__CRED", "/etc/hoinghi/service-minutes.creds")]))
+            .unwrap_err()
+            .to_string();
+        // Then they are refused, naming the variable and the closest valid one
+        assert!(err.contains("HOINGHI__NATS__CRED"), "{err}");
+        assert!(err.contains("HOINGHI__NATS__CREDS"), "{err}");
+        let err = Settings::load_from(env(&[("HOINGHI__SERVCE__MAX_IN_FLIGHT", "8")])).unwrap_err().to_string();
+        assert!(err.contains("HOINGHI__SERVICE__MAX_IN_FLIGHT"), "{err}");
+        // Variables outside the prefix are not the configuration's
+        Settings::load_from(env(&[("HOINGHI_TEST_LOG", "debug"), ("HOME", "/root")])).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_stops_the_service() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hoinghi.toml");
+        std::fs::write(&path, "[nats]\nurl = \"nats://10.0.0.5:4222\"\nrepilcas = 3\n").unwrap();
+        let err = Settings::load_from(env(&[("HOINGHI_CONFIG", path.to_str().unwrap())])).unwrap_err().to_string();
+        assert!(err.contains("`nats.repilcas`") && err.contains("`nats.replicas`"), "{err}");
+        std::fs::write(&path, "[nats]\nurl = \"nats://10.0.0.5:4222\"\nreplicas = 3\n[logs]\nlevel = \"debug\"\n")
+            .unwrap();
+        let err = Settings::load_from(env(&[("HOINGHI_CONFIG", path.to_str().unwrap())])).unwrap_err().to_string();
+        assert!(err.contains("`logs.level`") && err.contains("`log.level`"), "{err}");
+        std::fs::write(&path, "[nats]\nurl = \"nats://10.0.0.5:4222\"\nreplicas = 3\n").unwrap();
+        let settings = Settings::load_from(env(&[("HOINGHI_CONFIG", path.to_str().unwrap())])).unwrap();
+        assert_eq!(settings.nats.replicas, 3);
+    }
+
+    #[test]
+    fn the_effective_configuration_masks_secrets_and_shows_paths() {
+        let shown = effective(env(&[
+            ("HOINGHI__NATS__URL", "nats://ops:hunter2@10.0.0.5:4222,nats://10.0.0.6:4222"),
+            ("HOINGHI__NATS__CREDS", "/etc/hoinghi/service-minutes.creds"),
+            ("HOINGHI__NATS__API_CREDS", "/etc/hoinghi/service-minutes-api.creds"),
+            ("HOINGHI__SERVICE__MAX_IN_FLIGHT", "7"),
+        ]))
+        .unwrap();
+        assert!(shown.contains("[nats]\n"), "{shown}");
+        assert!(shown.contains("creds = \"/etc/hoinghi/service-minutes.creds\""), "{shown}");
+        assert!(shown.contains("url = \"nats://ops:<masked>@10.0.0.5:4222,nats://10.0.0.6:4222\""), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("max_in_flight = 7"), "{shown}");
+        assert_eq!(mask_url_password("nats://10.0.0.5:4222"), "nats://10.0.0.5:4222");
+        // Invalid: creds without the API identity's
+        let err = effective(env(&[("HOINGHI__NATS__CREDS", "/etc/hoinghi/service-minutes.creds")])).unwrap_err();
+        assert!(err.to_string().contains("api_creds"), "{err}");
+    }
+
+    #[test]
+    fn every_key_the_settings_read_is_in_the_base_file() {
+        // The base file is the list of valid keys: a key missing from it would be refused.
+        let known = known_keys().unwrap();
+        for key in ["nats.creds", "nats.api_identity", "calendar.holidays_file", "presence.sweep_ms", "log.format"] {
+            assert!(known.contains(key), "{key}");
+        }
+        Settings::load_from(std::iter::empty()).unwrap().validate().unwrap();
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Connecting to NATS. The client reconnects by itself, forever, after any server restart.
 //!
-//! Authentication and transport security come from [`NatsSettings`]: a credentials file (a user JWT
-//! with its nkey seed, or a seed-only file as `hoinghi admin credentials` writes), the identity whose
-//! inbox prefix (`_INBOX.<identity>`) the connection uses, and TLS.
+//! Authentication and transport security come from [`NatsSettings`]: a standard credentials file (a
+//! user JWT with its nkey seed, as `hoinghi admin` writes), the identity whose inbox prefix
+//! (`_INBOX.<identity>`) the connection uses (by default the JWT's `name`), and TLS.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -92,12 +92,10 @@ pub async fn secure(
     settings: &NatsSettings,
 ) -> anyhow::Result<async_nats::ConnectOptions> {
     if let Some(path) = settings.creds_path() {
-        options = match read_credentials(&path)? {
-            Credentials::Jwt(contents) => options
-                .credentials(&contents)
-                .map_err(|e| anyhow::anyhow!("cannot read NATS credentials {}: {e}", path.display()))?,
-            Credentials::Seed(seed) => options.nkey(seed),
-        };
+        options = options
+            .credentials_file(&path)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read NATS credentials {}: {e}", path.display()))?;
     }
     options = options.custom_inbox_prefix(settings.inbox_prefix());
     if settings.tls_enabled() {

@@ -1,6 +1,7 @@
-//! The micro-service host: endpoints on the NATS `service` API (so `$SRV.PING`, `$SRV.INFO` and
-//! `$SRV.STATS` discovery work), a bounded number of requests in flight, error replies in the
-//! contract's shape, and a graceful stop that lets in-flight requests finish.
+//! The micro-service host: endpoints discoverable through the NATS micro-service protocol
+//! (`$SRV.PING`, `$SRV.INFO`, `$SRV.STATS`, [`crate::micro`]: counted per endpoint with each error,
+//! announced only once every endpoint is subscribed), a bounded number of requests in flight, error
+//! replies in the contract's shape, and a graceful stop that lets in-flight requests finish.
 //!
 //! What the host refuses before any handler runs:
 //! - a request whose reply subject is not an inbox (`_INBOX.…`), or that has none: a reply is only
@@ -16,12 +17,12 @@
 //! bug in the check above cannot write into a stream; the events are appended through another
 //! connection ([`crate::service::App`]).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use async_nats::service::{Service, ServiceExt};
 use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
@@ -34,6 +35,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn, Instrument};
 
+use crate::micro::{EndpointStats, Micro, QUEUE_GROUP};
 use crate::store::CommandMeta;
 use crate::telemetry::TraceContext;
 
@@ -81,6 +83,28 @@ impl Incoming {
         };
         Ok(CommandMeta { command_id, actor: actor.into(), trace: self.trace.clone(), causation_id: None })
     }
+
+    /// The site a per-site request acts for: the `<site>` token of its subject
+    /// (`hoinghi.v1.<service>.sites.<site>.<action>`), which NATS permissions let only that site
+    /// publish on; never a body field.
+    ///
+    /// # Errors
+    /// `invalid` for a subject whose token is not a site id.
+    pub fn acting_site(&self) -> Result<hoinghi_shared::SiteId, ApiError> {
+        let token = hoinghi_shared::subjects::site_of_command(&self.subject).unwrap_or_default();
+        hoinghi_shared::SiteId::parse(token).map_err(|e| ApiError::invalid(format!("subject {}: {e}", self.subject)))
+    }
+
+    /// The person a per-person request acts as: the `<person>` token of its subject
+    /// (`hoinghi.v1.minutes.persons.<person>.<action>`), which NATS permissions let only that
+    /// person publish on; never a body field.
+    ///
+    /// # Errors
+    /// `invalid` for a subject whose token is not a person id.
+    pub fn acting_person(&self) -> Result<hoinghi_shared::PersonId, ApiError> {
+        let token = hoinghi_shared::subjects::minutes::person_of_command(&self.subject).unwrap_or_default();
+        hoinghi_shared::PersonId::parse(token).map_err(|e| ApiError::invalid(format!("subject {}: {e}", self.subject)))
+    }
 }
 
 /// What a handler answers: a JSON body or an error.
@@ -91,8 +115,10 @@ pub type Reply = Result<Bytes, ApiError>;
 /// # Errors
 /// Never in practice: the wire types always serialise.
 pub fn json<T: Serialize>(value: &T) -> Reply {
-    serde_json::to_vec(value)
-        .map(Bytes::from)
+    // Most replies are a few hundred bytes: one allocation rather than a buffer doubled from 8 bytes.
+    let mut out = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut out, value)
+        .map(|()| Bytes::from(out))
         .map_err(|e| ApiError::unavailable(format!("could not encode the reply: {e}")))
 }
 
@@ -118,7 +144,7 @@ pub struct Refusals {
 /// A running micro service.
 pub struct Host {
     client: async_nats::Client,
-    service: Service,
+    micro: Arc<Micro>,
     tracker: TaskTracker,
     limiter: Arc<Semaphore>,
     stop: CancellationToken,
@@ -126,25 +152,21 @@ pub struct Host {
 }
 
 impl Host {
-    /// Registers the service with NATS.
+    /// A host for the micro service `name` (with its service-level `metadata`), not yet announced:
+    /// add the endpoints, then [`Host::announce`] it.
     ///
     /// # Errors
-    /// The server refused the registration.
+    /// None today; kept fallible for the callers.
     pub async fn start(
         client: async_nats::Client,
         name: &str,
         description: &str,
+        metadata: HashMap<String, String>,
         max_in_flight: usize,
     ) -> anyhow::Result<Self> {
-        let service = client
-            .service_builder()
-            .description(description)
-            .start(name, env!("CARGO_PKG_VERSION"))
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot register micro service {name}: {e}"))?;
         Ok(Self {
             client,
-            service,
+            micro: Arc::new(Micro::new(name, description, metadata)),
             tracker: TaskTracker::new(),
             limiter: Arc::new(Semaphore::new(max_in_flight.max(1))),
             stop: CancellationToken::new(),
@@ -155,6 +177,21 @@ impl Host {
     /// What the host has refused so far.
     pub fn refusals(&self) -> Arc<Refusals> {
         self.refusals.clone()
+    }
+
+    /// The micro service: its identity, readiness and each endpoint's counters.
+    pub fn micro(&self) -> Arc<Micro> {
+        self.micro.clone()
+    }
+
+    /// Makes the service discoverable (`$SRV.PING`, `INFO`, `STATS`) and ready: call it once every
+    /// endpoint is added (each is subscribed when [`Host::endpoint`] returns) and the projection has
+    /// caught up.
+    ///
+    /// # Errors
+    /// The server refused the subscriptions.
+    pub async fn announce(&self) -> anyhow::Result<()> {
+        self.micro.announce(&self.client, self.stop.clone()).await
     }
 
     /// Adds an endpoint like [`Host::endpoint`], served by `handler` with its own clone of `state`
@@ -182,10 +219,8 @@ impl Host {
         Fut: Future<Output = Reply> + Send + 'static,
     {
         let mut endpoint = self
-            .service
-            .endpoint_builder()
-            .name(name)
-            .add(subject)
+            .client
+            .queue_subscribe(subject.to_owned(), QUEUE_GROUP.to_owned())
             .await
             .map_err(|e| anyhow::anyhow!("cannot add endpoint {subject}: {e}"))?;
         let handler = Arc::new(handler);
@@ -193,6 +228,8 @@ impl Host {
         let limiter = self.limiter.clone();
         let stop = self.stop.clone();
         let refusals = self.refusals.clone();
+        let stats = self.micro.add_endpoint(name, subject);
+        let client = self.client.clone();
         let limits = Limits {
             request: hoinghi_shared::sizes::max_request_bytes(subject),
             reply: hoinghi_shared::sizes::max_reply_bytes(match self.client.server_info().max_payload {
@@ -201,42 +238,45 @@ impl Host {
             }),
         };
         let endpoint_name = name.to_owned();
+        let target = Arc::new(Target { client, stats });
         self.tracker.spawn(async move {
             loop {
                 let request = tokio::select! {
                     _ = stop.cancelled() => break,
                     r = endpoint.next() => match r { Some(r) => r, None => break },
                 };
+                let received = Instant::now();
                 // Refusals cost no permit: they must stay cheap under a flood.
-                let reply = request.message.reply.as_ref().map(|r| r.as_str());
+                let reply = request.reply.as_ref().map(|r| r.as_str());
                 if !is_inbox(reply) {
                     refusals.not_an_inbox.fetch_add(1, Ordering::Relaxed);
                     warn!(
                         endpoint = %endpoint_name,
-                        subject = %request.message.subject,
+                        subject = %request.subject,
                         reply = reply.unwrap_or("(none)"),
                         "refused a request whose reply subject is not an inbox: it is neither handled nor answered"
                     );
                     continue;
                 }
-                if request.message.payload.len() > limits.request {
+                if request.payload.len() > limits.request {
                     refusals.too_large_requests.fetch_add(1, Ordering::Relaxed);
                     let error = ApiError::too_large(format!(
                         "the request body is {} bytes; {} takes at most {} bytes",
-                        request.message.payload.len(),
+                        request.payload.len(),
                         endpoint_name,
                         limits.request
                     ));
-                    tracker.spawn(async move { respond(&request, Err(error)).await });
+                    let target = target.clone();
+                    tracker.spawn(async move { respond(&target, &request, Err(error), received).await });
                     continue;
                 }
                 let Ok(permit) = limiter.clone().acquire_owned().await else { break };
                 let handler = handler.clone();
-                let endpoint_name = endpoint_name.clone();
+                let target = target.clone();
                 let refusals = refusals.clone();
                 tracker.spawn(Box::pin(async move {
                     let _permit = permit;
-                    serve(request, &endpoint_name, handler, limits, &refusals).await;
+                    serve(&target, request, received, handler, limits, &refusals).await;
                 }));
             }
         });
@@ -248,10 +288,9 @@ impl Host {
     pub async fn run_until(self, shutdown: impl Future<Output = ()>, drain: Duration) {
         shutdown.await;
         info!("stopping: no new requests; finishing those in flight");
+        // Not ready any more; the verbs and the endpoints unsubscribe as their loops end.
+        self.micro.set_stopping();
         self.stop.cancel();
-        if let Err(e) = self.service.stop().await {
-            warn!(error = %e, "could not unregister the micro service cleanly");
-        }
         self.tracker.close();
         if tokio::time::timeout(drain, self.tracker.wait()).await.is_err() {
             warn!(?drain, "in-flight requests did not finish in time");
@@ -261,6 +300,14 @@ impl Host {
         }
         info!("stopped");
     }
+}
+
+/// Where an endpoint's replies go out and are counted.
+struct Target {
+    /// The API identity's connection.
+    client: async_nats::Client,
+    /// The endpoint's counters (its name, for the logs).
+    stats: Arc<EndpointStats>,
 }
 
 /// The sizes an endpoint enforces.
@@ -273,8 +320,9 @@ struct Limits {
 }
 
 async fn serve<F, Fut>(
-    request: async_nats::service::Request,
-    endpoint: &str,
+    target: &Target,
+    request: async_nats::Message,
+    received: Instant,
     handler: Arc<F>,
     limits: Limits,
     refusals: &Refusals,
@@ -282,9 +330,12 @@ async fn serve<F, Fut>(
     F: Fn(Incoming) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Reply> + Send + 'static,
 {
-    let message = &request.message;
+    let message = &request;
     let trace = TraceContext::from_headers(message.headers.as_ref());
+    let endpoint = target.stats.name.as_str();
     let span = tracing::info_span!("request", endpoint, subject = %message.subject, trace_id = %trace.trace_id);
+    // With OTLP export on, the span continues the message's context and becomes the events' parent.
+    let trace = crate::telemetry::continue_trace(&span, message.headers.as_ref(), trace);
     let incoming = Incoming {
         subject: message.subject.to_string(),
         payload: message.payload.clone(),
@@ -312,7 +363,7 @@ async fn serve<F, Fut>(
             }
         };
         let headers = trace_headers(&trace);
-        send(&request, reply, headers).await;
+        send(target, &request, reply, headers, received).await;
     }
     .instrument(span)
     .await
@@ -325,16 +376,22 @@ fn trace_headers(trace: &TraceContext) -> HeaderMap {
 }
 
 /// Answers a request refused before its handler ran.
-async fn respond(request: &async_nats::service::Request, reply: Reply) {
-    let trace = TraceContext::from_headers(request.message.headers.as_ref());
-    send(request, reply, trace_headers(&trace)).await;
+async fn respond(target: &Target, request: &async_nats::Message, reply: Reply, received: Instant) {
+    let trace = TraceContext::from_headers(request.headers.as_ref());
+    send(target, request, reply, trace_headers(&trace), received).await;
 }
 
-/// Sends a reply; an error goes out in the contract's shape, with the micro-service error headers.
-async fn send(request: &async_nats::service::Request, reply: Reply, mut headers: HeaderMap) {
+/// Sends a reply to the request's inbox and counts it under its outcome; an error goes out in the
+/// contract's shape, with the micro-service error headers, and counts as the endpoint's last error.
+async fn send(target: &Target, request: &async_nats::Message, reply: Reply, mut headers: HeaderMap, received: Instant) {
+    let Some(inbox) = request.reply.clone() else { return };
     let body = match reply {
-        Ok(body) => body,
+        Ok(body) => {
+            target.stats.record(Ok(()), received.elapsed());
+            body
+        }
         Err(err) => {
+            target.stats.record(Err(&err), received.elapsed());
             if err.code == hoinghi_shared::ErrorCode::Unavailable {
                 warn!(code = err.code.as_str(), reason = %err.message, "request failed");
             } else {
@@ -345,7 +402,7 @@ async fn send(request: &async_nats::service::Request, reply: Reply, mut headers:
             json(&ErrorBody { error: err }).unwrap_or_default()
         }
     };
-    if let Err(e) = request.respond_with_headers(Ok(body), headers).await {
+    if let Err(e) = target.client.publish_with_headers(inbox, headers, body).await {
         warn!(error = %e, "could not send the reply");
     }
 }

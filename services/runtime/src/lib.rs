@@ -12,6 +12,8 @@
 //! - [`aggregate`]: the one shape of every aggregate (decide, apply, address) and [`aggregate::decide`].
 //! - [`testing`]: given / when / then for aggregates, with no broker.
 //! - [`host`]: the NATS micro-service host with bounded concurrency and graceful stop.
+//! - [`metrics`]: Prometheus metrics, `/healthz` and `/readyz` on an optional HTTP port.
+//! - [`micro`]: the micro-service protocol (`$SRV.PING/INFO/STATS`) from per-endpoint atomic counters.
 //! - [`reaction`]: durable consumers on other services' events.
 //! - [`service`]: assembling a service from the parts above.
 //! - [`working`]: the settings of the working streams (notifications, timers).
@@ -29,6 +31,8 @@ pub mod connect;
 pub mod host;
 pub mod input;
 pub mod log;
+pub mod metrics;
+pub mod micro;
 pub mod notify;
 pub mod reaction;
 pub mod service;

@@ -250,6 +250,7 @@ where
         };
         let outcome = {
             let span = tracing::info_span!("reaction", durable = sub.durable, event = %envelope.event_type, trace_id = %trace.trace_id);
+            let trace = crate::telemetry::continue_trace(&span, message.headers.as_ref(), trace);
             let received = Received { subject: message.subject.to_string(), envelope, trace };
             with_progress(&message, ACK_WAIT, handler(received).instrument(span)).await
         };
@@ -257,6 +258,7 @@ where
             Ok(()) => message.double_ack().await.map_err(|e| anyhow::anyhow!("{e}"))?,
             Err(ReactionError::Retry(reason)) if deliveries < max_deliver => {
                 let delay = retry_delay(settings, deliveries);
+                crate::metrics::REACTION_RETRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 warn!(durable = sub.durable, subject = %message.subject, deliveries, ?delay, %reason, "reaction will be retried");
                 message.ack_with(AckKind::Nak(Some(delay))).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             }
@@ -276,6 +278,7 @@ async fn park_and_terminate(
     reason: &str,
 ) -> anyhow::Result<()> {
     park(js, sub, message, source_seq, reason).await?;
+    crate::metrics::EVENTS_PARKED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     error!(
         durable = sub.durable,
         subject = %message.subject,

@@ -30,17 +30,45 @@ pub fn runtime(settings: &crate::config::ServiceSettings) -> std::io::Result<tok
 /// The whole `main` of a service binary: reads the configuration, sets up logging, and runs `run`
 /// (the service given its settings) on the async runtime `service.worker_threads` asks for.
 ///
+/// With the one argument `--check-config`, it prints the effective configuration (secrets masked,
+/// [`crate::config::effective`]) and exits 0, or prints why it is invalid and exits 1; nothing
+/// connects.
+///
 /// # Errors
-/// Unreadable configuration, an async runtime that could not start, or what `run` returns.
+/// Unreadable, unknown or contradictory configuration, an unknown argument, an async runtime that
+/// could not start, or what `run` returns.
 pub fn main<Fut>(run: impl FnOnce(Settings) -> Fut) -> anyhow::Result<()>
 where
     Fut: Future<Output = anyhow::Result<()>>,
 {
     use anyhow::Context as _;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => {}
+        [flag] if flag == "--check-config" => match crate::config::effective(std::env::vars()) {
+            Ok(shown) => {
+                print!("{shown}");
+                std::process::exit(0)
+            }
+            Err(e) => {
+                eprintln!("invalid configuration: {e:#}");
+                std::process::exit(1)
+            }
+        },
+        _ => anyhow::bail!("unknown arguments {args:?}; the only argument is --check-config"),
+    }
     let settings = Settings::load().context("reading configuration")?;
-    crate::telemetry::init(&settings.log);
+    settings.validate().context("checking configuration")?;
+    // The binary's name is the micro service's (`hoinghi-scheduling`, …): the traces' service name.
+    let service = std::env::args()
+        .next()
+        .and_then(|path| std::path::Path::new(&path).file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "hoinghi".to_owned());
+    crate::telemetry::init_with(&settings.log, &settings.telemetry, &service).context("setting up telemetry")?;
     let runtime = runtime(&settings.service).context("starting the async runtime")?;
-    runtime.block_on(run(settings))
+    let outcome = runtime.block_on(run(settings));
+    crate::telemetry::shutdown();
+    outcome
 }
 
 /// A service being assembled.
@@ -52,9 +80,11 @@ pub struct App<P: Projection> {
     api: async_nats::Client,
     js: jetstream::Context,
     name: &'static str,
+    stream: &'static str,
     settings: Settings,
     background: CancellationToken,
     started: Instant,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl<P: Projection> App<P> {
@@ -70,7 +100,14 @@ impl<P: Projection> App<P> {
         let api_settings = settings.nats.api()?;
         let client = crate::connect::connect(&settings.nats, name).await?;
         let api = crate::connect::connect(&api_settings, &format!("{name}-api")).await?;
-        let js = jetstream::new(client);
+        let js = jetstream::new(client.clone());
+        let background = CancellationToken::new();
+        // Metrics and health answer from here on; ready only once announced (`App::run`).
+        let metrics =
+            std::sync::Arc::new(crate::metrics::Metrics::new(name, stream.name, js.clone(), vec![client, api.clone()]));
+        if !settings.metrics.listen.trim().is_empty() {
+            metrics.serve(settings.metrics.listen.trim(), background.clone()).await?;
+        }
         // A cluster that has just formed may not answer JetStream requests yet: keep asking until
         // the connect timeout, as for the connection itself.
         let deadline = Instant::now() + Duration::from_millis(settings.nats.connect_timeout_ms);
@@ -85,7 +122,6 @@ impl<P: Projection> App<P> {
                 Err(e) => return Err(e.into()),
             }
         }
-        let background = CancellationToken::new();
         let store = EventStore::open(
             js.clone(),
             stream,
@@ -94,7 +130,9 @@ impl<P: Projection> App<P> {
             background.clone(),
         )
         .await?;
-        Ok(Self { store, api, js, name, settings: settings.clone(), background, started })
+        let applied = store.clone();
+        metrics.set_projection(move || applied.applied_seq());
+        Ok(Self { store, api, js, name, stream: stream.name, settings: settings.clone(), background, started, metrics })
     }
 
     /// Starts a reaction in the background.
@@ -103,6 +141,7 @@ impl<P: Projection> App<P> {
         F: Fn(Received) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), ReactionError>> + Send + 'static,
     {
+        self.metrics.add_reaction(subscription.source.stream().name, subscription.durable);
         tokio::spawn(reaction::run(
             self.js.clone(),
             subscription,
@@ -125,6 +164,7 @@ impl<P: Projection> App<P> {
         F: Fn(crate::timers::Fired) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), ReactionError>> + Send + 'static,
     {
+        self.metrics.add_reaction(hoinghi_shared::streams::TIMERS.name, durable);
         tokio::spawn(crate::timers::run_due(
             self.js.clone(),
             durable,
@@ -156,13 +196,35 @@ impl<P: Projection> App<P> {
     /// # Errors
     /// The server refused it.
     pub async fn host(&self, description: &str) -> anyhow::Result<Host> {
-        Host::start(self.api.clone(), self.name, description, self.settings.service.max_in_flight).await
+        let metadata = std::collections::HashMap::from([
+            ("version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+            ("stream".to_owned(), self.stream.to_owned()),
+            ("api".to_owned(), crate::micro::api_version().to_owned()),
+        ]);
+        let host = Host::start(self.api.clone(), self.name, description, metadata, self.settings.service.max_in_flight)
+            .await?;
+        self.metrics.set_micro(host.micro());
+        Ok(host)
     }
 
-    /// Serves until `shutdown`, then drains.
-    pub async fn run(self, host: Host, shutdown: impl Future<Output = ()>) {
+    /// The service's metrics, to add figures of its own ([`crate::metrics::Metrics::add_figures`]).
+    pub fn metrics(&self) -> std::sync::Arc<crate::metrics::Metrics> {
+        self.metrics.clone()
+    }
+
+    /// Announces the service (its endpoints are subscribed and its projection caught up when this is
+    /// called: `$SRV.PING` answering means ready), serves until `shutdown`, then drains.
+    ///
+    /// # Errors
+    /// The server refused the discovery subscriptions.
+    pub async fn run(self, host: Host, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        if let Err(e) = host.announce().await {
+            self.background.cancel();
+            return Err(e);
+        }
         info!(service = self.name, ready_ms = self.started.elapsed().as_millis() as u64, "ready");
         host.run_until(shutdown, Duration::from_millis(self.settings.service.drain_timeout_ms)).await;
         self.background.cancel();
+        Ok(())
     }
 }

@@ -4,22 +4,148 @@
 //! logs inside a span holding the `trace_id`, writes the `traceparent` on each event it appends, and
 //! a service reacting to that event continues the same trace. Grepping logs for one `trace_id` follows
 //! a command through every service it touched.
+//!
+//! With `[telemetry] otlp_endpoint` set (off by default), the spans are also exported to an
+//! OpenTelemetry collector over OTLP/HTTP (protobuf), with the maintained OpenTelemetry crates
+//! (`opentelemetry-otlp`, `tracing-opentelemetry`): each request span and each reaction span
+//! continues the W3C context of its message ([`continue_trace`], parsed by the SDK's
+//! `TraceContextPropagator`), so one command is one trace across the services and the reactions.
+//! The id of the request's span is the parent written on the events it appends; a reaction's span is
+//! a child of the event's `traceparent`. The spans go out in batches from the SDK's own thread, so
+//! a slow or absent collector never slows a request (the batch queue drops spans when full).
+
+use std::sync::OnceLock;
 
 use async_nats::HeaderMap;
 use hoinghi_shared::headers::TRACEPARENT;
 use hoinghi_shared::trace::{new_span_id, new_trace_id};
-use tracing_subscriber::EnvFilter;
+use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
+use serde::Deserialize;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::LogSettings;
 
-/// Installs the global subscriber. Call once, from `main`.
+/// Traces over OTLP.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TelemetrySettings {
+    /// The OTLP/HTTP endpoint of an OpenTelemetry collector (e.g. `http://127.0.0.1:4318`; the
+    /// traces go to `<endpoint>/v1/traces` unless it already ends so). Empty: no export.
+    #[serde(default)]
+    pub otlp_endpoint: String,
+}
+
+/// The tracer provider, while traces are exported.
+static PROVIDER: OnceLock<opentelemetry_sdk::trace::SdkTracerProvider> = OnceLock::new();
+
+/// Installs the global subscriber (logs only). Call once, from `main`.
 pub fn init(settings: &LogSettings) {
+    // Without an endpoint nothing can fail.
+    let _ = init_with(settings, &TelemetrySettings::default(), "hoinghi");
+}
+
+/// Installs the global subscriber: the logs, and the export of the spans of `service` over OTLP
+/// when `telemetry.otlp_endpoint` is set. Call once, from `main`; [`shutdown`] before exiting sends
+/// the last spans.
+///
+/// # Errors
+/// An endpoint the exporter cannot use.
+pub fn init_with(log: &LogSettings, telemetry: &TelemetrySettings, service: &str) -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.level))
+        .or_else(|_| EnvFilter::try_new(&log.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let fmt = tracing_subscriber::fmt::layer().with_target(false);
+    let fmt = if log.format == "json" { fmt.json().boxed() } else { fmt.boxed() };
+    let otel = match telemetry.otlp_endpoint.trim() {
+        "" => None,
+        endpoint => {
+            use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
+            let url = if endpoint.ends_with("/v1/traces") {
+                endpoint.to_owned()
+            } else {
+                format!("{}/v1/traces", endpoint.trim_end_matches('/'))
+            };
+            let exporter = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                .with_endpoint(url.clone())
+                .with_headers(std::collections::HashMap::new())
+                .build()
+                .map_err(|e| anyhow::anyhow!("telemetry.otlp_endpoint {url:?}: {e}"))?;
+            let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+                .with_batch_exporter(exporter)
+                .with_resource(opentelemetry_sdk::Resource::builder().with_service_name(service.to_owned()).build())
+                .build();
+            let tracer = provider.tracer(service.to_owned());
+            let _ = PROVIDER.set(provider);
+            Some(tracing_opentelemetry::layer().with_tracer(tracer))
+        }
+    };
     // A second init (tests running services in one process) is harmless, so its error is ignored.
-    let _ = if settings.format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();
+    Ok(())
+}
+
+/// Whether spans are exported (then [`continue_trace`] links them).
+pub fn exporting() -> bool {
+    PROVIDER.get().is_some()
+}
+
+/// Sends the spans still queued and stops the export (a no-op when nothing is exported).
+pub fn shutdown() {
+    if let Some(provider) = PROVIDER.get() {
+        if let Err(e) = provider.shutdown() {
+            eprintln!("could not send the last spans: {e}");
+        }
+    }
+}
+
+/// Makes `span` (a request's or a reaction's) continue the W3C context of `headers` (when spans are
+/// exported) and returns the context what it writes must carry: the same trace, with `span`'s id
+/// as the parent. Without export, `trace` as it is.
+pub fn continue_trace(span: &tracing::Span, headers: Option<&HeaderMap>, trace: TraceContext) -> TraceContext {
+    if !exporting() {
+        return trace;
+    }
+    use opentelemetry::propagation::TextMapPropagator as _;
+    let propagator = opentelemetry_sdk::propagation::TraceContextPropagator::new();
+    let parent = match headers {
+        Some(headers) => propagator.extract(&Headers(headers)),
+        None => opentelemetry::Context::new(),
+    };
+    // A message without a valid traceparent: the span is the root of the trace `trace` started.
+    let parent = if parent.span().span_context().is_valid() {
+        parent
+    } else {
+        let root = TraceContext::parse(&trace.header_value()).unwrap_or_else(TraceContext::new_root);
+        let mut carrier = std::collections::HashMap::new();
+        carrier.insert(TRACEPARENT.to_ascii_lowercase(), root.header_value());
+        propagator.extract(&carrier)
+    };
+    let _ = span.set_parent(parent);
+    let context = span.context();
+    let own = context.span().span_context().clone();
+    if own.is_valid() {
+        TraceContext { trace_id: own.trace_id().to_string(), span_id: own.span_id().to_string() }
+    } else {
+        trace
+    }
+}
+
+/// NATS headers as the OpenTelemetry propagator reads them.
+struct Headers<'a>(&'a HeaderMap);
+
+impl opentelemetry::propagation::Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        // The propagator asks for `traceparent` and `tracestate`, the names the contract uses.
+        self.0.get(key).map(|v| v.as_str())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        ["traceparent", "tracestate"].into_iter().filter(|k| self.0.get(*k).is_some()).collect()
+    }
 }
 
 /// A W3C trace context: trace id and parent span id.
@@ -58,9 +184,14 @@ impl TraceContext {
         Self { trace_id: self.trace_id.clone(), span_id: new_span_id() }
     }
 
-    /// The `traceparent` header value.
+    /// The `traceparent` header value. Its sampled flag says whether this process records the trace:
+    /// `01` while the spans are exported ([`exporting`]), `00` otherwise (the trace id still goes
+    /// everywhere and into the logs). The flag is not free: nats-server (≥ 2.11) lifts every header
+    /// of a message whose `traceparent` is sampled into a map, for its own message tracing, which
+    /// cost the server about 4 µs per command of the storm in docs/BENCHMARKS.md.
     pub fn header_value(&self) -> String {
-        format!("00-{}-{}-01", self.trace_id, self.span_id)
+        let flags = if exporting() { "01" } else { "00" };
+        format!("00-{}-{}-{flags}", self.trace_id, self.span_id)
     }
 
     /// Adds `traceparent` to outgoing headers.

@@ -145,6 +145,7 @@ impl<P: Projection> EventStore<P> {
                 }
                 Err(AppendError::Conflict) => {
                     debug!(attempt, %subject, "lost a race on the aggregate; deciding again");
+                    crate::metrics::APPEND_RETRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     // A short random pause spreads out writers racing for the same aggregate, so they
                     // do not collide again on the next attempt.
                     let jitter_us = (Uuid::new_v4().as_u128() % 1_000) as u64 * attempt as u64;
