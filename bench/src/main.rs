@@ -15,10 +15,14 @@
 //! 5. peak resident memory of each service, and the time each takes to restart and rebuild.
 //!
 //! Figures are printed as a table and written as JSON (`--out`).
+//!
+//! `hoinghi-bench identities [--sites N]` measures the identities instead (docs/SECURITY.md):
+//! see [`identities`].
 
 #![forbid(unsafe_code)]
 
 mod baseline;
+mod identities;
 mod measure;
 mod presence;
 mod reminders;
@@ -48,6 +52,10 @@ struct Options {
     /// The session day: the grace period before a silent bridge is dropped (`presence.grace_ms`).
     #[arg(long, default_value_t = 15_000)]
     grace_ms: u64,
+    /// Run nats-server with `sync_interval: always`: JetStream flushes every write to disk before
+    /// acknowledging it (the durability setting measured in docs/RELIABILITY.md).
+    #[arg(long)]
+    sync_always: bool,
     /// Where to write the JSON figures.
     #[arg(long, default_value = "bench-results/latest.json")]
     out: PathBuf,
@@ -55,19 +63,31 @@ struct Options {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("identities") {
+        return identities::main(std::env::args().skip(2).collect()).await;
+    }
     let options = Options::parse();
     anyhow::ensure!(options.sites >= 1, "--sites must be at least 1");
     anyhow::ensure!(options.concurrency >= 1, "--concurrency must be at least 1");
-    let server = hoinghi_tests::NatsServer::start().await.context("starting a private nats-server")?;
+    let jetstream = if options.sync_always { "sync_interval: always" } else { "" };
+    let server =
+        hoinghi_tests::NatsServer::start_with_jetstream(jetstream).await.context("starting a private nats-server")?;
     eprintln!("nats-server on {} (store {})", server.url(), server.store_dir().display());
 
     let storm_messages = options.sites * 2;
     let payload = workload::sample_confirm_payload();
     eprintln!("baseline: core request/reply, {storm_messages} requests, {} bytes each", payload.len());
-    let core = baseline::core_echo(&server.url(), storm_messages, options.concurrency, &payload).await?;
+    // The baselines' CPU per request, metered like the storm's: the nats-server, and this process
+    // (the client and the responder).
+    let metered = [("nats-server", server.pid()), ("bench client + responder", Some(std::process::id()))];
+    let meter = measure::CpuMeter::start(&metered);
+    let core =
+        baseline::core_echo(&server.url(), storm_messages, options.concurrency, &payload).await?.with_cpu(&meter);
     eprintln!("baseline: request → JetStream publish (ack) → reply");
-    let js_before =
-        baseline::jetstream_append(&server.url(), storm_messages, options.concurrency, &payload, "before").await?;
+    let meter = measure::CpuMeter::start(&metered);
+    let js_before = baseline::jetstream_append(&server.url(), storm_messages, options.concurrency, &payload, "before")
+        .await?
+        .with_cpu(&meter);
 
     let day = presence::DayOptions {
         seconds: options.heartbeat_seconds,
@@ -79,8 +99,10 @@ async fn main() -> anyhow::Result<()> {
     // The machine's speed drifts (other processes, a virtual machine's neighbours): the JetStream
     // baseline runs again after the workload, and the two runs together are the limit.
     eprintln!("baseline again: request → JetStream publish (ack) → reply");
-    let js_after =
-        baseline::jetstream_append(&server.url(), storm_messages, options.concurrency, &payload, "after").await?;
+    let meter = measure::CpuMeter::start(&metered);
+    let js_after = baseline::jetstream_append(&server.url(), storm_messages, options.concurrency, &payload, "after")
+        .await?
+        .with_cpu(&meter);
     let js = measure::Phase::combine(&js_before, &js_after);
     let results = measure::Results::new(options.sites, options.concurrency, core, js, report)
         .with_baseline_runs([js_before.per_second(), js_after.per_second()]);

@@ -14,13 +14,21 @@ pub struct Phase {
     pub elapsed: Duration,
     /// Sorted latencies in microseconds.
     pub latencies_us: Vec<u64>,
+    /// CPU each metered process spent per request over the phase, µs ([`CpuMeter`]).
+    pub cpu_us: BTreeMap<String, f64>,
 }
 
 impl Phase {
     /// Builds a phase from raw latencies.
     pub fn new(elapsed: Duration, mut latencies_us: Vec<u64>) -> Self {
         latencies_us.sort_unstable();
-        Self { count: latencies_us.len(), elapsed, latencies_us }
+        Self { count: latencies_us.len(), elapsed, latencies_us, cpu_us: BTreeMap::new() }
+    }
+
+    /// The phase with the CPU `meter` read since it started, per request.
+    pub fn with_cpu(mut self, meter: &CpuMeter) -> Self {
+        self.cpu_us = meter.per_request_us(self.count);
+        self
     }
 
     /// Two runs of the same phase as one: every latency sample, and the throughput of their total
@@ -28,7 +36,16 @@ impl Phase {
     pub fn combine(a: &Phase, b: &Phase) -> Phase {
         let mut latencies = a.latencies_us.clone();
         latencies.extend_from_slice(&b.latencies_us);
-        Phase::new(a.elapsed + b.elapsed, latencies)
+        let mut both = Phase::new(a.elapsed + b.elapsed, latencies);
+        // The CPU per request of the two runs together, each weighed by its requests.
+        for (name, us) in &a.cpu_us {
+            if let Some(other) = b.cpu_us.get(name) {
+                let total = us * a.count as f64 + other * b.count as f64;
+                let per = total / (a.count + b.count).max(1) as f64;
+                both.cpu_us.insert(name.clone(), (per * 10.0).round() / 10.0);
+            }
+        }
+        both
     }
 
     /// Requests per second.
@@ -69,6 +86,8 @@ pub struct WorkloadReport {
     pub restart_rebuild_ms: BTreeMap<String, u64>,
     /// Events in each stream at the end.
     pub events: BTreeMap<String, u64>,
+    /// Each step's time and the services' memory after it.
+    pub steps: Vec<StepCost>,
     /// The reminder fan-out on a second conference.
     pub fan_out: crate::reminders::FanOutReport,
     /// The session day (live presence) on a third conference, unless skipped.
@@ -134,6 +153,10 @@ impl Results {
             "peak_rss_mib": r.peak_rss_mib,
             "restart_rebuild_ms": r.restart_rebuild_ms,
             "events": r.events,
+            "steps": r.steps,
+            "storm_cpu_us_per_command": r.storm.cpu_us,
+            "baseline_js_cpu_us_per_request": self.js.cpu_us,
+            "baseline_core_cpu_us_per_request": self.core.cpu_us,
             "reminder_fan_out": r.fan_out,
             "session_day": r.session_day,
             "machine": machine(),
@@ -163,7 +186,7 @@ impl Results {
         out.push_str(&row("hoinghi storm: confirm + check in", &r.storm));
         out.push_str(&row("hoinghi: register sites", &r.register));
         out.push_str(&format!(
-            "\nratio vs JetStream baseline: throughput {:.2} (target ≥ 0.5), p50 {:.2} (target ≤ 1.5)\n",
+            "\nratio vs JetStream baseline: throughput {:.2} (target ≥ 0.75), p50 {:.2} (target ≤ 1.3)\n",
             self.ratio_throughput(),
             self.ratio_p50()
         ));
@@ -179,7 +202,7 @@ impl Results {
         out.push_str(&format!(
             "reminder fan-out: {} silent of {} sites · due → last reminder_sent {} ms · due → last notification {} ms \
              ({:.0} writes/s; storm {:.0} commands/s) · CPU attendance {} ms, nats-server {} ms · raw baseline: \
-             {} JetStream publishes from one client, acks in bulk, {} ms\n",
+             {} JetStream publishes from one client (two per silent site), acks in bulk, {} ms\n",
             f.silent,
             f.sites,
             f.due_to_last_event_ms,
@@ -188,12 +211,20 @@ impl Results {
             r.storm.per_second(),
             f.attendance_cpu_ms,
             f.server_cpu_ms,
-            f.silent,
+            2 * f.silent,
             f.baseline_js_publish_ms
         ));
         if let Some(day) = &r.session_day {
             out.push_str(&crate::presence::lines(day));
         }
+        let cpu = |p: &Phase| p.cpu_us.iter().map(|(k, v)| format!("{k} {v:.1}")).collect::<Vec<_>>().join(", ");
+        out.push_str(&format!(
+            "CPU per request, µs: storm: {} · JetStream baseline: {} · core baseline: {}\n",
+            cpu(&r.storm),
+            cpu(&self.js),
+            cpu(&self.core)
+        ));
+        out.push_str(&step_table(self.sites, &r.steps));
         for (service, mib) in &r.peak_rss_mib {
             let restart = r.restart_rebuild_ms.get(service).copied().unwrap_or_default();
             out.push_str(&format!("{service:<20} peak RSS {mib:>7.1} MiB · restart + rebuild {restart} ms\n"));
@@ -254,4 +285,82 @@ where
         latencies.push(result?);
     }
     Ok(Phase::new(started.elapsed(), latencies))
+}
+
+/// Resident memory of a process now (`VmRSS`), MiB.
+pub fn rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kib / 1024.0 * 10.0).round() / 10.0)
+}
+
+/// The CPU time (user + system, from `/proc/<pid>/stat`) a set of named processes spent since the
+/// meter started: what a phase cost each of them per request.
+pub struct CpuMeter {
+    start: Vec<(String, u32, u64)>,
+}
+
+impl CpuMeter {
+    /// Starts metering the processes that have a pid.
+    pub fn start(processes: &[(&str, Option<u32>)]) -> Self {
+        let start = processes
+            .iter()
+            .filter_map(|(name, pid)| {
+                let pid = (*pid)?;
+                Some(((*name).to_owned(), pid, crate::reminders::cpu_ms(pid)?))
+            })
+            .collect();
+        Self { start }
+    }
+
+    /// Microseconds of CPU per request of each process since the start, over `count` requests (the
+    /// kernel counts in 10 ms ticks: a phase of a second or more reads to about 1 %).
+    pub fn per_request_us(&self, count: usize) -> BTreeMap<String, f64> {
+        self.start
+            .iter()
+            .filter_map(|(name, pid, from)| {
+                let now = crate::reminders::cpu_ms(*pid)?;
+                let us = now.saturating_sub(*from) as f64 * 1000.0 / count.max(1) as f64;
+                Some((name.clone(), (us * 10.0).round() / 10.0))
+            })
+            .collect()
+    }
+}
+
+/// What one step of the workload cost: its time, and the services' resident memory after it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StepCost {
+    /// The step.
+    pub step: &'static str,
+    /// Its wall time, ms.
+    pub ms: f64,
+    /// Resident memory (`VmRSS`) of each service right after it, MiB.
+    pub rss_mib: BTreeMap<String, f64>,
+}
+
+/// The table of the workload's steps with their cost per site: time per site, and the services'
+/// resident memory per site (their sum divided by the number of sites; at small sizes the fixed
+/// cost of a process dominates it).
+pub fn step_table(sites: usize, steps: &[StepCost]) -> String {
+    let n = sites.max(1) as f64;
+    let names: Vec<String> = steps.first().map(|s| s.rss_mib.keys().cloned().collect()).unwrap_or_default();
+    let short: Vec<&str> = names.iter().map(|n| n.trim_start_matches("hoinghi-")).collect();
+    let mut out = format!(
+        "\n| step ({sites} sites) | ms | µs per site | RSS {} MiB | RSS KiB per site |\n|---|---|---|---|---|\n",
+        short.join(" / ")
+    );
+    for step in steps {
+        let rss: Vec<String> = names.iter().map(|k| format!("{:.0}", step.rss_mib.get(k).unwrap_or(&0.0))).collect();
+        let total: f64 = step.rss_mib.values().sum();
+        out.push_str(&format!(
+            "| {} | {:.0} | {:.1} | {} | {:.2} |\n",
+            step.step,
+            step.ms,
+            step.ms * 1000.0 / n,
+            rss.join(" / "),
+            total * 1024.0 / n
+        ));
+    }
+    out
 }

@@ -35,7 +35,8 @@ pub struct FanOutReport {
     pub attendance_cpu_ms: u64,
     /// CPU the nats-server spent over the fan-out, ms.
     pub server_cpu_ms: u64,
-    /// The raw baseline: as many JetStream publishes from one client, acks awaited in bulk, ms.
+    /// The raw baseline of the same shape: two JetStream publishes per silent site (as many writes as
+    /// the fan-out's events and notifications) from one client, acks awaited in bulk, ms.
     pub baseline_js_publish_ms: u64,
 }
 
@@ -123,14 +124,17 @@ pub async fn fan_out(fleet: &Fleet<'_>, concurrency: usize) -> anyhow::Result<Fa
     })
 }
 
-/// `count` JetStream publishes of a reminder-sized message from one client, each with a message id,
-/// sent without waiting and acknowledged in bulk (windows of 1,024), into a stream of its own.
+/// The fan-out's shape without hoinghi: for each of `count` sites, two JetStream publishes (an
+/// event-sized and a notification-sized message, as the fan-out writes a `reminder_sent` and a
+/// notification per silent site) from one client, each with a message id, sent without waiting and
+/// acknowledged in bulk (windows of 1,024), into a stream of its own.
 async fn baseline_publishes(js: &jetstream::Context, count: usize) -> anyhow::Result<Duration> {
     js.create_stream(crate::baseline::file_stream("BENCH_FANOUT", "bench.fanout.>"))
         .await
         .map_err(|e| anyhow!("creating the baseline stream: {e}"))?;
     let payload = Bytes::from(vec![b'x'; 420]);
     let started = Instant::now();
+    let count = 2 * count;
     let mut sent = 0;
     while sent < count {
         let window = (count - sent).min(1024);
@@ -138,8 +142,9 @@ async fn baseline_publishes(js: &jetstream::Context, count: usize) -> anyhow::Re
         for i in sent..sent + window {
             let mut headers = async_nats::HeaderMap::new();
             headers.insert("Nats-Msg-Id", format!("fanout-{i}").as_str());
+            let kind = if i % 2 == 0 { "event" } else { "note" };
             acks.push(
-                js.publish_with_headers(format!("bench.fanout.{i}"), headers, payload.clone())
+                js.publish_with_headers(format!("bench.fanout.{kind}.{}", i / 2), headers, payload.clone())
                     .await
                     .map_err(|e| anyhow!("{e}"))?,
             );

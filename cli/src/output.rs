@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, FixedOffset};
 use hoinghi_shared::api::{
-    AttendanceRecord, AttendanceStatus, ConferenceStatus, ConferenceView, MinutesStatus, MinutesView, Person, Roster,
-    RosterState, SiteAttendance, SiteRef, SiteView,
+    AttendanceRecord, AttendanceStatus, Chair, ConferenceStatus, ConferenceView, MinutesStatus, MinutesView, Person,
+    Roster, RosterState, SiteAttendance, SiteRef, SiteView,
 };
 use hoinghi_shared::SiteId;
 use serde::Serialize;
@@ -85,6 +85,15 @@ pub fn person(p: &Person) -> String {
     }
 }
 
+/// "Name (Title) [person-id]": a chair and the person bound to them.
+pub fn chair(c: &Chair) -> String {
+    let named = person(&Person { name: c.name.clone(), title: c.title.clone() });
+    match &c.person_id {
+        Some(id) => format!("{named} [{id}]"),
+        None => named,
+    }
+}
+
 fn people(list: &[Person]) -> String {
     if list.is_empty() {
         "-".to_owned()
@@ -145,7 +154,7 @@ fn heading(
     organizer: &str,
     [starts_at, ends_at]: [&DateTime<FixedOffset>; 2],
     host: &SiteRef,
-    chairs: &[Person],
+    chairs: &[Chair],
     guests: &[Person],
 ) -> String {
     let mut out = String::new();
@@ -153,7 +162,11 @@ fn heading(
     let _ = writeln!(out, "  organizer: {organizer}");
     let _ = writeln!(out, "  time:      {} .. {}", starts_at.to_rfc3339(), ends_at.to_rfc3339());
     let _ = writeln!(out, "  host:      {} ({})", host.name, host.id);
-    let _ = writeln!(out, "  chairs:    {}", people(chairs));
+    let _ = writeln!(
+        out,
+        "  chairs:    {}",
+        if chairs.is_empty() { "-".to_owned() } else { chairs.iter().map(chair).collect::<Vec<_>>().join("; ") }
+    );
     let _ = writeln!(out, "  guests:    {}", people(guests));
     out
 }
@@ -163,6 +176,8 @@ pub fn conference(view: &ConferenceView) -> String {
     let mut out = format!("conference {}  [{}]\n", view.id, conference_status(view.status));
     let time = [&view.starts_at, &view.ends_at];
     out.push_str(&heading(&view.title, &view.organizer, time, &view.host_site, &view.chairs, &view.guests));
+    let takers: Vec<&str> = view.minute_takers.iter().map(|p| p.as_str()).collect();
+    let _ = writeln!(out, "  minute-takers: {}", if takers.is_empty() { "-".to_owned() } else { takers.join(", ") });
     let _ = writeln!(out, "  sites ({}):", view.sites.len());
     for s in &view.sites {
         let _ = writeln!(out, "    - {} ({})", s.name, s.id);

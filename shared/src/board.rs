@@ -29,6 +29,7 @@ pub type BoardQuery = crate::api::PageQuery;
 
 /// Reply to `hoinghi.v1.attendance.board`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Board {
     /// The conference.
     pub conference_id: ConferenceId,
@@ -48,6 +49,7 @@ pub struct Board {
 /// One change of a conference: an attendance event, as the board sees it (live on
 /// `hoinghi.v1.live.<conference>`, or read back from `hoinghi.v1.attendance.board.changes`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardChange {
     /// The event's attendance stream sequence: changes come in increasing `seq`.
     pub seq: u64,
@@ -64,6 +66,7 @@ pub struct BoardChange {
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
     /// The event's `data`, as the event log holds it (see the events in `docs/asyncapi.yaml`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: Box<RawValue>,
 }
 
@@ -76,6 +79,7 @@ impl PartialEq for BoardChange {
 
 /// `hoinghi.v1.attendance.board.changes`: the changes of a conference with `seq > since`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BoardChangesQuery {
     /// The conference.
@@ -94,6 +98,7 @@ fn default_limit() -> usize {
 
 /// Reply to `hoinghi.v1.attendance.board.changes`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardChanges {
     /// The conference.
     pub conference_id: ConferenceId,

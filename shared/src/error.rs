@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a caller should react to an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request is malformed or breaks a rule about its content: fix it and send again (400).
@@ -61,6 +62,7 @@ impl ErrorCode {
 
 /// An error as it travels in a reply body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[error("{} ({}): {message}", code.as_str(), code.status())]
 pub struct ApiError {
     /// The stable code.
@@ -102,6 +104,7 @@ impl ApiError {
 
 /// The body of an error reply: `{"error":{"code":"…","message":"…"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The error.
     pub error: ApiError,

@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::api::{self, date_only};
-use crate::ids::{ConferenceId, SiteId, TaskId};
+use crate::ids::{ConferenceId, PersonId, SiteId, TaskId};
 
 /// The envelope around every event.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,8 +44,10 @@ pub struct EventEnvelope {
     /// When the change happened.
     pub occurred_at: DateTime<Utc>,
     /// Who caused it, from the authenticated subject (never the request body): `secretariat`,
-    /// `site:<id>`, `minute-taker`, `chair` (the person is in `minutes_approved.approved_by`), or
-    /// `service:<name>` for a reaction to another event.
+    /// `site:<id>`, `person:<id>` (a chair or a minute-taker acting as themself), `chair` (the agenda
+    /// and floor commands of the session's chair desk), or `service:<name>` for a reaction to
+    /// another event. Events written before persons existed record `minute-taker` or `chair` for
+    /// the minutes' commands.
     pub actor: String,
     /// The command (idempotency key) that produced it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,12 +164,18 @@ impl EventEnvelope {
             #[serde(skip_serializing_if = "Option::is_none")]
             trace_id: Option<&'a str>,
         }
-        let tagged = serde_json::to_vec(event)?;
-        // The event enums are adjacently tagged: `{"type":<type>,"data":<payload>}`.
-        let mut prefix = b"{\"type\":".to_vec();
-        prefix.extend_from_slice(&serde_json::to_vec(event.event_type())?);
-        prefix.extend_from_slice(b",\"data\":");
-        let Some(data) = tagged.strip_prefix(prefix.as_slice()).and_then(|rest| rest.strip_suffix(b"}")) else {
+        // One buffer for the tagged event, sized for a typical event so it does not grow on the way
+        // (this runs once per command).
+        let mut tagged = Vec::with_capacity(512);
+        serde_json::to_writer(&mut tagged, event)?;
+        // The event enums are adjacently tagged: `{"type":<type>,"data":<payload>}`; the types are
+        // snake_case ASCII, which JSON writes without escapes.
+        let data = tagged
+            .strip_prefix(b"{\"type\":\"".as_slice())
+            .and_then(|rest| rest.strip_prefix(event.event_type().as_bytes()))
+            .and_then(|rest| rest.strip_prefix(b"\",\"data\":".as_slice()))
+            .and_then(|rest| rest.strip_suffix(b"}"));
+        let Some(data) = data else {
             // Never written with a null payload: an event that does not serialise as its type is a bug.
             return Err(serde::ser::Error::custom(format!(
                 "event {:?} does not serialise as {{\"type\":…,\"data\":…}}",
@@ -186,7 +194,8 @@ impl EventEnvelope {
             causation_id: self.causation_id,
             trace_id: self.trace_id.as_deref(),
         };
-        let mut out = serde_json::to_vec(&head)?;
+        let mut out = Vec::with_capacity(data.len() + 512);
+        serde_json::to_writer(&mut out, &head)?;
         out.pop(); // the head's closing brace
         out.extend_from_slice(b",\"data\":");
         out.extend_from_slice(data);
@@ -378,8 +387,12 @@ pub struct ConferenceDetails {
     pub host_site: SiteRef,
     /// The linked bridges, in the order they were listed.
     pub sites: Vec<SiteRef>,
-    /// Chairs.
-    pub chairs: Vec<Person>,
+    /// Chairs. Events written before chairs were bound to persons have no `person_id`.
+    pub chairs: Vec<Chair>,
+    /// The persons who keep the minutes. Absent in events written before minute-takers were named
+    /// (read as none: no one may record those minutes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub minute_takers: Vec<PersonId>,
     /// Guests.
     pub guests: Vec<Person>,
     /// Agenda.
@@ -421,6 +434,7 @@ impl ConferenceDetails {
             host_site,
             sites,
             chairs: Vec::new(),
+            minute_takers: Vec::new(),
             guests: Vec::new(),
             agenda: Vec::new(),
             approval_policy: ApprovalPolicy::default(),
@@ -568,6 +582,22 @@ pub struct Person {
     pub title: String,
 }
 
+/// A chair named in an event: the name and title the minutes show, and the person bound to them.
+/// The JSON shape of a [`Person`] plus `person_id`, so chairs written before persons existed decode
+/// (without one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chair {
+    /// Full name, as it appears in the minutes.
+    pub name: String,
+    /// Position or title; may be empty.
+    #[serde(default)]
+    pub title: String,
+    /// The person who chairs (absent in events written before chairs were bound to persons).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<PersonId>,
+}
+
 /// A site with the name it had when the event was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteRef {
@@ -709,6 +739,7 @@ pub struct Task {
 }
 
 mirror_struct!(Person { name, title });
+mirror_struct!(Chair { name, title, person_id });
 mirror_struct!(SiteRef { id, name });
 mirror_struct!(AgendaItem { title });
 mirror_enum!(AttendanceStatus { Invited, Confirmed, Declined, CheckedIn });
@@ -1124,8 +1155,12 @@ domain_events! {
         },
         /// A chair approved a submitted version.
         MinutesApproved = (MINUTES_APPROVED, "minutes_approved", 1) {
-            /// The chair's name.
+            /// The chair's name, from the conference's binding of the approving person.
             approved_by: String,
+            /// The approving person (the envelope's actor is `person:<id>`); absent in events
+            /// written before chairs were persons.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            person_id: Option<PersonId>,
             /// The version approved; 0 in events written before versions existed (read as the
             /// version submitted last).
             #[serde(default)]
@@ -1133,8 +1168,11 @@ domain_events! {
         },
         /// A chair asked for changes to a submitted version; the minutes are a draft again.
         ChangesRequested = (CHANGES_REQUESTED, "changes_requested", 1) {
-            /// The chair's name.
+            /// The chair's name, from the conference's binding of the requesting person.
             requested_by: String,
+            /// The requesting person; absent in events written before chairs were persons.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            person_id: Option<PersonId>,
             /// The version it is about.
             version: u32,
             /// What should change.
@@ -1282,6 +1320,7 @@ mod tests {
             host_site: SiteRef { id: site(), name: "n".into() },
             sites: vec![],
             chairs: vec![],
+            minute_takers: vec![PersonId::parse("thu-ky").unwrap()],
             guests: vec![],
             agenda: vec![],
             approval_policy: ApprovalPolicy::Any,
@@ -1423,8 +1462,17 @@ mod tests {
                 tasks: vec![],
             }),
             minutes(MinutesEvent::MinutesSubmitted { version: 1 }),
-            minutes(MinutesEvent::MinutesApproved { approved_by: "c".into(), version: 1 }),
-            minutes(MinutesEvent::ChangesRequested { requested_by: "c".into(), version: 1, comment: "x".into() }),
+            minutes(MinutesEvent::MinutesApproved {
+                approved_by: "c".into(),
+                person_id: Some(PersonId::parse("c").unwrap()),
+                version: 1,
+            }),
+            minutes(MinutesEvent::ChangesRequested {
+                requested_by: "c".into(),
+                person_id: Some(PersonId::parse("c").unwrap()),
+                version: 1,
+                comment: "x".into(),
+            }),
             minutes(MinutesEvent::MinutesPublished {
                 markdown: "m".into(),
                 sha256: "h".into(),
@@ -1529,7 +1577,8 @@ mod tests {
                 SiteRef { id: SiteId::parse("ba-be").unwrap(), name: "Huyện ủy Ba Bể".into() },
                 SiteRef { id: SiteId::parse("na-ri").unwrap(), name: "Huyện ủy Na Rì".into() },
             ],
-            chairs: vec![person("Phương Thị Thanh", "Phó Bí thư")],
+            chairs: vec![Chair { name: "Phương Thị Thanh".into(), title: "Phó Bí thư".into(), person_id: None }],
+            minute_takers: vec![],
             guests: vec![person("Phạm Duy Hưng", "")],
             agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: ApprovalPolicy::All,
@@ -1640,7 +1689,17 @@ mod tests {
         let approved = stored(MinutesEvent::MINUTES_APPROVED, 1, r#"{"approved_by":"Phương Thị Thanh"}"#);
         assert_eq!(
             approved.decode::<MinutesEvent>().unwrap(),
-            MinutesEvent::MinutesApproved { approved_by: "Phương Thị Thanh".into(), version: 0 }
+            MinutesEvent::MinutesApproved { approved_by: "Phương Thị Thanh".into(), person_id: None, version: 0 }
+        );
+        let changes = stored(MinutesEvent::CHANGES_REQUESTED, 1, r#"{"requested_by":"P","version":1,"comment":"c"}"#);
+        assert_eq!(
+            changes.decode::<MinutesEvent>().unwrap(),
+            MinutesEvent::ChangesRequested {
+                requested_by: "P".into(),
+                person_id: None,
+                version: 1,
+                comment: "c".into()
+            }
         );
         // Details stored before the approval policy existed read as `all`
         assert_eq!(stored_details().approval_policy, ApprovalPolicy::All);

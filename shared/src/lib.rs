@@ -6,7 +6,7 @@
 //! # Layout
 //! - [`subjects`]: every NATS subject, built by functions, all composed from one prefix
 //!   ([`subjects::PREFIX`]); services named by [`Service`], never by a bare token.
-//! - [`ids`]: parsed identifiers ([`ids::ConferenceId`], [`ids::SiteId`]).
+//! - [`ids`]: parsed identifiers ([`ids::ConferenceId`], [`ids::SiteId`], [`ids::PersonId`]).
 //! - [`api`]: request and reply bodies of the public API v1.
 //! - [`board`]: the boards' live feed of a conference: snapshot, live changes, changes since.
 //! - [`events`]: the event envelope, the events of each service (each type named once, as a
@@ -21,6 +21,10 @@
 //! - [`roles`]: who acts: each role's NATS identity, the actor its events record, and its
 //!   permissions, built from [`subjects`].
 //! - [`trace`]: trace and span ids for the `traceparent` header.
+//!
+//! With the `openapi` feature every request and reply type also derives `utoipa::ToSchema` (each new
+//! one with `#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]`), and the ids have
+//! hand-written schemas (`openapi.rs`): the HTTP gateway builds its OpenAPI document from them.
 
 #![forbid(unsafe_code)]
 
@@ -32,6 +36,8 @@ pub mod headers;
 pub mod ids;
 pub mod limits;
 pub mod notifications;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod presence;
 pub mod roles;
 pub mod service;
@@ -41,6 +47,6 @@ pub mod subjects;
 pub mod trace;
 
 pub use error::{ApiError, ErrorCode};
-pub use ids::{ConferenceId, SiteId};
+pub use ids::{ConferenceId, PersonId, SiteId};
 pub use roles::Role;
 pub use service::Service;

@@ -35,7 +35,7 @@
 //! delegates) takes 4.57 MiB of the fixed budget and 133 of the 140 bytes each site's answer may
 //! take (see the tests).
 
-use crate::events::{ConferenceDetails, Person, Task};
+use crate::events::{Chair, ConferenceDetails, Person, Task};
 use crate::SiteId;
 
 /// Longest title (conference or agenda item), in characters.
@@ -193,13 +193,24 @@ pub fn person_cost(person: &Person) -> usize {
     content_cost(&person.name) + content_cost(&person.title) + PERSON_OVERHEAD
 }
 
-/// One copy of the conference's own text: title, organiser, host, chairs, guests and agenda.
+/// What one chair takes: name, title, person id and [`PERSON_OVERHEAD`].
+pub fn chair_cost(chair: &Chair) -> usize {
+    content_cost(&chair.name)
+        + content_cost(&chair.title)
+        + chair.person_id.as_ref().map_or(0, |p| p.as_str().len())
+        + PERSON_OVERHEAD
+}
+
+/// One copy of the conference's own text: title, organiser, host, chairs, minute-takers, guests and
+/// agenda.
 pub fn conference_text_cost(details: &ConferenceDetails) -> usize {
     content_cost(&details.title)
         + content_cost(&details.organizer)
         + details.host_site.id.as_str().len()
         + content_cost(&details.host_site.name)
-        + details.chairs.iter().chain(&details.guests).map(person_cost).sum::<usize>()
+        + details.chairs.iter().map(chair_cost).sum::<usize>()
+        + details.minute_takers.iter().map(|p| p.as_str().len() + ITEM_ENTRY_OVERHEAD).sum::<usize>()
+        + details.guests.iter().map(person_cost).sum::<usize>()
         + details.agenda.iter().map(|a| content_cost(&a.title) + AGENDA_ITEM_OVERHEAD).sum::<usize>()
 }
 
@@ -387,7 +398,12 @@ mod tests {
 
     fn details(sites: Vec<SiteRef>) -> ConferenceDetails {
         ConferenceDetails {
-            chairs: vec![Person { name: "Chủ trì Hội nghị".into(), title: "Đồng chí chủ trì".into() }],
+            chairs: vec![Chair {
+                name: "Chủ trì Hội nghị".into(),
+                title: "Đồng chí chủ trì".into(),
+                person_id: Some(crate::ids::PersonId::parse("chu-tri").unwrap()),
+            }],
+            minute_takers: vec![crate::ids::PersonId::parse("thu-ky").unwrap()],
             agenda: vec![
                 AgendaItem { title: "Quán triệt nghị quyết".into() },
                 AgendaItem { title: "Thảo luận".into() },

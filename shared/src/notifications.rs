@@ -69,6 +69,7 @@ pub fn reminder_offsets(own: Option<&[u32]>) -> Vec<u32> {
 
 /// What a notification is about (`snake_case`, also the last token of its subject).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationKind {
     /// The site was invited (giấy mời).
@@ -102,6 +103,7 @@ impl NotificationKind {
 
 /// One notification to one site: what the message on `hoinghi.v1.notifications.<site>.<kind>` holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     /// What it is about.
     pub kind: NotificationKind,
@@ -147,6 +149,7 @@ impl Notification {
 
 /// `{since?, limit?}`: the body of `hoinghi.v1.attendance.sites.<site>.notifications`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NotificationsQuery {
     /// The cursor: the sequence of the last notification already seen (0 or absent: from the first).
@@ -159,6 +162,7 @@ pub struct NotificationsQuery {
 
 /// A notification as listed, with its cursor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationEntry {
     /// Its sequence in the notifications stream: pass the last one as `since` to read on.
     pub seq: u64,
@@ -169,6 +173,7 @@ pub struct NotificationEntry {
 
 /// The reply of a notifications list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationsPage {
     /// The site.
     pub site_id: SiteId,
@@ -183,6 +188,7 @@ pub struct NotificationsPage {
 /// The body of a reminder's schedule and of the message the server fires
 /// (`hoinghi.v1.timers.due.<conference>.<offset>`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReminderDue {
     /// The conference.
     pub conference_id: ConferenceId,

@@ -13,6 +13,7 @@ use crate::ids::ConferenceId;
 
 /// The body of a heartbeat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Heartbeat {
     /// The conference the bridge is connected to.
@@ -21,6 +22,7 @@ pub struct Heartbeat {
 
 /// Where a bridge's link stands now (`snake_case`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceState {
     /// No heartbeat heard during the session.
@@ -35,6 +37,7 @@ pub enum PresenceState {
 /// interval still open at the end of the session is closed at the end time); on the live roster an
 /// open interval has none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Interval {
     /// The first heartbeat heard.
     pub from: DateTime<Utc>,
@@ -53,6 +56,7 @@ impl Interval {
 /// A site's presence as the attendance record keeps it (`roster_closed`, `draft_opened`; absent for
 /// a site never heard, and in records written before presence existed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PresenceRecord {
     /// Total connected time, in seconds, over every interval (exact, also when intervals were merged).
     pub connected_s: u64,
@@ -71,6 +75,7 @@ fn is_zero(n: &u32) -> bool {
 
 /// A site's presence on its line of the roster (`presence`, absent before the session starts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SitePresence {
     /// Its state now.
     pub state: PresenceState,

@@ -42,7 +42,7 @@ pub fn max_request_bytes(subject: &str) -> usize {
     match subject {
         scheduling::CREATE => CREATE_REQUEST_BYTES,
         scheduling::CANCEL | scheduling::RESCHEDULE => TEXT_REQUEST_BYTES,
-        minutes::RECORD => RECORD_REQUEST_BYTES,
+        _ if minutes::person_of_command(subject).is_some() && action == minutes::RECORD => RECORD_REQUEST_BYTES,
         minutes::TASKS_REVIEW => TEXT_REQUEST_BYTES,
         _ if per_site(Service::Minutes) && subject.ends_with(&format!(".{}", minutes::SITE_TASKS_REPORT)) => {
             TEXT_REQUEST_BYTES
@@ -73,13 +73,14 @@ mod tests {
         assert_eq!(max_request_bytes(scheduling::CANCEL), TEXT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(scheduling::RESCHEDULE), TEXT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(&attendance::any_site(attendance::SCHEDULE_SEEN)), DEFAULT_REQUEST_BYTES);
-        assert_eq!(max_request_bytes(minutes::RECORD), RECORD_REQUEST_BYTES);
+        assert_eq!(max_request_bytes(&minutes::any_person(minutes::RECORD)), RECORD_REQUEST_BYTES);
+        assert_eq!(max_request_bytes(&minutes::any_person(minutes::APPROVE)), DEFAULT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(minutes::TASKS_REVIEW), TEXT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(&minutes::any_site(minutes::SITE_TASKS_REPORT)), TEXT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(&minutes::site_command(&site, minutes::SITE_TASKS_REPORT)), TEXT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(&minutes::any_site(minutes::SITE_TASKS_LIST)), DEFAULT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(minutes::TASKS_LIST), DEFAULT_REQUEST_BYTES);
-        for small in [scheduling::GET, scheduling::INVITE, attendance::ROSTER, minutes::PUBLISH, minutes::GET] {
+        for small in [scheduling::GET, scheduling::INVITE, attendance::ROSTER, minutes::NOTICES_GET, minutes::GET] {
             assert_eq!(max_request_bytes(small), DEFAULT_REQUEST_BYTES, "{small}");
         }
         assert_eq!(max_request_bytes(&minutes::any_site(minutes::ACKNOWLEDGE)), DEFAULT_REQUEST_BYTES);

@@ -45,10 +45,11 @@ async fn garbled_bodies_are_refused_with_400_and_change_nothing() {
     let mut create_without_agenda = serde_json::to_value(scenario::create_conference()).unwrap();
     create_without_agenda.as_object_mut().unwrap().remove("agenda");
     let id_s = id.to_string();
+    let record = flow::minute_taker_subject(minutes::RECORD);
     let cases: Vec<(&str, &str, Vec<u8>, Vec<&str>)> = vec![
         ("malformed JSON", scheduling::CREATE, r#"{"title": "Hội nghị", "organizer":"#.as_bytes().to_vec(), vec![]),
         ("malformed JSON", confirm.as_str(), b"{conference_id: 1}".to_vec(), vec![]),
-        ("malformed JSON", minutes::RECORD, b"not json at all".to_vec(), vec![]),
+        ("malformed JSON", record.as_str(), b"not json at all".to_vec(), vec![]),
         ("an empty body", scheduling::INVITE, Vec::new(), vec![]),
         ("an empty body", attendance::ROSTER, Vec::new(), vec![]),
         ("an empty body", minutes::GET, Vec::new(), vec![]),
@@ -68,7 +69,7 @@ async fn garbled_bodies_are_refused_with_400_and_change_nothing() {
         ("a missing conference_id", minutes::GET, b"{}".to_vec(), vec!["conference_id"]),
         (
             "a missing summary",
-            minutes::RECORD,
+            record.as_str(),
             serde_json::to_vec(&json!({"conference_id": id_s, "item": 0})).unwrap(),
             vec!["summary"],
         ),
@@ -307,19 +308,21 @@ async fn scheduling_and_attendance_commands_in_the_wrong_state_are_409() {
 async fn minutes_follow_draft_submit_approve_publish_and_only_a_chair_approves() {
     let (stack, id) = stack_at(flow::run_to_draft).await;
     let api = &stack.api;
+    // Each acts as the person the conference binds to their part.
+    let (taker, thanh, dien) = (flow::minute_taker(api), flow::chair(api, 0), flow::chair(api, 1));
     let before = stack.event_totals().await.unwrap();
 
     // Nothing to approve, publish or acknowledge yet.
-    assert_refused("approve a draft", api.approve(id, scenario::APPROVER).await, ErrorCode::Conflict, &[]);
-    assert_refused("publish a draft", api.publish(id).await, ErrorCode::Conflict, &[]);
+    assert_refused("approve a draft", thanh.approve(id).await, ErrorCode::Conflict, &[]);
+    assert_refused("publish a draft", taker.publish(id).await, ErrorCode::Conflict, &[]);
     assert_refused("acknowledge a draft", api.acknowledge(&site("ba-be"), id).await, ErrorCode::Conflict, &[]);
 
     // Records that break the rules.
     let good = scenario::records(id)[2].clone();
     let out_of_range = RecordItem { item: scenario::AGENDA.len(), ..good.clone() };
-    assert_refused("an item out of range", api.record(&out_of_range).await, ErrorCode::Invalid, &[]);
+    assert_refused("an item out of range", taker.record(&out_of_range).await, ErrorCode::Invalid, &[]);
     let no_summary = RecordItem { summary: String::new(), ..good.clone() };
-    assert_refused("an item without a summary", api.record(&no_summary).await, ErrorCode::Invalid, &["summary"]);
+    assert_refused("an item without a summary", taker.record(&no_summary).await, ErrorCode::Invalid, &["summary"]);
     let mut stranger_task = good.clone();
     stranger_task.tasks.push(Task {
         description: "Việc của đơn vị không được mời".into(),
@@ -328,7 +331,7 @@ async fn minutes_follow_draft_submit_approve_publish_and_only_a_chair_approves()
     });
     assert_refused(
         "a task owned by a site not invited",
-        api.record(&stranger_task).await,
+        taker.record(&stranger_task).await,
         ErrorCode::Invalid,
         &["bang-lung"],
     );
@@ -336,7 +339,8 @@ async fn minutes_follow_draft_submit_approve_publish_and_only_a_chair_approves()
     for due in ["2021-1-1", " 2021-01-01", "+10000-01-01", "-0001-01-01", "2021-02-30"] {
         let mut body = serde_json::to_value(&good).unwrap();
         body["tasks"] = serde_json::json!([{"description": "Báo cáo", "owner_site": "ba-be", "due": due}]);
-        let reply = api.raw(minutes::RECORD, serde_json::to_vec(&body).unwrap(), None).await;
+        let reply =
+            api.raw(&flow::minute_taker_subject(minutes::RECORD), serde_json::to_vec(&body).unwrap(), None).await;
         assert_refused_raw(&format!("due {due:?}"), reply, ErrorCode::Invalid, &["YYYY-MM-DD"]);
     }
     assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
@@ -344,10 +348,10 @@ async fn minutes_follow_draft_submit_approve_publish_and_only_a_chair_approves()
     // Submitting needs every item recorded; the error names the missing one.
     let records = scenario::records(id);
     for r in &records[..4] {
-        api.record(r).await.unwrap();
+        taker.record(r).await.unwrap();
     }
     let before = stack.event_totals().await.unwrap();
-    let e = assert_refused("submit with an item missing", api.submit(id).await, ErrorCode::Conflict, &[]);
+    let e = assert_refused("submit with an item missing", taker.submit(id).await, ErrorCode::Conflict, &[]);
     assert!(
         e.message.contains(scenario::AGENDA[4]) || e.message.contains('4') || e.message.contains('5'),
         "the error should name the missing item ({:?}): {:?}",
@@ -355,65 +359,58 @@ async fn minutes_follow_draft_submit_approve_publish_and_only_a_chair_approves()
         e.message
     );
     assert_eq!(stack.event_totals().await.unwrap(), before);
-    api.record(&records[4]).await.unwrap();
+    taker.record(&records[4]).await.unwrap();
     // Re-recording replaces.
     let mut changed = records[0].clone();
     changed.summary.push_str(" (bổ sung)");
-    let view = api.record(&changed).await.unwrap();
+    let view = taker.record(&changed).await.unwrap();
     assert_eq!(view.items[0].summary, changed.summary, "re-recording replaces the item");
-    api.record(&records[0]).await.unwrap();
-    assert_eq!(api.submit(id).await.unwrap().status, MinutesStatus::Submitted);
+    taker.record(&records[0]).await.unwrap();
+    assert_eq!(taker.submit(id).await.unwrap().status, MinutesStatus::Submitted);
 
     // Submitted: no more records; not publishable before approval; only a chair approves.
     let before = stack.event_totals().await.unwrap();
-    assert_refused("record after submitting", api.record(&records[1]).await, ErrorCode::Conflict, &[]);
-    assert_refused("publish unapproved minutes", api.publish(id).await, ErrorCode::Conflict, &[]);
-    assert_refused("approved by the guest", api.approve(id, "Phạm Duy Hưng").await, ErrorCode::Forbidden, &[]);
-    assert_refused("approved by a stranger", api.approve(id, "Nguyễn Văn A").await, ErrorCode::Forbidden, &[]);
-    let nobody = api.approve(id, "").await.expect_err("approval by an empty name is refused");
-    assert!(matches!(nobody.code, ErrorCode::Forbidden | ErrorCode::Invalid), "approved by nobody: {nobody:?}");
+    assert_refused("record after submitting", taker.record(&records[1]).await, ErrorCode::Conflict, &[]);
+    assert_refused("publish unapproved minutes", taker.publish(id).await, ErrorCode::Conflict, &[]);
+    let guest = flow::as_person(api, "pham-duy-hung").approve(id).await;
+    assert_refused("approved by the guest's person", guest, ErrorCode::Forbidden, &["pham-duy-hung is not a chair"]);
+    assert_refused("approved by the minute-taker", taker.approve(id).await, ErrorCode::Forbidden, &["not a chair"]);
+    // A subject whose person token is no person id is refused as such.
+    let body = serde_json::to_vec(&serde_json::json!({"conference_id": id})).unwrap();
+    let bad = api.raw("hoinghi.v1.minutes.persons.Le_B.approve", body, None).await;
+    assert_refused_raw("approved by no person", bad, ErrorCode::Invalid, &["person id"]);
     assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
     assert_eq!(api.minutes(id).await.unwrap().status, MinutesStatus::Submitted);
 
     // The second co-chair approves first; the policy is `all`, so it waits for the other one.
-    let approved = api.approve(id, scenario::CHAIRS[1].0).await.unwrap();
+    let approved = dien.approve(id).await.unwrap();
     assert_eq!(approved.approved_by.as_deref(), Some(scenario::CHAIRS[1].0));
     assert_eq!(approved.status, MinutesStatus::Submitted);
     let before = stack.event_totals().await.unwrap();
     assert_refused(
         "publish with one co-chair's approval",
-        api.publish(id).await,
+        taker.publish(id).await,
         ErrorCode::Conflict,
         &[scenario::APPROVER],
     );
-    assert_refused(
-        "approving twice",
-        api.approve(id, scenario::CHAIRS[1].0).await,
-        ErrorCode::Conflict,
-        &["already approved"],
-    );
+    assert_refused("approving twice", dien.approve(id).await, ErrorCode::Conflict, &["already approved"]);
     assert_eq!(stack.event_totals().await.unwrap(), before, "refused requests write no event");
-    assert_eq!(api.approve(id, scenario::APPROVER).await.unwrap().status, MinutesStatus::Approved);
-    let published = api.publish(id).await.unwrap();
+    assert_eq!(thanh.approve(id).await.unwrap().status, MinutesStatus::Approved);
+    let published = taker.publish(id).await.unwrap();
     assert_eq!(published.status, MinutesStatus::Published);
     flow::wait_status(api, id, ConferenceStatus::Closed).await.unwrap();
     let before = stack.event_totals().await.unwrap();
-    assert_refused("record after publishing", api.record(&records[1]).await, ErrorCode::Conflict, &[]);
+    assert_refused("record after publishing", taker.record(&records[1]).await, ErrorCode::Conflict, &[]);
     assert_refused(
         "an uninvited site acknowledges",
         api.acknowledge(&site("bang-lung"), id).await,
         ErrorCode::Forbidden,
         &[],
     );
-    assert_refused(
-        "approve after publishing",
-        api.approve(id, scenario::APPROVER).await,
-        ErrorCode::Conflict,
-        &["published"],
-    );
+    assert_refused("approve after publishing", thanh.approve(id).await, ErrorCode::Conflict, &["published"]);
     assert_refused(
         "request changes after publishing",
-        api.request_changes(id, scenario::APPROVER, "Sửa").await,
+        thanh.request_changes(id, "Sửa").await,
         ErrorCode::Conflict,
         &["published"],
     );

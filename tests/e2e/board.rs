@@ -212,7 +212,7 @@ async fn only_the_secretariat_and_the_chair_follow_the_board() {
     let stack = crate::common::secure_stack().await;
     let secretariat = &stack.secretariat;
     let id = flow::invited(&secretariat.api).await.unwrap();
-    let chair = stack.connect("chair").await.unwrap();
+    let chair = stack.connect(&format!("person-{}", scenario::CHAIR_PERSONS[0])).await.unwrap();
     let ba_be = stack.connect("site-ba-be").await.unwrap();
 
     // A site may not subscribe to the feed, nor ask for the board, nor publish a fake change

@@ -54,11 +54,11 @@ pub async fn secure_stack() -> SecureStack {
 }
 
 /// A stack with authentication on, the scenario's conference invited and started by the
-/// secretariat, and connections as Ba Bể and as the chair.
+/// secretariat, and connections as Ba Bể and as the person of its first co-chair.
 pub async fn secure_session() -> (SecureStack, ConferenceId, Conn, Conn) {
     let stack = secure_stack().await;
     let ba_be = stack.connect("site-ba-be").await.unwrap();
-    let chair = stack.connect("chair").await.unwrap();
+    let chair = stack.connect(&format!("person-{}", scenario::CHAIR_PERSONS[0])).await.unwrap();
     let id = flow::invited(&stack.secretariat.api).await.unwrap();
     stack.secretariat.api.start(id).await.unwrap();
     (stack, id, ba_be, chair)

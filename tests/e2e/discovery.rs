@@ -16,7 +16,11 @@ use crate::common::{every_service_back_after, stack, stack_at};
 fn expected_subjects(service: Service) -> Vec<String> {
     let requests = |subjects: &[&str]| subjects.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     match service {
-        Service::Scheduling => requests(scheduling::REQUESTS),
+        Service::Scheduling => {
+            let mut subjects = requests(scheduling::REQUESTS);
+            subjects.extend(scheduling::SITE_ACTIONS.iter().copied().map(scheduling::any_site));
+            subjects
+        }
         Service::Attendance => {
             let mut subjects = requests(attendance::REQUESTS);
             subjects.extend(attendance::SITE_ACTIONS.iter().copied().map(attendance::any_site));
@@ -25,6 +29,7 @@ fn expected_subjects(service: Service) -> Vec<String> {
         Service::Minutes => {
             let mut subjects = requests(minutes::REQUESTS);
             subjects.extend(minutes::SITE_ACTIONS.iter().copied().map(minutes::any_site));
+            subjects.extend(minutes::PERSON_ACTIONS.iter().copied().map(minutes::any_person));
             subjects
         }
     }

@@ -6,21 +6,23 @@
 
 use chrono::NaiveDate;
 use hoinghi_shared::api::{
-    AgendaItem, ApprovalPolicy, ConfirmAttendance, CreateConference, MinutesStatus, Person, RecordItem, RosterState,
-    Task,
+    AgendaItem, ApprovalPolicy, Chair, ConfirmAttendance, CreateConference, MinutesStatus, Person, RecordItem,
+    RosterState, Task,
 };
 use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
 use hoinghi_tests::commonmark::{forbidden_markup, outline, skeleton, squeeze, tables, text, PAYLOADS};
-use hoinghi_tests::{flow, Api};
+use hoinghi_tests::{flow, scenario, Api};
 
 use crate::common::{assert_refused, sha256_hex, stack};
 
 /// A chair's name as a decomposed (NFD) keyboard sends it, and its NFC form.
 const CHAIR_NFD: &str = "Phu\u{31b}o\u{31b}ng Thi\u{323} Thanh";
 const CHAIR_NFC: &str = "Phương Thị Thanh";
-/// The co-chair, created in NFC and approving in NFD.
+/// The co-chair, created in NFC.
 const CO_CHAIR_NFC: &str = "Ma Từ Đông Điền";
-const CO_CHAIR_NFD: &str = "Ma Tu\u{31b}\u{300} \u{110}o\u{302}ng \u{110}ie\u{302}\u{300}n";
+/// The persons bound to the chair and the co-chair.
+const CHAIR_PERSON: &str = "phuong-thi-thanh";
+const CO_CHAIR_PERSON: &str = "ma-tu-dong-dien";
 /// A delegate typed in NFD, and the NFC form the documents show.
 const DELEGATE_NFD: &str = "Hoa\u{300}ng Va\u{306}n A";
 const DELEGATE_NFC: &str = "Hoàng Văn A";
@@ -81,9 +83,18 @@ async fn publish(api: &Api, hostile: bool) -> Published {
         host_site: host.clone(),
         sites: sites.clone(),
         chairs: vec![
-            Person { name: CHAIR_NFD.into(), title: t.next("chair title") },
-            Person { name: CO_CHAIR_NFC.into(), title: t.next("chair title") },
+            Chair {
+                name: CHAIR_NFD.into(),
+                title: t.next("chair title"),
+                person_id: Some(scenario::person_id(CHAIR_PERSON)),
+            },
+            Chair {
+                name: CO_CHAIR_NFC.into(),
+                title: t.next("chair title"),
+                person_id: Some(scenario::person_id(CO_CHAIR_PERSON)),
+            },
         ],
+        minute_takers: vec![scenario::person_id(scenario::MINUTE_TAKER)],
         guests: vec![Person { name: t.next("guest"), title: t.next("guest title") }],
         agenda: vec![AgendaItem { title: t.next("agenda") }, AgendaItem { title: t.next("agenda") }],
         approval_policy: Some(ApprovalPolicy::All),
@@ -130,13 +141,13 @@ async fn publish(api: &Api, hostile: bool) -> Published {
             conclusions: vec![t.next("conclusion"), t.next("conclusion")],
             tasks,
         };
-        api.record(&record).await.unwrap();
+        flow::minute_taker(api).record(&record).await.unwrap();
     }
-    api.submit(conference).await.unwrap();
-    // Each chair approves typing the name in the other form than the one it was created in.
-    api.approve(conference, CHAIR_NFC).await.unwrap();
-    api.approve(conference, CO_CHAIR_NFD).await.unwrap();
-    let published = api.publish(conference).await.unwrap();
+    flow::minute_taker(api).submit(conference).await.unwrap();
+    // Each chair approves as their person; the name recorded is the one the conference binds (NFC).
+    flow::as_person(api, CHAIR_PERSON).approve(conference).await.unwrap();
+    flow::as_person(api, CO_CHAIR_PERSON).approve(conference).await.unwrap();
+    let published = flow::minute_taker(api).publish(conference).await.unwrap();
     assert_eq!(published.status, MinutesStatus::Published);
     let markdown = published.markdown.clone().unwrap();
     assert_eq!(published.sha256.as_deref(), Some(sha256_hex(&markdown).as_str()));
@@ -223,7 +234,8 @@ async fn control_characters_are_refused_and_the_html_exists_only_once_published(
         conclusions: vec![],
         tasks: vec![],
     };
-    assert_refused("a BEL in a summary", api.record(&record).await, ErrorCode::Invalid, &["control characters"]);
+    let bel = flow::minute_taker(api).record(&record).await;
+    assert_refused("a BEL in a summary", bel, ErrorCode::Invalid, &["control characters"]);
     assert_refused("the HTML of a draft", api.minutes_html(conference).await, ErrorCode::Conflict, &["not published"]);
     let _: ConferenceId = conference;
 }

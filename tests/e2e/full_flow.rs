@@ -124,17 +124,21 @@ async fn the_bac_kan_conference_runs_from_invitation_to_closed_minutes() {
     }
 
     // Submitted, approved by both co-chairs (the policy is `all`), published.
-    let submitted = api.submit(id).await.unwrap();
+    let taker = flow::minute_taker(api);
+    let submitted = taker.submit(id).await.unwrap();
     assert_eq!((submitted.status, submitted.version), (MinutesStatus::Submitted, 1));
-    let first = api.approve(id, scenario::APPROVER).await.unwrap();
+    let first = flow::chair(api, 0).approve(id).await.unwrap();
     assert_eq!(first.status, MinutesStatus::Submitted, "one of two co-chairs approved");
     assert_eq!(first.awaiting, [scenario::CHAIRS[1].0]);
-    let approved = api.approve(id, scenario::CHAIRS[1].0).await.unwrap();
+    let approved = flow::chair(api, 1).approve(id).await.unwrap();
     assert_eq!(approved.status, MinutesStatus::Approved);
     assert_eq!(approved.approved_by.as_deref(), Some(scenario::APPROVER));
     let approvers: Vec<&str> = approved.approvals.iter().map(|a| a.by.as_str()).collect();
     assert_eq!(approvers, [scenario::CHAIRS[0].0, scenario::CHAIRS[1].0]);
-    let published = api.publish(id).await.unwrap();
+    let persons: Vec<Option<&str>> =
+        approved.approvals.iter().map(|a| a.person_id.as_ref().map(|p| p.as_str())).collect();
+    assert_eq!(persons, scenario::CHAIR_PERSONS.map(Some), "each approval is its chair's person's");
+    let published = taker.publish(id).await.unwrap();
     assert_eq!(published.status, MinutesStatus::Published);
     assert!(published.published_at.is_some());
     let markdown = published.markdown.clone().expect("published minutes carry their markdown");

@@ -118,6 +118,9 @@ struct Template {
     /// What a well-formed request naming a conference that does not exist gets (404, or 409 where
     /// the service cannot tell an unknown conference from one not invited yet).
     unknown_conference: &'static [u16],
+    /// What the site (or person) of the subject gets for a conference it has no part in: 403, or
+    /// 404 for a site's reads, which answer exactly as for an unknown conference.
+    uninvited: &'static [u16],
 }
 
 impl Template {
@@ -173,6 +176,7 @@ fn templates(targets: Targets) -> Vec<Template> {
         fields: vec![field("conference_id", Conference, true)],
         own_list: false,
         unknown_conference: &[404],
+        uninvited: &[403],
     };
     let page = |subject: &str, id: &str| Template {
         subject: subject.to_owned(),
@@ -185,7 +189,12 @@ fn templates(targets: Targets) -> Vec<Template> {
         ],
         own_list: false,
         unknown_conference: &[404],
+        uninvited: &[403],
     };
+    // A person's minutes command: the person token is checked like a site's, and a person with no
+    // part in the conference is refused (403).
+    let person_pattern = |action: &str| format!("hoinghi.v1.minutes.persons.{{}}.{action}");
+    let per_person = |action: &str, t: Template| Template { site_subject: Some(person_pattern(action)), ..t };
     let per_site = |action: &str, body: Value, fields: Vec<Field>, minutes_service: bool| {
         let ba_be = scenario::site("ba-be");
         let (subject, pattern) = if minutes_service {
@@ -193,7 +202,15 @@ fn templates(targets: Targets) -> Vec<Template> {
         } else {
             (attendance::site_command(&ba_be, action), format!("hoinghi.v1.attendance.sites.{{}}.{action}"))
         };
-        Template { subject, site_subject: Some(pattern), body, fields, own_list: false, unknown_conference: &[404] }
+        Template {
+            subject,
+            site_subject: Some(pattern),
+            body,
+            fields,
+            own_list: false,
+            unknown_conference: &[404],
+            uninvited: &[403],
+        }
     };
     vec![
         Template {
@@ -203,6 +220,7 @@ fn templates(targets: Targets) -> Vec<Template> {
             fields: vec![field("id", Site, true), field("name", Text(MAX_NAME_CHARS), true)],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
         Template {
             subject: scheduling::CREATE.to_owned(),
@@ -221,6 +239,7 @@ fn templates(targets: Targets) -> Vec<Template> {
             ],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
         reference(scheduling::INVITE, &c),
         reference(scheduling::START, &c),
@@ -232,6 +251,7 @@ fn templates(targets: Targets) -> Vec<Template> {
             fields: vec![field("conference_id", Conference, true), field("reason", Text(MAX_TEXT_CHARS), true)],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
         Template {
             subject: scheduling::RESCHEDULE.to_owned(),
@@ -248,8 +268,19 @@ fn templates(targets: Targets) -> Vec<Template> {
             ],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
         reference(scheduling::GET, &c),
+        Template {
+            site_subject: Some("hoinghi.v1.scheduling.sites.{}.get".to_owned()),
+            uninvited: &[404],
+            ..reference(&scheduling::site_command(&scenario::site("ba-be"), scheduling::SITE_GET), &c)
+        },
+        Template {
+            site_subject: Some("hoinghi.v1.scheduling.sites.{}.ics".to_owned()),
+            uninvited: &[404],
+            ..reference(&scheduling::site_command(&scenario::site("ba-be"), scheduling::SITE_ICS), &c)
+        },
         Template {
             subject: scheduling::ICS.to_owned(),
             site_subject: None,
@@ -257,6 +288,7 @@ fn templates(targets: Targets) -> Vec<Template> {
             fields: vec![field("conference_id", Conference, true), field("site", Site, true)],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
         page(scheduling::AUDIT, &c),
         per_site(
@@ -301,10 +333,11 @@ fn templates(targets: Targets) -> Vec<Template> {
             ],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
         Template {
-            subject: minutes::RECORD.to_owned(),
-            site_subject: None,
+            subject: flow::minute_taker_subject(minutes::RECORD),
+            site_subject: Some(person_pattern(minutes::RECORD)),
             body: json!({
                 "conference_id": d, "item": 1, "summary": "Thảo luận", "speakers": ["Hà Văn Toàn, Bạch Thông"],
                 "conclusions": ["Thống nhất"],
@@ -320,33 +353,39 @@ fn templates(targets: Targets) -> Vec<Template> {
             ],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
-        reference(minutes::SUBMIT, &d),
+        per_person(minutes::SUBMIT, reference(&flow::minute_taker_subject(minutes::SUBMIT), &d)),
         Template {
-            subject: minutes::APPROVE.to_owned(),
-            site_subject: None,
-            body: json!({"conference_id": d, "approved_by": scenario::APPROVER}),
-            fields: vec![field("conference_id", Conference, true), field("approved_by", Text(MAX_NAME_CHARS), true)],
+            subject: flow::chair_subject(0, minutes::APPROVE),
+            site_subject: Some(person_pattern(minutes::APPROVE)),
+            body: json!({"conference_id": d}),
+            fields: vec![field("conference_id", Conference, true)],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
         Template {
-            subject: minutes::REQUEST_CHANGES.to_owned(),
-            site_subject: None,
-            body: json!({"conference_id": d, "requested_by": scenario::APPROVER, "comment": "Sửa"}),
-            fields: vec![
-                field("conference_id", Conference, true),
-                field("requested_by", Text(MAX_NAME_CHARS), true),
-                field("comment", Text(2_000), true),
-            ],
+            subject: flow::chair_subject(0, minutes::REQUEST_CHANGES),
+            site_subject: Some(person_pattern(minutes::REQUEST_CHANGES)),
+            body: json!({"conference_id": d, "comment": "Sửa"}),
+            fields: vec![field("conference_id", Conference, true), field("comment", Text(2_000), true)],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
-        reference(minutes::PUBLISH, &d),
+        per_person(minutes::PUBLISH, reference(&flow::minute_taker_subject(minutes::PUBLISH), &d)),
         {
             let mut get = page(minutes::GET, &d);
             get.fields.push(field("version", Number(1, u64::from(u32::MAX)), false));
             get
+        },
+        // A site's own reads: a conference it has no part in answers as an unknown one (404).
+        {
+            let ba_be = scenario::site("ba-be");
+            let mut get = page(&minutes::site_command(&ba_be, minutes::SITE_GET), &d);
+            get.fields.push(field("version", Number(1, u64::from(u32::MAX)), false));
+            Template { site_subject: Some("hoinghi.v1.minutes.sites.{}.get".to_owned()), uninvited: &[404], ..get }
         },
         per_site(
             minutes::ACKNOWLEDGE,
@@ -396,6 +435,7 @@ fn templates(targets: Targets) -> Vec<Template> {
             ],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
         reference(minutes::NOTICES_GET, &p),
         Template {
@@ -405,6 +445,7 @@ fn templates(targets: Targets) -> Vec<Template> {
             fields: vec![field("as_of", Date, false)],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
         per_site(
             minutes::NOTICE_ACKNOWLEDGE,
@@ -426,6 +467,7 @@ fn templates(targets: Targets) -> Vec<Template> {
             fields: vec![field("conference_id", Conference, true), field("format", Choice(&["csv", "json"]), true)],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
         per_site(
             minutes::SITE_TASKS_REPORT,
@@ -455,6 +497,7 @@ fn templates(targets: Targets) -> Vec<Template> {
             ],
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
         Template {
             subject: minutes::TASKS_LIST.to_owned(),
@@ -463,6 +506,7 @@ fn templates(targets: Targets) -> Vec<Template> {
             fields: tasks_list_fields(),
             own_list: false,
             unknown_conference: &[404],
+            uninvited: &[403],
         },
     ]
 }
@@ -800,10 +844,10 @@ fn absent(t: &Template) -> Vec<Case> {
     }
     if let Some(pattern) = t.site_subject.as_ref().filter(|_| !t.own_list) {
         cases.push(Case {
-            category: "site not invited (403)",
+            category: "site or person with no part in the conference (403, 404 for a site's reads)",
             subject: pattern.replace("{}", "xa-khong-duoc-moi"),
             payload: serde_json::to_vec(&t.body).unwrap(),
-            allowed: &[403],
+            allowed: t.uninvited,
         });
     }
     cases

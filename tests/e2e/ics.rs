@@ -5,7 +5,7 @@
 //! and, with authentication on, who may ask.
 
 use chrono::{DateTime, Duration, FixedOffset, Timelike, Utc};
-use hoinghi_shared::api::{IcsInvitation, IcsMethod, IcsRequest, RescheduleConference};
+use hoinghi_shared::api::{IcsMethod, IcsRequest, RescheduleConference};
 use hoinghi_shared::subjects::scheduling;
 use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
 use hoinghi_tests::secure::Attempt;
@@ -135,15 +135,18 @@ async fn the_secretariat_and_sites_may_ask_for_invitations_the_others_may_not() 
     assert_eq!(from_site.method, IcsMethod::Request);
 
     let body = serde_json::to_vec(&IcsRequest { conference_id: id, site: ba_be }).unwrap();
-    for identity in ["minute-taker", "chair"] {
-        let who = stack.connect(identity).await.unwrap();
+    for person in [scenario::MINUTE_TAKER, scenario::CHAIR_PERSONS[0]] {
+        let who = stack.connect(&format!("person-{person}")).await.unwrap();
         let attempt = who.attempt(scheduling::ICS, body.clone()).await;
-        assert!(matches!(&attempt, Attempt::Refused(r) if r.contains(scheduling::ICS)), "{identity}: {attempt:?}");
+        assert!(matches!(&attempt, Attempt::Refused(r) if r.contains(scheduling::ICS)), "{person}: {attempt:?}");
     }
-    // (A site can already read the whole conference with `conferences.get`; a copy addressed to
-    // another site tells it nothing more.)
-    let other: IcsInvitation = site.api.ics(id, &scenario::site("na-ri")).await.unwrap();
-    assert_eq!(value(&parse(&other.ics).1, "ATTENDEE"), "mailto:na-ri@hoinghi.invalid");
+    // A site asks on its own subject only: neither the shared one nor another site's.
+    let cref = serde_json::to_vec(&hoinghi_shared::api::ConferenceRef { conference_id: id }).unwrap();
+    let na_ri = scheduling::site_command(&scenario::site("na-ri"), scheduling::SITE_ICS);
+    for (subject, body) in [(scheduling::ICS, body.clone()), (na_ri.as_str(), cref)] {
+        let attempt = site.attempt(subject, body).await;
+        assert!(matches!(&attempt, Attempt::Refused(r) if r.contains(subject)), "{subject}: {attempt:?}");
+    }
 
     // The CLI prints the raw object, ready for `> moi-hop.ics`.
     let cli = hoinghi_tests::service::bin_dir().unwrap().join("hoinghi");

@@ -26,7 +26,8 @@ async fn a_body_larger_than_its_subject_takes_is_refused_before_it_is_read() {
     let api = &stack.api;
     let site = scenario::site("ba-be");
     let confirm = attendance::site_command(&site, attendance::CONFIRM);
-    for subject in [scheduling::GET, scheduling::CREATE, confirm.as_str(), minutes::RECORD, attendance::ROSTER] {
+    let record = flow::minute_taker_subject(minutes::RECORD);
+    for subject in [scheduling::GET, scheduling::CREATE, confirm.as_str(), record.as_str(), attendance::ROSTER] {
         let limit = max_request_bytes(subject);
         let reply = api.raw(subject, body_of(limit + 1), None).await;
         let error = assert_refused_raw(subject, reply, ErrorCode::TooLarge, &["bytes", &limit.to_string()]);
@@ -46,6 +47,7 @@ async fn a_burst_of_maximum_size_requests_never_disconnects_a_service() {
     let huge = body_of(sizes::SERVER_MAX_PAYLOAD - 8 * 1024);
     let site = scenario::site("ba-be");
     let confirm = attendance::site_command(&site, attendance::CONFIRM);
+    let record = flow::minute_taker_subject(minutes::RECORD);
     let mut requests = Vec::new();
     // 24 of them at once: three times the server's 64 MB pending buffer for one connection, the
     // burst that made the server cut a service as a slow consumer before.
@@ -54,7 +56,7 @@ async fn a_burst_of_maximum_size_requests_never_disconnects_a_service() {
     }
     for _ in 0..4 {
         requests.push(api.raw(&confirm, huge.clone(), None));
-        requests.push(api.raw(minutes::RECORD, huge.clone(), None));
+        requests.push(api.raw(&record, huge.clone(), None));
     }
     let started = std::time::Instant::now();
     let replies = join_all(requests).await;

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt};
 use hoinghi_shared::api::{
-    AgendaItem, ConferenceRef, ConfirmAttendance, CreateConference, MinutesStatus, MinutesView, PageQuery, Person,
-    RecordItem, Roster, RosterState, Task, MAX_PAGE,
+    AgendaItem, Chair, ConferenceRef, ConfirmAttendance, CreateConference, MinutesStatus, MinutesView, PageQuery,
+    Person, RecordItem, Roster, RosterState, Task, MAX_PAGE,
 };
 use hoinghi_shared::events::{AttendanceEvent, ConferenceDetails, MinutesEvent};
 use hoinghi_shared::limits::{
@@ -18,7 +18,7 @@ use hoinghi_shared::limits::{
     PERSON_OVERHEAD, RECORDED_ITEM_OVERHEAD, RECORD_FIXED_BUDGET, REPLY_BUDGET,
 };
 use hoinghi_shared::subjects;
-use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
+use hoinghi_shared::{ConferenceId, ErrorCode, PersonId, SiteId};
 use hoinghi_tests::{flow, scenario, Service, Stack};
 
 use crate::common::{assert_refused, conference_event, sha256_hex, stack};
@@ -86,8 +86,17 @@ fn create_request(sites: &[SiteId], largest_text: bool) -> CreateConference {
     if largest_text {
         let emoji = |n: usize| "😀".repeat(n);
         request.title = emoji(MAX_TITLE_CHARS);
-        request.chairs = vec![Person { name: emoji(MAX_NAME_CHARS), title: emoji(MAX_PERSON_TITLE_CHARS) }; MAX_PEOPLE];
-        request.guests = request.chairs.clone();
+        // Chairs bound to distinct persons with the longest ids.
+        let person = |i: usize| scenario::person_id(&format!("{}-{i:03}", "p".repeat(PersonId::MAX_LEN - 4)));
+        request.chairs = (0..MAX_PEOPLE)
+            .map(|i| Chair {
+                name: emoji(MAX_NAME_CHARS),
+                title: emoji(MAX_PERSON_TITLE_CHARS),
+                person_id: Some(person(i)),
+            })
+            .collect();
+        request.minute_takers = (0..MAX_PEOPLE).map(person).collect();
+        request.guests = vec![Person { name: emoji(MAX_NAME_CHARS), title: emoji(MAX_PERSON_TITLE_CHARS) }; MAX_PEOPLE];
         request.agenda = vec![AgendaItem { title: emoji(MAX_TITLE_CHARS) }; MAX_AGENDA_ITEMS];
     }
     request
@@ -152,6 +161,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
         host_site: created.host_site.clone().into(),
         sites: created.sites.iter().cloned().map(Into::into).collect(),
         chairs: created.chairs.iter().cloned().map(Into::into).collect(),
+        minute_takers: created.minute_takers.clone(),
         guests: created.guests.iter().cloned().map(Into::into).collect(),
         agenda: created.agenda.iter().cloned().map(Into::into).collect(),
         approval_policy: created.approval_policy.into(),
@@ -262,7 +272,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
             conclusions: vec![conclusion],
             tasks: vec![task],
         };
-        api.record(&record).await.unwrap();
+        flow::minute_taker(api).record(&record).await.unwrap();
         items.push(record);
     }
     let minutes_before = stack.stream_messages(Service::Minutes.stream().name).await.unwrap();
@@ -270,27 +280,26 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
     longer.conclusions.push("x".repeat(40));
     assert_refused(
         "one item more than the minutes budget",
-        api.record(&longer).await,
+        flow::minute_taker(api).record(&longer).await,
         ErrorCode::Invalid,
         &["item 0", "at most 256 KiB", "shorten"],
     );
     assert_eq!(stack.stream_messages(Service::Minutes.stream().name).await.unwrap(), minutes_before);
 
     // Submitted, approved, published: the reply arrives, and a keyed retry gets the same document.
-    api.submit(id).await.unwrap();
-    let mut chairs: Vec<&str> = created.chairs.iter().map(|c| c.name.as_str()).collect();
-    chairs.dedup();
-    for chair in chairs {
-        api.approve(id, chair).await.unwrap();
+    flow::minute_taker(api).submit(id).await.unwrap();
+    for chair in &created.chairs {
+        api.as_person(chair.person_id.as_ref().unwrap()).approve(id).await.unwrap();
     }
     let publish = ConferenceRef { conference_id: id };
+    let publish_subject =
+        subjects::minutes::person_command(&scenario::person_id(scenario::MINUTE_TAKER), subjects::minutes::PUBLISH);
     let (published_len, published): (usize, MinutesView) =
-        sized(&stack, subjects::minutes::PUBLISH, &publish, Some("limits-publish")).await;
+        sized(&stack, &publish_subject, &publish, Some("limits-publish")).await;
     assert_eq!(published.status, MinutesStatus::Published);
     let markdown = published.markdown.clone().unwrap();
     assert_eq!(published.sha256.as_deref(), Some(sha256_hex(&markdown).as_str()));
-    let (_, retried): (usize, MinutesView) =
-        sized(&stack, subjects::minutes::PUBLISH, &publish, Some("limits-publish")).await;
+    let (_, retried): (usize, MinutesView) = sized(&stack, &publish_subject, &publish, Some("limits-publish")).await;
     assert_eq!((retried.markdown, retried.sha256), (published.markdown.clone(), published.sha256.clone()));
     let minutes_published = event_size(&stack, Service::Minutes, id, MinutesEvent::MINUTES_PUBLISHED).await;
     assert!(markdown.contains("\\|") && markdown.contains("😀"), "the hostile content is in the document");

@@ -30,11 +30,32 @@ fn hostile_replies(id: &ConferenceId, site: &SiteId, other: &SiteId) -> Vec<Stri
     ]
 }
 
+/// The identity of the scenario's person `id`.
+fn person_identity(id: &str) -> String {
+    hoinghi_shared::roles::person_identity(&scenario::person_id(id))
+}
+
 /// Every endpoint an identity may call, with a body that would succeed or be refused for its content.
 fn endpoints(identity: &str, id: &ConferenceId, own: Option<&SiteId>) -> Vec<(String, Vec<u8>)> {
     let cref = serde_json::to_vec(&ConferenceRef { conference_id: *id }).unwrap();
     let page = serde_json::to_vec(&PageQuery::first(*id)).unwrap();
-    let mut list = vec![(scheduling::GET.to_owned(), cref.clone()), (minutes::GET.to_owned(), page.clone())];
+    // A site reads on its own subjects, everyone else on the shared ones.
+    let mut list = match own {
+        Some(site) => vec![
+            (scheduling::site_command(site, scheduling::SITE_GET), cref.clone()),
+            (scheduling::site_command(site, scheduling::SITE_ICS), cref.clone()),
+            (minutes::site_command(site, minutes::SITE_GET), page.clone()),
+        ],
+        None => vec![(scheduling::GET.to_owned(), cref.clone()), (minutes::GET.to_owned(), page.clone())],
+    };
+    let (taker, chair) = (person_identity(scenario::MINUTE_TAKER), person_identity(scenario::CHAIR_PERSONS[0]));
+    let identity = if identity == taker {
+        "minute-taker"
+    } else if identity == chair {
+        "chair"
+    } else {
+        identity
+    };
     match (identity, own) {
         ("secretariat", _) => {
             for subject in [scheduling::INVITE, scheduling::START, scheduling::END] {
@@ -51,15 +72,16 @@ fn endpoints(identity: &str, id: &ConferenceId, own: Option<&SiteId>) -> Vec<(St
             list.push((scheduling::REGISTER_SITE.to_owned(), serde_json::to_vec(&site).unwrap()));
         }
         ("minute-taker", _) => {
-            for subject in [minutes::SUBMIT, minutes::PUBLISH] {
-                list.push((subject.to_owned(), cref.clone()));
+            for action in [minutes::SUBMIT, minutes::PUBLISH] {
+                list.push((flow::minute_taker_subject(action), cref.clone()));
             }
             let item = serde_json::json!({"conference_id": id, "item": 1, "summary": "Tóm tắt"});
-            list.push((minutes::RECORD.to_owned(), serde_json::to_vec(&item).unwrap()));
+            list.push((flow::minute_taker_subject(minutes::RECORD), serde_json::to_vec(&item).unwrap()));
         }
         ("chair", _) => {
-            let approve = serde_json::json!({"conference_id": id, "approved_by": scenario::APPROVER});
-            list.push((minutes::APPROVE.to_owned(), serde_json::to_vec(&approve).unwrap()));
+            list.push((flow::chair_subject(0, minutes::APPROVE), cref.clone()));
+            let changes = serde_json::json!({"conference_id": id, "comment": "Sửa"});
+            list.push((flow::chair_subject(0, minutes::REQUEST_CHANGES), serde_json::to_vec(&changes).unwrap()));
         }
         (_, Some(site)) => {
             let confirm = serde_json::json!({
@@ -103,10 +125,11 @@ async fn no_identity_writes_into_a_stream_through_a_reply_subject() {
     let dead_before = stack.stream_messages("HOINGHI_DEAD_LETTERS").await.unwrap();
     let replies = hostile_replies(&id, &ba_be, &na_ri);
     let mut sent = 0;
+    let (taker, chair) = (person_identity(scenario::MINUTE_TAKER), person_identity(scenario::CHAIR_PERSONS[0]));
     for (identity, site) in [
         ("secretariat", None),
-        ("minute-taker", None),
-        ("chair", None),
+        (taker.as_str(), None),
+        (chair.as_str(), None),
         ("site-ba-be", Some(&ba_be)),
         ("site-xa-ngoai", Some(&outsider_site)),
     ] {
@@ -148,7 +171,8 @@ async fn on_an_open_server_the_services_still_answer_only_inboxes() {
     let dead_before = stack.dead_letters().await.unwrap();
     let replies = hostile_replies(&id, &ba_be, &na_ri);
     let mut requests = endpoints("secretariat", &id, None);
-    requests.extend(endpoints("minute-taker", &id, None));
+    requests.extend(endpoints(&person_identity(scenario::MINUTE_TAKER), &id, None));
+    requests.extend(endpoints(&person_identity(scenario::CHAIR_PERSONS[0]), &id, None));
     requests.extend(endpoints("site-ba-be", &id, Some(&ba_be)));
     // Also a request with no reply subject at all: not a request, nothing is done.
     let cancel = serde_json::json!({"conference_id": id, "reason": "không trả lời"});

@@ -232,7 +232,7 @@ async fn only_the_secretariat_moves_a_conference_and_a_site_acknowledges_only_fo
     let (planned, id) = scheduled_ahead(secretariat).await;
     flow::invite(secretariat, id).await.unwrap();
     let ba_be = stack.connect("site-ba-be").await.unwrap();
-    let chair = stack.connect("chair").await.unwrap();
+    let chair = stack.connect(&format!("person-{}", scenario::CHAIR_PERSONS[0])).await.unwrap();
     let body = serde_json::to_vec(&moved(id, &planned, 1, STORM, false)).unwrap();
     for who in [&ba_be, &chair] {
         let attempt = who.attempt(scheduling::RESCHEDULE, body.clone()).await;

@@ -161,9 +161,10 @@ async fn minutes_published_while_scheduling_is_down_close_the_conference_when_it
     let (mut stack, id) = stack_at(flow::run_to_draft).await;
     let api = stack.api.clone();
     flow::record_all(&api, id).await.unwrap();
-    api.submit(id).await.unwrap();
+    let taker = flow::minute_taker(&api);
+    taker.submit(id).await.unwrap();
     flow::approve_all(&api, id).await.unwrap();
-    let published = while_down(&mut stack, Service::Scheduling, async || api.publish(id).await.unwrap()).await;
+    let published = while_down(&mut stack, Service::Scheduling, async || taker.publish(id).await.unwrap()).await;
     let closed = flow::wait_status(&api, id, ConferenceStatus::Closed).await.unwrap();
     assert_eq!(closed.minutes_sha256, published.sha256);
 }

@@ -146,8 +146,8 @@ async fn the_bac_kan_tasks_are_followed_to_done() {
 async fn only_the_owner_site_reports_and_only_the_secretariat_reviews() {
     let stack = SecureStack::start(&["ba-be", "na-ri"]).await.unwrap();
     let ba_be = stack.connect("site-ba-be").await.unwrap();
-    let taker = stack.connect("minute-taker").await.unwrap();
-    let chair = stack.connect("chair").await.unwrap();
+    let taker = stack.connect(&format!("person-{}", scenario::MINUTE_TAKER)).await.unwrap();
+    let chair = stack.connect(&format!("person-{}", scenario::CHAIR_PERSONS[0])).await.unwrap();
     let id = ConferenceId::generate();
     let body = |value: serde_json::Value| serde_json::to_vec(&value).unwrap();
     let report = body(serde_json::json!({"conference_id": id, "task_id": "2-1", "kind": "done", "text": "Xong"}));

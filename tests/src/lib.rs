@@ -21,10 +21,14 @@
 //! - [`flow`]: steps that drive the scenario through the public API (register, schedule, invite,
 //!   answer, check in, run the session, write and publish the minutes).
 //! - [`secure`]: [`secure::SecureStack`], the same with authentication on: credentials from
-//!   `hoinghi admin credentials`' generator (`hoinghi-credentials`), each service with its own
+//!   `hoinghi admin init`'s code (`hoinghi-credentials`: NATS JWT authentication), each service with its own
 //!   identities, connections as any identity that record what the server refused them.
 //! - [`bulk`]: load for the reliability tests: generated sites, a client that retries with its
 //!   idempotency key and counts, events read back from JetStream.
+//! - [`gateway`]: the HTTP gateway as a process ([`gateway::Gateway`]) over a secured stack, tokens
+//!   for its identities, and a small HTTP client.
+//! - [`browser`]: headless Chromium (the Debian package) driven over the DevTools protocol, for the
+//!   gateway's pages; screenshots and the pixels in them.
 //! - [`cluster`]: [`cluster::NatsCluster`], three nodes of `deploy/cluster/` on loopback.
 //! - [`commonmark`]: published Markdown as a reader's CommonMark parser reads it, and the hostile
 //!   text that must stay text in it (also used by the minutes' render tests).
@@ -36,18 +40,26 @@
 //!   directory of the running executable, e.g. `target/debug/`).
 //! - `HOINGHI_TEST_KEEP`: when set, the temporary directories (config, store, logs) are kept.
 //! - `HOINGHI_TEST_LOG`: `RUST_LOG` for the services (default `info`).
+//! - `HOINGHI_CHROMIUM`: the Chromium binary of the browser tests (else `/usr/bin/chromium`, else
+//!   `chromium` on `PATH`; `deploy/install-test-tools.sh` installs Debian's).
+//! - `HOINGHI_SCHEMATHESIS`: the schemathesis command of the HTTP fuzzing (set by `deploy/test.sh`;
+//!   else `target/test-venv/bin/schemathesis`, else that test is skipped loudly);
+//!   `HOINGHI_FUZZ_EXAMPLES` its examples per operation (default 6).
+//! - `HOINGHI_BOARD_SITES`: the bridges of the board's scale test in the browser (default 20,000).
 
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod browser;
 pub mod bulk;
 pub mod client;
 pub mod cluster;
 pub mod commonmark;
 pub mod counts;
 pub mod flow;
+pub mod gateway;
 pub mod nats;
 pub mod scenario;
 pub mod secure;

@@ -69,6 +69,8 @@ pub struct NatsServer {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// Extra lines of the `jetstream { }` block (e.g. `sync_interval: always`).
+    jetstream_options: String,
 }
 
 impl NatsServer {
@@ -78,9 +80,18 @@ impl NatsServer {
     /// # Errors
     /// No `nats-server`, or it did not come up (the error holds the tail of its log).
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with_jetstream("").await
+    }
+
+    /// [`Self::start`] with extra lines in the configuration's `jetstream { }` block, e.g.
+    /// `sync_interval: always` (the benchmark's `--sync-always`).
+    ///
+    /// # Errors
+    /// As [`Self::start`].
+    pub async fn start_with_jetstream(options: &str) -> anyhow::Result<Self> {
         let bin = find_nats_server()?;
         let dir = tempfile::Builder::new().prefix("hoinghi-test-").tempdir().context("create a temporary directory")?;
-        let mut server = Self { bin, port: 0, dir, child: None };
+        let mut server = Self { bin, port: 0, dir, child: None, jetstream_options: options.to_owned() };
         let mut last = None;
         // Another process may grab the port between our probe and the server's bind: try a few.
         for _ in 0..3 {
@@ -183,9 +194,10 @@ impl NatsServer {
         let store = self.store_dir();
         std::fs::create_dir_all(&store).context("create the JetStream store directory")?;
         let config = format!(
-            "listen: 127.0.0.1:{port}\nmax_payload: 8MB\njetstream {{\n  store_dir: {store:?}\n}}\n",
+            "listen: 127.0.0.1:{port}\nmax_payload: 8MB\njetstream {{\n  store_dir: {store:?}\n  {options}\n}}\n",
             port = self.port,
             store = store.display().to_string(),
+            options = self.jetstream_options,
         );
         let path = self.dir.path().join("nats-server.conf");
         std::fs::write(&path, config).context("write the nats-server config")?;

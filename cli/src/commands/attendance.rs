@@ -101,9 +101,11 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
             let sequence = match sequence {
                 Some(sequence) => sequence,
                 None => {
+                    // The site reads its own conference, on its per-site subject.
+                    use hoinghi_shared::subjects::scheduling;
                     let body = ConferenceRef { conference_id: conference };
                     let view: hoinghi_shared::api::ConferenceView =
-                        client.call(hoinghi_shared::subjects::scheduling::GET, &body).await?;
+                        client.call(&scheduling::site_command(&site, scheduling::SITE_GET), &body).await?;
                     view.schedule_sequence
                 }
             };

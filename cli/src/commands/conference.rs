@@ -6,13 +6,13 @@ use std::process::ExitCode;
 use chrono::{DateTime, FixedOffset};
 use clap::{Args, Subcommand};
 use hoinghi_shared::api::{
-    AgendaItem, ApprovalPolicy, AuditEntry, AuditTrail, CancelConference, ConferenceRef, ConferenceView,
+    AgendaItem, ApprovalPolicy, AuditEntry, AuditTrail, CancelConference, Chair, ConferenceRef, ConferenceView,
     CreateConference, PageQuery, Person, DEFAULT_PAGE, MAX_PAGE,
 };
 use hoinghi_shared::subjects::scheduling;
-use hoinghi_shared::{ConferenceId, SiteId};
+use hoinghi_shared::{ConferenceId, PersonId, SiteId};
 
-use super::{parse_person, read_json, Ctx};
+use super::{parse_chair, parse_person, read_json, Ctx};
 use hoinghi_client::bac_kan;
 
 use crate::output;
@@ -21,7 +21,7 @@ use crate::output;
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Schedule a conference, from a JSON file (see `conference example`) or from flags.
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// Print the Bắc Kạn conference as a JSON file for `create --file` (sites must be registered).
     Example,
     /// Issue the invitations (scheduled -> invited).
@@ -99,7 +99,7 @@ pub enum Cmd {
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// A JSON file with the whole request (`-` for stdin); other flags are then not allowed.
-    #[arg(long, short, conflicts_with_all = ["title", "organizer", "starts_at", "ends_at", "host", "sites", "chairs", "guests", "agenda", "approval_policy", "reminder_offsets_s", "quorum"])]
+    #[arg(long, short, conflicts_with_all = ["title", "organizer", "starts_at", "ends_at", "host", "sites", "chairs", "minute_takers", "guests", "agenda", "approval_policy", "reminder_offsets_s", "quorum"])]
     file: Option<PathBuf>,
     /// The title.
     #[arg(long, required_unless_present = "file")]
@@ -119,9 +119,13 @@ pub struct CreateArgs {
     /// A linked site to invite (repeat, or separate with commas).
     #[arg(long = "site", value_delimiter = ',', required_unless_present = "file")]
     sites: Vec<SiteId>,
-    /// A chair, as "Name|Title" (repeat for co-chairs).
-    #[arg(long = "chair", value_parser = parse_person, required_unless_present = "file")]
-    chairs: Vec<Person>,
+    /// A chair, as "person-id|Name|Title": the person who chairs, who alone may approve as this
+    /// chair, and the name and title the minutes show (repeat for co-chairs).
+    #[arg(long = "chair", value_parser = parse_chair, required_unless_present = "file")]
+    chairs: Vec<Chair>,
+    /// A person who keeps the minutes (thư ký), by person id (repeat, or separate with commas).
+    #[arg(long = "minute-taker", value_delimiter = ',', required_unless_present = "file")]
+    minute_takers: Vec<PersonId>,
     /// A guest, as "Name|Title" (repeat).
     #[arg(long = "guest", value_parser = parse_person)]
     guests: Vec<Person>,
@@ -174,7 +178,8 @@ impl CreateArgs {
         }
         let missing = || {
             anyhow::anyhow!(
-                "give --file, or all of --title --organizer --starts-at --ends-at --host --site --chair --agenda"
+                "give --file, or all of --title --organizer --starts-at --ends-at --host --site --chair \
+                 --minute-taker --agenda"
             )
         };
         Ok(CreateConference {
@@ -185,6 +190,7 @@ impl CreateArgs {
             host_site: self.host.ok_or_else(missing)?,
             sites: self.sites,
             chairs: self.chairs,
+            minute_takers: self.minute_takers,
             guests: self.guests,
             agenda: self.agenda.into_iter().map(|title| AgendaItem { title }).collect(),
             approval_policy: self.approval_policy,
@@ -202,7 +208,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
     let (subject, body) = match cmd {
         Cmd::Audit { conference, offset, limit, all } => return audit(ctx, conference, offset, limit, all).await,
         Cmd::Ics { conference, site } => return super::ics::run(ctx, conference, &site).await,
-        Cmd::Create(args) => (scheduling::CREATE, serde_json::to_value(args.request()?)?),
+        Cmd::Create(args) => (scheduling::CREATE, serde_json::to_value((*args).request()?)?),
         Cmd::Example => {
             output::print_json(&bac_kan::create_conference())?;
             return Ok(ExitCode::SUCCESS);
@@ -217,7 +223,10 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
             (scheduling::END, serde_json::to_value(ConferenceRef { conference_id: conference })?)
         }
         Cmd::Get { conference } => {
-            (scheduling::GET, serde_json::to_value(ConferenceRef { conference_id: conference })?)
+            // A site reads on its per-site subject, anyone else on the shared one (the client picks).
+            let view = ctx.client().await?.conference(conference).await?;
+            output::emit(ctx.json, &view, output::conference)?;
+            return Ok(ExitCode::SUCCESS);
         }
         Cmd::Cancel { conference, reason } => {
             (scheduling::CANCEL, serde_json::to_value(CancelConference { conference_id: conference, reason })?)

@@ -41,8 +41,9 @@ pub struct DemoArgs {
     /// Print only the SHA-256 of the published minutes, not the Markdown.
     #[arg(long)]
     no_markdown: bool,
-    /// Run each step as its own identity, with the credentials files `hoinghi admin credentials`
-    /// wrote into DIR (secretariat, site-<id> for each bridge, minute-taker, chair). Without it, every
+    /// Run each step as its own identity, with the credentials files `hoinghi admin init`
+    /// wrote into DIR (secretariat, site-<id> for each bridge, person-<id> for the minute-taker and
+    /// each co-chair of the scenario). Without it, every
     /// step uses the one connection of the global options (open local mode, no authentication).
     #[arg(long, value_name = "DIR")]
     creds_dir: Option<PathBuf>,
@@ -52,8 +53,10 @@ pub struct DemoArgs {
 #[derive(Debug, Clone, Copy)]
 enum Who<'s> {
     Secretariat,
+    /// The scenario's minute-taker (a person).
     MinuteTaker,
-    Chair,
+    /// The person bound to the scenario's `n`th co-chair.
+    Chair(usize),
     Site(&'s str),
 }
 
@@ -61,7 +64,8 @@ enum Who<'s> {
 struct Roles {
     secretariat: Api,
     minute_taker: Api,
-    chair: Api,
+    /// One per co-chair, in the order of [`scenario::CHAIR_PERSONS`].
+    chairs: Vec<Api>,
     sites: HashMap<String, Api>,
     authenticated: bool,
 }
@@ -75,8 +79,8 @@ impl Roles {
             .collect();
         Self {
             secretariat: client.clone(),
-            minute_taker: client.clone(),
-            chair: client.clone(),
+            minute_taker: client.as_person(&scenario::person_id(scenario::MINUTE_TAKER)),
+            chairs: scenario::CHAIR_PERSONS.iter().map(|p| client.as_person(&scenario::person_id(p))).collect(),
             sites,
             authenticated: false,
         }
@@ -88,8 +92,8 @@ impl Roles {
             let creds = hoinghi_credentials::creds_path(dir, identity);
             if !creds.is_file() {
                 anyhow::bail!(
-                    "{} is missing: generate the deployment with `hoinghi admin credentials --out {} --sites …` \
-                     listing every bridge of the demo, or add it with `hoinghi admin add-site`",
+                    "{} is missing: make the deployment with `hoinghi admin init --dir {} --sites … --persons …` \
+                     listing every bridge and person of the demo, or add it with `hoinghi admin add-site|add-person`",
                     creds.display(),
                     dir.display()
                 );
@@ -103,10 +107,15 @@ impl Roles {
             let client = connect(&roles::site_identity(&site)).await?;
             sites.insert(site.as_str().to_owned(), client);
         }
+        let person = |id: &str| roles::person_identity(&scenario::person_id(id));
+        let mut chairs = Vec::new();
+        for id in scenario::CHAIR_PERSONS {
+            chairs.push(connect(&person(id)).await?);
+        }
         Ok(Self {
             secretariat: connect(&Role::Secretariat.identity()).await?,
-            minute_taker: connect(&Role::MinuteTaker.identity()).await?,
-            chair: connect(&Role::Chair.identity()).await?,
+            minute_taker: connect(&person(scenario::MINUTE_TAKER)).await?,
+            chairs,
             sites,
             authenticated: true,
         })
@@ -116,7 +125,7 @@ impl Roles {
         match who {
             Who::Secretariat => Ok(&self.secretariat),
             Who::MinuteTaker => Ok(&self.minute_taker),
-            Who::Chair => Ok(&self.chair),
+            Who::Chair(n) => self.chairs.get(n).with_context(|| format!("no connection for co-chair {n}")),
             Who::Site(site) => self.sites.get(site).with_context(|| format!("no connection for site {site}")),
         }
     }
@@ -256,7 +265,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
             "connected as {}, {}, {} and {}",
             demo.roles.secretariat.identity(),
             demo.roles.minute_taker.identity(),
-            demo.roles.chair.identity(),
+            demo.roles.chairs.iter().map(Api::identity).collect::<Vec<_>>().join(", "),
             sites.join(", ")
         );
     }
@@ -399,7 +408,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let minute_taker = demo.roles.minute_taker.clone();
     let draft = demo
         .poll("minutes draft open", "are hoinghi-attendance and hoinghi-minutes running?", async || {
-            Ok(Some(minute_taker.call::<_, MinutesView>(minutes::GET, &cref).await?))
+            Ok(Some(minute_taker.minutes(id).await?))
         })
         .await?;
     let present = draft.attendance.iter().filter(|a| a.status == AttendanceStatus::CheckedIn).count();
@@ -413,11 +422,14 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("         speakers of item 2, from the floor: {}", item.speakers.join("; "));
     }
 
+    // Each person acts on their own subjects (`hoinghi.v1.minutes.persons.<id>.<action>`).
+    let taker = scenario::person_id(scenario::MINUTE_TAKER);
+    let as_taker = |action| minutes::person_command(&taker, action);
     demo.step("recording the 5 agenda items (thư ký)", "minute-taker");
     for item in scenario::records(id) {
         let index = item.item;
         let view: MinutesView = demo
-            .send(Who::MinuteTaker, minutes::RECORD, &item, &format!("record-{index}"))
+            .send(Who::MinuteTaker, &as_taker(minutes::RECORD), &item, &format!("record-{index}"))
             .await
             .with_context(|| format!("recording item {index}"))?;
         let title = view.items.get(index).map(|i| i.title.as_str()).unwrap_or("?");
@@ -430,16 +442,19 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     demo.step("submit, both co-chairs approve, publish", "minute-taker, chair, minute-taker");
-    let submitted: MinutesView =
-        demo.send(Who::MinuteTaker, minutes::SUBMIT, &cref, "submit").await.context("submitting the minutes")?;
+    let submitted: MinutesView = demo
+        .send(Who::MinuteTaker, &as_taker(minutes::SUBMIT), &cref, "submit")
+        .await
+        .context("submitting the minutes")?;
     println!("         {}", output::minutes_status(submitted.status));
     println!("         version {}, approval by every co-chair", submitted.version);
-    for (i, (chair, _)) in scenario::CHAIRS.iter().enumerate() {
-        let approve = ApproveMinutes { conference_id: id, approved_by: (*chair).to_owned() };
-        // One idempotency key per co-chair: each approval is its own command.
+    for (i, ((chair, _), person)) in scenario::CHAIRS.iter().zip(scenario::CHAIR_PERSONS).enumerate() {
+        let approve = ApproveMinutes { conference_id: id };
+        // Each co-chair approves as themself, on their own subject, with their own idempotency key.
+        let subject = minutes::person_command(&scenario::person_id(person), minutes::APPROVE);
         let key = format!("approve-{i}");
         let approved: MinutesView =
-            demo.send(Who::Chair, minutes::APPROVE, &approve, &key).await.context("approving the minutes")?;
+            demo.send(Who::Chair(i), &subject, &approve, &key).await.context("approving the minutes")?;
         let waiting = if approved.awaiting.is_empty() {
             String::new()
         } else {
@@ -447,8 +462,10 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         };
         println!("         approved by {chair}: {}{waiting}", output::minutes_status(approved.status));
     }
-    let published: MinutesView =
-        demo.send(Who::MinuteTaker, minutes::PUBLISH, &cref, "publish").await.context("publishing the minutes")?;
+    let published: MinutesView = demo
+        .send(Who::MinuteTaker, &as_taker(minutes::PUBLISH), &cref, "publish")
+        .await
+        .context("publishing the minutes")?;
     if published.status != MinutesStatus::Published {
         anyhow::bail!("publish answered status {}", output::minutes_status(published.status));
     }
@@ -625,7 +642,7 @@ async fn floor(demo: &Demo, id: ConferenceId) -> anyhow::Result<()> {
     let cref = ConferenceRef { conference_id: id };
     let discussion = 1;
     let moved: Floor = demo
-        .send(Who::Chair, attendance::AGENDA_MOVE, &MoveAgenda { conference_id: id, item: discussion }, "agenda-1")
+        .send(Who::Chair(0), attendance::AGENDA_MOVE, &MoveAgenda { conference_id: id, item: discussion }, "agenda-1")
         .await
         .context("moving to the discussion item")?;
     println!("         item {}: {}", discussion + 1, moved.current_title.as_deref().unwrap_or_default());
@@ -640,14 +657,14 @@ async fn floor(demo: &Demo, id: ConferenceId) -> anyhow::Result<()> {
     for turn in 1..=2 {
         let grant = GrantFloor { conference_id: id, site: None };
         let floor: Floor = demo
-            .send(Who::Chair, attendance::FLOOR_GRANT, &grant, &format!("floor-grant-{turn}"))
+            .send(Who::Chair(0), attendance::FLOOR_GRANT, &grant, &format!("floor-grant-{turn}"))
             .await
             .context("giving the floor")?;
         if let Some(s) = &floor.speaking {
             println!("         the chair gives the floor to {} ({})", s.site_name, s.topic);
         }
         let _: Floor = demo
-            .send(Who::Chair, attendance::FLOOR_DONE, &cref, &format!("floor-done-{turn}"))
+            .send(Who::Chair(0), attendance::FLOOR_DONE, &cref, &format!("floor-done-{turn}"))
             .await
             .context("marking the speaker done")?;
     }

@@ -1,5 +1,6 @@
-//! `hoinghi minutes …`: minute-takers record and submit, a chair approves, the secretariat publishes,
-//! every site acknowledges; anyone can verify a copy.
+//! `hoinghi minutes …`: the conference's minute-takers record, submit and publish, its chairs approve
+//! or ask for changes — each a person acting as themself (the connection's identity `person-<id>`,
+//! whose per-person subjects the command uses) — every site acknowledges; anyone can verify a copy.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -8,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use hoinghi_shared::api::{ApproveMinutes, ConferenceRef, ConferenceView, MinutesView, RecordItem, Task};
-use hoinghi_shared::subjects::{minutes, scheduling};
+use hoinghi_shared::api::{ConferenceRef, MinutesView, RecordItem, Task};
+use hoinghi_shared::subjects::minutes;
 use hoinghi_shared::{ConferenceId, SiteId};
 use sha2::{Digest, Sha256};
 
@@ -26,21 +27,17 @@ pub enum Cmd {
         /// The conference id.
         conference: ConferenceId,
     },
-    /// Approve the submitted minutes as one of the conference's chairs.
+    /// Approve the submitted minutes as the chair the conference binds to you (your person
+    /// identity).
     Approve {
         /// The conference id.
         conference: ConferenceId,
-        /// The approving chair's name, exactly as listed among the chairs.
-        #[arg(long)]
-        by: String,
     },
-    /// Send the submitted minutes back to the minute-taker with a comment, as one of the chairs.
+    /// Send the submitted minutes back to the minute-taker with a comment, as the chair the
+    /// conference binds to you.
     RequestChanges {
         /// The conference id.
         conference: ConferenceId,
-        /// The requesting chair's name, as listed among the chairs.
-        #[arg(long)]
-        by: String,
         /// What should change.
         #[arg(long)]
         comment: String,
@@ -172,17 +169,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
     let client = ctx.client().await?;
     let view: MinutesView = match cmd {
-        Cmd::Record(args) => client.call(minutes::RECORD, &args.request()?).await?,
-        Cmd::Submit { conference } => {
-            client.call(minutes::SUBMIT, &ConferenceRef { conference_id: conference }).await?
-        }
-        Cmd::Approve { conference, by } => {
-            client.call(minutes::APPROVE, &ApproveMinutes { conference_id: conference, approved_by: by }).await?
-        }
-        Cmd::RequestChanges { conference, by, comment } => client.request_changes(conference, &by, &comment).await?,
-        Cmd::Publish { conference } => {
-            client.call(minutes::PUBLISH, &ConferenceRef { conference_id: conference }).await?
-        }
+        Cmd::Record(args) => client.record(&args.request()?).await?,
+        Cmd::Submit { conference } => client.submit(conference).await?,
+        Cmd::Approve { conference } => client.approve(conference).await?,
+        Cmd::RequestChanges { conference, comment } => client.request_changes(conference, &comment).await?,
+        Cmd::Publish { conference } => client.publish(conference).await?,
         Cmd::Acknowledge { site, conference } => {
             let subject = minutes::site_command(&site, minutes::ACKNOWLEDGE);
             client.call(&subject, &ConferenceRef { conference_id: conference }).await?
@@ -197,7 +188,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Cmd::Get { conference, markdown, version: None, .. } => {
-            let view: MinutesView = client.call(minutes::GET, &ConferenceRef { conference_id: conference }).await?;
+            let view: MinutesView = client.minutes(conference).await?;
             if markdown {
                 let Some(text) = &view.markdown else {
                     anyhow::bail!(
@@ -222,8 +213,7 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
 async fn verify(ctx: &Ctx, conference: ConferenceId, file: &std::path::Path) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let actual = sha256_hex(&bytes);
-    let view: MinutesView =
-        ctx.client().await?.call(minutes::GET, &ConferenceRef { conference_id: conference }).await?;
+    let view: MinutesView = ctx.client().await?.minutes(conference).await?;
     let Some(markdown_sha256) = view.sha256.clone() else {
         anyhow::bail!(
             "the minutes of {conference} are {}, not published: nothing to verify against",
@@ -240,13 +230,7 @@ async fn verify(ctx: &Ctx, conference: ConferenceId, file: &std::path::Path) -> 
     };
     let published = if form == Some("html") { view.html_sha256.clone().unwrap_or_default() } else { markdown_sha256 };
     // The scheduling service records the hash too once the conference is closed: a second witness.
-    let recorded: Option<String> = ctx
-        .client()
-        .await?
-        .call::<_, ConferenceView>(scheduling::GET, &ConferenceRef { conference_id: conference })
-        .await
-        .ok()
-        .and_then(|c| c.minutes_sha256);
+    let recorded: Option<String> = ctx.client().await?.conference(conference).await.ok().and_then(|c| c.minutes_sha256);
     let matches = form.is_some();
     if ctx.json {
         output::print_json(&serde_json::json!({

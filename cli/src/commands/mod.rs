@@ -17,13 +17,15 @@ pub mod roll_call;
 pub mod sites;
 pub mod status;
 pub mod tasks;
+pub mod token;
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use hoinghi_client::{Api, Settings};
-use hoinghi_shared::api::Person;
+use hoinghi_shared::api::{Chair, Person};
+use hoinghi_shared::PersonId;
 use tokio::sync::OnceCell;
 
 use crate::cli::{Cli, Command};
@@ -96,7 +98,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::status(&ctx, args).await,
         Command::Ping(args) => status::ping(&ctx, args).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
-        Command::Admin(cmd) => admin::run(&ctx, cmd),
+        Command::Admin(cmd) => admin::run(&ctx, cmd).await,
     }
 }
 
@@ -113,6 +115,19 @@ pub fn parse_person(s: &str) -> Result<Person, String> {
         return Err("expected \"Name|Title\" with a name (the title may be left out)".to_owned());
     }
     Ok(Person { name: name.to_owned(), title: title.to_owned() })
+}
+
+/// Parses a chair bound to a person: "person-id|Name|Title" (the title may be left out).
+///
+/// # Errors
+/// A person id that is not one, or an empty name.
+pub fn parse_chair(s: &str) -> Result<Chair, String> {
+    let usage = "expected \"person-id|Name|Title\": the person who chairs (their person id), the name the minutes \
+                 show, and the title (which may be left out)";
+    let (person, rest) = s.split_once('|').ok_or(usage)?;
+    let person = PersonId::parse(person.trim()).map_err(|e| format!("{e}; {usage}"))?;
+    let Person { name, title } = parse_person(rest).map_err(|_| usage.to_owned())?;
+    Ok(Chair { name, title, person_id: Some(person) })
 }
 
 /// Reads a JSON file (`-` for stdin).
@@ -150,5 +165,16 @@ mod tests {
         assert_eq!(p.title, "Phó Bí thư Thường trực Tỉnh ủy");
         assert_eq!(parse_person(" Hà Văn Bình ").unwrap().title, "");
         assert!(parse_person("|Trưởng ban").is_err());
+    }
+
+    #[test]
+    fn a_chair_is_person_bar_name_bar_title() {
+        let c = parse_chair("phuong-thi-thanh|Phương Thị Thanh|Phó Bí thư").unwrap();
+        assert_eq!(c.person_id.unwrap().as_str(), "phuong-thi-thanh");
+        assert_eq!((c.name.as_str(), c.title.as_str()), ("Phương Thị Thanh", "Phó Bí thư"));
+        assert_eq!(parse_chair("le-b|Lê B").unwrap().title, "");
+        for bad in ["Phương Thị Thanh|Phó Bí thư", "Le B|Lê B", "le-b", "le-b||x"] {
+            assert!(parse_chair(bad).is_err(), "{bad:?}");
+        }
     }
 }

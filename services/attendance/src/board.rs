@@ -86,38 +86,61 @@ pub fn change_of(prev: u64, meta: &EventMeta, event: &AttendanceEvent) -> BoardC
     }
 }
 
-/// What the store hands the publisher: the conference's previous sequence, the event and where it
-/// lies.
-type Applied = (u64, EventMeta, AttendanceEvent);
+/// A live change as it is published: [`BoardChange`]'s fields, the event's `type` and `data` written
+/// straight from the event (no copy of it, no second encoding). Readers see the same object.
+#[derive(serde::Serialize)]
+struct LiveChange<'a> {
+    seq: u64,
+    prev: u64,
+    /// `type` and `data`: the event enums are adjacently tagged.
+    #[serde(flatten)]
+    event: &'a AttendanceEvent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site_id: Option<&'a hoinghi_shared::SiteId>,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The encoded change of an event, `prev` being the sequence of the conference's event before it
+/// (what [`publish_live`] sends; it reads back as [`change_of`] says).
+///
+/// # Errors
+/// The event does not encode (never, for the event enum).
+pub fn encode_live(prev: u64, meta: &EventMeta, event: &AttendanceEvent) -> serde_json::Result<Bytes> {
+    let change =
+        LiveChange { seq: meta.seq, prev, event, site_id: meta.site_id.as_ref(), occurred_at: meta.occurred_at };
+    let mut out = Vec::with_capacity(512);
+    serde_json::to_writer(&mut out, &change)?;
+    Ok(Bytes::from(out))
+}
+
+/// What the store hands the publisher: the conference, the event's sequence and its encoded change.
+type Applied = (ConferenceId, u64, Bytes);
 
 /// Publishes every event this instance applies from now on, as a [`BoardChange`] on
 /// `hoinghi.v1.live.<conference>`, through `client` (the connection of the identity that writes the
 /// log: the API identity may publish to inboxes only). Call it once the store is open.
+///
+/// The change is encoded as the event is applied (one small serialisation of the event, nothing
+/// cloned), and sent by a task of its own so the store's lock is never held across a publish.
 pub fn publish_live(store: &Store, client: async_nats::Client) {
     let (tx, rx) = mpsc::unbounded_channel::<Applied>();
     store.on_apply(move |state: &AttendanceState, meta: &EventMeta, event: &AttendanceEvent| {
         let Some(id) = meta.conference_id else { return };
         let prev = state.rosters.get(&id).map_or(0, |r| r.last_seq_any);
-        // The receiver lives as long as the service; a send fails only once it stops.
-        let _ = tx.send((prev, meta.clone(), event.clone()));
+        match encode_live(prev, meta, event) {
+            // The receiver lives as long as the service; a send fails only once it stops.
+            Ok(payload) => drop(tx.send((id, meta.seq, payload))),
+            Err(e) => tracing::error!(seq = meta.seq, error = %e, "a board change could not be encoded"),
+        }
     });
     tokio::spawn(publish(rx, Arc::new(client)));
 }
 
 async fn publish(mut rx: mpsc::UnboundedReceiver<Applied>, client: Arc<async_nats::Client>) {
-    while let Some((prev, meta, event)) = rx.recv().await {
-        let Some(id) = meta.conference_id else { continue };
-        let change = change_of(prev, &meta, &event);
-        let payload = match serde_json::to_vec(&change) {
-            Ok(payload) => Bytes::from(payload),
-            Err(e) => {
-                tracing::error!(seq = meta.seq, error = %e, "a board change could not be encoded");
-                continue;
-            }
-        };
+    while let Some((id, seq, payload)) = rx.recv().await {
         if let Err(e) = client.publish(live::conference(&id), payload).await {
             // Boards read what they missed back from the log (`board.changes`).
-            tracing::debug!(seq = meta.seq, error = %e, "a board change could not be published");
+            tracing::debug!(seq, error = %e, "a board change could not be published");
         }
     }
 }
@@ -173,5 +196,11 @@ mod tests {
         assert_eq!(change.site_id, Some(site));
         assert_eq!(change.data.get(), envelope.data.get());
         assert!(change.data.get().contains("Lũ quét"));
+        // And the live feed publishes the same change, encoded straight from the event
+        let live: BoardChange = serde_json::from_slice(&encode_live(9, &meta, &event).unwrap()).unwrap();
+        assert_eq!(live, change);
+        let checked_in = AttendanceEvent::SiteCheckedIn {};
+        let live: BoardChange = serde_json::from_slice(&encode_live(12, &meta, &checked_in).unwrap()).unwrap();
+        assert_eq!(live, change_of(12, &meta, &checked_in));
     }
 }

@@ -74,9 +74,10 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
     let host = app.host("Rosters: confirmations, refusals and check-ins of every invited site").await?;
     // Live presence: every instance hears every bridge's heartbeats (a plain subscription on the
     // API connection, not a queue group) and turns them into transitions.
-    presence::run(app.store.clone(), app.api_client(), app.settings().presence, app.background()).await?;
+    let tracker = presence::run(app.store.clone(), app.api_client(), app.settings().presence, app.background()).await?;
+    app.metrics().add_figures(move || presence::figures(&tracker));
     commands::register(&host, app.store.clone()).await?;
     notifications::register(&host, app.store.clone()).await?;
-    app.run(host, shutdown).await;
+    app.run(host, shutdown).await?;
     Ok(())
 }

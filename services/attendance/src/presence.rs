@@ -318,6 +318,27 @@ pub struct Counters {
     pub transitions: u64,
 }
 
+/// What the instance heard, as Prometheus figures (`hoinghi_presence_…`, read at each scrape).
+pub fn figures(tracker: &Mutex<Tracker>) -> Vec<hoinghi_runtime::metrics::Figure> {
+    let c = tracker.lock().map(|t| t.counters).unwrap_or_default();
+    let counter = |name, help, value| hoinghi_runtime::metrics::Figure { name, help, counter: true, value };
+    vec![
+        counter("hoinghi_presence_heartbeats", "Bridges' heartbeats taken into account", c.heartbeats),
+        counter(
+            "hoinghi_presence_not_in_session",
+            "Heartbeats ignored: the conference is not in session",
+            c.not_in_session,
+        ),
+        counter("hoinghi_presence_not_invited", "Heartbeats ignored: the site is not invited", c.not_invited),
+        counter("hoinghi_presence_malformed", "Heartbeats ignored: not a heartbeat (subject or body)", c.malformed),
+        counter(
+            "hoinghi_presence_transitions",
+            "Presence transitions this instance wrote (connected, dropped, rejoined)",
+            c.transitions,
+        ),
+    ]
+}
+
 /// Last time heard.
 #[derive(Debug, Clone, Copy)]
 struct Heard {
