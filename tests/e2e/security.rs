@@ -56,7 +56,8 @@ async fn each_role_does_its_part_and_nothing_more() {
     let taker = stack.connect(&person(scenario::MINUTE_TAKER)).await.unwrap();
     let chair = stack.connect(&person(scenario::CHAIR_PERSONS[0])).await.unwrap();
     let co_chair = stack.connect(&person(scenario::CHAIR_PERSONS[1])).await.unwrap();
-    let (thanh, dien) = (scenario::person_id(scenario::CHAIR_PERSONS[0]), scenario::person_id(scenario::CHAIR_PERSONS[1]));
+    let (thanh, dien) =
+        (scenario::person_id(scenario::CHAIR_PERSONS[0]), scenario::person_id(scenario::CHAIR_PERSONS[1]));
     let taker_id = scenario::person_id(scenario::MINUTE_TAKER);
     let (s_ba_be, s_na_ri) = (site("ba-be"), site("na-ri"));
 
@@ -354,15 +355,16 @@ async fn the_cli_reports_a_refusal_at_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "starting a conference must fail: {stderr}");
     assert!(
-        stderr.contains("permission denied: identity site-ba-be may not publish to hoinghi.v1.scheduling.conferences.start"),
+        stderr.contains(
+            "permission denied: identity site-ba-be may not publish to hoinghi.v1.scheduling.conferences.start"
+        ),
         "{stderr}"
     );
     assert!(took < Duration::from_secs(10), "it failed at once, not after the 30 s timeout: {took:?}");
     let log = stack.server_log();
     let key = public_key(&stack, "site-ba-be");
     assert!(
-        log.lines()
-            .any(|l| l.contains(&key) && l.contains("Publish Violation") && l.contains(scheduling::START)),
+        log.lines().any(|l| l.contains(&key) && l.contains("Publish Violation") && l.contains(scheduling::START)),
         "the server logs the refusal:\n{log}"
     );
 
