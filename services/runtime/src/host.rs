@@ -240,10 +240,29 @@ impl Host {
         let endpoint_name = name.to_owned();
         let target = Arc::new(Target { client, stats });
         self.tracker.spawn(async move {
+            let mut draining = false;
             loop {
-                let request = tokio::select! {
-                    _ = stop.cancelled() => break,
-                    r = endpoint.next() => match r { Some(r) => r, None => break },
+                let request = if draining {
+                    match endpoint.next().await {
+                        Some(r) => r,
+                        None => break,
+                    }
+                } else {
+                    tokio::select! {
+                        _ = stop.cancelled() => {
+                            // Stop taking new requests but serve those already delivered to this
+                            // subscription: drain unsubscribes, and the stream ends once the
+                            // server has confirmed it and the buffered requests are read. A
+                            // request is thus either answered or never taken (no responders).
+                            draining = true;
+                            if let Err(e) = endpoint.drain().await {
+                                warn!(endpoint = %endpoint_name, error = %e, "could not drain the endpoint");
+                                break;
+                            }
+                            continue;
+                        }
+                        r = endpoint.next() => match r { Some(r) => r, None => break },
+                    }
                 };
                 let received = Instant::now();
                 // Refusals cost no permit: they must stay cheap under a flood.
