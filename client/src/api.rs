@@ -612,6 +612,15 @@ impl Api {
         self.about(&subjects::attendance::site_command(site, subjects::attendance::CHECK_IN), conference).await
     }
 
+    /// A site reads its own line of the roster: its answer, its delegates, its check-in, its
+    /// technical check (404 when the conference is unknown or the site is not invited to it).
+    ///
+    /// # Errors
+    /// The service's error.
+    pub async fn site_status(&self, site: &SiteId, conference: ConferenceId) -> Result<SiteAttendance, ApiError> {
+        self.about(&subjects::attendance::site_command(site, subjects::attendance::STATUS), conference).await
+    }
+
     /// Acts for `site`'s bridge: one heartbeat of live presence in `conference` (published, no
     /// reply; the bridge's endpoint sends one every `presence.heartbeat_interval_ms` while connected).
     ///

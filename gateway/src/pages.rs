@@ -333,6 +333,43 @@ struct SiteConference {
     minutes_published: bool,
     notice: Option<String>,
     error: Option<String>,
+    /// The site's current answer (Vietnamese), from its own line of the roster.
+    answer: Option<String>,
+    /// Its technical check (Vietnamese), once the secretariat opened one.
+    technical_check: Option<String>,
+    /// Its confirmed delegates, one `Họ tên | Chức vụ` a line, to pre-fill the confirmation.
+    delegates: String,
+    /// Its confirmed headcount, to pre-fill the confirmation (empty without one).
+    headcount: String,
+    /// Its reason for declining, to pre-fill the refusal.
+    decline_reason: String,
+}
+
+/// The site's current answer, as its district page shows it.
+fn answer_text(a: &SiteAttendance) -> String {
+    use hoinghi_shared::api::AttendanceStatus as S;
+    match a.status {
+        S::Invited => "Chưa trả lời".to_owned(),
+        S::Confirmed => format!("Đã xác nhận ({} đại biểu, {} người)", a.delegates.len(), a.headcount),
+        S::Declined => match a.decline_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            Some(reason) => format!("Đã từ chối: {reason}"),
+            None => "Đã từ chối".to_owned(),
+        },
+        S::CheckedIn if a.headcount > 0 => {
+            format!("Đã điểm danh (đã xác nhận {} đại biểu, {} người)", a.delegates.len(), a.headcount)
+        }
+        S::CheckedIn => "Đã điểm danh".to_owned(),
+    }
+}
+
+/// The site's technical check, as its district page shows it.
+fn technical_check_text(check: hoinghi_shared::api::CheckStatus) -> &'static str {
+    use hoinghi_shared::api::CheckStatus as C;
+    match check {
+        C::Passed => "Đạt",
+        C::Failed => "Chưa đạt",
+        C::NotChecked => "Chưa kiểm tra",
+    }
 }
 
 struct SiteTask {
@@ -446,7 +483,27 @@ async fn render_site(
             minutes_published: kind == NotificationKind::MinutesPublished,
             notice,
             error: None,
+            answer: None,
+            technical_check: None,
+            delegates: String::new(),
+            headcount: String::new(),
+            decline_reason: String::new(),
         };
+        // Its own line of the roster (404 before its invitations are issued: no answer shown).
+        let own: Result<SiteAttendance, HttpError> =
+            ask(app, caller, &att::site_command(&site, att::STATUS), &reference).await;
+        if let Ok(a) = own {
+            line.answer = Some(answer_text(&a));
+            line.technical_check = a.technical_check.map(|c| technical_check_text(c).to_owned());
+            line.delegates = a
+                .delegates
+                .iter()
+                .map(|p| if p.title.is_empty() { p.name.clone() } else { format!("{} | {}", p.name, p.title) })
+                .collect::<Vec<_>>()
+                .join("\n");
+            line.headcount = if a.headcount > 0 { a.headcount.to_string() } else { String::new() };
+            line.decline_reason = a.decline_reason.unwrap_or_default();
+        }
         match view {
             Ok(c) => {
                 line.title = c.title.clone();
@@ -742,6 +799,11 @@ mod tests {
             minutes_published: true,
             notice: Some(HOSTILE.into()),
             error: Some(HOSTILE.into()),
+            answer: Some(HOSTILE.into()),
+            technical_check: Some(HOSTILE.into()),
+            delegates: HOSTILE.into(),
+            headcount: HOSTILE.into(),
+            decline_reason: HOSTILE.into(),
         };
         let task = SiteTask {
             conference_id: conference.id.clone(),
@@ -806,6 +868,11 @@ mod tests {
                 minutes_published: true,
                 notice: Some("x".into()),
                 error: None,
+                answer: Some("Đã xác nhận (1 đại biểu, 3 người)".into()),
+                technical_check: Some("Đạt".into()),
+                delegates: "Nguyễn Văn A | Bí thư".into(),
+                headcount: "3".into(),
+                decline_reason: String::new(),
             }],
             tasks: vec![SiteTask {
                 conference_id: "0190e1a2-0000-7000-8000-000000000001".into(),

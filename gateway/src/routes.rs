@@ -197,6 +197,7 @@ pub fn table() -> &'static [Endpoint] {
             S(A, att::CONFIRM) => ConfirmAttendance, SiteAttendance, "the site", "Confirm attendance with delegates";
             S(A, att::DECLINE) => DeclineAttendance, SiteAttendance, "the site", "Decline with a reason";
             S(A, att::CHECK_IN) => ConferenceRef, SiteAttendance, "the site", "Check in";
+            S(A, att::STATUS) => ConferenceRef, SiteAttendance, "the site", "The site's own line of the roster: its answer, delegates, check-in";
             S(A, att::SCHEDULE_SEEN) => ScheduleSeen, SiteAttendance, "the site", "The site has seen the current schedule";
             S(A, att::TECHNICAL_CHECK) => ReportTechnicalCheck, SiteTechnicalCheck, "the site", "Report the technical check";
             S(A, att::NOTIFICATIONS) => NotificationsQuery, NotificationsPage, "the site", "The site's notifications since a cursor";

@@ -85,6 +85,7 @@ mod tests {
         }
         assert_eq!(max_request_bytes(&minutes::any_site(minutes::ACKNOWLEDGE)), DEFAULT_REQUEST_BYTES);
         assert_eq!(max_request_bytes(&attendance::any_site(attendance::CHECK_IN)), DEFAULT_REQUEST_BYTES);
+        assert_eq!(max_request_bytes(&attendance::any_site(attendance::STATUS)), DEFAULT_REQUEST_BYTES);
     }
 
     #[test]

@@ -137,6 +137,9 @@ pub mod attendance {
     pub const DECLINE: &str = "decline";
     /// The action token of a check-in.
     pub const CHECK_IN: &str = "check_in";
+    /// The action token of a site reading its own line of a conference's roster: its answer, its
+    /// delegates, its check-in, its technical check (`hoinghi.v1.attendance.sites.<site>.status`).
+    pub const STATUS: &str = "status";
     /// The action token of a site listing its own notifications since a cursor
     /// (`hoinghi.v1.attendance.sites.<site>.notifications`).
     pub const NOTIFICATIONS: &str = "notifications";
@@ -181,8 +184,17 @@ pub mod attendance {
         FLOOR_DONE,
     ];
     /// Every per-site action the service serves, on [`any_site`] of it.
-    pub const SITE_ACTIONS: &[&str] =
-        &[CONFIRM, DECLINE, CHECK_IN, SCHEDULE_SEEN, TECHNICAL_CHECK, NOTIFICATIONS, FLOOR_REQUEST, FLOOR_WITHDRAW];
+    pub const SITE_ACTIONS: &[&str] = &[
+        CONFIRM,
+        DECLINE,
+        CHECK_IN,
+        STATUS,
+        SCHEDULE_SEEN,
+        TECHNICAL_CHECK,
+        NOTIFICATIONS,
+        FLOOR_REQUEST,
+        FLOOR_WITHDRAW,
+    ];
 
     site_subjects!(Attendance, "attendance");
 }
@@ -659,6 +671,7 @@ mod tests {
         built.extend([
             attendance::site_command(&site, attendance::CONFIRM),
             attendance::site_command(&site, attendance::SCHEDULE_SEEN),
+            attendance::site_command(&site, attendance::STATUS),
             attendance::site_all(&site),
             minutes::site_command(&site, minutes::ACKNOWLEDGE),
             minutes::site_all(&site),

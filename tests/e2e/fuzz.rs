@@ -313,6 +313,15 @@ fn templates(targets: Targets) -> Vec<Template> {
             vec![field("conference_id", Conference, true)],
             false,
         ),
+        Template {
+            uninvited: &[404],
+            ..per_site(
+                attendance::STATUS,
+                json!({"conference_id": c}),
+                vec![field("conference_id", Conference, true)],
+                false,
+            )
+        },
         per_site(
             attendance::SCHEDULE_SEEN,
             json!({"conference_id": c, "sequence": 0}),

@@ -496,6 +496,14 @@ async fn a_district_point_does_every_step_on_its_page_and_reads_the_minutes() {
     assert_eq!(declined.status, 200, "{}", declined.body);
     assert!(declined.body.contains("Đã báo vắng."));
     assert_eq!(line(&stack, id, "cho-don").await.decline_reason.as_deref(), Some(reason));
+    // After a reload its page shows the refusal with its reason (escaped), the reason pre-filled.
+    let page = cho_don.get("/diem-cau").await;
+    assert!(
+        page.body.contains("Đã từ chối: Đường bị sạt lở &#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<script>alert(1)"), "{}", page.body);
     let confirm = [("delegates", "Nguyễn Văn B | Bí thư\nLê Thị C | dự thay đồng chí D"), ("headcount", "9")];
     let confirmed = cho_don.form(&format!("/diem-cau/{id}/xac-nhan"), &confirm, None).await;
     assert!(confirmed.body.contains("Đã xác nhận tham dự: 2 đại biểu, 9 người."), "{}", confirmed.body);
@@ -504,6 +512,22 @@ async fn a_district_point_does_every_step_on_its_page_and_reads_the_minutes() {
         (l.status, l.headcount, l.delegates[1].title.as_str()),
         (AttendanceStatus::Confirmed, 9, "dự thay đồng chí D")
     );
+    // Its own line over HTTP (`status`, read only) and its page after a reload: the confirmed
+    // answer, the delegates and the headcount pre-filled.
+    let token = gw.token("site-cho-don").unwrap();
+    let status = |site: &str| format!("{url}/v1/attendance/sites/{site}/status");
+    let r = gateway::post(&status("cho-don"), Some(&token), body(id), &[]).await.unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let own: hoinghi_shared::api::SiteAttendance = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((own.status, own.headcount, own.delegates.len()), (AttendanceStatus::Confirmed, 9, 2));
+    assert_eq!(own.delegates[0].name, "Nguyễn Văn B");
+    let page = cho_don.get("/diem-cau").await;
+    assert!(page.body.contains("Đã xác nhận (2 đại biểu, 9 người)"), "{}", page.body);
+    assert!(page.body.contains("Nguyễn Văn B | Bí thư\nLê Thị C | dự thay đồng chí D</textarea>"), "{}", page.body);
+    assert!(page.body.contains(r#"value="9""#), "{}", page.body);
+    // Another site's line is refused by the server (403), nothing is read.
+    let r = gateway::post(&status("ba-be"), Some(&token), body(id), &[]).await.unwrap();
+    assert_eq!(r.status, 403, "{}", r.body);
     // A headcount that is no number: the page says so, nothing changes.
     let bad =
         cho_don.form(&format!("/diem-cau/{id}/xac-nhan"), &[("delegates", ""), ("headcount", "chín")], None).await;
@@ -512,6 +536,11 @@ async fn a_district_point_does_every_step_on_its_page_and_reads_the_minutes() {
     assert_eq!(line(&stack, id, "cho-don").await.headcount, 9);
     let checked = cho_don.form(&format!("/diem-cau/{id}/diem-danh"), &[], None).await;
     assert!(checked.body.contains("Đã điểm danh."), "{}", checked.body);
+    let r = gateway::post(&status("cho-don"), Some(&token), body(id), &[]).await.unwrap();
+    let own: hoinghi_shared::api::SiteAttendance = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((own.status, own.headcount, own.checked_in_at.is_some()), (AttendanceStatus::CheckedIn, 9, true));
+    let page = cho_don.get("/diem-cau").await;
+    assert!(page.body.contains("Đã điểm danh (đã xác nhận 2 đại biểu, 9 người)"), "{}", page.body);
 
     // Before the session there are no minutes: the page says so.
     let none = cho_don.get(&format!("/bien-ban/{id}")).await;

@@ -8,7 +8,7 @@
 
 use hoinghi_shared::api::{ConferenceRef, GetMinutes, MinutesStatus, PageQuery};
 use hoinghi_shared::events::{EventEnvelope, MinutesEvent};
-use hoinghi_shared::subjects::{events, minutes, scheduling};
+use hoinghi_shared::subjects::{attendance, events, minutes, scheduling};
 use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
 use hoinghi_tests::secure::{Attempt, Conn};
 use hoinghi_tests::{flow, scenario, Api, Service};
@@ -195,6 +195,7 @@ async fn each_person_acts_only_as_themself_and_sites_read_only_their_own() {
         minutes::GET.to_owned(),
         scheduling::site_command(&na_ri, scheduling::SITE_GET),
         minutes::site_command(&na_ri, minutes::SITE_GET),
+        attendance::site_command(&na_ri, attendance::STATUS),
     ] {
         server_refused(ba_be, &subject, ba_be.attempt(&subject, cref.clone()).await);
     }
@@ -215,5 +216,11 @@ async fn each_person_acts_only_as_themself_and_sites_read_only_their_own() {
     );
     let minutes = xa.api.minutes(id).await;
     assert_refused("an outsider reads the minutes", minutes, ErrorCode::NotFound, &["no minutes for conference"]);
+    assert_refused(
+        "an outsider reads its line of the roster",
+        xa.api.site_status(&outsider, id).await,
+        ErrorCode::NotFound,
+        &[&format!("no roster for conference {id}")],
+    );
     assert!(all_sites().iter().all(|s| *s != "xa-ngoai"), "the outsider is not one of the scenario's sites");
 }

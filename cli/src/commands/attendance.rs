@@ -46,6 +46,14 @@ pub enum Cmd {
         /// The conference id.
         conference: ConferenceId,
     },
+    /// Show a site's own line of the roster: its answer, delegates, check-in and technical check.
+    Status {
+        /// The site reading its line.
+        #[arg(long)]
+        site: SiteId,
+        /// The conference id.
+        conference: ConferenceId,
+    },
     /// Acknowledge for a site that it has seen the conference's current schedule (after a
     /// reschedule).
     ScheduleSeen {
@@ -95,6 +103,10 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::CheckIn { site, conference } => {
             let body = ConferenceRef { conference_id: conference };
             ctx.client().await?.call(&attendance::site_command(&site, attendance::CHECK_IN), &body).await?
+        }
+        Cmd::Status { site, conference } => {
+            let body = ConferenceRef { conference_id: conference };
+            ctx.client().await?.call(&attendance::site_command(&site, attendance::STATUS), &body).await?
         }
         Cmd::ScheduleSeen { site, conference, sequence } => {
             let client = ctx.client().await?;

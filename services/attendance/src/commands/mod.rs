@@ -9,6 +9,7 @@ pub mod quorum;
 mod roll_call;
 mod roster;
 mod schedule_seen;
+mod status;
 pub mod technical_check;
 
 use hoinghi_runtime::aggregate::decide;
@@ -33,6 +34,7 @@ pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
     host.endpoint_with("sites-confirm", &subjects::any_site(subjects::CONFIRM), &store, confirm::handle).await?;
     host.endpoint_with("sites-decline", &subjects::any_site(subjects::DECLINE), &store, decline::handle).await?;
     host.endpoint_with("sites-check-in", &subjects::any_site(subjects::CHECK_IN), &store, check_in::handle).await?;
+    host.endpoint_with("sites-status", &subjects::any_site(subjects::STATUS), &store, status::handle).await?;
     host.endpoint_with(
         "sites-schedule-seen",
         &subjects::any_site(subjects::SCHEDULE_SEEN),
