@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Rust and nats-server, so that CI on a fresh machine
 # (running as root) runs every test:
-#   - the Python packages of deploy/test-requirements.txt (nats-py, schemathesis) into a virtual
+#   - the Python packages of deploy/test-requirements.txt (nats-py, schemathesis, kubernetes-validate) into a virtual
 #     environment target/test-venv (nothing outside the checkout changes); prints nothing else;
 #   - Debian's `chromium` for the browser tests (tests/e2e/browser.rs), with apt-get when it is
 #     missing and we are root; otherwise says loudly that the browser tests will fail.
