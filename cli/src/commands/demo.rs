@@ -141,12 +141,17 @@ struct Demo {
 const STEPS: usize = 20;
 const RETRIES: u32 = 3;
 
+/// A 404, from the typed client's calls ([`CallError`]) or its reads ([`hoinghi_shared::ApiError`]).
 fn not_found(e: &anyhow::Error) -> bool {
     e.downcast_ref::<CallError>().is_some_and(CallError::is_not_found)
+        || e.downcast_ref::<hoinghi_shared::ApiError>().is_some_and(|e| e.code == hoinghi_shared::ErrorCode::NotFound)
 }
 
+/// Worth trying again (503, no responders, timeout), from either kind of error.
 fn transient(e: &anyhow::Error) -> bool {
     e.downcast_ref::<CallError>().is_some_and(CallError::is_transient)
+        || e.downcast_ref::<hoinghi_shared::ApiError>()
+            .is_some_and(|e| e.code == hoinghi_shared::ErrorCode::Unavailable)
 }
 
 impl Demo {
@@ -252,7 +257,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     match &args.creds_dir {
         Some(dir) => println!(
-            "authenticated: each step runs as its own NATS identity (secretariat, site-<id>, minute-taker, chair) \
+            "authenticated: each step runs as its own NATS identity (secretariat, site-<id>, person-<id> for the minute-taker and each co-chair) \
              from {}",
             dir.display()
         ),
