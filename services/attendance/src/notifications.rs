@@ -12,7 +12,7 @@ use hoinghi_shared::notifications::{
 use hoinghi_shared::subjects::attendance as subjects;
 use hoinghi_shared::ApiError;
 
-use crate::commands::{acting_site, Store};
+use crate::commands::Store;
 
 /// Adds the notifications endpoint to the host.
 ///
@@ -25,7 +25,7 @@ pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
 
 /// A site lists its notifications after `since`.
 pub async fn list(store: Store, request: Incoming) -> Reply {
-    let site = acting_site(&request)?;
+    let site = request.acting_site()?;
     let query: NotificationsQuery = parse_body(&request.payload, "{since?, limit?}")?;
     let limit = query.limit.unwrap_or(DEFAULT_NOTIFICATIONS_PAGE);
     if limit == 0 || limit > MAX_NOTIFICATIONS_PAGE {

@@ -18,7 +18,7 @@ use hoinghi_shared::roles::actor;
 use hoinghi_shared::subjects::attendance as subjects;
 use hoinghi_shared::{ApiError, ConferenceId};
 
-use super::{acting_site, on_roster, Store};
+use super::{on_roster, Store};
 use crate::floor::FloorCommand;
 use crate::roster::{no_roster, Roster};
 
@@ -79,7 +79,7 @@ async fn done(store: Store, request: Incoming) -> Reply {
 /// `sites.<site>.floor.request` `{conference_id, topic}`.
 async fn request_floor(store: Store, request: Incoming) -> Reply {
     let body: RequestFloor = parse_body(&request.payload, "{conference_id, topic}")?;
-    let site = acting_site(&request)?;
+    let site = request.acting_site()?;
     let command = FloorCommand::Request { site: site.clone(), topic: body.topic };
     run(store, &request, actor::site(&site), body.conference_id, command).await
 }
@@ -87,7 +87,7 @@ async fn request_floor(store: Store, request: Incoming) -> Reply {
 /// `sites.<site>.floor.withdraw` `{conference_id}`.
 async fn withdraw(store: Store, request: Incoming) -> Reply {
     let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
-    let site = acting_site(&request)?;
+    let site = request.acting_site()?;
     run(store, &request, actor::site(&site), body.conference_id, FloorCommand::Withdraw { site }).await
 }
 

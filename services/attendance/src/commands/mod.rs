@@ -17,7 +17,7 @@ use hoinghi_runtime::host::{json, Host, Incoming, Reply};
 use hoinghi_runtime::reaction::ReactionError;
 use hoinghi_runtime::store::{CommandMeta, Decision, EventStore};
 use hoinghi_shared::events::AttendanceEvent;
-use hoinghi_shared::subjects::{attendance as subjects, site_of_command};
+use hoinghi_shared::subjects::attendance as subjects;
 use hoinghi_shared::{ApiError, ConferenceId, ErrorCode, SiteId};
 
 use crate::roster::{no_roster, Roster, RosterCommand, SiteCommand};
@@ -51,15 +51,6 @@ pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The site a request acts for: the `<site>` token of its subject, never a body field.
-///
-/// # Errors
-/// `invalid` for a token that is not a site id.
-pub fn acting_site(request: &Incoming) -> Result<SiteId, ApiError> {
-    let token = site_of_command(&request.subject).unwrap_or_default();
-    SiteId::parse(token).map_err(|e| ApiError::invalid(format!("subject {}: {e}", request.subject)))
-}
-
 /// Decides a site's command on the roster of conference `id` (never opened, when unknown): the
 /// roster admits it, the site's entry decides it.
 ///
@@ -77,7 +68,7 @@ pub fn decide_site(
 /// Runs a site's command: decided by the site's aggregate, appended on the site's subject, answered
 /// with the site's line of the roster.
 pub async fn site_command(store: Store, request: Incoming, id: ConferenceId, command: SiteCommand) -> Reply {
-    let site = acting_site(&request)?;
+    let site = request.acting_site()?;
     let meta = request.command(format!("site:{site}"))?;
     roster_command(
         &store,

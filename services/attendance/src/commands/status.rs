@@ -8,14 +8,14 @@ use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::{ConferenceRef, SiteAttendance};
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
-use super::{acting_site, opened_roster, Store};
+use super::{opened_roster, Store};
 use crate::roster::no_roster;
 use crate::state::AttendanceState;
 
 /// Handles one request.
 pub async fn handle(store: Store, request: Incoming) -> Reply {
     let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
-    let site = acting_site(&request)?;
+    let site = request.acting_site()?;
     store.query(|state| json(&site_status(state, body.conference_id, &site)?)).await
 }
 

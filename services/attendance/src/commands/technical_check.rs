@@ -10,7 +10,7 @@ use hoinghi_shared::roles::actor;
 use hoinghi_shared::subjects::attendance as subjects;
 use hoinghi_shared::{ApiError, ConferenceId};
 
-use super::{acting_site, on_roster, opened_roster, react, roster_command, Store};
+use super::{on_roster, opened_roster, react, roster_command, Store};
 use crate::roster::{no_roster, Roster};
 use crate::technical_check::{CheckCommand, ReportCommand};
 
@@ -68,7 +68,7 @@ async fn summary(store: Store, request: Incoming) -> Reply {
 async fn report(store: Store, request: Incoming) -> Reply {
     let body: ReportTechnicalCheck =
         parse_body(&request.payload, "{conference_id, picture: {ok, note?}, sound: {ok, note?}, line: {ok, note?}}")?;
-    let site = acting_site(&request)?;
+    let site = request.acting_site()?;
     let meta = request.command(actor::site(&site))?;
     let id = body.conference_id;
     let command = ReportCommand { picture: body.picture, sound: body.sound, line: body.line };

@@ -3,16 +3,13 @@
 use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::ConferenceRef;
-use hoinghi_shared::subjects::site_of_command;
-use hoinghi_shared::{ApiError, SiteId};
 
 use super::{decide_ack, minutes_view, Store};
 
 /// Handles one request.
 pub async fn handle(store: Store, request: Incoming) -> Reply {
     let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
-    let token = site_of_command(&request.subject).unwrap_or_default();
-    let site = SiteId::parse(token).map_err(|e| ApiError::invalid(format!("subject {}: {e}", request.subject)))?;
+    let site = request.acting_site()?;
     let meta = request.command(format!("site:{site}"))?;
     let id = body.conference_id;
     store.execute(&meta, |state| decide_ack(state, &id, &site), |state, _| minutes_view(state, &id)).await

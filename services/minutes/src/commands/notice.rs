@@ -12,7 +12,7 @@ use hoinghi_runtime::host::{json, Host, Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::{ConferenceRef, IssueNotice, OverdueNotice, OverdueNotices, OverdueQuery};
 use hoinghi_shared::roles::actor;
-use hoinghi_shared::subjects::{minutes as subjects, site_of_command};
+use hoinghi_shared::subjects::minutes as subjects;
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
 use super::{export, receipts, serve, Store};
@@ -64,12 +64,6 @@ fn notice_view(state: &MinutesState, calendar: &Calendar, id: ConferenceId, site
     json(&notice.view(id, minutes, calendar, today(), site)?)
 }
 
-/// The site of a per-site subject.
-fn site_of(request: &Incoming) -> Result<SiteId, ApiError> {
-    let token = site_of_command(&request.subject).unwrap_or_default();
-    SiteId::parse(token).map_err(|e| ApiError::invalid(format!("subject {}: {e}", request.subject)))
-}
-
 async fn issue(store: Store, calendar: Arc<Calendar>, request: Incoming) -> Reply {
     let body: IssueNotice = parse_body(&request.payload, "{conference_id, number, issued_on?: YYYY-MM-DD}")?;
     let meta = request.command(actor::SECRETARIAT)?;
@@ -96,13 +90,13 @@ async fn get(store: Store, calendar: Arc<Calendar>, request: Incoming) -> Reply 
 
 async fn site_get(store: Store, calendar: Arc<Calendar>, request: Incoming) -> Reply {
     let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
-    let site = site_of(&request)?;
+    let site = request.acting_site()?;
     store.query(|state| notice_view(state, &calendar, body.conference_id, Some(&site))).await
 }
 
 async fn acknowledge(store: Store, calendar: Arc<Calendar>, request: Incoming) -> Reply {
     let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
-    let site = site_of(&request)?;
+    let site = request.acting_site()?;
     let meta = request.command(actor::site(&site))?;
     let id = body.conference_id;
     let decide = |state: &MinutesState| {

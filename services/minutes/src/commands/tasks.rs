@@ -11,8 +11,8 @@ use hoinghi_runtime::host::{json, Host, Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::{ListTasks, ReportTask, ReviewTask};
 use hoinghi_shared::roles::actor;
-use hoinghi_shared::subjects::{minutes as subjects, site_of_command};
-use hoinghi_shared::{ApiError, SiteId};
+use hoinghi_shared::subjects::minutes as subjects;
+use hoinghi_shared::ApiError;
 
 use super::{serve, Store};
 use crate::tasks::{self, Sender, TaskCommand};
@@ -34,19 +34,13 @@ fn today() -> NaiveDate {
     tasks::today_in_vietnam(Utc::now())
 }
 
-/// The site a per-site subject acts for.
-fn subject_site(request: &Incoming) -> Result<SiteId, ApiError> {
-    let token = site_of_command(&request.subject).unwrap_or_default();
-    SiteId::parse(token).map_err(|e| ApiError::invalid(format!("subject {}: {e}", request.subject)))
-}
-
 /// A site reports on one of its tasks; answers with the task.
 async fn report(store: Store, request: Incoming) -> Reply {
     let body: ReportTask = parse_body(
         &request.payload,
         "{conference_id, task_id: \"<item>-<index>\", kind: \"progress\"|\"done\", text, reference?}",
     )?;
-    let site = subject_site(&request)?;
+    let site = request.acting_site()?;
     let meta = request.command(actor::site(&site))?;
     let (id, task) = (body.conference_id, body.task_id);
     let sender = Sender::Site(site);
@@ -92,7 +86,7 @@ async fn list(store: Store, request: Incoming) -> Reply {
 /// A site's own tasks: `site`, if given, must be the subject's.
 async fn list_own(store: Store, request: Incoming) -> Reply {
     let mut body: ListTasks = parse_body(&request.payload, LIST_BODY)?;
-    let site = subject_site(&request)?;
+    let site = request.acting_site()?;
     if let Some(other) = body.site.as_ref().filter(|s| **s != site) {
         return Err(ApiError::forbidden(format!("site {site} may list only its own tasks, not those of {other}")));
     }
