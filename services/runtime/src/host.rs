@@ -350,7 +350,9 @@ async fn serve<F, Fut>(
     Fut: Future<Output = Reply> + Send + 'static,
 {
     let message = &request;
-    let trace = TraceContext::from_headers(message.headers.as_ref());
+    let carried = TraceContext::carried(message.headers.as_ref());
+    let continues = carried.is_some();
+    let trace = carried.unwrap_or_else(TraceContext::new_root);
     let endpoint = target.stats.name.as_str();
     let span = tracing::info_span!("request", endpoint, subject = %message.subject, trace_id = %trace.trace_id);
     // With OTLP export on, the span continues the message's context and becomes the events' parent.
@@ -381,23 +383,31 @@ async fn serve<F, Fut>(
                 Err(ApiError::unavailable("internal error while handling the request; it has been logged"))
             }
         };
-        let headers = trace_headers(&trace);
+        let headers = trace_headers(&trace, continues);
         send(target, &request, reply, headers, received).await;
     }
     .instrument(span)
     .await
 }
 
-fn trace_headers(trace: &TraceContext) -> HeaderMap {
+/// A reply's headers: its `traceparent` when the request carried one (the caller's trace goes on)
+/// or while spans are exported. A request without one gets a reply without one: the trace the
+/// service started is in its events' envelopes (`trace_id`) and its logs, and a header costs every
+/// hop that parses it (docs/BENCHMARKS.md).
+fn trace_headers(trace: &TraceContext, continues: bool) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    trace.inject(&mut headers);
+    if continues || crate::telemetry::exporting() {
+        trace.inject(&mut headers);
+    }
     headers
 }
 
 /// Answers a request refused before its handler ran.
 async fn respond(target: &Target, request: &async_nats::Message, reply: Reply, received: Instant) {
-    let trace = TraceContext::from_headers(request.headers.as_ref());
-    send(target, request, reply, trace_headers(&trace), received).await;
+    let carried = TraceContext::carried(request.headers.as_ref());
+    let continues = carried.is_some();
+    let trace = carried.unwrap_or_else(TraceContext::new_root);
+    send(target, request, reply, trace_headers(&trace, continues), received).await;
 }
 
 /// Sends a reply to the request's inbox and counts it under its outcome; an error goes out in the

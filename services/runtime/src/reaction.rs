@@ -236,7 +236,6 @@ where
             _ = shutdown.cancelled() => return Ok(()),
             m = messages.next() => match m { Some(m) => m?, None => return Ok(()) },
         };
-        let trace = TraceContext::from_headers(message.headers.as_ref());
         let info = message.info().map_err(|e| anyhow::anyhow!("{e}"))?;
         let (deliveries, source_seq) = (info.delivered, info.stream_sequence);
         let envelope = match crate::log::envelope_of(&message.subject, &message.payload) {
@@ -248,6 +247,7 @@ where
                 continue;
             }
         };
+        let trace = TraceContext::of_event(message.headers.as_ref(), envelope.trace_id.as_deref());
         let outcome = {
             let span = tracing::info_span!("reaction", durable = sub.durable, event = %envelope.event_type, trace_id = %trace.trace_id);
             let trace = crate::telemetry::continue_trace(&span, message.headers.as_ref(), trace);

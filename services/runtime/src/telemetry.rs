@@ -1,9 +1,12 @@
 //! Logging and trace context.
 //!
 //! Every request may carry a W3C `traceparent` header; a service continues that trace (or starts one),
-//! logs inside a span holding the `trace_id`, writes the `traceparent` on each event it appends, and
-//! a service reacting to that event continues the same trace. Grepping logs for one `trace_id` follows
-//! a command through every service it touched.
+//! logs inside a span holding the `trace_id`, writes the `trace_id` into each event it appends (the
+//! envelope), and a service reacting to that event continues the same trace. Grepping logs for one
+//! `trace_id` follows a command through every service it touched. The `traceparent` header goes back
+//! on the reply of a request that carried one; on events, and on every reply, it is written only
+//! while spans are exported (below), where its parent span id links the spans: a header costs every
+//! hop that parses it ([`TraceContext::inject_on_event`]).
 //!
 //! With `[telemetry] otlp_endpoint` set (off by default), the spans are also exported to an
 //! OpenTelemetry collector over OTLP/HTTP (protobuf), with the maintained OpenTelemetry crates
@@ -176,7 +179,26 @@ impl TraceContext {
 
     /// The context of incoming headers, or a new trace when there is none.
     pub fn from_headers(headers: Option<&HeaderMap>) -> Self {
-        headers.and_then(|h| h.get(TRACEPARENT)).and_then(|v| Self::parse(v.as_str())).unwrap_or_else(Self::new_root)
+        Self::carried(headers).unwrap_or_else(Self::new_root)
+    }
+
+    /// The valid context the headers carry, if any.
+    pub fn carried(headers: Option<&HeaderMap>) -> Option<Self> {
+        headers.and_then(|h| h.get(TRACEPARENT)).and_then(|v| Self::parse(v.as_str()))
+    }
+
+    /// The context of an event: its `traceparent` header when it has one (written while spans are
+    /// exported, see [`Self::inject_on_event`]), else its envelope's `trace_id` with a new span, else
+    /// a new trace (events written before traces existed).
+    pub fn of_event(headers: Option<&HeaderMap>, trace_id: Option<&str>) -> Self {
+        Self::carried(headers)
+            .or_else(|| {
+                let id = trace_id?;
+                let valid =
+                    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) && id.bytes().any(|b| b != b'0');
+                valid.then(|| Self { trace_id: id.to_ascii_lowercase(), span_id: new_span_id() })
+            })
+            .unwrap_or_else(Self::new_root)
     }
 
     /// The same trace, a new span: what this process sends onwards.
@@ -198,6 +220,18 @@ impl TraceContext {
     pub fn inject(&self, headers: &mut HeaderMap) {
         headers.insert(TRACEPARENT, self.header_value().as_str());
     }
+
+    /// Adds `traceparent` to an event's headers while spans are exported ([`exporting`]), where its
+    /// parent span id links the reactions' spans to the request's. Otherwise the event goes without
+    /// it: the trace id is in its envelope (`trace_id`), which is where reactions read it from
+    /// ([`Self::of_event`]), and a header costs every hop that parses it (docs/BENCHMARKS.md: with
+    /// the reply's, about 8 µs of CPU per command of the storm over the server, the service and the
+    /// client).
+    pub fn inject_on_event(&self, headers: &mut HeaderMap) {
+        if exporting() {
+            self.inject(headers);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -214,5 +248,26 @@ mod tests {
         assert_ne!(child.span_id, root.span_id);
         assert!(TraceContext::parse("garbage").is_none());
         assert!(TraceContext::parse("00-00000000000000000000000000000000-0000000000000001-01").is_none());
+    }
+
+    #[test]
+    fn an_event_without_a_traceparent_continues_the_trace_of_its_envelope() {
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        // Without export (as in these tests) an event is written without the header...
+        let mut headers = HeaderMap::new();
+        TraceContext::parse(&format!("00-{trace}-00f067aa0ba902b7-01")).unwrap().inject_on_event(&mut headers);
+        assert!(headers.is_empty());
+        // ... and its reactions take the trace from the envelope
+        let of_envelope = TraceContext::of_event(None, Some(trace));
+        assert_eq!(of_envelope.trace_id, trace);
+        // A header, when there is one, wins; a broken or absent trace id starts a new trace.
+        let mut headers = HeaderMap::new();
+        headers.insert(TRACEPARENT, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        assert_eq!(TraceContext::of_event(Some(&headers), Some(trace)).trace_id, "0af7651916cd43dd8448eb211c80319c");
+        for broken in [None, Some("xyz"), Some("00000000000000000000000000000000")] {
+            let fresh = TraceContext::of_event(None, broken);
+            assert_eq!(fresh.trace_id.len(), 32);
+            assert_ne!(Some(fresh.trace_id.as_str()), broken);
+        }
     }
 }

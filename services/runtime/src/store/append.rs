@@ -43,7 +43,7 @@ impl<P: Projection> EventStore<P> {
         headers.insert("Nats-Msg-Id", meta.command_id.as_str());
         headers.insert("Nats-Expected-Last-Subject-Sequence", append.expect.last_seq.to_string().as_str());
         headers.insert("Nats-Expected-Last-Subject-Sequence-Subject", append.expect.filter.as_str());
-        meta.trace.child().inject(&mut headers);
+        meta.trace.child().inject_on_event(&mut headers);
 
         let ack = self
             .js

@@ -50,7 +50,7 @@ impl<P: Projection> EventStore<P> {
                 headers.insert("Nats-Msg-Id", meta.command_id.as_str());
                 headers.insert("Nats-Expected-Last-Subject-Sequence", append.expect.last_seq.to_string().as_str());
                 headers.insert("Nats-Expected-Last-Subject-Sequence-Subject", append.expect.filter.as_str());
-                meta.trace.child().inject(&mut headers);
+                meta.trace.child().inject_on_event(&mut headers);
                 match self.js.publish_with_headers(append.subject.clone(), headers, payload.into()).await {
                     Ok(ack) => sent.push(Ok((ack, envelope, append))),
                     Err(e) => sent.push(Err(map_publish_error(e))),
