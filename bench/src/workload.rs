@@ -294,7 +294,9 @@ pub async fn run(
     let published = taker.publish(id).await?;
     let publish = t.elapsed();
     steps.push(step("publish the minutes", publish, &services));
-    let markdown_bytes = published.markdown.as_deref().map_or(0, str::len);
+    // The reply carries the first page of the document; its whole length comes with it.
+    let markdown_bytes =
+        published.document_total_bytes.unwrap_or_else(|| published.markdown.as_deref().map_or(0, str::len));
 
     let mut peak = BTreeMap::new();
     for process in &services {

@@ -413,6 +413,9 @@ pub fn minutes(m: &MinutesView) -> String {
     if let Some(sha) = &m.sha256 {
         let _ = writeln!(out, "  sha256:      {sha}");
     }
+    if let Some(total) = m.document_total_bytes {
+        let _ = writeln!(out, "  document:    {total} bytes (read it whole with `minutes get --markdown`)");
+    }
     let acks: Vec<String> = m.acknowledgements.iter().map(|a| a.site_id.to_string()).collect();
     let _ = writeln!(
         out,

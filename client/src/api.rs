@@ -879,7 +879,8 @@ impl Api {
         }
     }
 
-    /// Reads the minutes (the first page of their attendance).
+    /// Reads the minutes (the first page of their attendance, and the first page of their published
+    /// document: [`Api::minutes_document`] reads it whole).
     ///
     /// # Errors
     /// The service's error (404 before the draft opens, and for a site not part of the conference).
@@ -887,15 +888,49 @@ impl Api {
         self.about(&self.minutes_get(), conference).await
     }
 
-    /// Reads the published minutes with their HTML form (`html`, checked by the service against
-    /// `html_sha256`) instead of the Markdown.
+    /// Reads the published minutes with their whole HTML form (`html`, checked by the service
+    /// against `html_sha256`, every page read and the whole checked here again) instead of the
+    /// Markdown: [`Api::minutes_document`] of the HTML form.
     ///
     /// # Errors
-    /// The service's error (409 before publication).
+    /// The service's error (409 before publication); `unavailable` if the pages do not make the
+    /// document.
     pub async fn minutes_html(&self, conference: ConferenceId) -> Result<MinutesView, ApiError> {
-        let mut query = hoinghi_shared::api::GetMinutes::from(PageQuery::first(conference));
-        query.form = Some(hoinghi_shared::api::DocumentForm::Html);
-        self.request(&self.minutes_get(), &query).await
+        self.minutes_document(conference, hoinghi_shared::api::DocumentForm::Html).await
+    }
+
+    /// Reads the minutes with the whole published document in the form asked for: every page of it
+    /// (the replies carry the document by pages, see [`hoinghi_shared::document`]), put together
+    /// and checked against the SHA-256 every page carries. The reply is the first page's, with the
+    /// whole document in place of its page (`markdown`, or `html`); minutes not published come as
+    /// they are (no document). A small document takes one request.
+    ///
+    /// # Errors
+    /// The service's error (404 before the draft opens, 409 for the HTML form before publication);
+    /// `unavailable` if the pages do not make the document whose hash they carry.
+    pub async fn minutes_document(
+        &self,
+        conference: ConferenceId,
+        form: hoinghi_shared::api::DocumentForm,
+    ) -> Result<MinutesView, ApiError> {
+        let subject = self.minutes_get();
+        hoinghi_shared::document::read_all(|offset| {
+            let mut query = hoinghi_shared::api::GetMinutes::from(PageQuery::first(conference));
+            query.form = Some(form).filter(|f| *f == hoinghi_shared::api::DocumentForm::Html);
+            query.document_offset = offset;
+            let subject = subject.clone();
+            async move { self.request(&subject, &query).await }
+        })
+        .await
+    }
+
+    /// Reads the minutes as `query` asks for them: one page of their attendance and, once
+    /// published, one page of their document (`document_offset`, `document_limit`).
+    ///
+    /// # Errors
+    /// The service's error (404 before the draft opens, 400 for a page that is not one).
+    pub async fn minutes_query(&self, query: &hoinghi_shared::api::GetMinutes) -> Result<MinutesView, ApiError> {
+        self.request(&self.minutes_get(), query).await
     }
 
     /// Reads the minutes with one page of their attendance.

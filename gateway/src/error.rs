@@ -57,6 +57,13 @@ impl From<ApiError> for HttpError {
     }
 }
 
+impl From<hoinghi_shared::document::DocumentError> for HttpError {
+    /// Pages of a document that do not make it: the service's fault (`unavailable`).
+    fn from(e: hoinghi_shared::document::DocumentError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let mut response = (self.status, [(header::CONTENT_TYPE, "application/json")], self.body()).into_response();

@@ -738,18 +738,26 @@ async fn minutes_page(State(app): State<Arc<App>>, headers: HeaderMap, Path(conf
     };
     let outcome: Result<MinutesView, HttpError> = async {
         let id = ConferenceId::parse(&conference).map_err(|e| ApiError::invalid(e.to_string()))?;
-        let query = GetMinutes {
-            conference_id: id,
-            offset: 0,
-            limit: hoinghi_shared::api::DEFAULT_PAGE,
-            version: None,
-            form: Some(DocumentForm::Html),
-        };
         let subject = match caller.role() {
             Some(Role::Site(site)) => min::site_command(&site, min::SITE_GET),
             _ => min::GET.to_owned(),
         };
-        ask(&app, &caller, &subject, &query).await
+        // The document comes by pages: read them all, and check the whole against its hash.
+        let (app, caller, subject) = (&app, &caller, &subject);
+        hoinghi_shared::document::read_all(|document_offset| async move {
+            let query = GetMinutes {
+                conference_id: id,
+                offset: 0,
+                // No attendance is shown here: the smallest page of it.
+                limit: 1,
+                version: None,
+                form: Some(DocumentForm::Html),
+                document_offset,
+                document_limit: None,
+            };
+            ask(app, caller, subject, &query).await
+        })
+        .await
     }
     .await;
     match outcome {

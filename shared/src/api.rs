@@ -890,11 +890,25 @@ pub struct GetMinutes {
     /// refused like any other value that is not a version).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present_version")]
     pub version: Option<u32>,
-    /// `html`: add the published document's HTML form to the reply (`html`), rendered from the
-    /// published minutes and checked against `html_sha256`; absent or `markdown`: the reply as usual
-    /// (the Markdown form is always in a published reply).
+    /// `html`: the published document's HTML form instead of its Markdown (`html`), rendered from
+    /// the published minutes and checked against `html_sha256`; absent or `markdown`: the Markdown
+    /// (`markdown`, in every published reply).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<DocumentForm>,
+    /// Byte offset, in the published document of the form asked for, of the page of it to return
+    /// (default 0; past the document's end is refused). The document comes by pages: see
+    /// [`crate::document`].
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub document_offset: usize,
+    /// Most bytes of the document to return (default
+    /// [`DEFAULT_DOCUMENT_PAGE`](crate::document::DEFAULT_DOCUMENT_PAGE), 1 MiB; larger is clamped
+    /// to [`MAX_DOCUMENT_PAGE`](crate::document::MAX_DOCUMENT_PAGE), 0 is refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_limit: Option<usize>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A form of the published minutes.
@@ -921,7 +935,15 @@ impl GetMinutes {
 
 impl From<PageQuery> for GetMinutes {
     fn from(q: PageQuery) -> Self {
-        Self { conference_id: q.conference_id, offset: q.offset, limit: q.limit, version: None, form: None }
+        Self {
+            conference_id: q.conference_id,
+            offset: q.offset,
+            limit: q.limit,
+            version: None,
+            form: None,
+            document_offset: 0,
+            document_limit: None,
+        }
     }
 }
 
@@ -1257,19 +1279,29 @@ pub struct MinutesView {
     /// When published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_at: Option<DateTime<Utc>>,
-    /// The published document (Markdown), once published.
+    /// One page of the published document (Markdown), once published: the page asked for, or the
+    /// first (the whole document when it is no longer than a page; see [`crate::document`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub markdown: Option<String>,
-    /// Hex SHA-256 of the UTF-8 bytes of `markdown`.
+    /// Hex SHA-256 of the UTF-8 bytes of the whole Markdown document (every page carries it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
-    /// Hex SHA-256 of the UTF-8 bytes of the HTML form, once published (absent for minutes
+    /// Hex SHA-256 of the UTF-8 bytes of the whole HTML form, once published (absent for minutes
     /// published before the HTML form existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html_sha256: Option<String>,
-    /// The HTML form of the published document, only when asked for (`"form": "html"`).
+    /// One page of the HTML form of the published document, only when asked for
+    /// (`"form": "html"`), instead of `markdown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
+    /// Where the page of the document in this reply (`markdown`, or `html`) starts in the whole
+    /// document, in bytes; absent without a document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_offset: Option<usize>,
+    /// The whole document's length in bytes (of the form in this reply): the reader has it all
+    /// when `document_offset` + the page's length reaches it; absent without a document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_total_bytes: Option<usize>,
     /// Sites that acknowledged receipt.
     pub acknowledgements: Vec<Acknowledgement>,
     /// Whose approval publishing needs.
@@ -1811,6 +1843,22 @@ mod tests {
         ] {
             assert!(get(serde_json::json!({"conference_id": id, "version": bad})).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_minutes_query_asks_for_a_page_of_the_document_in_bytes() {
+        let id = "0190e1a2-0000-7000-8000-000000000002";
+        let get = |body: serde_json::Value| serde_json::from_value::<GetMinutes>(body);
+        let plain = get(serde_json::json!({"conference_id": id})).unwrap();
+        assert_eq!((plain.document_offset, plain.document_limit), (0, None));
+        assert_eq!(serde_json::to_value(&plain).unwrap().get("document_offset"), None, "written only when set");
+        let page = get(serde_json::json!({"conference_id": id, "document_offset": 3, "document_limit": 7})).unwrap();
+        assert_eq!((page.document_offset, page.document_limit), (3, Some(7)));
+        for bad in ["-1", "1.5", "\"3\"", "null", "1e30", "18446744073709551616", "[]"] {
+            let body = format!(r#"{{"conference_id": "{id}", "document_offset": {bad}}}"#);
+            assert!(serde_json::from_str::<GetMinutes>(&body).is_err(), "{body}");
+        }
+        assert!(get(serde_json::json!({"conference_id": id, "document_limit": -5})).is_err());
     }
 
     #[test]

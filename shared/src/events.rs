@@ -629,6 +629,37 @@ pub enum AttendanceStatus {
     CheckedIn,
 }
 
+/// A reference to bytes kept out of line in the JetStream object store (bucket `HOINGHI_RECORDS`,
+/// see the runtime's `records` module), carried by an event whose content would not fit one
+/// message. The store is written before the event; the reference is content-addressed, and a reader
+/// checks `size` and `sha256` over every byte it reads back, so the event's hash covers the whole.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StoredObject {
+    /// The object's name in the bucket: `<kind>/<conference id>/<sha256>`.
+    pub object: String,
+    /// Its length in bytes.
+    pub size: u64,
+    /// Lower-case hex SHA-256 of all its bytes.
+    pub sha256: String,
+}
+
+/// The part of a conference's final attendance record that grows with its sites, as one document:
+/// what `roster_closed` and `draft_opened` carry inline in `attendance`, `quorum` and `speakers`, or,
+/// when its JSON is larger than 256 KiB, store out of line as this JSON (object kind
+/// `attendance-record`) and reference by a [`StoredObject`] with those three fields empty. One rule
+/// for both events: all three travel together, inline or out of line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinalRecord {
+    /// One entry per invited site.
+    pub attendance: Vec<AttendanceEntry>,
+    /// The quorum as recorded during the session.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quorum: Vec<QuorumSnapshot>,
+    /// Who had the floor on each agenda item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub speakers: Vec<FloorSpeaker>,
+}
+
 /// One site's line of the final attendance record (`roster_closed`, `draft_opened`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttendanceEntry {
@@ -927,10 +958,16 @@ domain_events! {
         /// A site checked in.
         SiteCheckedIn = (SITE_CHECKED_IN, "site_checked_in", 1) {},
         /// The session ended: the attendance record is final. Site events after this one have no effect.
+        ///
+        /// The record that grows with the sites (`attendance`, `quorum`, `speakers`: a
+        /// [`FinalRecord`]) is inline when its JSON takes at most 256 KiB (the runtime's
+        /// `records::INLINE_LIMIT`), as in every event written before `record` existed. A larger one
+        /// is stored out of line first (object store `HOINGHI_RECORDS`, kind `attendance-record`)
+        /// and `record` references it; `attendance`, `quorum` and `speakers` are then empty.
         RosterClosed = (ROSTER_CLOSED, "roster_closed", 1) {
             /// The conference.
             details: ConferenceDetails,
-            /// The final record, one entry per invited site.
+            /// The final record, one entry per invited site (empty when `record` is set).
             attendance: Vec<AttendanceEntry>,
             /// The quorum as recorded at the start of the session and of each agenda item (empty
             /// without a quorum rule, and in records written before quorum rules existed).
@@ -941,6 +978,10 @@ domain_events! {
             /// existed).
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             speakers: Vec<FloorSpeaker>,
+            /// The whole [`FinalRecord`] stored out of line, when it is too large to travel inline
+            /// (absent: the three fields above are the whole record).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            record: Option<StoredObject>,
         },
         /// The conference was cancelled. Site events after this one have no effect.
         RosterCancelled = (ROSTER_CANCELLED, "roster_cancelled", 1) {
@@ -1119,11 +1160,13 @@ domain_events! {
     // time and never kept in bulk, so its size is not worth a box.
     #[allow(clippy::large_enum_variant)]
     pub enum MinutesEvent {
-        /// The draft opened when the session ended, with the attendance record.
+        /// The draft opened when the session ended, with the attendance record: inline, or out of
+        /// line (`record`, the very object `roster_closed` references) under the same rule as
+        /// `roster_closed`.
         DraftOpened = (DRAFT_OPENED, "draft_opened", 1) {
             /// The conference.
             details: ConferenceDetails,
-            /// Attendance as it happened.
+            /// Attendance as it happened (empty when `record` is set).
             attendance: Vec<AttendanceEntry>,
             /// The quorum as recorded during the session (from `roster_closed`).
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -1132,6 +1175,10 @@ domain_events! {
             /// items the minute-taker has not recorded.
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             speakers: Vec<FloorSpeaker>,
+            /// The whole [`FinalRecord`] stored out of line (absent: the fields above are the whole
+            /// record).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            record: Option<StoredObject>,
         },
         /// An agenda item was recorded (replacing an earlier record of it).
         ItemRecorded = (ITEM_RECORDED, "item_recorded", 1) {
@@ -1180,10 +1227,17 @@ domain_events! {
         },
         /// The minutes were published.
         MinutesPublished = (MINUTES_PUBLISHED, "minutes_published", 1) {
-            /// The document.
+            /// The document, when it is at most `INLINE_LIMIT` bytes (the runtime's `records`
+            /// module); empty when it is stored out of line (`document`).
             markdown: String,
-            /// Hex SHA-256 of the UTF-8 bytes of `markdown`.
+            /// Hex SHA-256 of the UTF-8 bytes of the whole document (inline or stored).
             sha256: String,
+            /// The document stored out of line in the records bucket (kind `minutes-document`),
+            /// written before this event, when it is larger than `INLINE_LIMIT`; its `sha256` is
+            /// this event's. Absent for a document inline (and in events written before documents
+            /// could be stored).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            document: Option<StoredObject>,
             /// Hex SHA-256 of the UTF-8 bytes of the HTML form, which is not stored: it is a pure
             /// function of the published minutes and `published_at`, rendered when asked for and
             /// checked against this hash. Absent in events written before the HTML form existed.
@@ -1409,6 +1463,7 @@ mod tests {
                 attendance: vec![],
                 quorum: vec![],
                 speakers: vec![],
+                record: None,
             }),
             attendance(AttendanceEvent::RosterCancelled { reason: "r".into() }),
             attendance(AttendanceEvent::RosterRescheduled {
@@ -1453,6 +1508,7 @@ mod tests {
                 attendance: vec![],
                 quorum: vec![],
                 speakers: vec![],
+                record: None,
             }),
             minutes(MinutesEvent::ItemRecorded {
                 item: 0,
@@ -1476,6 +1532,7 @@ mod tests {
             minutes(MinutesEvent::MinutesPublished {
                 markdown: "m".into(),
                 sha256: "h".into(),
+                document: None,
                 html_sha256: Some("h2".into()),
                 published_at: Some(DateTime::parse_from_rfc3339("2021-07-23T05:00:00Z").unwrap().to_utc()),
             }),
@@ -1647,7 +1704,8 @@ mod tests {
                 details: stored_details(),
                 attendance: expected.clone(),
                 quorum: vec![],
-                speakers: vec![]
+                speakers: vec![],
+                record: None,
             }
         );
         let opened =
@@ -1658,7 +1716,8 @@ mod tests {
                 details: stored_details(),
                 attendance: expected,
                 quorum: vec![],
-                speakers: vec![]
+                speakers: vec![],
+                record: None,
             }
         );
     }
@@ -1713,11 +1772,37 @@ mod tests {
         let expected = MinutesEvent::MinutesPublished {
             markdown: "# m".into(),
             sha256: "ab".into(),
+            document: None,
             html_sha256: None,
             published_at: None,
         };
         assert_eq!(published.decode::<MinutesEvent>().unwrap(), expected);
         assert_eq!(EventEnvelope::new(&expected, "minute-taker").data_value(), published.data_value());
+    }
+
+    #[test]
+    fn a_publication_stored_out_of_line_carries_the_reference_and_the_whole_hash() {
+        // Given a document stored out of line: the event carries its reference, not its text
+        let hash = "a".repeat(64);
+        let document = StoredObject {
+            object: format!("minutes-document/0190e1a2-0000-7000-8000-000000000002/{hash}"),
+            size: 9_000_000,
+            sha256: hash.clone(),
+        };
+        let event = MinutesEvent::MinutesPublished {
+            markdown: String::new(),
+            sha256: hash.clone(),
+            document: Some(document.clone()),
+            html_sha256: Some("b".repeat(64)),
+            published_at: None,
+        };
+        // Then it round-trips through the log with the reference and the hash of the whole
+        let data = EventEnvelope::new(&event, "person:thu-ky").data_value();
+        assert_eq!(data["document"], serde_json::json!({"object": document.object, "size": 9_000_000, "sha256": hash}));
+        assert_eq!((data["markdown"].as_str(), data["sha256"].as_str()), (Some(""), Some(hash.as_str())));
+        let text = serde_json::to_string(&data).unwrap();
+        let stored = stored(MinutesEvent::MINUTES_PUBLISHED, 1, &text);
+        assert_eq!(stored.decode::<MinutesEvent>().unwrap(), event);
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! - [`ids`]: parsed identifiers ([`ids::ConferenceId`], [`ids::SiteId`], [`ids::PersonId`]).
 //! - [`api`]: request and reply bodies of the public API v1.
 //! - [`board`]: the boards' live feed of a conference: snapshot, live changes, changes since.
+//! - [`document`]: the published minutes read by pages, put together and checked against their
+//!   hash.
 //! - [`events`]: the event envelope, the events of each service (each type named once, as a
 //!   constant of its enum) and the payload types they carry, separate from the [`api`] types.
 //! - [`error`]: error codes and the error reply body.
@@ -30,6 +32,7 @@
 
 pub mod api;
 pub mod board;
+pub mod document;
 pub mod error;
 pub mod events;
 pub mod headers;

@@ -6,7 +6,7 @@
 //! | secretariat (văn phòng) | `secretariat` | `secretariat` | every scheduling subject, the roster, open and summarise the technical check, take the roll call and ask the quorum, move the agenda, grant the floor and mark the speaker done, read the floor, the minutes, review and list the tasks, issue the conclusions notice, list overdue notices and missing receipts, export attendance, `$SRV` |
 //! | person: a chair (chủ trì) or a minute-taker (thư ký) | `person-<id>` | `person:<id>` | its own per-person minutes subjects `hoinghi.v1.minutes.persons.<id>.>` (record, submit, publish, approve, request changes: the minutes service checks the person's role in the conference); read the conference, the roster, the quorum, the floor, the board and the minutes; move the agenda, grant the floor, mark the speaker done; list the tasks; read the conclusions notice |
 //! | district point (điểm cầu) | `site-<id>` | `site:<id>` | its own per-site subjects and its bridge's heartbeats `hoinghi.v1.presence.sites.<id>` (read its conferences, their invitations as iCalendar and their minutes; ask for and withdraw from the floor, list its own notifications, report on and list its own tasks, read and acknowledge its conclusions notice, among them) |
-//! | service, event writer | `service-<name>` | `service:<name>` | its stream's event subjects, dead letters, the notifications of the facts it knows, the reminders' timers (attendance), the JetStream API |
+//! | service, event writer | `service-<name>` | `service:<name>` | its stream's event subjects, dead letters, the notifications of the facts it knows, the reminders' timers (attendance), the JetStream API, the records' object store (`$O.HOINGHI_RECORDS.>`) and its reads' flow control (`$JS.FC.>`) |
 //! | service, API | `service-<name>-api` | `service:<name>` | inboxes only (its replies) |
 //!
 //! Every identity subscribes only to its own inbox (`_INBOX.<identity>.>`), plus, for a site, its
@@ -14,7 +14,8 @@
 //! boards' live feed (`hoinghi.v1.live.>`; sites may not follow it), and for a service's API identity, the
 //! requests of its service and `$SRV` discovery. No client identity may publish to the event
 //! streams, the dead letters, the notifications, the timers or the JetStream API; no service may
-//! delete a stream or purge one of the record (only the reminder timers are purged). A
+//! delete a stream or purge one of the record or the records' object store (only the reminder
+//! timers are purged). A
 //! service has two identities so that the one answering requests (whose reply subjects come from
 //! clients) can publish nowhere but to inboxes, and no reply can land in a stream.
 //!
@@ -211,6 +212,9 @@ impl Role {
                 // answers, publish acks) and its pull consumers' messages all arrive on its inbox.
                 let mut publish = events::written_by(*service);
                 publish.extend(strings(&[events::DEAD_LETTERS, jetstream::API, jetstream::ACK]));
+                // The object store of the records too large for one event: writing an object, and
+                // answering the flow control of the ordered consumer that reads one back.
+                publish.extend(strings(&[jetstream::RECORDS_OBJECTS, jetstream::FLOW_CONTROL]));
                 // The notifications of the facts it knows; attendance also keeps the reminders'
                 // durable timers.
                 publish
@@ -290,6 +294,8 @@ pub fn service_deny() -> Vec<String> {
     deny.extend(
         crate::streams::RECORDS.iter().chain([&crate::streams::NOTIFICATIONS]).map(|s| jetstream::stream_purge(s.name)),
     );
+    // Nor purge an object the events reference (written once, never replaced).
+    deny.push(jetstream::stream_purge(crate::streams::RECORDS_BUCKET_STREAM));
     deny
 }
 
@@ -485,8 +491,9 @@ mod tests {
             "$JS.API.STREAM.PURGE.HOINGHI_MINUTES",
             "$JS.API.STREAM.PURGE.HOINGHI_DEAD_LETTERS",
             "$JS.API.STREAM.PURGE.HOINGHI_NOTIFICATIONS",
+            "$JS.API.STREAM.PURGE.OBJ_HOINGHI_RECORDS",
         ];
-        let service_tail = ["hoinghi.v1.dead.>", "$JS.API.>", "$JS.ACK.>"];
+        let service_tail = ["hoinghi.v1.dead.>", "$JS.API.>", "$JS.ACK.>", "$O.HOINGHI_RECORDS.>", "$JS.FC.>"];
         check(
             Role::Service(Service::Scheduling),
             &[&["hoinghi.v1.events.sites.>", "hoinghi.v1.events.scheduling.>"][..], &service_tail].concat(),

@@ -40,6 +40,14 @@ pub const NOTIFICATIONS: StreamDef =
 /// either: schedules may be replaced and purged.
 pub const TIMERS: StreamDef = StreamDef { name: "HOINGHI_TIMERS", subjects: &[subject!("timers.>")] };
 
+/// The JetStream object store (bucket) holding what is too large for one event: a conference's
+/// attendance record, published minutes. An event references its object by name, size and SHA-256
+/// ([`crate::events::StoredObject`]); the object is written before the event and never replaced.
+pub const RECORDS_BUCKET: &str = "HOINGHI_RECORDS";
+
+/// The stream under [`RECORDS_BUCKET`] (`OBJ_<bucket>`, as JetStream names an object store's).
+pub const RECORDS_BUCKET_STREAM: &str = "OBJ_HOINGHI_RECORDS";
+
 /// The streams that are the record: nothing in them may expire, be deleted or purged.
 pub const RECORDS: [StreamDef; 4] = [SCHEDULING, ATTENDANCE, MINUTES, DEAD_LETTERS];
 

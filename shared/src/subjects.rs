@@ -572,6 +572,11 @@ pub mod jetstream {
     pub const KV_ALL: &str = "$KV.>";
     /// Object stores.
     pub const OBJECT_ALL: &str = "$O.>";
+    /// The records bucket's chunks and metadata (`$O.HOINGHI_RECORDS.>`,
+    /// [`crate::streams::RECORDS_BUCKET`]).
+    pub const RECORDS_OBJECTS: &str = "$O.HOINGHI_RECORDS.>";
+    /// Flow-control answers of a push consumer (an object store read is one, ordered).
+    pub const FLOW_CONTROL: &str = "$JS.FC.>";
 }
 
 #[cfg(test)]

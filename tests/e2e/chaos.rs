@@ -161,7 +161,7 @@ async fn chaos(site_count: usize, rounds: usize) {
     stack.wait_for_reactions(REDELIVERY_TIMEOUT).await.unwrap();
     assert_eq!(drafts_opened(&stack, id).await, 1, "exactly one draft");
     assert_eq!(stack.dead_letters().await.unwrap(), 0, "nothing parked as a dead letter");
-    // The final record travels as one event, so its size bounds a conference's size (max_payload).
+    // The final record travels inline in the event up to 256 KiB, out of line beyond (records.rs).
     let closed_filter = events::conference(Service::Attendance, &id, AttendanceEvent::ROSTER_CLOSED);
     let closed_event = bulk::read_events(&js, Service::Attendance.stream().name, &closed_filter).await.unwrap();
     let bytes = closed_event[0].envelope.data.get().len();

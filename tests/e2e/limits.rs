@@ -7,15 +7,15 @@ use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt};
 use hoinghi_shared::api::{
-    AgendaItem, Chair, ConferenceRef, ConfirmAttendance, CreateConference, MinutesStatus, MinutesView, PageQuery,
-    Person, RecordItem, Roster, RosterState, Task, MAX_PAGE,
+    AgendaItem, Chair, ConferenceRef, ConfirmAttendance, CreateConference, DocumentForm, MinutesStatus, MinutesView,
+    PageQuery, Person, RecordItem, Roster, RosterState, Task, MAX_PAGE,
 };
 use hoinghi_shared::events::{AttendanceEvent, ConferenceDetails, MinutesEvent};
 use hoinghi_shared::limits::{
     conference_fixed_cost, confirmation_cost, content_cost, decline_cost, person_cost, site_answer_budget, task_cost,
-    CONFIRMATION_OVERHEAD, DECLINE_OVERHEAD, ITEM_ENTRY_OVERHEAD, MAX_AGENDA_ITEMS, MAX_NAME_CHARS, MAX_PAYLOAD,
-    MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MESSAGE_BUDGET, MINUTES_CONTENT_BUDGET,
-    PERSON_OVERHEAD, RECORDED_ITEM_OVERHEAD, RECORD_FIXED_BUDGET, REPLY_BUDGET,
+    CONFIRMATION_OVERHEAD, DECLINE_OVERHEAD, DETAILS_BUDGET, ITEM_ENTRY_OVERHEAD, MAX_AGENDA_ITEMS, MAX_NAME_CHARS,
+    MAX_PAYLOAD, MAX_PEOPLE, MAX_PERSON_TITLE_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MESSAGE_BUDGET,
+    MINUTES_CONTENT_BUDGET, PERSON_OVERHEAD, RECORDED_ITEM_OVERHEAD, REPLY_BUDGET,
 };
 use hoinghi_shared::subjects;
 use hoinghi_shared::{ConferenceId, ErrorCode, PersonId, SiteId};
@@ -25,6 +25,10 @@ use crate::common::{assert_refused, conference_event, sha256_hex, stack};
 
 /// Linked sites: enough that a page of the minutes' attendance no longer fits one reply.
 const SITES: usize = 2_400;
+
+/// Registered sites: with the longest texts, enough that the conference's details overflow their
+/// budget (7 MiB).
+const REGISTERED: usize = 4_000;
 
 /// A site id of the longest kind (64 characters).
 fn site_id(i: usize) -> SiteId {
@@ -126,11 +130,12 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
     let started = Instant::now();
     let stack = stack().await;
     let api = &stack.api;
-    let sites: Vec<SiteId> = (0..SITES).map(site_id).collect();
+    let registered: Vec<SiteId> = (0..REGISTERED).map(site_id).collect();
+    let sites = &registered[..SITES];
 
-    // The secretariat registers the host and 2,400 sites with 64-character ids and 200-character names.
+    // The secretariat registers the host and 4,000 sites with 64-character ids and 200-character names.
     api.register_site(&scenario::host(), scenario::HOST.1).await.unwrap();
-    futures::stream::iter(sites.iter().enumerate())
+    futures::stream::iter(registered.iter().enumerate())
         .map(|(i, site)| async move { api.register_site(site, &site_name(i)).await })
         .buffer_unordered(32)
         .try_collect::<Vec<_>>()
@@ -140,18 +145,18 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
     // Linking them to a conference with the longest texts the input limits allow: refused at once,
     // with the sizes and what to do, and nothing written.
     let before = stack.event_totals().await.unwrap();
-    let largest = create_request(&sites, true);
+    let largest = create_request(&registered, true);
     let err = assert_refused(
-        "a conference whose fixed part overflows the record",
+        "a conference whose details overflow their budget",
         api.create(&largest).await,
         ErrorCode::Invalid,
-        &["2,400 sites' ids and names take", "at most 4.75 MiB", "link fewer sites", "shorten"],
+        &["4,000 sites' ids and names take", "at most 7 MiB", "link fewer sites", "shorten"],
     );
     eprintln!("limits: create refused: {}", err.message);
     assert_eq!(stack.event_totals().await.unwrap(), before, "a refused create writes nothing");
 
-    // With ordinary texts the same sites fit.
-    let created = api.create(&create_request(&sites, false)).await.unwrap();
+    // With ordinary texts, 2,400 of them fit.
+    let created = api.create(&create_request(sites, false)).await.unwrap();
     let id = created.id;
     let details = ConferenceDetails {
         title: created.title.clone(),
@@ -169,7 +174,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
         quorum: None,
     };
     let fixed = conference_fixed_cost(&details);
-    assert!(fixed <= RECORD_FIXED_BUDGET);
+    assert!(fixed <= DETAILS_BUDGET);
     flow::invite(api, id).await.unwrap();
 
     // Each site answers with the largest answer its share of the record allows.
@@ -239,10 +244,17 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
         .unwrap();
     api.end(id).await.unwrap();
     flow::wait_roster(api, id, RosterState::Closed).await.unwrap();
-    let (roster_len, roster): (usize, Roster) =
-        sized(&stack, subjects::attendance::ROSTER, &PageQuery { conference_id: id, offset: 0, limit: MAX_PAGE }, None)
-            .await;
-    assert_eq!(roster.sites.len(), SITES, "the whole roster fits one reply within the budgets");
+    // The roster, read page by page: the sites' answers fill 16 MiB, more than one reply holds.
+    let mut roster_lines = Vec::new();
+    let mut roster_len = 0;
+    while roster_lines.len() < SITES {
+        let query = PageQuery { conference_id: id, offset: roster_lines.len(), limit: MAX_PAGE };
+        let (len, page): (usize, Roster) = sized(&stack, subjects::attendance::ROSTER, &query, None).await;
+        assert!(!page.sites.is_empty() && len <= REPLY_BUDGET, "every page holds a line and fits: {len}");
+        roster_len = roster_len.max(len);
+        roster_lines.extend(page.sites);
+    }
+    assert_eq!(roster_lines.len(), SITES);
     let closed = event_size(&stack, Service::Attendance, id, AttendanceEvent::ROSTER_CLOSED).await;
     let draft = flow::wait_draft(api, id).await.unwrap();
     assert_eq!(draft.status, MinutesStatus::Draft);
@@ -297,8 +309,12 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
     let (published_len, published): (usize, MinutesView) =
         sized(&stack, &publish_subject, &publish, Some("limits-publish")).await;
     assert_eq!(published.status, MinutesStatus::Published);
-    let markdown = published.markdown.clone().unwrap();
+    // The reply carries the first page of the document; read whole (every page), it is the
+    // document whose hash every page carries.
+    let markdown = api.minutes_document(id, DocumentForm::Markdown).await.unwrap().markdown.unwrap();
     assert_eq!(published.sha256.as_deref(), Some(sha256_hex(&markdown).as_str()));
+    assert_eq!(published.document_total_bytes, Some(markdown.len()));
+    assert!(markdown.starts_with(published.markdown.as_deref().unwrap()), "the first page is the document's start");
     let (_, retried): (usize, MinutesView) = sized(&stack, &publish_subject, &publish, Some("limits-publish")).await;
     assert_eq!((retried.markdown, retried.sha256), (published.markdown.clone(), published.sha256.clone()));
     let minutes_published = event_size(&stack, Service::Minutes, id, MinutesEvent::MINUTES_PUBLISHED).await;
@@ -308,7 +324,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
     // would not fit one reply comes shorter, and the client reads on from where it ended.
     let (get_len, first): (usize, MinutesView) =
         sized(&stack, subjects::minutes::GET, &PageQuery::first(id), None).await;
-    assert_eq!(first.markdown.as_deref(), Some(markdown.as_str()));
+    assert_eq!(first.markdown, published.markdown, "the first page of the document");
     let mut offset = 0;
     let mut pages = Vec::new();
     let mut attendance = Vec::new();
@@ -323,7 +339,7 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
     }
     assert!(pages.len() > 1, "the largest page of this attendance does not fit one reply: {pages:?}");
     let read: Vec<_> = attendance.iter().map(|r| (&r.site_id, &r.delegates, &r.decline_reason)).collect();
-    let expected: Vec<_> = roster.sites.iter().map(|s| (&s.site_id, &s.delegates, &s.decline_reason)).collect();
+    let expected: Vec<_> = roster_lines.iter().map(|s| (&s.site_id, &s.delegates, &s.decline_reason)).collect();
     assert_eq!(read, expected, "read page by page, the attendance is the closed roster");
 
     // The sites acknowledge (each reply a minutes view); the conference closes; nothing was parked.
@@ -345,7 +361,6 @@ async fn hostile_content_at_the_budgets_limits_still_closes_publishes_and_reads(
         (AttendanceEvent::ROSTER_CLOSED, closed),
         (MinutesEvent::DRAFT_OPENED, opened),
         (MinutesEvent::MINUTES_PUBLISHED, minutes_published),
-        ("markdown", markdown.len()),
     ] {
         assert!(len <= MESSAGE_BUDGET, "{what} takes {len} bytes of {MAX_PAYLOAD}");
     }

@@ -474,7 +474,12 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     if published.status != MinutesStatus::Published {
         anyhow::bail!("publish answered status {}", output::minutes_status(published.status));
     }
-    let markdown = published.markdown.clone().context("the published minutes carry no Markdown")?;
+    // The reply carries the first page of the document: read it whole (every page, hash checked).
+    let whole = minute_taker
+        .minutes_document(id, hoinghi_shared::api::DocumentForm::Markdown)
+        .await
+        .context("reading the published minutes")?;
+    let markdown = whole.markdown.clone().context("the published minutes carry no Markdown")?;
     let sha256 = published.sha256.clone().context("the published minutes carry no sha256")?;
     println!("         published, {} bytes, sha256 {sha256}", markdown.len());
 

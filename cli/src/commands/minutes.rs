@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use hoinghi_shared::api::{ConferenceRef, MinutesView, RecordItem, Task};
+use hoinghi_shared::api::{ConferenceRef, DocumentForm, MinutesView, RecordItem, Task};
 use hoinghi_shared::subjects::minutes;
 use hoinghi_shared::{ConferenceId, SiteId};
 use sha2::{Digest, Sha256};
@@ -53,11 +53,13 @@ pub enum Cmd {
     Get {
         /// The conference id.
         conference: ConferenceId,
-        /// Print only the published Markdown, byte for byte (for `> minutes.md`).
+        /// Print only the published Markdown, byte for byte (for `> minutes.md`): every page read
+        /// and the whole checked against the published SHA-256 before anything is printed.
         #[arg(long, conflicts_with = "json")]
         markdown: bool,
         /// Print only the published HTML form, byte for byte (for `> minutes.html`), checked by the
-        /// service against the hash recorded at publication.
+        /// service against the hash recorded at publication, every page read and the whole checked
+        /// again before anything is printed.
         #[arg(long, conflicts_with_all = ["json", "markdown", "version"])]
         html: bool,
         /// Show submitted version N (1, 2, …) and what changed from the one before.
@@ -77,6 +79,7 @@ pub enum Cmd {
     Receipts(super::notice::ReceiptsArgs),
     /// Check that a file is exactly the published minutes, in either form (Markdown or HTML: SHA-256
     /// against the hashes recorded at publication); says which form matched; exits 1 on a mismatch.
+    /// The published Markdown is read whole (every page) and checked against its hash first.
     Verify {
         /// The conference id.
         conference: ConferenceId,
@@ -188,7 +191,11 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Cmd::Get { conference, markdown, version: None, .. } => {
-            let view: MinutesView = client.minutes(conference).await?;
+            let view: MinutesView = if markdown {
+                client.minutes_document(conference, DocumentForm::Markdown).await?
+            } else {
+                client.minutes(conference).await?
+            };
             if markdown {
                 let Some(text) = &view.markdown else {
                     anyhow::bail!(
@@ -213,7 +220,9 @@ pub async fn run(ctx: &Ctx, cmd: Cmd) -> anyhow::Result<ExitCode> {
 async fn verify(ctx: &Ctx, conference: ConferenceId, file: &std::path::Path) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let actual = sha256_hex(&bytes);
-    let view: MinutesView = ctx.client().await?.minutes(conference).await?;
+    // The whole published Markdown, every page read and checked against the hash they carry: the
+    // hash a copy is compared with is that of the document the service serves.
+    let view: MinutesView = ctx.client().await?.minutes_document(conference, DocumentForm::Markdown).await?;
     let Some(markdown_sha256) = view.sha256.clone() else {
         anyhow::bail!(
             "the minutes of {conference} are {}, not published: nothing to verify against",
@@ -241,6 +250,7 @@ async fn verify(ctx: &Ctx, conference: ConferenceId, file: &std::path::Path) -> 
             "form": form,
             "published_html_sha256": view.html_sha256,
             "conference_minutes_sha256": recorded,
+            "published_bytes": view.document_total_bytes,
             "matches": matches,
         }))?;
     } else if matches {

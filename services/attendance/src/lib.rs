@@ -60,7 +60,9 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
     // The boards' live feed, from the identity that writes the log (the replay is not published).
     board::publish_live(&app.store, app.jetstream().client());
     let store = app.store.clone();
-    app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
+    // The object store of the final records too large for one event (written before `roster_closed`).
+    let records = hoinghi_runtime::records::Records::open(&app.jetstream()).await?;
+    app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), records.clone(), event));
     let store = app.store.clone();
     app.react(reminders::subscription(), move |event| reminders::on_roster_event(store.clone(), event));
     let store = app.store.clone();

@@ -665,6 +665,7 @@ mod tests {
             attendance: vec![],
             quorum: vec![],
             speakers: vec![],
+            record: None,
         });
         let after = log.roster_state().decide_presence(&id, &site("ba-be"), heard(1));
         assert_eq!(after.unwrap_err().code, ErrorCode::Conflict);

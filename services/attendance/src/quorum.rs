@@ -359,6 +359,7 @@ mod tests {
             attendance: vec![],
             quorum,
             speakers: vec![],
+            record: None,
         });
         when_recorded(&closed, Some(1)).then_nothing();
         let never = Roster::default();

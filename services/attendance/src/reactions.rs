@@ -3,6 +3,7 @@
 //! moves it (`roster_rescheduled`).
 
 use hoinghi_runtime::reaction::{ReactionError, Received, Subscription};
+use hoinghi_runtime::records::Records;
 use hoinghi_shared::events::SchedulingEvent;
 use hoinghi_shared::Service;
 
@@ -28,9 +29,13 @@ pub fn subscription() -> Subscription {
 ///
 /// # Errors
 /// `Retry` while the log is unavailable or the roster is not there yet; `Permanent` otherwise.
-pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionError> {
+pub async fn on_event(store: Store, records: Records, received: Received) -> Result<(), ReactionError> {
     let event: SchedulingEvent = received.event()?;
     let id = received.conference_id()?;
+    if let SchedulingEvent::SessionEnded {} = event {
+        // The final record, out of line when it is too large for one event.
+        return crate::commands::close::on_session_ended(&store, &records, &received, id).await;
+    }
     if let SchedulingEvent::SessionStarted {} = event {
         crate::commands::technical_check::on_session_started(store.clone(), &received, id).await?;
         // The session is in progress once the check is closed: the quorum at the start.
@@ -38,7 +43,6 @@ pub async fn on_event(store: Store, received: Received) -> Result<(), ReactionEr
     }
     let command = match event {
         SchedulingEvent::InvitationsIssued { details } => RosterCommand::Open(Box::new(details)),
-        SchedulingEvent::SessionEnded {} => RosterCommand::Close,
         SchedulingEvent::ConferenceCancelled { was_invited: false, .. } => return Ok(()),
         SchedulingEvent::ConferenceCancelled { reason, .. } => RosterCommand::Cancel { reason },
         SchedulingEvent::ConferenceRescheduled { was_invited: false, .. } => return Ok(()),

@@ -561,7 +561,13 @@ mod tests {
         let d = details();
         for end in [
             AttendanceEvent::RosterCancelled { reason: "bão".into() },
-            AttendanceEvent::RosterClosed { details: d.clone(), attendance: vec![], quorum: vec![], speakers: vec![] },
+            AttendanceEvent::RosterClosed {
+                details: d.clone(),
+                attendance: vec![],
+                quorum: vec![],
+                speakers: vec![],
+                record: None,
+            },
         ] {
             // Given a roster cancelled (or closed)
             let mut g = Given::opened(d.clone(), start_of(&d) - Duration::days(2));

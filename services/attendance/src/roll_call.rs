@@ -336,6 +336,7 @@ mod tests {
             attendance: vec![],
             quorum: vec![],
             speakers: vec![],
+            record: None,
         });
         when_called(&ended, "ba-be", present(3)).then_refused(ErrorCode::Conflict, "has ended");
         let never = crate::roster::Roster::default();
@@ -398,6 +399,7 @@ mod tests {
                 attendance: vec![],
                 quorum: vec![],
                 speakers: vec![],
+                record: None,
             })
             .site("ba-be", called(3));
         assert!(!log.roster_state().session.roll_calls.contains_key(&site("ba-be")));

@@ -512,6 +512,7 @@ impl Aggregate for Roster {
                 attendance: self.records(),
                 quorum: self.session.quorum.snapshots.clone(),
                 speakers: self.floor_speakers(),
+                record: None,
             }),
             (RosterCommand::Cancel { reason }, RosterState::Open) => Some(AttendanceEvent::RosterCancelled { reason }),
             (RosterCommand::Close | RosterCommand::Cancel { .. }, RosterState::Closed | RosterState::Cancelled) => None,
@@ -627,7 +628,13 @@ mod tests {
     }
 
     fn closed() -> AttendanceEvent {
-        AttendanceEvent::RosterClosed { details: details(), attendance: vec![], quorum: vec![], speakers: vec![] }
+        AttendanceEvent::RosterClosed {
+            details: details(),
+            attendance: vec![],
+            quorum: vec![],
+            speakers: vec![],
+            record: None,
+        }
     }
 
     fn cancelled(reason: &str) -> AttendanceEvent {
@@ -693,14 +700,14 @@ mod tests {
 
     #[test]
     fn a_confirmation_larger_than_the_sites_share_is_refused_and_changes_nothing() {
-        // Given 35 invited sites (each may answer with 2.69 MiB / 35 = 78.6 KiB; 2.75 MiB less the floor's speakers)
+        // Given 100 invited sites (each may answer with 16 MiB / 100 = 163.8 KiB)
         let entry = given::<SiteEntry>(key("site-0007"), []);
         // When one confirms 200 delegates with 200-emoji names and 500-emoji titles (551 KiB)
         let huge = api::Person { name: "😀".repeat(MAX_NAME_CHARS), title: "😀".repeat(MAX_PERSON_TITLE_CHARS) };
         let command = SiteCommand::Confirm { delegates: vec![huge; MAX_PEOPLE], headcount: 300 };
         // Then it is refused with the sizes and what to do, and no event is written
-        let err = entry.when(among(35, command)).then_refused(ErrorCode::Invalid, "name fewer delegates");
-        for hint in ["200 delegates take 551.4 KiB", "2.69 MiB", "35", "at most 78.6 KiB"] {
+        let err = entry.when(among(100, command)).then_refused(ErrorCode::Invalid, "name fewer delegates");
+        for hint in ["200 delegates take 551.4 KiB", "16 MiB", "100", "at most 163.8 KiB"] {
             assert!(err.message.contains(hint), "{hint:?} not in {:?}", err.message);
         }
         assert_eq!(entry.state().answer, Answer::None);
@@ -708,10 +715,10 @@ mod tests {
 
     #[test]
     fn an_answer_of_exactly_the_share_is_taken_and_one_byte_more_is_not() {
-        // Given 62 invited sites: a share of 45,452 bytes
+        // Given 620 invited sites: a share of 27,060 bytes
         let entry = given::<SiteEntry>(key("site-0001"), []);
-        let share = site_answer_budget(62);
-        assert_eq!(share, 45_452);
+        let share = site_answer_budget(620);
+        assert_eq!(share, 27_060);
         // Delegates named `|` (6 bytes each as counted) and titled with emoji, up to the share
         let delegate = |title: usize| Person { name: "|".into(), title: "😀".repeat(title) };
         let per_delegate = PERSON_OVERHEAD + 6;
@@ -725,23 +732,23 @@ mod tests {
         let requested = |list: &[Person]| list.iter().map(api::Person::from).collect();
         let exact = SiteCommand::Confirm { delegates: requested(&list), headcount: 100 };
         entry
-            .when(among(62, exact))
+            .when(among(620, exact))
             .then(AttendanceEvent::AttendanceConfirmed { delegates: list.clone(), headcount: 100 });
         list[0].title.push('a');
         let over = SiteCommand::Confirm { delegates: requested(&list), headcount: 100 };
-        entry.when(among(62, over)).then_refused(ErrorCode::Invalid, "62 invited sites");
+        entry.when(among(620, over)).then_refused(ErrorCode::Invalid, "620 invited sites");
     }
 
     #[test]
     fn a_refusal_reason_larger_than_the_sites_share_is_refused() {
-        // Given 330 invited sites: a share of 8,539 bytes
+        // Given 330 invited sites: a share of 50,840 bytes
         let entry = given::<SiteEntry>(key("site-0100"), []);
         // When one declines with 20,000 `|` (120,000 bytes as counted)
         let err = entry
             .when(among(330, SiteCommand::Decline { reason: "|".repeat(MAX_TEXT_CHARS) }))
             .then_refused(ErrorCode::Invalid, "shorten the reason");
         // Then it is refused, naming the cost, the share and what to do
-        for hint in ["117.2 KiB", "330 invited sites", "8.3 KiB"] {
+        for hint in ["117.2 KiB", "330 invited sites", "49.6 KiB"] {
             assert!(err.message.contains(hint), "{hint:?} not in {:?}", err.message);
         }
         // And a reason that fills the share exactly is taken
@@ -861,6 +868,7 @@ mod tests {
             ],
             quorum: vec![],
             speakers: vec![],
+            record: None,
         });
     }
 

@@ -283,6 +283,7 @@ mod tests {
             attendance: vec![],
             quorum: vec![],
             speakers: vec![],
+            record: None,
         });
         closed.when_site("ba-be", seen(1)).then_refused(ErrorCode::Conflict, "has ended");
     }

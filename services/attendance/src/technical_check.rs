@@ -25,10 +25,7 @@ use hoinghi_shared::api::{
     self, FailedItem, FailingSite, SiteTechnicalCheck, TechnicalCheckCounts, TechnicalCheckState, TechnicalCheckSummary,
 };
 use hoinghi_shared::events::{AttendanceEvent, CheckItem, CheckResult, CheckStatus, DomainEvent};
-use hoinghi_shared::limits::{
-    describe_size, shrink_page_to_fit, technical_check_fixed_cost, MAX_CHECK_NOTE_CHARS, RECORD_FIXED_BUDGET,
-    REPLY_BUDGET, TECHNICAL_CHECK_OVERHEAD,
-};
+use hoinghi_shared::limits::{shrink_page_to_fit, MAX_CHECK_NOTE_CHARS, REPLY_BUDGET};
 use hoinghi_shared::subjects::events;
 use hoinghi_shared::{ApiError, ConferenceId, SiteId};
 
@@ -160,14 +157,9 @@ impl Aggregate for SiteCheck {
 /// A command on the conference's check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckCommand {
-    /// The secretariat opens it; the roster admits it with the fixed cost the conference would have
-    /// with a check ([`technical_check_fixed_cost`]) and how many sites it invited.
-    Open {
-        /// The conference's fixed cost with the check's outcome for every site.
-        fixed_cost: usize,
-        /// Invited sites.
-        sites: usize,
-    },
+    /// The secretariat opens it (any conference may have one: every site's outcome goes into the
+    /// attendance record, which is stored out of line when it is large).
+    Open,
     /// The session started.
     Close,
 }
@@ -255,24 +247,14 @@ impl Aggregate for TechnicalCheck {
     /// cannot be opened after the start.
     ///
     /// # Errors
-    /// `conflict` for opening once the session started, `invalid` for a conference whose record has
-    /// no room for every site's outcome.
+    /// `conflict` for opening once the session started.
     fn handle(&self, id: &ConferenceId, command: CheckCommand) -> Result<Option<AttendanceEvent>, ApiError> {
         match command {
             CheckCommand::Close if self.is_closed() => Ok(None),
             CheckCommand::Close => Ok(Some(AttendanceEvent::TechnicalCheckClosed {})),
-            CheckCommand::Open { .. } if self.is_closed() => Err(closed(id)),
-            CheckCommand::Open { .. } if self.is_opened() => Ok(None),
-            CheckCommand::Open { fixed_cost, sites } if fixed_cost > RECORD_FIXED_BUDGET => {
-                Err(ApiError::invalid(format!(
-                    "conference {id} is too large for a technical check: its {sites} sites' outcomes ({} each) \
-                     would bring its attendance record to {}, over the {} its fixed part may take",
-                    describe_size(TECHNICAL_CHECK_OVERHEAD),
-                    describe_size(fixed_cost),
-                    describe_size(RECORD_FIXED_BUDGET),
-                )))
-            }
-            CheckCommand::Open { .. } => Ok(Some(AttendanceEvent::TechnicalCheckOpened {})),
+            CheckCommand::Open if self.is_closed() => Err(closed(id)),
+            CheckCommand::Open if self.is_opened() => Ok(None),
+            CheckCommand::Open => Ok(Some(AttendanceEvent::TechnicalCheckOpened {})),
         }
     }
 
@@ -333,22 +315,18 @@ impl Roster {
         id: &ConferenceId,
         command: CheckCommand,
     ) -> Result<Decision<AttendanceEvent>, ApiError> {
-        let Some(details) = self.details.as_ref().filter(|_| self.is_opened()) else {
+        if !self.is_opened() {
             return match command {
                 CheckCommand::Close => Err(ApiError::not_found(format!("no roster for conference {id} yet"))),
-                CheckCommand::Open { .. } => Err(not_invited_yet(id)),
+                CheckCommand::Open => Err(not_invited_yet(id)),
             };
-        };
-        let command = match command {
-            CheckCommand::Open { .. } => {
-                if self.technical_check.is_closed() {
-                    return Err(closed(id));
-                }
-                self.ensure_open(id)?;
-                CheckCommand::Open { fixed_cost: technical_check_fixed_cost(details), sites: details.sites.len() }
+        }
+        if command == CheckCommand::Open {
+            if self.technical_check.is_closed() {
+                return Err(closed(id));
             }
-            CheckCommand::Close => CheckCommand::Close,
-        };
+            self.ensure_open(id)?;
+        }
         decide(&self.technical_check, id, command)
     }
 
@@ -485,7 +463,7 @@ mod tests {
     }
 
     fn open() -> CheckCommand {
-        CheckCommand::Open { fixed_cost: 0, sites: 3 }
+        CheckCommand::Open
     }
 
     /// When the secretariat opens the check of the log's conference, as the service decides it.
@@ -514,20 +492,6 @@ mod tests {
         started.when(open()).then_refused(ErrorCode::Conflict, "has started");
         started.when(CheckCommand::Close).then_nothing();
         given::<TechnicalCheck>(id, []).when(CheckCommand::Close).then(AttendanceEvent::TechnicalCheckClosed {});
-    }
-
-    #[test]
-    fn a_conference_too_large_for_the_checks_outcome_cannot_open_one() {
-        let too_large = CheckCommand::Open { fixed_cost: RECORD_FIXED_BUDGET + 1, sites: 20_000 };
-        let err = given::<TechnicalCheck>(ConferenceId::generate(), [])
-            .when(too_large)
-            .then_refused(ErrorCode::Invalid, "too large for a technical check");
-        for hint in ["20000 sites", "96 bytes", "4.75 MiB"] {
-            assert!(err.message.contains(hint), "{hint:?} not in {:?}", err.message);
-        }
-        given::<TechnicalCheck>(ConferenceId::generate(), [])
-            .when(CheckCommand::Open { fixed_cost: RECORD_FIXED_BUDGET, sites: 20_000 })
-            .then(AttendanceEvent::TechnicalCheckOpened {});
     }
 
     // A site's check alone.
@@ -577,11 +541,12 @@ mod tests {
         Then { decision: never.decide_check(&id, CheckCommand::Close) }.then_refused(ErrorCode::NotFound, "no roster");
         Then { decision: never.decide_check_report(&id, &site("ba-be"), report(ok())) }
             .then_refused(ErrorCode::Conflict, "invitations");
-        // Invited: it opens, with the conference's real cost.
+        // Invited: it opens, however many sites (the outcomes go into the record, stored out of
+        // line when large).
         let log = opened(details());
         when_open(&log).then(AttendanceEvent::TechnicalCheckOpened {});
         let huge = opened(details_of(20_000));
-        when_open(&huge).then_refused(ErrorCode::Invalid, "20000 sites");
+        when_open(&huge).then(AttendanceEvent::TechnicalCheckOpened {});
         // Cancelled or ended: 409.
         let cancelled = opened(details()).roster(AttendanceEvent::RosterCancelled { reason: "bão".into() });
         when_open(&cancelled).then_refused(ErrorCode::Conflict, "bão");

@@ -8,6 +8,9 @@
 //!   minutes, [`minutes::Minutes`] (`…events.minutes.<conference>.*`), which admit a site's
 //!   acknowledgement before the site's own, [`minutes::Ack`] (`…events.minutes.<conference>.<site>.*`),
 //!   decides it.
+//! - [`document`]: the published document stored out of line in the records bucket when it is
+//!   too large for one event, read back (hash checked) into a bounded cache for the replies, which
+//!   carry it by pages.
 //! - [`receipt`]: each invited site's receipt of the minutes or of the notice, and the address of an
 //!   event on a conference's own subjects.
 //! - [`render`]: the published documents (Markdown, and HTML from `templates/minutes.html`), user
@@ -20,6 +23,8 @@
 //! - [`commands`]: one file per request subject: find the aggregate in the state, `decide`,
 //!   `execute`.
 //! - [`reactions`]: opening the draft when attendance closes the roster.
+//! - [`record`]: the attendance record kept out of line, read back and checked when the draft
+//!   opens, when the service starts and when another instance opened it.
 //! - [`notifications`]: each invited site's notification that the minutes were published.
 //! - `testing` (tests only): support for the minutes' given / when / then.
 
@@ -27,12 +32,14 @@
 
 pub mod calendar;
 pub mod commands;
+pub mod document;
 pub mod minutes;
 pub mod notice;
 pub mod notifications;
 pub mod presence_text;
 pub mod reactions;
 pub mod receipt;
+pub mod record;
 pub mod render;
 pub mod state;
 pub mod tasks;
@@ -59,12 +66,18 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
     // A malformed holiday table stops the service before it serves anything.
     let calendar = std::sync::Arc::new(calendar::Calendar::load(&settings.calendar.holidays_file)?);
     let app = service::App::<state::MinutesState>::build(&settings, SERVICE).await?;
+    // The attendance records the replay left out of line are read back before the service is ready.
+    let records = hoinghi_runtime::records::Records::open(&app.jetstream()).await?;
+    let loader = record::Loader::new(app.store.clone(), records.clone());
+    loader.fill_pending().await;
+    loader.watch();
     let store = app.store.clone();
-    app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), event));
+    app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), loader.clone(), event));
     let store = app.store.clone();
     app.react(notifications::subscription(), move |event| notifications::on_event(store.clone(), event));
     let host = app.host("Minutes: drafting, approval by a chair, publication and acknowledgement").await?;
-    commands::register(&host, app.store.clone()).await?;
+    let documents = document::Documents::new(records);
+    commands::register(&host, commands::Ctx { store: app.store.clone(), documents }).await?;
     commands::notice::register(&host, app.store.clone(), calendar).await?;
     app.run(host, shutdown).await?;
     Ok(())

@@ -22,9 +22,11 @@ use hoinghi_runtime::collections::Map;
 use hoinghi_runtime::input;
 use hoinghi_runtime::store::{Decision, EventMeta};
 use hoinghi_shared::api::{
-    self, Acknowledgement, ChangedItem, MinutesItem, MinutesStatus, MinutesView, VersionChanges,
+    self, Acknowledgement, ChangedItem, DocumentForm, MinutesItem, MinutesStatus, MinutesView, VersionChanges,
 };
-use hoinghi_shared::events::{ApprovalPolicy, AttendanceEntry, Chair, ConferenceDetails, MinutesEvent, Task};
+use hoinghi_shared::events::{
+    ApprovalPolicy, AttendanceEntry, Chair, ConferenceDetails, MinutesEvent, StoredObject, Task,
+};
 use hoinghi_shared::limits::{
     describe_size, recorded_item_cost, shrink_page_to_fit, MAX_ITEM_ENTRIES, MAX_PEOPLE, MAX_SPEAKER_CHARS,
     MAX_TEXT_CHARS, MINUTES_CONTENT_BUDGET, REPLY_BUDGET,
@@ -100,6 +102,10 @@ pub struct Minutes {
     pub details: Option<ConferenceDetails>,
     /// Attendance as it happened.
     pub attendance: Vec<AttendanceEntry>,
+    /// The attendance record `draft_opened` stored out of line, until it is read back and checked
+    /// ([`Self::fill_record`]): `attendance`, `quorum` and `floor_speakers` are empty until then, and
+    /// nothing that shows or decides on them is answered ([`Self::ensure_record`]).
+    pub record_pending: Option<hoinghi_shared::events::StoredObject>,
     /// The quorum as recorded during the session (empty without a quorum rule).
     pub quorum: Vec<hoinghi_shared::events::QuorumSnapshot>,
     /// Per agenda item, who had the floor on it (`<site name>: <topic>`, from the attendance
@@ -113,11 +119,14 @@ pub struct Minutes {
     pub versions: Vec<Version>,
     /// When published.
     pub published_at: Option<DateTime<Utc>>,
-    /// The published document.
+    /// The published document, when the event carries it inline (`None` when it is stored out of
+    /// line, [`Self::document`]).
     pub markdown: Option<String>,
-    /// The length of the document as a JSON string (kept to size replies without encoding it).
-    pub markdown_json_len: usize,
-    /// Its SHA-256.
+    /// The published document stored out of line in the records bucket, when larger than
+    /// [`INLINE_LIMIT`](hoinghi_runtime::records::INLINE_LIMIT): read back when a reply needs it
+    /// ([`crate::document`]), never held here.
+    pub document: Option<StoredObject>,
+    /// The SHA-256 of the whole document (inline or stored).
     pub sha256: Option<String>,
     /// The SHA-256 of the HTML form (not stored: rendered again when asked for, see
     /// [`render`](crate::render#why-the-html-is-not-stored)); `None` for minutes published before
@@ -144,6 +153,9 @@ pub enum MinutesCommand {
         quorum: Vec<hoinghi_shared::events::QuorumSnapshot>,
         /// Who had the floor on each item.
         speakers: Vec<hoinghi_shared::events::FloorSpeaker>,
+        /// The object the record above was read from, checked (`roster_closed` kept it out of
+        /// line): the draft's opening references it and carries none of the record.
+        record: Option<hoinghi_shared::events::StoredObject>,
     },
     /// A minute-taker records an agenda item (unchecked content, as requested).
     Record {
@@ -203,6 +215,51 @@ pub fn no_minutes(id: &ConferenceId) -> ApiError {
     ))
 }
 
+/// The whole published document a reply carries a page of: its form and its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentText<'a> {
+    /// The Markdown (the record) or its HTML form.
+    pub form: DocumentForm,
+    /// The whole text.
+    pub text: &'a str,
+}
+
+impl<'a> DocumentText<'a> {
+    /// The Markdown.
+    pub fn markdown(text: &'a str) -> Self {
+        Self { form: DocumentForm::Markdown, text }
+    }
+
+    /// The HTML form.
+    pub fn html(text: &'a str) -> Self {
+        Self { form: DocumentForm::Html, text }
+    }
+
+    /// The field of a reply that carries a page of this form.
+    fn slot(self, view: &mut MinutesView) -> &mut Option<String> {
+        match self.form {
+            DocumentForm::Markdown => &mut view.markdown,
+            DocumentForm::Html => &mut view.html,
+        }
+    }
+}
+
+/// Which page of the published document a reply carries (`document_offset`, `document_limit` of
+/// [`api::GetMinutes`]); the default is the first page of the default size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DocumentWindow {
+    /// Byte offset.
+    pub offset: usize,
+    /// Most bytes (`None`: the default page).
+    pub limit: Option<usize>,
+}
+
+impl From<&api::GetMinutes> for DocumentWindow {
+    fn from(query: &api::GetMinutes) -> Self {
+        Self { offset: query.document_offset, limit: query.document_limit }
+    }
+}
+
 /// Whether `signoff` is `chair`'s: the same person, or for a signoff or chair written before chairs
 /// were persons, the same name (compared as [`input::same_person`] does).
 fn signed_by(signoff: &Signoff, chair: &Chair) -> bool {
@@ -216,6 +273,53 @@ impl Minutes {
     /// Whether the draft opened.
     pub fn is_opened(&self) -> bool {
         self.status.is_some()
+    }
+
+    /// The attendance record of the draft's opening: every site's line, the quorum, the speakers.
+    fn fill(
+        &mut self,
+        attendance: Vec<AttendanceEntry>,
+        quorum: Vec<hoinghi_shared::events::QuorumSnapshot>,
+        speakers: &[hoinghi_shared::events::FloorSpeaker],
+    ) {
+        for s in speakers {
+            if let Some(item) = self.floor_speakers.get_mut(s.item) {
+                item.push(s.minutes_line());
+            }
+        }
+        self.attendance = attendance;
+        self.quorum = quorum;
+    }
+
+    /// Fills in the record `draft_opened` stored out of line, read back and checked against
+    /// `reference`; nothing when that is not the record these minutes wait for. Returns whether it
+    /// was filled in.
+    pub fn fill_record(
+        &mut self,
+        reference: &hoinghi_shared::events::StoredObject,
+        record: hoinghi_shared::events::FinalRecord,
+    ) -> bool {
+        if self.record_pending.as_ref() != Some(reference) {
+            return false;
+        }
+        self.record_pending = None;
+        self.fill(record.attendance, record.quorum, &record.speakers);
+        true
+    }
+
+    /// Whether the attendance record is here (inline, or read back from the object store).
+    ///
+    /// # Errors
+    /// `unavailable` while the record stored out of line is being read back (retry shortly).
+    pub fn ensure_record(&self, id: &ConferenceId) -> Result<(), ApiError> {
+        match &self.record_pending {
+            None => Ok(()),
+            Some(record) => Err(ApiError::unavailable(format!(
+                "the attendance record of conference {id} ({} bytes, stored out of line as {}) is not read back yet; \
+                 retry in a moment (if this persists, the minutes service's log says why it cannot be read)",
+                record.size, record.object
+            ))),
+        }
     }
 
     /// The name of a site of this conference (the id if unknown).
@@ -370,11 +474,13 @@ impl Minutes {
     }
 
     /// The reply view with the attendance entries in `range`, fewer if the reply would be larger
-    /// than [`REPLY_BUDGET`] (the published document and every item are always whole; the client
-    /// reads the attendance on from `attendance_offset + attendance.len()`); `None` before the draft
-    /// opened.
+    /// than [`REPLY_BUDGET`] (every item is always whole; the client reads the attendance on from
+    /// `attendance_offset + attendance.len()`), and the first page of the published document when
+    /// it is inline ([`Self::paged_view`] for a document stored out of line, or another page);
+    /// `None` before the draft opened.
     pub fn view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> Option<MinutesView> {
-        self.view_of(id, range, None)
+        let document = self.markdown.as_deref().map(DocumentText::markdown);
+        self.paged_view(id, range, None, document, DocumentWindow::default()).ok()
     }
 
     /// The HTML form of the published minutes, rendered from them and their publication time, and
@@ -403,27 +509,15 @@ impl Minutes {
         Ok(html)
     }
 
-    /// The reply view with the published document's HTML form instead of its Markdown (`sha256`
-    /// stays), the attendance page shortened so that the reply fits [`REPLY_BUDGET`].
+    /// The reply view with the first page of the published document's HTML form instead of its
+    /// Markdown (`sha256` stays), the attendance page shortened so that the reply fits
+    /// [`REPLY_BUDGET`].
     ///
     /// # Errors
-    /// As [`Self::published_html`]; `too_large` if the HTML alone does not fit a reply.
+    /// As [`Self::published_html`] and [`Self::paged_view`].
     pub fn html_view(&self, id: ConferenceId, range: std::ops::Range<usize>) -> Result<MinutesView, ApiError> {
         let html = self.published_html(&id)?;
-        let mut view = self.full_view(id, range, None).ok_or_else(|| no_minutes(&id))?;
-        view.markdown = None;
-        let document = ",\"html\":".len() + hoinghi_shared::limits::json_len(&html);
-        let budget = REPLY_BUDGET.saturating_sub(document);
-        shrink_page_to_fit(&mut view, |v| &mut v.attendance, budget);
-        if hoinghi_shared::limits::json_len(&view) > budget {
-            return Err(ApiError::too_large(format!(
-                "the HTML of the minutes of conference {id} takes {}, too much for one reply with the minutes; \
-                 read the Markdown form (without \"form\")",
-                describe_size(document)
-            )));
-        }
-        view.html = Some(html);
-        Ok(view)
+        self.paged_view(id, range, None, Some(DocumentText::html(&html)), DocumentWindow::default())
     }
 
     /// The reply view of submitted version `version` (its items, approvals and changes from the
@@ -437,6 +531,67 @@ impl Minutes {
         range: std::ops::Range<usize>,
         version: u32,
     ) -> Result<MinutesView, ApiError> {
+        let document = self.markdown.as_deref().map(DocumentText::markdown);
+        self.paged_view(id, range, Some(version), document, DocumentWindow::default())
+    }
+
+    /// The reply view of the minutes as they are now (`version` `None`) or of submitted version
+    /// `version`, with the attendance entries in `range` and, when the view is of the published
+    /// document, the page of `document` (its Markdown, or its HTML form, whole: inline, or read
+    /// back from the records bucket by the caller) that `window` asks for ([`hoinghi_shared::document`]).
+    /// The page is shortened so that the reply without attendance fits [`REPLY_BUDGET`], then the
+    /// attendance page so that the whole reply does.
+    ///
+    /// # Errors
+    /// `not_found` before the draft opened or for a version that was not submitted; `invalid` for a
+    /// window that is not a page of the document (offset past its end, limit 0); `too_large` if the
+    /// reply does not fit even with a page of one character and no attendance.
+    pub fn paged_view(
+        &self,
+        id: ConferenceId,
+        range: std::ops::Range<usize>,
+        version: Option<u32>,
+        document: Option<DocumentText<'_>>,
+        window: DocumentWindow,
+    ) -> Result<MinutesView, ApiError> {
+        if let Some(version) = version {
+            self.check_version(&id, version)?;
+        }
+        let mut view = self.full_view(id, range, version).ok_or_else(|| no_minutes(&id))?;
+        // Only a view of the published document carries a page of it.
+        let Some(document) = document.filter(|_| view.sha256.is_some()) else {
+            shrink_page_to_fit(&mut view, |v| &mut v.attendance, REPLY_BUDGET);
+            return Ok(view);
+        };
+        let text = document.text;
+        let window = hoinghi_shared::document::page_range(text, window.offset, window.limit)?;
+        view.document_offset = Some(window.start);
+        view.document_total_bytes = Some(text.len());
+        // The rest of the reply, without attendance and with an empty page (its quotes counted):
+        // what is left of the budget is the page's.
+        let attendance = std::mem::take(&mut view.attendance);
+        *document.slot(&mut view) = Some(String::new());
+        let rest = hoinghi_shared::limits::json_len(&view) - 2;
+        let page = hoinghi_shared::document::fit_json(text, window, REPLY_BUDGET.saturating_sub(rest));
+        let page = &text[page];
+        let len = rest + hoinghi_shared::limits::json_len(page);
+        if len > REPLY_BUDGET {
+            return Err(ApiError::too_large(format!(
+                "the minutes of conference {id} take {} as a reply even with a page of the document of one \
+                 character and no attendance, more than a reply may ({})",
+                describe_size(len),
+                describe_size(REPLY_BUDGET)
+            )));
+        }
+        *document.slot(&mut view) = Some(page.to_owned());
+        view.attendance = attendance;
+        shrink_page_to_fit(&mut view, |v| &mut v.attendance, REPLY_BUDGET);
+        Ok(view)
+    }
+
+    /// Checks that `version` was submitted.
+    fn check_version(&self, id: &ConferenceId, version: u32) -> Result<(), ApiError> {
+        let id = *id;
         if !self.is_opened() {
             return Err(no_minutes(&id));
         }
@@ -453,17 +608,7 @@ impl Minutes {
                 ),
             }));
         }
-        self.view_of(id, range, Some(version)).ok_or_else(|| no_minutes(&id))
-    }
-
-    fn view_of(&self, id: ConferenceId, range: std::ops::Range<usize>, version: Option<u32>) -> Option<MinutesView> {
-        let mut view = self.full_view(id, range, version)?;
-        // The document is sized once, when published: `,"markdown":` and the JSON string.
-        let markdown = view.markdown.take();
-        let document = if markdown.is_some() { ",\"markdown\":".len() + self.markdown_json_len } else { 0 };
-        shrink_page_to_fit(&mut view, |v| &mut v.attendance, REPLY_BUDGET.saturating_sub(document));
-        view.markdown = markdown;
-        Some(view)
+        Ok(())
     }
 
     fn full_view(&self, id: ConferenceId, range: std::ops::Range<usize>, version: Option<u32>) -> Option<MinutesView> {
@@ -520,10 +665,13 @@ impl Minutes {
                 .collect(),
             approved_by: submitted.and_then(|v| v.approvals.first()).map(|a| a.by.clone()),
             published_at: self.published_at.filter(|_| document),
-            markdown: self.markdown.clone().filter(|_| document),
+            // The page of the document is the caller's (`paged_view`).
+            markdown: None,
             sha256: self.sha256.clone().filter(|_| document),
             html_sha256: self.html_sha256.clone().filter(|_| document),
             html: None,
+            document_offset: None,
+            document_total_bytes: None,
             acknowledgements: d
                 .sites
                 .iter()
@@ -606,12 +754,24 @@ impl Aggregate for Minutes {
         use MinutesStatus as S;
         let (Some(status), Some(details)) = (self.status, &self.details) else {
             return match command {
-                MinutesCommand::Open { details, attendance, quorum, speakers } => {
-                    Ok(Some(MinutesEvent::DraftOpened { details: *details, attendance, quorum, speakers }))
+                MinutesCommand::Open { details, attendance, quorum, speakers, record: None } => {
+                    let (details, record) = (*details, None);
+                    Ok(Some(MinutesEvent::DraftOpened { details, attendance, quorum, speakers, record }))
                 }
+                // Out of line: the same object, content-addressed, nothing copied.
+                MinutesCommand::Open { details, record: Some(record), .. } => Ok(Some(MinutesEvent::DraftOpened {
+                    details: *details,
+                    attendance: vec![],
+                    quorum: vec![],
+                    speakers: vec![],
+                    record: Some(record),
+                })),
                 _ => Err(no_minutes(id)),
             };
         };
+        if !matches!(command, MinutesCommand::Open { .. }) {
+            self.ensure_record(id)?;
+        }
         match command {
             MinutesCommand::Open { .. } => Ok(None),
             MinutesCommand::Record { by, item, speakers, summary, conclusions, tasks } => {
@@ -746,9 +906,12 @@ impl Aggregate for Minutes {
                         let markdown = render::markdown(self, details, at);
                         let sha256 = render::sha256_hex(&markdown);
                         let html_sha256 = Some(render::sha256_hex(&render::html(self, details, at)));
+                        // Stored out of line by the publish command when it is large
+                        // (`crate::document::out_of_line`), before the event is appended.
                         Ok(Some(MinutesEvent::MinutesPublished {
                             markdown,
                             sha256,
+                            document: None,
                             html_sha256,
                             published_at: Some(at),
                         }))
@@ -787,17 +950,14 @@ impl Aggregate for Minutes {
         }
         self.last_seq = meta.seq;
         match event {
-            MinutesEvent::DraftOpened { details, attendance, quorum, speakers } if !self.is_opened() => {
+            MinutesEvent::DraftOpened { details, attendance, quorum, speakers, record } if !self.is_opened() => {
                 self.status = Some(MinutesStatus::Draft);
                 self.items = vec![None; details.agenda.len()];
                 self.floor_speakers = vec![Vec::new(); details.agenda.len()];
-                for s in speakers {
-                    if let Some(item) = self.floor_speakers.get_mut(s.item) {
-                        item.push(s.minutes_line());
-                    }
+                match record {
+                    None => self.fill(attendance.clone(), quorum.clone(), speakers),
+                    Some(record) => self.record_pending = Some(record.clone()),
                 }
-                self.attendance.clone_from(attendance);
-                self.quorum.clone_from(quorum);
                 self.acks = details.sites.iter().map(|s| (s.id.clone(), Ack::default())).collect();
                 self.site_index = details.sites.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
                 self.details = Some(details.clone());
@@ -856,10 +1016,11 @@ impl Aggregate for Minutes {
                     self.approved_by = None;
                 }
             }
-            MinutesEvent::MinutesPublished { markdown, sha256, html_sha256, published_at } => {
+            MinutesEvent::MinutesPublished { markdown, sha256, document, html_sha256, published_at } => {
                 self.status = Some(MinutesStatus::Published);
-                self.markdown = Some(markdown.clone());
-                self.markdown_json_len = hoinghi_shared::limits::json_len(markdown);
+                // A document stored out of line is read back when a reply needs it, not kept here.
+                self.markdown = document.is_none().then(|| markdown.clone());
+                self.document.clone_from(document);
                 self.sha256 = Some(sha256.clone());
                 self.html_sha256.clone_from(html_sha256);
                 self.published_at = Some(published_at.unwrap_or(meta.occurred_at));
@@ -909,36 +1070,25 @@ fn status_name(status: MinutesStatus) -> &'static str {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::testing::{absent, acknowledged, checked_in, decided, person, site, submit, text, TAKER};
+    use crate::testing::{
+        absent, acknowledged, bac_kan_details, checked_in, decided, person, site, submit, text, TAKER,
+    };
     use chrono::NaiveDate;
     use hoinghi_runtime::testing::{given, Given, Then};
-    use hoinghi_shared::events::{AgendaItem, AttendanceStatus, Person, SiteRef};
+    use hoinghi_shared::events::{AgendaItem, AttendanceStatus, Person};
     use hoinghi_shared::limits::MAX_NAME_CHARS;
     use hoinghi_shared::ErrorCode;
 
     fn details() -> ConferenceDetails {
-        let sites = vec![
-            SiteRef { id: site("ba-be"), name: "Huyện ủy Ba Bể".into() },
-            SiteRef { id: site("na-ri"), name: "Huyện ủy Na Rì".into() },
-        ];
         ConferenceDetails {
             chairs: vec![Chair {
                 name: "Phương Thị Thanh".into(),
                 title: "Phó Bí thư Thường trực Tỉnh ủy".into(),
                 person_id: Some(person(THANH_ID)),
             }],
-            minute_takers: vec![person(TAKER)],
             guests: vec![Person { name: "Phạm Duy Hưng".into(), title: "Phó Chủ tịch UBND tỉnh".into() }],
-            agenda: vec![AgendaItem { title: "Báo cáo sơ kết".into() }],
             approval_policy: ApprovalPolicy::All,
-            ..ConferenceDetails::new(
-                "Hội nghị trực tuyến sơ kết công tác dân vận",
-                "Tỉnh ủy Bắc Kạn",
-                ("2021-07-23T08:00:00+07:00", "2021-07-23T11:30:00+07:00"),
-                SiteRef { id: site("tinh-uy"), name: "Tỉnh ủy Bắc Kạn".into() },
-                sites,
-            )
-            .unwrap()
+            ..bac_kan_details("Hội nghị trực tuyến sơ kết công tác dân vận", "Báo cáo sơ kết")
         }
     }
 
@@ -978,7 +1128,12 @@ mod tests {
     }
 
     fn draft_opened() -> MinutesEvent {
-        MinutesEvent::DraftOpened { details: details(), attendance: attendance(), quorum: vec![], speakers: vec![] }
+        opened_with(details())
+    }
+
+    /// The draft opened for `details`, the record inline.
+    fn opened_with(details: ConferenceDetails) -> MinutesEvent {
+        MinutesEvent::DraftOpened { details, attendance: attendance(), quorum: vec![], speakers: vec![], record: None }
     }
 
     fn open() -> MinutesCommand {
@@ -987,6 +1142,7 @@ mod tests {
             attendance: attendance(),
             quorum: vec![],
             speakers: vec![],
+            record: None,
         }
     }
 
@@ -1017,6 +1173,7 @@ mod tests {
                 speaker(0, "Huyện ủy Na Rì", "Giảm nghèo"),
                 speaker(5, "x", "y"),
             ],
+            record: None,
         };
         let m = given::<Minutes>(id(), [opened]);
         let view = m.state().view(id(), 0..10).unwrap();
@@ -1150,10 +1307,7 @@ mod tests {
         // And a conference scheduled before minute-takers were named says so
         let mut d = details();
         d.minute_takers.clear();
-        let old = given::<Minutes>(
-            id(),
-            [MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] }],
-        );
+        let old = given::<Minutes>(id(), [opened_with(d)]);
         old.when(record()).then_refused(ErrorCode::Forbidden, "it names no minute-taker");
     }
 
@@ -1164,15 +1318,7 @@ mod tests {
         let mut d = details();
         d.chairs[0].person_id = None;
         let old_approval = MinutesEvent::MinutesApproved { approved_by: THANH.into(), person_id: None, version: 1 };
-        let m = given::<Minutes>(
-            id(),
-            [
-                MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] },
-                recorded(),
-                submitted(),
-                old_approval,
-            ],
-        );
+        let m = given::<Minutes>(id(), [opened_with(d), recorded(), submitted(), old_approval]);
         // Then the minutes are approved, and no person can approve as that chair any more
         assert_eq!(m.state().status, Some(MinutesStatus::Approved));
         m.when(approve(THANH_ID)).then_refused(ErrorCode::Forbidden, "is not a chair");
@@ -1196,10 +1342,7 @@ mod tests {
         });
         d.agenda.push(AgendaItem { title: "Thảo luận".into() });
         d.approval_policy = policy;
-        let m = given::<Minutes>(
-            id(),
-            [MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] }],
-        );
+        let m = given::<Minutes>(id(), [opened_with(d)]);
         let first = decided(&m, record());
         let m = m.and(first);
         let second = decided(&m, record_item(1, "Các điểm cầu thảo luận."));
@@ -1287,10 +1430,7 @@ mod tests {
         for policy in [ApprovalPolicy::Any, ApprovalPolicy::All] {
             let mut d = details();
             d.approval_policy = policy;
-            let m = given::<Minutes>(
-                id(),
-                [MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] }],
-            );
+            let m = given::<Minutes>(id(), [opened_with(d)]);
             let m = step(step(m, record()), submit());
             let m = step(m, approve(THANH_ID));
             assert_eq!(m.state().status, Some(MinutesStatus::Approved), "{policy:?}");
@@ -1424,14 +1564,107 @@ mod tests {
         assert_eq!((view.status, view.sha256.as_ref()), (MinutesStatus::Published, Some(sha256)));
     }
 
+    // The published document by pages.
+
+    /// Published minutes whose document is `text` (a document as long as a national conference's:
+    /// the aggregate pages whatever text it is handed, inline or read back).
+    fn published_with(text: &str) -> Minutes {
+        let mut m = published(id()).state().clone();
+        m.markdown = Some(text.to_owned());
+        m.sha256 = Some(render::sha256_hex(text));
+        m
+    }
+
+    /// The page of the published Markdown that `offset` and `limit` ask for.
+    fn page_of(m: &Minutes, offset: usize, limit: Option<usize>) -> Result<MinutesView, ApiError> {
+        let text = m.markdown.as_deref().map(DocumentText::markdown);
+        m.paged_view(id(), 0..10, None, text, DocumentWindow { offset, limit })
+    }
+
+    #[test]
+    fn a_long_document_is_read_whole_by_pages_each_carrying_its_length_and_hash() {
+        // Given minutes whose document is 3 MiB of Vietnamese (2- and 3-byte characters)
+        let line = "| xa-00001 | Điểm cầu xã số 1 — Ủy ban nhân dân | Có mặt | Nguyễn Thị Hường, Bí thư |\n";
+        let text = line.repeat(3 * 1024 * 1024 / line.len());
+        let m = published_with(&text);
+        // When it is read from offset 0, then from where each page ends
+        let mut assembler = hoinghi_shared::document::Assembler::new();
+        let mut pages = 0;
+        while !assembler.is_complete() {
+            let view = page_of(&m, assembler.next_offset(), None).unwrap();
+            // Then every page carries the whole document's length and hash, and is at most the
+            // default page, cut between characters
+            assert_eq!(view.document_total_bytes, Some(text.len()));
+            assert_eq!(view.sha256.as_deref(), m.sha256.as_deref());
+            let page = view.markdown.as_deref().unwrap();
+            assert!(page.len() <= hoinghi_shared::document::DEFAULT_DOCUMENT_PAGE && !page.is_empty());
+            assert!(hoinghi_shared::limits::json_len(&view) <= REPLY_BUDGET);
+            assembler.push(view.document_page().unwrap()).unwrap();
+            pages += 1;
+        }
+        // And together they are the document, whose hash checks
+        assert_eq!(pages, text.len().div_ceil(hoinghi_shared::document::DEFAULT_DOCUMENT_PAGE));
+        assert_eq!(assembler.finish().unwrap(), text);
+    }
+
+    #[test]
+    fn a_page_boundary_inside_a_vietnamese_character_moves_back_to_its_start() {
+        // Given a document of "ệ" (3 bytes each) after one ASCII byte: characters start at 1, 4, 7…
+        let text = format!("#{}", "ệ".repeat(1000));
+        let m = published_with(&text);
+        // When a page is asked for at offset 2 (inside the first "ệ") of 10 bytes
+        let view = page_of(&m, 2, Some(10)).unwrap();
+        // Then it starts at that character and ends before the one byte 12 falls in
+        assert_eq!((view.document_offset, view.markdown.as_deref()), (Some(1), Some("ệệệ")));
+        // And a window of one byte still holds the character it starts in
+        let view = page_of(&m, 5, Some(1)).unwrap();
+        assert_eq!((view.document_offset, view.markdown.as_deref()), (Some(4), Some("ệ")));
+    }
+
+    #[test]
+    fn the_end_of_the_document_and_the_page_limits() {
+        let text = "Biên bản hội nghị. ".repeat(10_000);
+        let m = published_with(&text);
+        // An offset at the end gives an empty last page
+        let end = page_of(&m, text.len(), None).unwrap();
+        assert_eq!((end.document_offset, end.markdown.as_deref()), (Some(text.len()), Some("")));
+        // Past it, and a limit of 0, are refused, saying why
+        let past = page_of(&m, text.len() + 1, None).unwrap_err();
+        assert_eq!(past.code, ErrorCode::Invalid);
+        assert!(past.message.contains(&format!("which has {} bytes", text.len())), "{past:?}");
+        page_of(&m, usize::MAX, None).unwrap_err();
+        let zero = page_of(&m, 0, Some(0)).unwrap_err();
+        assert!(zero.code == ErrorCode::Invalid && zero.message.contains("document_limit"), "{zero:?}");
+        // A huge limit is clamped: this short document comes whole
+        let whole = page_of(&m, 0, Some(usize::MAX)).unwrap();
+        assert_eq!(whole.markdown.as_deref(), Some(text.as_str()));
+        // Minutes not published have no document: the window is not looked at
+        let draft = draft([recorded()]);
+        let view = draft.state().paged_view(id(), 0..10, None, None, DocumentWindow { offset: 7, limit: Some(0) });
+        let view = view.unwrap();
+        assert!(view.markdown.is_none() && view.document_offset.is_none() && view.document_total_bytes.is_none());
+    }
+
+    #[test]
+    fn a_small_document_comes_whole_in_the_first_page_as_before() {
+        let m = published(id());
+        let state = m.state();
+        let view = state.view(id(), 0..10).unwrap();
+        let markdown = state.markdown.as_deref().unwrap();
+        assert_eq!(view.markdown.as_deref(), Some(markdown));
+        assert_eq!((view.document_offset, view.document_total_bytes), (Some(0), Some(markdown.len())));
+        // And its HTML form too, whose page carries the HTML's length and hash
+        let html = state.html_view(id(), 0..10).unwrap();
+        let page = html.document_page().unwrap();
+        assert_eq!((page.offset, page.total_bytes, page.sha256), (0, page.text.len(), state.html_sha256.as_deref()));
+        assert!(html.markdown.is_none());
+    }
+
     /// Minutes of a conference with `items` agenda items.
     fn draft_of(items: usize) -> Given<Minutes> {
         let mut d = details();
         d.agenda = (0..items).map(|i| AgendaItem { title: format!("Nội dung {i}") }).collect();
-        given::<Minutes>(
-            id(),
-            [MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] }],
-        )
+        given::<Minutes>(id(), [opened_with(d)])
     }
 
     /// Recording `item` with a summary and conclusions that cost `cost` in all.
@@ -1491,10 +1724,7 @@ mod tests {
         // Given a draft whose site Ba Bể has a 200-emoji name
         let mut d = details();
         d.sites[0].name = "😀".repeat(MAX_NAME_CHARS);
-        let m = given::<Minutes>(
-            id(),
-            [MinutesEvent::DraftOpened { details: d, attendance: attendance(), quorum: vec![], speakers: vec![] }],
-        );
+        let m = given::<Minutes>(id(), [opened_with(d)]);
         let task = Task { description: "x".into(), owner_site: site("ba-be"), due: NaiveDate::MIN };
         let item = Item { speakers: vec![], summary: "y".into(), conclusions: vec![], tasks: vec![task] };
         // Then the item costs the owner's name too (800 bytes)
@@ -1633,14 +1863,17 @@ mod worst_case {
         person(&format!("{}{tail}", "p".repeat(len - tail.len())))
     }
 
-    /// Links as many sites with ids of `id_len` and names costing `name_cost` as the fixed budget
-    /// takes.
+    /// Links as many sites with ids of `id_len` and names costing `name_cost` as the details budget
+    /// takes, at most [`MAX_SITES`].
     fn fill_sites(details: &mut ConferenceDetails, id_len: usize, name_cost: usize) {
         let each = site_fixed_cost(&"x".repeat(id_len), &text(name_cost));
-        let room = RECORD_FIXED_BUDGET - conference_fixed_cost(details);
-        details.sites = (1..=room / each).map(|i| SiteRef { id: slug(i, id_len), name: text(name_cost) }).collect();
-        assert!(conference_fixed_cost(details) <= RECORD_FIXED_BUDGET);
-        assert!(RECORD_FIXED_BUDGET - conference_fixed_cost(details) < each, "the fixed budget is full");
+        let room = DETAILS_BUDGET - conference_fixed_cost(details);
+        let count = (room / each).min(MAX_SITES);
+        details.sites = (1..=count).map(|i| SiteRef { id: slug(i, id_len), name: text(name_cost) }).collect();
+        assert!(conference_fixed_cost(details) <= DETAILS_BUDGET);
+        if count < MAX_SITES {
+            assert!(DETAILS_BUDGET - conference_fixed_cost(details) < each, "the details budget is full");
+        }
     }
 
     /// Delegates whose confirmation costs `cost` (or as much as the input limits allow).
@@ -1704,6 +1937,7 @@ mod worst_case {
             attendance: attendance.to_vec(),
             quorum: vec![],
             speakers: vec![],
+            record: None,
         };
         let mut m: Given<Minutes> = given(id, [opened]);
         let owner =
@@ -1756,30 +1990,47 @@ mod worst_case {
     fn check(name: &str, details: ConferenceDetails, all_decline: bool) {
         let id = ConferenceId::generate();
         let attendance = answers(&details, all_decline);
+        // A record larger than the inline limit goes out of line: the events carry its reference.
+        let whole = hoinghi_shared::events::FinalRecord { attendance: attendance.clone(), ..Default::default() };
+        let stored = hoinghi_runtime::records::out_of_line(&whole).map(|bytes| StoredObject {
+            object: format!("attendance-record/{id}/{}", "0".repeat(64)),
+            size: bytes.len() as u64,
+            sha256: "0".repeat(64),
+        });
+        let inline = if stored.is_some() { vec![] } else { attendance.clone() };
         let closed = event_len(
             &AttendanceEvent::RosterClosed {
                 details: details.clone(),
-                attendance: attendance.clone(),
+                attendance: inline.clone(),
                 quorum: vec![],
                 speakers: vec![],
+                record: stored.clone(),
             },
             id,
         );
         let opened = event_len(
             &MinutesEvent::DraftOpened {
                 details: details.clone(),
-                attendance: attendance.clone(),
+                attendance: inline,
                 quorum: vec![],
                 speakers: vec![],
+                record: stored,
             },
             id,
         );
         let m = publish(id, &details, &attendance);
         let markdown = m.markdown.clone().unwrap();
+        // A document larger than the inline limit goes out of line: the event carries its reference.
+        let large = markdown.len() > hoinghi_runtime::records::INLINE_LIMIT;
         let published = event_len(
             &MinutesEvent::MinutesPublished {
-                markdown: markdown.clone(),
+                markdown: if large { String::new() } else { markdown.clone() },
                 sha256: "0".repeat(64),
+                document: large.then(|| StoredObject {
+                    object: format!("{}/{id}/{}", crate::document::KIND, "0".repeat(64)),
+                    size: markdown.len() as u64,
+                    sha256: "0".repeat(64),
+                }),
                 html_sha256: Some("0".repeat(64)),
                 published_at: Some(Utc::now()),
             },
@@ -1801,7 +2052,6 @@ mod worst_case {
         for (what, len) in [
             (AttendanceEvent::ROSTER_CLOSED, closed),
             (MinutesEvent::DRAFT_OPENED, opened),
-            ("markdown", markdown.len()),
             (MinutesEvent::MINUTES_PUBLISHED, published),
         ] {
             assert!(len <= MESSAGE_BUDGET, "{name}: {what} takes {len}");
@@ -1815,6 +2065,19 @@ mod worst_case {
         eprintln!("{name}: html {}, html reply {len} with {} attendance lines", html.len(), view.attendance.len());
         assert!(len <= REPLY_BUDGET, "{name}: the HTML reply takes {len}");
         assert_eq!(reply.attendance_total, n);
+        // Each form, read page by page with the page of attendance asked for, is the whole
+        // document, and every reply fits
+        for (form, text) in [(DocumentForm::Markdown, markdown.as_str()), (DocumentForm::Html, html.as_str())] {
+            let mut assembler = hoinghi_shared::document::Assembler::new();
+            while !assembler.is_complete() {
+                let window = DocumentWindow { offset: assembler.next_offset(), limit: None };
+                let document = Some(DocumentText { form, text });
+                let view = m.paged_view(id, 0..n.min(MAX_PAGE), None, document, window).unwrap();
+                assert!(json_len(&view) <= REPLY_BUDGET, "{name}: a page of the {form:?} takes {}", json_len(&view));
+                assembler.push(view.document_page().unwrap()).unwrap();
+            }
+            assert_eq!(assembler.finish().unwrap(), text, "{name}: {form:?}");
+        }
     }
 
     #[test]
@@ -1842,8 +2105,8 @@ mod worst_case {
     #[test]
     fn the_benchmarks_sites_answering_their_whole_share() {
         let mut details = conference(false);
-        details.sites = (0..20_000).map(|i| SiteRef { id: slug(i, 8), name: format!("Điểm cầu xã số {i}") }).collect();
-        assert!(conference_fixed_cost(&details) <= RECORD_FIXED_BUDGET);
-        check("the benchmark's 20,000 sites", details, false);
+        details.sites = (0..50_000).map(|i| SiteRef { id: slug(i, 8), name: format!("Điểm cầu xã số {i}") }).collect();
+        assert!(conference_fixed_cost(&details) <= DETAILS_BUDGET);
+        check("the benchmark's 50,000 sites", details, false);
     }
 }

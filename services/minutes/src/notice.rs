@@ -147,7 +147,9 @@ pub fn check_number(number: &str) -> Result<String, ApiError> {
 
 /// The items of the published minutes that have conclusions or tasks, for the notice.
 pub fn items_of(minutes: &Minutes, id: ConferenceId) -> Vec<NoticeItem> {
-    let Some(view) = minutes.view(id, 0..0) else { return vec![] };
+    // Its items only: no page of attendance, none of the document.
+    let window = crate::minutes::DocumentWindow::default();
+    let Ok(view) = minutes.paged_view(id, 0..0, None, None, window) else { return vec![] };
     view.items
         .into_iter()
         .filter(|i| !i.conclusions.is_empty() || !i.tasks.is_empty())

@@ -753,7 +753,13 @@ mod hostile {
         };
         m = step(
             m,
-            MinutesCommand::Open { details: Box::new(details.clone()), attendance, quorum: vec![], speakers: vec![] },
+            MinutesCommand::Open {
+                details: Box::new(details.clone()),
+                attendance,
+                quorum: vec![],
+                speakers: vec![],
+                record: None,
+            },
         );
         let mut host_tasks = 0;
         for item in 0..2 {

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use hoinghi_runtime::aggregate::Aggregate;
 use hoinghi_runtime::store::{Decision, EventMeta};
 use hoinghi_runtime::testing::Given;
-use hoinghi_shared::events::{AttendanceEntry, AttendanceStatus, MinutesEvent, Person};
+use hoinghi_shared::events::{AttendanceEntry, AttendanceStatus, ConferenceDetails, MinutesEvent, Person, SiteRef};
 use hoinghi_shared::{ConferenceId, PersonId, SiteId};
 
 use crate::minutes::{Ack, Minutes, MinutesCommand};
@@ -25,6 +25,27 @@ pub fn person(id: &str) -> PersonId {
 
 /// The person id of the minute-taker (thư ký) of the tests' conferences.
 pub const TAKER: &str = "thu-ky";
+
+/// The tests' conference: Bắc Kạn's provincial committee with Ba Bể and Na Rì, kept by [`TAKER`],
+/// one agenda item, no chairs (tests add the ones they need).
+pub fn bac_kan_details(title: &str, item: &str) -> ConferenceDetails {
+    let sites = vec![
+        SiteRef { id: site("ba-be"), name: "Huyện ủy Ba Bể".into() },
+        SiteRef { id: site("na-ri"), name: "Huyện ủy Na Rì".into() },
+    ];
+    ConferenceDetails {
+        minute_takers: vec![person(TAKER)],
+        agenda: vec![hoinghi_shared::events::AgendaItem { title: item.into() }],
+        ..ConferenceDetails::new(
+            title,
+            "Tỉnh ủy Bắc Kạn",
+            ("2021-07-23T08:00:00+07:00", "2021-07-23T11:30:00+07:00"),
+            SiteRef { id: site("tinh-uy"), name: "Tỉnh ủy Bắc Kạn".into() },
+            sites,
+        )
+        .unwrap()
+    }
+}
 
 /// The minute-taker submits the draft.
 pub fn submit() -> MinutesCommand {

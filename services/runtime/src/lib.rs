@@ -8,6 +8,8 @@
 //! - [`streams`]: the streams and durable consumers a service relies on, checked at start (a stream
 //!   that could lose, expire or refuse events stops the service with every difference named).
 //! - [`store`]: the JetStream event store and the projection each instance keeps.
+//! - [`records`]: what is too large for one event (an attendance record, minutes) in the JetStream
+//!   object store `HOINGHI_RECORDS`, content-addressed and checked against its SHA-256 on every read.
 //! - [`log`]: the event log read as it is, message by message, across streams (the audit trail).
 //! - [`aggregate`]: the one shape of every aggregate (decide, apply, address) and [`aggregate::decide`].
 //! - [`testing`]: given / when / then for aggregates, with no broker.
@@ -35,6 +37,7 @@ pub mod metrics;
 pub mod micro;
 pub mod notify;
 pub mod reaction;
+pub mod records;
 pub mod service;
 pub mod shutdown;
 pub mod store;

@@ -19,7 +19,9 @@
 //!   configured).
 //!
 //! The two working streams, notifications and timers, are not the record and have settings of their
-//! own, checked the same way by [`crate::working`].
+//! own, checked the same way by [`crate::working`]. The object store of the records too large for
+//! one event (`HOINGHI_RECORDS`, stream `OBJ_HOINGHI_RECORDS`) is ensured here too, with the settings
+//! and checks of [`crate::records`].
 //!
 //! Reactions check their durable consumers the same way ([`consumer_differences`]): a consumer with
 //! other filter subjects, another ack policy or a push delivery is deleted and created again from
@@ -359,7 +361,7 @@ fn unfit_message(unfit: &[(&str, Vec<Difference>)]) -> String {
     text
 }
 
-fn is_not_found(error: &jetstream::context::GetStreamError) -> bool {
+pub(crate) fn is_not_found(error: &jetstream::context::GetStreamError) -> bool {
     matches!(
         error.kind(),
         jetstream::context::GetStreamErrorKind::JetStream(e)
@@ -414,6 +416,12 @@ pub async fn ensure_all_streams(js: &jetstream::Context, replicas: usize) -> Res
             };
             checked.push((def.name, expected, found, differences));
         }
+    }
+    // The object store of the records too large for one event (`records.rs`).
+    let expected = crate::records::expected_config(replicas);
+    if let Some(found) = crate::records::found_or_created(js, replicas).await? {
+        let differences = crate::records::differences(&expected, &found);
+        checked.push((hoinghi_shared::streams::RECORDS_BUCKET_STREAM, expected, found, differences));
     }
     let unfit: Vec<(&str, Vec<Difference>)> = checked
         .iter()

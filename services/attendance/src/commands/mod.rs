@@ -2,6 +2,7 @@
 
 mod board;
 mod check_in;
+pub mod close;
 mod confirm;
 mod decline;
 mod floor;

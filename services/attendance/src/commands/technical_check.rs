@@ -42,9 +42,7 @@ async fn open(store: Store, request: Incoming) -> Reply {
     store
         .execute(
             &meta,
-            |state| {
-                on_roster(state, &id, |roster| roster.decide_check(&id, CheckCommand::Open { fixed_cost: 0, sites: 0 }))
-            },
+            |state| on_roster(state, &id, |roster| roster.decide_check(&id, CheckCommand::Open)),
             |state, _| json(&first_summary(state.rosters.get(&id), id)?),
         )
         .await

@@ -4,13 +4,14 @@ use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::ConferenceRef;
 
-use super::{decide_ack, minutes_view, Store};
+use super::{command_reply, decide_ack, Ctx};
 
 /// Handles one request.
-pub async fn handle(store: Store, request: Incoming) -> Reply {
+pub async fn handle(ctx: Ctx, request: Incoming) -> Reply {
     let body: ConferenceRef = parse_body(&request.payload, "{conference_id}")?;
     let site = request.acting_site()?;
     let meta = request.command(format!("site:{site}"))?;
     let id = body.conference_id;
-    store.execute(&meta, |state| decide_ack(state, &id, &site), |state, _| minutes_view(state, &id)).await
+    ctx.store.execute(&meta, |state| decide_ack(state, &id, &site), |_, _| Ok(())).await?;
+    command_reply(&ctx, id).await
 }

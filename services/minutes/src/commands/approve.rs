@@ -5,11 +5,11 @@ use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::ApproveMinutes;
 
-use super::{run_as_person, Store};
+use super::{run_as_person, Ctx};
 use crate::minutes::MinutesCommand;
 
 /// Handles one request.
-pub async fn handle(store: Store, request: Incoming) -> Reply {
+pub async fn handle(ctx: Ctx, request: Incoming) -> Reply {
     let body: ApproveMinutes = parse_body(&request.payload, "{conference_id}")?;
-    run_as_person(store, &request, body.conference_id, |by| MinutesCommand::Approve { by }).await
+    run_as_person(ctx, &request, body.conference_id, |by| MinutesCommand::Approve { by }).await
 }

@@ -37,6 +37,7 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
 /// `not_found` before the draft opened; `too_large` for a file larger than one reply.
 pub fn export(state: &MinutesState, id: ConferenceId, format: ExportFormat) -> Result<AttendanceExport, ApiError> {
     let minutes = state.minutes.get(&id).filter(|m| m.is_opened()).ok_or_else(|| no_minutes(&id))?;
+    minutes.ensure_record(&id)?;
     let rows: Vec<AttendanceRow> = minutes.attendance.iter().map(row).collect();
     let (content, media_type, extension) = match format {
         ExportFormat::Csv => (csv(&rows)?, "text/csv; charset=utf-8", "csv"),

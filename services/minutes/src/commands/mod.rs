@@ -20,33 +20,60 @@ use hoinghi_runtime::aggregate::decide;
 use hoinghi_runtime::host::{json, Host, Incoming, Reply};
 use hoinghi_runtime::store::{Decision, EventStore};
 use hoinghi_shared::api::{DocumentForm, GetMinutes, PageQuery};
-use hoinghi_shared::events::MinutesEvent;
+use hoinghi_shared::events::{MinutesEvent, StoredObject};
 use hoinghi_shared::roles::actor;
 use hoinghi_shared::subjects::minutes as subjects;
 use hoinghi_shared::{ApiError, ConferenceId, PersonId, SiteId};
 
-use crate::minutes::{no_minutes, Minutes, MinutesCommand};
+use crate::document::Documents;
+use crate::minutes::{no_minutes, DocumentText, DocumentWindow, Minutes, MinutesCommand};
 use crate::state::MinutesState;
 
 /// The minutes store.
 pub type Store = EventStore<MinutesState>;
 
+/// What the endpoints that answer with the minutes need: the store, and the published documents
+/// stored out of line ([`crate::document`]).
+#[derive(Clone)]
+pub struct Ctx {
+    /// The minutes store.
+    pub store: Store,
+    /// The published documents.
+    pub documents: Documents,
+}
+
 /// Adds every endpoint to the host.
 ///
 /// # Errors
 /// The server refused a subscription.
-pub async fn register(host: &Host, store: Store) -> anyhow::Result<()> {
+pub async fn register(host: &Host, ctx: Ctx) -> anyhow::Result<()> {
     let person = |action| subjects::any_person(action);
-    serve(host, &store, "persons-record", &person(subjects::RECORD), record::handle).await?;
-    serve(host, &store, "persons-submit", &person(subjects::SUBMIT), submit::handle).await?;
-    serve(host, &store, "persons-approve", &person(subjects::APPROVE), approve::handle).await?;
-    serve(host, &store, "persons-request-changes", &person(subjects::REQUEST_CHANGES), request_changes::handle).await?;
-    serve(host, &store, "persons-publish", &person(subjects::PUBLISH), publish::handle).await?;
-    serve(host, &store, "get", subjects::GET, get::handle).await?;
-    serve(host, &store, "sites-get", &subjects::any_site(subjects::SITE_GET), site_get::handle).await?;
-    tasks::register(host, &store).await?;
-    serve(host, &store, "sites-acknowledge", &subjects::any_site(subjects::ACKNOWLEDGE), acknowledge::handle).await?;
+    serve_minutes(host, &ctx, "persons-record", &person(subjects::RECORD), record::handle).await?;
+    serve_minutes(host, &ctx, "persons-submit", &person(subjects::SUBMIT), submit::handle).await?;
+    serve_minutes(host, &ctx, "persons-approve", &person(subjects::APPROVE), approve::handle).await?;
+    let request_changes = &person(subjects::REQUEST_CHANGES);
+    serve_minutes(host, &ctx, "persons-request-changes", request_changes, request_changes::handle).await?;
+    serve_minutes(host, &ctx, "persons-publish", &person(subjects::PUBLISH), publish::handle).await?;
+    serve_minutes(host, &ctx, "get", subjects::GET, get::handle).await?;
+    serve_minutes(host, &ctx, "sites-get", &subjects::any_site(subjects::SITE_GET), site_get::handle).await?;
+    tasks::register(host, &ctx.store).await?;
+    let acknowledge = &subjects::any_site(subjects::ACKNOWLEDGE);
+    serve_minutes(host, &ctx, "sites-acknowledge", acknowledge, acknowledge::handle).await?;
     Ok(())
+}
+
+/// Adds endpoint `name` on `subject` to the host, each request handled by `handler` with the
+/// store and the documents.
+///
+/// # Errors
+/// The server refused the subscription.
+async fn serve_minutes<F, Fut>(host: &Host, ctx: &Ctx, name: &str, subject: &str, handler: F) -> anyhow::Result<()>
+where
+    F: Fn(Ctx, Incoming) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    let ctx = ctx.clone();
+    host.endpoint(name, subject, move |request| handler(ctx.clone(), request)).await
 }
 
 /// Adds endpoint `name` on `subject` to the host, each request handled by `handler` with the store.
@@ -62,30 +89,66 @@ where
     host.endpoint(name, subject, move |request| handler(store.clone(), request)).await
 }
 
-/// The reply for a conference's minutes, with the first page of attendance.
+/// The reply for a conference's minutes as `query` asks for them (as they are now, or the version
+/// asked for; the page of attendance and the page of the published document asked for), once
+/// `admit` lets the caller read them. With `catch_up`, the state first catches up with the log (a
+/// read); without, it is read as it is (the reply to a command, whose state holds its event).
+///
+/// A published document stored out of line is read back first (outside the state's lock,
+/// [`Documents::markdown`]), unless the HTML form is asked for.
 ///
 /// # Errors
-/// `not_found`.
-pub fn minutes_view(state: &MinutesState, id: &ConferenceId) -> Reply {
-    minutes_page(state, &PageQuery::first(*id).into())
+/// `admit`'s refusal; `not_found` (also for a version never submitted), `invalid` for a bad page
+/// of attendance or of the document, `conflict` for the HTML form of minutes not published,
+/// `unavailable` if the document cannot be read back.
+pub async fn minutes_reply(
+    ctx: &Ctx,
+    query: &GetMinutes,
+    catch_up: bool,
+    admit: impl Fn(&MinutesState) -> Result<(), ApiError>,
+) -> Reply {
+    let id = &query.conference_id;
+    let stored = |state: &MinutesState| {
+        admit(state)?;
+        Ok::<_, ApiError>(state.minutes.get(id).and_then(|m| m.document.clone()))
+    };
+    let object: Option<StoredObject> =
+        if catch_up { ctx.store.query(stored).await? } else { ctx.store.read(stored)? };
+    let html = query.form == Some(DocumentForm::Html);
+    let markdown = if html { None } else { ctx.documents.stored_markdown(object.as_ref()).await? };
+    ctx.store.read(|state| minutes_page(state, query, markdown.as_deref(), &ctx.documents))
 }
 
-/// The reply for a conference's minutes (as they are now, or the version asked for), with the page
-/// of attendance asked for.
+/// The reply for a conference's minutes, as [`minutes_reply`], from the state as it is, with
+/// `markdown` the whole published Markdown when it is stored out of line (read back by the
+/// caller).
 ///
 /// # Errors
-/// `not_found` (also for a version never submitted), or `invalid` for a bad page.
-pub fn minutes_page(state: &MinutesState, query: &GetMinutes) -> Reply {
+/// As [`minutes_reply`].
+pub fn minutes_page(state: &MinutesState, query: &GetMinutes, markdown: Option<&str>, documents: &Documents) -> Reply {
     let id = &query.conference_id;
     let minutes = state.minutes.get(id).filter(|m| m.is_opened()).ok_or_else(|| no_minutes(id))?;
+    minutes.ensure_record(id)?;
     let range = hoinghi_runtime::input::page(&query.page(), minutes.attendance.len())?;
+    let window = DocumentWindow::from(query);
     match (query.version, query.form) {
         (Some(_), Some(DocumentForm::Html)) => {
             Err(ApiError::invalid("the HTML form is that of the published minutes: ask for it without a version"))
         }
-        (None, Some(DocumentForm::Html)) => json(&minutes.html_view(*id, range)?),
-        (Some(version), _) => json(&minutes.version_view(*id, range, version)?),
-        (None, _) => json(&minutes.view(*id, range).ok_or_else(|| no_minutes(id))?),
+        (None, Some(DocumentForm::Html)) => {
+            let html = documents.html(minutes, id)?;
+            json(&minutes.paged_view(*id, range, None, Some(DocumentText::html(&html)), window)?)
+        }
+        (version, _) => {
+            let text = markdown.or(minutes.markdown.as_deref());
+            if text.is_none() && minutes.document.is_some() {
+                // Published out of line between the read of the state and now.
+                return Err(ApiError::unavailable(format!(
+                    "the minutes of conference {id} were published just now; read them again"
+                )));
+            }
+            json(&minutes.paged_view(*id, range, version, text.map(DocumentText::markdown), window)?)
+        }
     }
 }
 
@@ -118,9 +181,9 @@ fn minutes_of<'a>(state: &'a MinutesState, id: &ConferenceId) -> Cow<'a, Minutes
 
 /// Runs a person's minutes command (made by `command` from the person of the subject, which NATS
 /// lets only that person publish on) on conference `id`, recorded as `person:<id>`, and answers with
-/// the minutes.
+/// the minutes ([`command_reply`]).
 pub async fn run_as_person(
-    store: Store,
+    ctx: Ctx,
     request: &Incoming,
     id: ConferenceId,
     command: impl FnOnce(PersonId) -> MinutesCommand,
@@ -128,5 +191,15 @@ pub async fn run_as_person(
     let person = request.acting_person()?;
     let meta = request.command(actor::person(&person))?;
     let command = command(person);
-    store.execute(&meta, |state| decide_minutes(state, &id, command.clone()), |state, _| minutes_view(state, &id)).await
+    ctx.store.execute(&meta, |state| decide_minutes(state, &id, command.clone()), |_, _| Ok(())).await?;
+    command_reply(&ctx, id).await
+}
+
+/// The reply to a command on the minutes of conference `id`, from the state that holds its event:
+/// the minutes with the first page of their attendance and of their published document.
+///
+/// # Errors
+/// As [`minutes_reply`].
+pub async fn command_reply(ctx: &Ctx, id: ConferenceId) -> Reply {
+    minutes_reply(ctx, &PageQuery::first(id).into(), false, |_| Ok(())).await
 }

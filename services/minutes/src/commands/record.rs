@@ -5,11 +5,11 @@ use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::RecordItem;
 
-use super::{run_as_person, Store};
+use super::{run_as_person, Ctx};
 use crate::minutes::MinutesCommand;
 
 /// Handles one request.
-pub async fn handle(store: Store, request: Incoming) -> Reply {
+pub async fn handle(ctx: Ctx, request: Incoming) -> Reply {
     let body: RecordItem = parse_body(
         &request.payload,
         "{conference_id, item, speakers:[string], summary, conclusions:[string], tasks:[{description, owner_site, due}]}",
@@ -22,5 +22,5 @@ pub async fn handle(store: Store, request: Incoming) -> Reply {
         conclusions: body.conclusions,
         tasks: body.tasks,
     };
-    run_as_person(store, &request, body.conference_id, command).await
+    run_as_person(ctx, &request, body.conference_id, command).await
 }

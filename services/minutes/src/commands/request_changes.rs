@@ -6,12 +6,12 @@ use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::RequestChanges;
 
-use super::{run_as_person, Store};
+use super::{run_as_person, Ctx};
 use crate::minutes::MinutesCommand;
 
 /// Handles one request.
-pub async fn handle(store: Store, request: Incoming) -> Reply {
+pub async fn handle(ctx: Ctx, request: Incoming) -> Reply {
     let body: RequestChanges = parse_body(&request.payload, "{conference_id, comment}")?;
     let comment = body.comment;
-    run_as_person(store, &request, body.conference_id, |by| MinutesCommand::RequestChanges { by, comment }).await
+    run_as_person(ctx, &request, body.conference_id, |by| MinutesCommand::RequestChanges { by, comment }).await
 }

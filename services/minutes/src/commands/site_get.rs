@@ -10,21 +10,21 @@ use hoinghi_runtime::host::{Incoming, Reply};
 use hoinghi_runtime::input::parse_body;
 use hoinghi_shared::api::GetMinutes;
 
-use super::{minutes_page, Store};
+use super::{get::EXPECTED, minutes_reply, Ctx};
 use crate::minutes::no_minutes;
 
 /// Handles one request.
-pub async fn handle(store: Store, request: Incoming) -> Reply {
-    let body: GetMinutes = parse_body(&request.payload, "{conference_id, offset?, limit?, version?, form?}")?;
+pub async fn handle(ctx: Ctx, request: Incoming) -> Reply {
+    let body: GetMinutes = parse_body(&request.payload, EXPECTED)?;
     let site = request.acting_site()?;
-    store
-        .query(|state| {
-            let id = &body.conference_id;
-            let invited = state.minutes.get(id).is_some_and(|m| m.is_participant(&site));
-            if !invited {
-                return Err(no_minutes(id));
-            }
-            minutes_page(state, &body)
-        })
-        .await
+    let id = body.conference_id;
+    minutes_reply(&ctx, &body, true, |state| {
+        let invited = state.minutes.get(&id).is_some_and(|m| m.is_participant(&site));
+        if invited {
+            Ok(())
+        } else {
+            Err(no_minutes(&id))
+        }
+    })
+    .await
 }

@@ -161,6 +161,15 @@ impl<P: Projection> EventStore<P> {
         f(&guard.projection)
     }
 
+    /// Fills in the projection what an applied event references but does not carry: a record
+    /// stored out of line ([`crate::records`]), read back and checked against the reference. `f`
+    /// must only set what the events already determine (content-addressed, so every instance fills
+    /// in the same), never decide anything; it runs under the state's write lock.
+    pub fn fill<R>(&self, f: impl FnOnce(&mut P) -> R) -> R {
+        let mut guard = self.state.write().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard.projection)
+    }
+
     /// The sequence of the event a command produced, if it has been applied.
     pub fn command_seq(&self, command_id: &str) -> Option<u64> {
         let guard = self.state.read().unwrap_or_else(|e| e.into_inner());
