@@ -1013,17 +1013,38 @@ impl Api {
         self.request(subjects::minutes::RECEIPTS, query).await
     }
 
-    /// The attendance record as a CSV or JSON file.
+    /// The attendance record as a whole CSV or JSON file: every page of rows read in order
+    /// ([`hoinghi_shared::export::read_all`], [`hoinghi_shared::api::MAX_PAGE`] rows a request) and
+    /// put together (`rows` = `total_rows`, `content` the whole file).
     ///
     /// # Errors
-    /// The service's error (404 before the draft opens).
+    /// The service's error (404 before the draft opens); `unavailable` if the pages do not make
+    /// the file.
     pub async fn export_attendance(
         &self,
         conference: ConferenceId,
         format: hoinghi_shared::api::ExportFormat,
     ) -> Result<hoinghi_shared::api::AttendanceExport, ApiError> {
-        let request = hoinghi_shared::api::ExportAttendance { conference_id: conference, format };
-        self.request(subjects::minutes::ATTENDANCE_EXPORT, &request).await
+        hoinghi_shared::export::read_all(|offset| {
+            let request = hoinghi_shared::api::ExportAttendance {
+                offset,
+                limit: hoinghi_shared::api::MAX_PAGE,
+                ..hoinghi_shared::api::ExportAttendance::first(conference, format)
+            };
+            async move { self.export_attendance_page(&request).await }
+        })
+        .await
+    }
+
+    /// One page of rows of the attendance export, as `query` asks for it.
+    ///
+    /// # Errors
+    /// The service's error (404 before the draft opens, 400 for a limit outside 1 to `MAX_PAGE`).
+    pub async fn export_attendance_page(
+        &self,
+        query: &hoinghi_shared::api::ExportAttendance,
+    ) -> Result<hoinghi_shared::api::AttendanceExport, ApiError> {
+        self.request(subjects::minutes::ATTENDANCE_EXPORT, query).await
     }
 
     // ------------------------------------------------------------ tasks of the published minutes

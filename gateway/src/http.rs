@@ -51,6 +51,9 @@ pub struct App {
     /// Cancelled when the gateway stops: the live streams end, so the graceful shutdown does not
     /// wait for browsers that never hang up.
     pub stopping: tokio_util::sync::CancellationToken,
+    /// The published minutes assembled at once for `/bien-ban/<id>` (each holds a whole document
+    /// in memory while it is read and sent): [`crate::pages::MINUTES_AT_ONCE`] permits.
+    pub minutes_pages: tokio::sync::Semaphore,
 }
 
 impl App {
@@ -75,6 +78,7 @@ impl App {
             openapi,
             streams: std::sync::Mutex::new(HashMap::new()),
             stopping: tokio_util::sync::CancellationToken::new(),
+            minutes_pages: tokio::sync::Semaphore::new(crate::pages::MINUTES_AT_ONCE),
         }))
     }
 

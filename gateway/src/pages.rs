@@ -13,7 +13,10 @@
 //!   `.ics`, confirm with delegates or decline with a reason, check in, acknowledge the minutes and
 //!   the conclusions notice, its tasks and a report on each. Plain forms (they work without
 //!   JavaScript); each action answers with the page and what the service said.
-//! - `/bien-ban/{conference}`: the published minutes, the minutes service's own HTML form.
+//! - `/bien-ban/{conference}`: the published minutes, the minutes service's own HTML form, read
+//!   whole by pages. Each request holds a whole document (megabytes at 50,000 sites) while it is
+//!   read and sent, so at most [`MINUTES_AT_ONCE`] are served at once; another is answered 503
+//!   with `Retry-After` ([`MINUTES_RETRY_AFTER_S`]) and a message saying to try again shortly.
 //!
 //! Every action is the API's own subject called as the caller's identity ([`App::forward`]); a form
 //! post must come from this origin (`Origin`, when the browser sends it) on top of the cookie's
@@ -731,10 +734,36 @@ struct MessagePage {
     text: String,
 }
 
+/// How many `/bien-ban/<id>` requests assemble a document at once: memory grows with this times
+/// the largest document (its pages, then the whole HTML, then the response body).
+pub const MINUTES_AT_ONCE: usize = 4;
+
+/// Seconds a `/bien-ban/<id>` request refused for want of a permit is told to wait.
+pub const MINUTES_RETRY_AFTER_S: u64 = 2;
+
+/// The 503 page (with `Retry-After`) for a `/bien-ban/<id>` request while [`MINUTES_AT_ONCE`]
+/// documents are being assembled already.
+fn minutes_busy(identity: &str) -> Response {
+    let mut response = page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &MessagePage {
+            identity: identity.to_owned(),
+            title: "Máy chủ đang bận".to_owned(),
+            text: format!("Đang có nhiều người cùng mở biên bản. Vui lòng thử lại sau {MINUTES_RETRY_AFTER_S} giây."),
+        },
+    );
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(MINUTES_RETRY_AFTER_S));
+    response
+}
+
 async fn minutes_page(State(app): State<Arc<App>>, headers: HeaderMap, Path(conference): Path<String>) -> Response {
     let caller = match caller_or_login(&app, &headers) {
         Ok(c) => c,
         Err(r) => return r.into_response(),
+    };
+    // Held until the response is built (the body is then sent from the one copy of the HTML).
+    let Ok(_permit) = app.minutes_pages.try_acquire() else {
+        return minutes_busy(&caller.identity);
     };
     let outcome: Result<MinutesView, HttpError> = async {
         let id = ConferenceId::parse(&conference).map_err(|e| ApiError::invalid(e.to_string()))?;
@@ -793,6 +822,40 @@ mod tests {
     use super::*;
 
     const HOSTILE: &str = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>&amp;";
+
+    #[tokio::test]
+    async fn the_published_minutes_are_assembled_a_few_at_a_time() {
+        use axum::body::Body;
+        use axum::http::Request;
+        use tower::ServiceExt as _;
+
+        // Given a district point's token, and as many documents being assembled as allowed
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(hoinghi_credentials::creds_path(dir.path(), "site-ba-be"), "x").unwrap();
+        let (token, _) = crate::tokens::issue(dir.path(), "site-ba-be").unwrap();
+        let env = [
+            ("HOINGHI__DEPLOYMENT__DIR".to_owned(), dir.path().display().to_string()),
+            ("HOINGHI__NATS__URL".to_owned(), "nats://127.0.0.1:1".to_owned()),
+        ];
+        let app = App::new(crate::config::Settings::load_from(env).unwrap()).unwrap();
+        let held: Vec<_> = (0..MINUTES_AT_ONCE).map(|_| app.minutes_pages.try_acquire().unwrap()).collect();
+        // When one more asks for published minutes
+        let request = Request::get("/bien-ban/0190e1a2-0000-7000-8000-000000000002")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let busy = router().with_state(app.clone()).oneshot(request).await.unwrap();
+        // Then it is refused with 503, Retry-After and a message saying to try again, before NATS
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()[header::RETRY_AFTER], MINUTES_RETRY_AFTER_S.to_string().as_str());
+        assert_eq!(busy.headers()[header::CACHE_CONTROL], "no-store");
+        let body = axum::body::to_bytes(busy.into_body(), usize::MAX).await.unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(text.contains("Máy chủ đang bận") && text.contains("thử lại sau 2 giây"), "{text}");
+        // And once those are done, every permit is free again
+        drop(held);
+        assert_eq!(app.minutes_pages.available_permits(), MINUTES_AT_ONCE);
+    }
 
     #[test]
     fn hostile_strings_are_text_in_every_page() {

@@ -209,7 +209,7 @@ pub fn table() -> &'static [Endpoint] {
             G(min::NOTICES_GET) => ConferenceRef, NoticeView, "secretariat, persons", "Read the conclusions notice";
             G(min::NOTICES_OVERDUE) => OverdueQuery, OverdueNotices, "secretariat", "Notices not issued by their deadline";
             G(min::RECEIPTS) => PageQuery, Receipts, "secretariat", "Sites that have not acknowledged";
-            G(min::ATTENDANCE_EXPORT) => ExportAttendance, AttendanceExport, "secretariat", "The attendance record as CSV or JSON";
+            G(min::ATTENDANCE_EXPORT) => ExportAttendance, AttendanceExport, "secretariat", "The attendance record as CSV or JSON, by pages of rows";
             G(min::TASKS_REVIEW) => ReviewTask, TaskView, "secretariat", "Accept or return a task reported done";
             G(min::TASKS_LIST) => ListTasks, TaskList, "secretariat, persons", "The tasks of published minutes";
             S(M, min::SITE_GET) => GetMinutes, MinutesView, "the site", "Read the minutes of one of the site's conferences";

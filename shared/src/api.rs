@@ -1770,7 +1770,9 @@ pub enum ExportFormat {
     Json,
 }
 
-/// `hoinghi.v1.minutes.attendance_export`: the attendance record as a file.
+/// `hoinghi.v1.minutes.attendance_export`: the attendance record as a file, one page of rows at a
+/// time (at 50,000 sites the file is larger than one reply may carry): read on from `offset` +
+/// the reply's `rows` until `total_rows` ([`crate::export`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -1779,6 +1781,20 @@ pub struct ExportAttendance {
     pub conference_id: ConferenceId,
     /// `csv` or `json`.
     pub format: ExportFormat,
+    /// Index of the first row (default 0); at or past the end gives no row.
+    #[serde(default)]
+    pub offset: usize,
+    /// Most rows to return, 1 to [`MAX_PAGE`] (default [`DEFAULT_PAGE`]); the reply may hold fewer
+    /// so that it fits a reply.
+    #[serde(default = "default_page")]
+    pub limit: usize,
+}
+
+impl ExportAttendance {
+    /// The first page of conference `conference_id`'s export in `format`.
+    pub fn first(conference_id: ConferenceId, format: ExportFormat) -> Self {
+        Self { conference_id, format, offset: 0, limit: DEFAULT_PAGE }
+    }
 }
 
 /// One line of the attendance export (the JSON form; the CSV has the same columns).
@@ -1807,7 +1823,7 @@ pub struct AttendanceRow {
     pub presence: Option<String>,
 }
 
-/// Reply to `attendance_export`.
+/// Reply to `attendance_export`: one page of the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttendanceExport {
@@ -1819,9 +1835,15 @@ pub struct AttendanceExport {
     pub media_type: String,
     /// A file name to save it as.
     pub file_name: String,
-    /// Data rows (one per invited site).
+    /// Data rows in `content` (this page's).
     pub rows: usize,
-    /// The file itself.
+    /// Index of the first of them among all the rows.
+    pub offset: usize,
+    /// Data rows of the whole file (one per invited site).
+    pub total_rows: usize,
+    /// This page of the file. CSV: the lines of its rows, after the header line on the first page
+    /// (offset 0), so that the pages' contents one after the other are the file. JSON: an array of
+    /// its rows ([`AttendanceRow`]); the file is the array of every page's rows in order.
     pub content: String,
 }
 

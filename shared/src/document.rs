@@ -1,10 +1,12 @@
 //! Reading the published minutes by pages.
 //!
-//! The published minutes of a national conference run to megabytes (about 9 MB of Markdown at
-//! 50,000 sites, 3.7 MB at 20,000), more than one reply may carry ([`crate::limits::REPLY_BUDGET`]).
-//! So every reply that carries the document — `minutes.get`, `minutes.sites.<site>.get`, and the
-//! replies of the minutes' commands (`minutes.persons.<person>.publish`, …) — carries one **page**
-//! of it: a byte range of the whole document's UTF-8, cut only between characters, together with
+//! The published minutes of a national conference run to megabytes: about 3.7 MB of Markdown at
+//! 20,000 sites, which would still fit one reply ([`crate::limits::REPLY_BUDGET`], 7.5 MiB), 9 MB
+//! at 50,000 (the benchmark's conference) and up to about 22 MB for a conference that fills every
+//! budget (docs/RELIABILITY.md), which would not. So every reply that carries the document —
+//! `minutes.get`, `minutes.sites.<site>.get`, and the replies of the minutes' commands
+//! (`minutes.persons.<person>.publish`, …) — carries one **page** of it, whatever its size (one
+//! shape for every document, and a page leaves room in the reply for the rest): a byte range of the whole document's UTF-8, cut only between characters, together with
 //! where the page starts (`document_offset`), the whole document's length in bytes
 //! (`document_total_bytes`) and its SHA-256 (`sha256`, and `html_sha256` for the HTML form). A
 //! reader reads on from `document_offset` + the page's length until it reaches

@@ -14,6 +14,7 @@
 //! - [`events`]: the event envelope, the events of each service (each type named once, as a
 //!   constant of its enum) and the payload types they carry, separate from the [`api`] types.
 //! - [`error`]: error codes and the error reply body.
+//! - [`export`]: the attendance export read by pages of rows and put together into the file.
 //! - [`headers`]: header names with a meaning in the contract.
 //! - [`limits`]: input size limits every service enforces.
 //! - [`sizes`]: message sizes: the server's `max_payload`, the largest request per subject, replies.
@@ -35,6 +36,7 @@ pub mod board;
 pub mod document;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod headers;
 pub mod ids;
 pub mod limits;

@@ -238,9 +238,11 @@ pub fn quorum_fixed_cost(details: &ConferenceDetails) -> usize {
 }
 
 /// What the live presence of all sites may take in the attendance record (`roster_closed`,
-/// `draft_opened`): 384 KiB, shared equally by the invited sites ([`presence_interval_cap`]); the
-/// events in the log keep every transition.
-pub const RECORD_PRESENCE_BUDGET: usize = 384 * KIB;
+/// `draft_opened`): 16 MiB, shared equally by the invited sites ([`presence_interval_cap`]), so that
+/// every site of a 50,000-site conference keeps its exact connected total and 4 intervals (the
+/// earliest merged beyond); the events in the log keep every transition. It bounds the record (out
+/// of line when large) and the services' memory, not a message.
+pub const RECORD_PRESENCE_BUDGET: usize = 16 * MIB;
 
 /// Most connected intervals one site's line of the record keeps (beyond, the earliest are merged).
 pub const MAX_PRESENCE_INTERVALS: usize = 50;
@@ -255,8 +257,8 @@ pub const PRESENCE_INTERVAL_COST: usize = 63;
 
 /// How many intervals each site's line of the record keeps when `invited_sites` share
 /// [`RECORD_PRESENCE_BUDGET`]: at most [`MAX_PRESENCE_INTERVALS`], fewer for a large conference, and
-/// 0 when a site's share cannot hold one interval (more than 3,096 sites): the record then
-/// carries no presence (the events in the log still hold every transition).
+/// 0 when a site's share cannot hold one interval (more than the contract's 50,000 sites, so
+/// never): the record then carries no presence (the events in the log still hold every transition).
 pub fn presence_interval_cap(invited_sites: usize) -> usize {
     let share = RECORD_PRESENCE_BUDGET / invited_sites.max(1);
     (share.saturating_sub(PRESENCE_OVERHEAD) / PRESENCE_INTERVAL_COST).min(MAX_PRESENCE_INTERVALS)
@@ -445,18 +447,18 @@ mod tests {
 
     #[test]
     fn presence_fits_the_record_within_its_own_budget() {
-        // Bắc Kạn's 9 bridges keep 50 intervals each; 1,000 sites 5; beyond ~3,190 sites none.
+        // Bắc Kạn's 9 bridges and up to 5,000 sites keep 50 intervals each; 20,000 sites 12; the
+        // contract's 50,000 sites 4 each (the earliest merged beyond, the total exact).
         assert_eq!(presence_interval_cap(9), MAX_PRESENCE_INTERVALS);
-        assert_eq!(presence_interval_cap(1_000), 5);
-        assert_eq!(presence_interval_cap(3_000), 1);
-        assert_eq!(presence_interval_cap(3_096), 1);
-        assert_eq!(presence_interval_cap(3_097), 0);
-        assert_eq!(presence_interval_cap(20_000), 0);
+        assert_eq!(presence_interval_cap(5_000), MAX_PRESENCE_INTERVALS);
+        assert_eq!(presence_interval_cap(20_000), 12);
+        assert_eq!(presence_interval_cap(MAX_SITES), 4);
+        assert!(presence_interval_cap(MAX_SITES) >= 1, "every site of the largest conference keeps its total");
         // A full line of presence costs what the constants say, and all lines stay in the budget.
         let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
         let interval =
             crate::presence::Interval { from: at("2021-07-23T01:00:00Z"), until: Some(at("2021-07-23T04:30:00Z")) };
-        for sites in [1, 9, 100, 1_000, 3_000, 3_096] {
+        for sites in [1, 9, 100, 1_000, 3_000, 20_000, MAX_SITES] {
             let cap = presence_interval_cap(sites);
             let record =
                 crate::presence::PresenceRecord { connected_s: 1_234_567, intervals: vec![interval; cap], merged: 99 };
@@ -464,7 +466,6 @@ mod tests {
             assert!(line <= PRESENCE_OVERHEAD + cap * PRESENCE_INTERVAL_COST, "{sites}: {line}");
             assert!(sites * line <= RECORD_PRESENCE_BUDGET, "{sites} sites take {}", sites * line);
         }
-        const { assert!(MESSAGE_BUDGET + RECORD_PRESENCE_BUDGET + 128 * KIB <= MAX_PAYLOAD) };
     }
 
     #[test]

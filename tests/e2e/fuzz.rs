@@ -472,8 +472,13 @@ fn templates(targets: Targets) -> Vec<Template> {
         Template {
             subject: minutes::ATTENDANCE_EXPORT.to_owned(),
             site_subject: None,
-            body: json!({"conference_id": p, "format": "csv"}),
-            fields: vec![field("conference_id", Conference, true), field("format", Choice(&["csv", "json"]), true)],
+            body: json!({"conference_id": p, "format": "csv", "offset": 0, "limit": 10}),
+            fields: vec![
+                field("conference_id", Conference, true),
+                field("format", Choice(&["csv", "json"]), true),
+                field("offset", Number(0, u64::MAX), false),
+                field("limit", Number(1, 5_000), false),
+            ],
             own_list: false,
             unknown_conference: &[404],
             uninvited: &[403],

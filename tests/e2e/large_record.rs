@@ -3,15 +3,18 @@
 //! named delegates, run from invitation to the draft. `roster_closed` references the record in the
 //! object store (name, size, SHA-256) with no entry inline; the object is there with that hash and
 //! is the whole record; `draft_opened` references the same object; the draft holds every site's
-//! line; and a restarted minutes service rebuilds the draft from it.
+//! line; and a restarted minutes service rebuilds the draft from it. Restarted while the object is
+//! missing, the service is ready without it (the draft answers `unavailable`), and fills the draft
+//! in by itself once the object is back.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use hoinghi_runtime::records::{sha256_hex, Records, INLINE_LIMIT};
 use hoinghi_shared::api::{ConfirmAttendance, MinutesStatus, PageQuery, Person, RosterState, MAX_PAGE};
 use hoinghi_shared::events::{AttendanceEvent, EventEnvelope, FinalRecord, MinutesEvent, StoredObject};
-use hoinghi_shared::{ConferenceId, SiteId};
+use hoinghi_shared::streams::RECORDS_BUCKET;
+use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
 use hoinghi_tests::{bulk, flow, scenario, Service, Stack};
 
 use crate::common::{conference_event, stack};
@@ -143,7 +146,35 @@ async fn a_record_too_large_for_one_event_goes_out_of_line_and_the_draft_holds_e
     let ready = restarting.elapsed();
     let after = draft_lines(&stack, id).await;
     assert_eq!(after.iter().map(by_line).collect::<Vec<_>>(), expected, "the draft rebuilt whole");
+
+    // Given the object gone from the bucket (as if the bucket were unreachable for it)
+    let bucket = stack.jetstream().get_object_store(RECORDS_BUCKET).await.unwrap();
+    bucket.delete(reference.object.as_str()).await.unwrap();
+    // When the minutes service restarts, then it is ready without the record, and the draft
+    // answers `unavailable` (retry) rather than lines missing
+    let restarting = Instant::now();
+    stack.restart(Service::Minutes).await.unwrap();
+    let ready_without = restarting.elapsed();
+    let query = PageQuery { conference_id: id, offset: 0, limit: 1 };
+    let refused = stack.api.minutes_page(&query).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Unavailable, "{refused:?}");
+    // When the object is back (the same bytes, so the same name), then the service, retrying in
+    // the background, fills the draft in without a restart
+    records.put("attendance-record", &id, &bytes).await.unwrap();
+    let back = Instant::now();
+    while stack.api.minutes_page(&query).await.is_err() {
+        assert!(back.elapsed() < Duration::from_secs(40), "the record was not read again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let refilled = back.elapsed();
+    let again = draft_lines(&stack, id).await;
+    assert_eq!(again.iter().map(by_line).collect::<Vec<_>>(), expected, "the draft filled in whole");
     assert_eq!(stack.dead_letters().await.unwrap(), 0, "no event was parked");
+    eprintln!(
+        "large record: ready without the object in {} ms; filled in {} ms after it was back",
+        ready_without.as_millis(),
+        refilled.as_millis()
+    );
     eprintln!(
         "large record: {SITES} sites, record {} bytes out of line, roster_closed {closed_len} bytes; minutes \
          restarted and ready in {} ms; {:.1} s in all",

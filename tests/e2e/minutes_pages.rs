@@ -4,15 +4,17 @@
 //! hash; read page by page (by the typed client, a site, the CLI) it is exactly the document the
 //! event's hash names, in both forms; bad pages are refused and change nothing; a restarted
 //! minutes service, whose state holds only the reference, reads it back and serves it again (and
-//! refuses it once altered in the bucket); and the gateway's minutes page shows the whole document,
-//! read page by page.
+//! refuses it once altered in the bucket, saying retrying will not help); the attendance export of
+//! its 6,000 sites comes by pages of rows, and the CLI writes the whole file; and the gateway's
+//! minutes page shows the whole document, read page by page.
 
 use std::process::Command;
 use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt};
 use hoinghi_shared::api::{
-    ConfirmAttendance, DocumentForm, GetMinutes, MinutesStatus, MinutesView, PageQuery, RecordItem,
+    ConfirmAttendance, DocumentForm, ExportAttendance, ExportFormat, GetMinutes, MinutesStatus, MinutesView, PageQuery,
+    RecordItem, MAX_PAGE,
 };
 use hoinghi_shared::document::{Assembler, DEFAULT_DOCUMENT_PAGE};
 use hoinghi_shared::events::{EventEnvelope, MinutesEvent};
@@ -252,6 +254,23 @@ async fn minutes_larger_than_an_event_are_stored_out_of_line_and_read_whole_by_p
     let out = cli(&stack, &["minutes", "verify", &id.to_string(), "--file", altered.to_str().unwrap()]);
     assert!(!out.status.success(), "a copy one byte short is not the published minutes");
 
+    // The attendance export comes by pages of rows (more rows than one page holds); the CLI reads
+    // every page and writes the whole file.
+    let query = ExportAttendance { limit: MAX_PAGE, ..ExportAttendance::first(id, ExportFormat::Csv) };
+    let first = stack.api.export_attendance_page(&query).await.unwrap();
+    assert!(first.total_rows > MAX_PAGE, "{} rows", first.total_rows);
+    assert_eq!((first.offset, first.rows), (0, MAX_PAGE));
+    let whole = stack.api.export_attendance(id, ExportFormat::Csv).await.unwrap();
+    assert_eq!((whole.rows, whole.total_rows), (first.total_rows, first.total_rows));
+    assert!(whole.content.starts_with(&first.content), "the first page starts the file");
+    let file = dir.path().join("attendance.csv");
+    let args = ["attendance", "export", &id.to_string(), "--format", "csv", "--output", file.to_str().unwrap()];
+    let out = cli(&stack, &args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(written == whole.content, "the CLI writes the whole file");
+    assert_eq!(written.matches("\r\n").count(), first.total_rows + 1, "the header and every site's line");
+
     // A restarted minutes service replays its log (the reference, not the document), reads the
     // document back from the bucket and serves it again.
     let restart = Instant::now();
@@ -273,6 +292,7 @@ async fn minutes_larger_than_an_event_are_stored_out_of_line_and_read_whole_by_p
     let err = stack.api.minutes_document(id, DocumentForm::Markdown).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Unavailable, "{err:?}");
     assert!(err.message.contains(&document.object) && err.message.contains("does not match"), "{}", err.message);
+    assert!(err.message.contains("Retrying will not help"), "{}", err.message);
 
     eprintln!(
         "minutes_pages: {SITES} sites; document {total} bytes in {pages} pages of {PAGE} (HTML {} bytes in \

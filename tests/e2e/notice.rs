@@ -3,7 +3,9 @@
 //! notice, sites acknowledge it, the receipts list who has not, and the exports parse.
 
 use chrono::NaiveDate;
-use hoinghi_shared::api::{AttendanceRow, ExportFormat, IssueNotice, MinutesStatus, NoticeStatus, PageQuery};
+use hoinghi_shared::api::{
+    AttendanceRow, ExportAttendance, ExportFormat, IssueNotice, MinutesStatus, NoticeStatus, PageQuery,
+};
 use hoinghi_shared::events::MinutesEvent;
 use hoinghi_shared::subjects::{events, minutes};
 use hoinghi_shared::{ConferenceId, ErrorCode, Service, SiteId};
@@ -174,6 +176,12 @@ async fn the_notice_is_issued_after_publication_acknowledged_by_sites_and_receip
     assert_eq!(answer_of(scenario::SILENT_SITE), "no_answer");
     assert_eq!(answer_of("ba-be"), "confirmed");
     assert!(records.iter().all(|r| r[7].is_empty()), "presence is empty until live presence is recorded");
+    // One page of rows: where it starts, how many of how many; no header past the first row
+    let query = ExportAttendance { offset: 2, limit: 2, ..ExportAttendance::first(id, ExportFormat::Csv) };
+    let page = api.export_attendance_page(&query).await.unwrap();
+    assert_eq!((page.offset, page.rows, page.total_rows), (2, 2, sites.len()));
+    let lines: Vec<&str> = csv.content.split_inclusive("\r\n").collect();
+    assert_eq!(page.content, lines[3..5].concat(), "rows 2 and 3 of the file, without its header");
     let json = api.export_attendance(id, ExportFormat::Json).await.unwrap();
     let rows: Vec<AttendanceRow> = serde_json::from_str(&json.content).unwrap();
     assert_eq!(rows.len(), sites.len());

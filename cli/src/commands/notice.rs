@@ -230,7 +230,8 @@ pub struct ExportArgs {
 }
 
 /// Exports the attendance record (site, answer, delegates, headcount, check-in time; `presence`
-/// stays empty until live presence is recorded).
+/// stays empty until live presence is recorded). The service answers by pages of rows; every page is
+/// read, in order, and the whole file written.
 ///
 /// # Errors
 /// Error replies, an unwritable file.

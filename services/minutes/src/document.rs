@@ -1,7 +1,8 @@
 //! The published document out of line, and read back for the replies that carry a page of it.
 //!
 //! The Markdown of the published minutes grows with the conference (its attendance table has a
-//! row per site: about 9 MB at 50,000 sites), past what one event may carry. So when it is larger
+//! row per site: about 9 MB for the benchmark's 50,000 sites, up to about 22 MB for a conference
+//! filling every budget, docs/RELIABILITY.md), past what one event may carry. So when it is larger
 //! than [`INLINE_LIMIT`] the publish command stores it in the records bucket (object kind
 //! [`KIND`], [`Records::put`]) *before* appending `minutes_published`, and the event carries the
 //! reference ([`StoredObject`]: name, size, SHA-256 of every byte) with `markdown` empty; `sha256`
@@ -31,14 +32,19 @@ use hoinghi_runtime::store::Decision;
 use hoinghi_shared::events::{MinutesEvent, StoredObject};
 use hoinghi_shared::{ApiError, ConferenceId};
 
-use crate::minutes::Minutes;
+use crate::commands::Store;
+use crate::minutes::no_minutes;
 
 /// The kind of the published Markdown's objects in the records bucket:
 /// `minutes-document/<conference>/<sha256>`.
 pub const KIND: &str = "minutes-document";
 
-/// The most bytes of documents the cache holds: 64 MiB, room for the Markdown and the HTML of the
-/// largest conference (50,000 sites) with room to spare, well within a service's memory budget.
+/// The most bytes of documents the cache holds: 64 MiB, within a service's memory budget. That is
+/// room for the Markdown and the HTML form of several benchmark conferences of 50,000 sites (about
+/// 9 MB of Markdown each). A conference that fills every budget has up to about 22 MB of Markdown
+/// and a larger HTML form, so fewer of those fit. A form larger than the cache admits (about
+/// 62 MiB, `quick_cache`'s hot share of it) is not kept: it is read back or rendered again for
+/// each request.
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Weighs a cached document by its bytes (at least 1: the cache needs no zero weights).
@@ -66,13 +72,45 @@ impl std::fmt::Debug for Documents {
 }
 
 /// What a failed read or write of the records bucket is for a caller: the bucket unreachable (or
-/// an object not visible yet) is `unavailable`, worth retrying; an object that is not what its
-/// reference names is `unavailable` too (the service's fault, not the caller's), saying so.
+/// an object not visible yet) is `unavailable`, worth retrying shortly. An object that is not what
+/// its reference names is `unavailable` too (503: the service's fault, not the caller's; the
+/// contract has no other code for it), but its message says that retrying will not help and that
+/// the operator must restore the object, which the service's log names, from a backup.
 fn api_error(what: &str, e: &RecordError) -> ApiError {
-    if !e.is_transient() {
-        tracing::error!(error = %e, "{what}: the records bucket does not hold what the log references");
+    if e.is_transient() {
+        return ApiError::unavailable(format!("{what}: {e}; try again shortly"));
     }
-    ApiError::unavailable(format!("{what}: {e}"))
+    tracing::error!(
+        error = %e,
+        "{what}: the records bucket does not hold what the log references; restore the object from a backup"
+    );
+    ApiError::unavailable(format!("{what}: {e}. {NOT_TRANSIENT}"))
+}
+
+/// What a reply says of a document that cannot be served as published, however often it is asked.
+pub const NOT_TRANSIENT: &str = "Retrying will not help: the operator must restore this object of the records bucket \
+                                 from a backup (the minutes service's log names it)";
+
+/// Checks that `object`, the document a publication references, is the document it published
+/// (`sha256`, the hash the replies advertise): the publish command only appends them equal; an
+/// event read from the log that disagrees is not served.
+///
+/// # Errors
+/// `unavailable`, saying retrying will not help.
+pub fn check_published(object: &StoredObject, sha256: &str) -> Result<(), ApiError> {
+    if object.sha256 == sha256 {
+        return Ok(());
+    }
+    tracing::error!(
+        object = %object.object,
+        sha256,
+        "the published minutes reference a document whose hash is not the one they published"
+    );
+    Err(ApiError::unavailable(format!(
+        "the published minutes could not be read back: they were published with SHA-256 {sha256}, and the object \
+         they reference, {}, holds a document with SHA-256 {}. {NOT_TRANSIENT}",
+        object.object, object.sha256
+    )))
 }
 
 impl Documents {
@@ -97,12 +135,15 @@ impl Documents {
         Ok(stored)
     }
 
-    /// The whole published Markdown `object` references: from the cache, or read back from the
-    /// records bucket and checked against the reference (one read for concurrent callers).
+    /// The whole published Markdown `object` references, published with SHA-256 `sha256` (checked
+    /// to be the object's, [`check_published`]): from the cache, or read back from the records
+    /// bucket and checked against the reference (one read for concurrent callers).
     ///
     /// # Errors
-    /// `unavailable` if the bucket cannot be read, or holds other bytes than the reference names.
-    pub async fn markdown(&self, object: &StoredObject) -> Result<Arc<str>, ApiError> {
+    /// `unavailable` if the bucket cannot be read, or holds other bytes than the reference names,
+    /// or the reference is not of the document published.
+    pub async fn markdown(&self, object: &StoredObject, sha256: &str) -> Result<Arc<str>, ApiError> {
+        check_published(object, sha256)?;
         let key = markdown_key(&object.sha256);
         let guard = match self.cache.get_value_or_guard_async(&key).await {
             Ok(text) => return Ok(text),
@@ -117,30 +158,61 @@ impl Documents {
         Ok(text)
     }
 
-    /// The published Markdown of `minutes`, whole, when a reply needs it: inline in the state
-    /// (`None` here, the caller takes it from the state), or read back ([`Self::markdown`]).
+    /// The published Markdown, whole, when a reply needs it: inline in the state (`None` here, the
+    /// caller takes it from the state), or read back ([`Self::markdown`]) when `document` is stored
+    /// out of line, published with SHA-256 `sha256`.
     ///
     /// # Errors
-    /// As [`Self::markdown`].
-    pub async fn stored_markdown(&self, document: Option<&StoredObject>) -> Result<Option<Arc<str>>, ApiError> {
+    /// As [`Self::markdown`]; `unavailable` for a stored document without a published hash.
+    pub async fn stored_markdown(
+        &self,
+        document: Option<&StoredObject>,
+        sha256: Option<&str>,
+    ) -> Result<Option<Arc<str>>, ApiError> {
         match document {
-            Some(object) => self.markdown(object).await.map(Some),
+            Some(object) => self.markdown(object, sha256.unwrap_or_default()).await.map(Some),
             None => Ok(None),
         }
     }
 
-    /// The HTML form of `minutes` (conference `id`), rendered and checked against its recorded
-    /// hash ([`Minutes::published_html`]) once, then cached under that hash.
+    /// The HTML form of conference `id`'s published minutes, whose recorded hash is `html_sha256`:
+    /// from the cache, or rendered and checked against that hash
+    /// ([`crate::minutes::Minutes::published_html`]) and cached under it. Concurrent callers of a
+    /// form not yet cached wait (asynchronously) for one rendering. Rendering takes a copy of the
+    /// minutes out of the state's lock ([`crate::minutes::Minutes::for_rendering`]) and runs on a
+    /// blocking thread, so neither the lock nor a runtime thread is held while a large document is
+    /// built.
     ///
     /// # Errors
-    /// As [`Minutes::published_html`].
-    pub fn html(&self, minutes: &Minutes, id: &ConferenceId) -> Result<Arc<str>, ApiError> {
-        let Some(hash) = &minutes.html_sha256 else {
+    /// As [`crate::minutes::Minutes::published_html`]; `unavailable` if the rendering thread failed.
+    pub async fn html(&self, store: &Store, id: ConferenceId, html_sha256: Option<&str>) -> Result<Arc<str>, ApiError> {
+        let Some(hash) = html_sha256 else {
             // Published before the HTML form existed: nothing to key it by, and small.
-            return minutes.published_html(id).map(Arc::from);
+            return render_html(store, id).await;
         };
-        self.cache.get_or_insert_with(&format!("html:{hash}"), || minutes.published_html(id).map(Arc::from))
+        match self.cache.get_value_or_guard_async(&format!("html:{hash}")).await {
+            Ok(html) => Ok(html),
+            Err(guard) => {
+                let html = render_html(store, id).await?;
+                let _ = guard.insert(html.clone());
+                Ok(html)
+            }
+        }
     }
+}
+
+/// Renders the HTML form of conference `id`'s published minutes outside the state's lock and off
+/// the runtime's threads ([`Documents::html`]).
+async fn render_html(store: &Store, id: ConferenceId) -> Result<Arc<str>, ApiError> {
+    let minutes = store.read(|state| {
+        let minutes = state.minutes.get(&id).ok_or_else(|| no_minutes(&id))?;
+        // Without the attendance record read back, the document would render without its lines.
+        minutes.ensure_record(&id)?;
+        Ok::<_, ApiError>(minutes.for_rendering())
+    })?;
+    tokio::task::spawn_blocking(move || minutes.published_html(&id).map(Arc::<str>::from))
+        .await
+        .map_err(|e| ApiError::unavailable(format!("the HTML form of the minutes could not be rendered: {e}")))?
 }
 
 fn markdown_key(sha256: &str) -> String {
@@ -256,6 +328,30 @@ mod tests {
         assert_eq!(document, Some(stored));
         assert_eq!(html_sha256, Some("b".repeat(64)));
         assert_eq!(append.expect.last_seq, 4, "the append's condition is unchanged");
+    }
+
+    #[test]
+    fn a_reference_to_another_document_than_the_one_published_is_not_served() {
+        let published = "x".repeat(INLINE_LIMIT + 1);
+        let stored = reference(&published);
+        // Given the reference of the document published, it is served
+        check_published(&stored, &crate::render::sha256_hex(&published)).unwrap();
+        // Given an event whose reference names another document than the hash it published
+        let refused = check_published(&reference("khác"), &stored.sha256).unwrap_err();
+        // Then it is refused, naming both hashes, and saying that retrying will not help
+        assert_eq!(refused.code, hoinghi_shared::ErrorCode::Unavailable);
+        assert!(refused.message.contains(&stored.sha256) && refused.message.contains(NOT_TRANSIENT), "{refused:?}");
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_read_says_whether_retrying_helps() {
+        let transient = api_error("read", &RecordError::Unavailable("no responders".into()));
+        assert!(transient.message.ends_with("try again shortly"), "{transient:?}");
+        let mismatch = RecordError::Mismatch { object: "minutes-document/x/y".into(), reason: "truncated".into() };
+        let permanent = api_error("read", &mismatch);
+        assert_eq!(permanent.code, hoinghi_shared::ErrorCode::Unavailable);
+        assert!(permanent.message.contains("minutes-document/x/y"), "{permanent:?}");
+        assert!(permanent.message.ends_with(NOT_TRANSIENT), "{permanent:?}");
     }
 
     #[test]

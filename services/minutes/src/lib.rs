@@ -66,11 +66,13 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> anyh
     // A malformed holiday table stops the service before it serves anything.
     let calendar = std::sync::Arc::new(calendar::Calendar::load(&settings.calendar.holidays_file)?);
     let app = service::App::<state::MinutesState>::build(&settings, SERVICE).await?;
-    // The attendance records the replay left out of line are read back before the service is ready.
+    // The attendance records the replay left out of line are read back before the service is ready
+    // (those the bucket serves; the others in the background, `record`). The hook goes in first,
+    // so a draft another instance opens meanwhile is loaded too (a load is idempotent).
     let records = hoinghi_runtime::records::Records::open(&app.jetstream()).await?;
     let loader = record::Loader::new(app.store.clone(), records.clone());
-    loader.fill_pending().await;
     loader.watch();
+    loader.fill_pending().await;
     let store = app.store.clone();
     app.react(reactions::subscription(), move |event| reactions::on_event(store.clone(), loader.clone(), event));
     let store = app.store.clone();

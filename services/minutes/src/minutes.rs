@@ -483,6 +483,21 @@ impl Minutes {
         self.paged_view(id, range, None, document, DocumentWindow::default()).ok()
     }
 
+    /// The details and the publication time of published minutes, from which their documents are
+    /// rendered.
+    ///
+    /// # Errors
+    /// `not_found` before the draft opened, `conflict` before publication.
+    pub fn publication(&self, id: &ConferenceId) -> Result<(&ConferenceDetails, DateTime<Utc>), ApiError> {
+        let details = self.details.as_ref().ok_or_else(|| no_minutes(id))?;
+        let (Some(MinutesStatus::Published), Some(at)) = (self.status, self.published_at) else {
+            return Err(ApiError::conflict(format!(
+                "the minutes of conference {id} are not published yet; their HTML form exists once they are"
+            )));
+        };
+        Ok((details, at))
+    }
+
     /// The HTML form of the published minutes, rendered from them and their publication time, and
     /// checked against the hash recorded when they were published.
     ///
@@ -490,12 +505,7 @@ impl Minutes {
     /// `not_found` before the draft opened, `conflict` before publication or if the HTML rendered
     /// now is not the one published (the template changed since).
     pub fn published_html(&self, id: &ConferenceId) -> Result<String, ApiError> {
-        let details = self.details.as_ref().ok_or_else(|| no_minutes(id))?;
-        let (Some(MinutesStatus::Published), Some(at)) = (self.status, self.published_at) else {
-            return Err(ApiError::conflict(format!(
-                "the minutes of conference {id} are not published yet; their HTML form exists once they are"
-            )));
-        };
+        let (details, at) = self.publication(id)?;
         let html = render::html(self, details, at);
         if let Some(recorded) = &self.html_sha256 {
             let now = render::sha256_hex(&html);
@@ -507,6 +517,50 @@ impl Minutes {
             }
         }
         Ok(html)
+    }
+
+    /// A copy of what rendering the published documents reads ([`render`]): every field but the
+    /// sites' acknowledgements, which no document shows. A reply takes it out of the state's lock
+    /// and renders outside it ([`crate::document::Documents::html`]).
+    pub fn for_rendering(&self) -> Minutes {
+        let Minutes {
+            status,
+            details,
+            attendance,
+            record_pending,
+            quorum,
+            floor_speakers,
+            items,
+            approved_by,
+            versions,
+            published_at,
+            markdown,
+            document,
+            sha256,
+            html_sha256,
+            acks: _,
+            site_index,
+            last_seq,
+        } = self;
+        Minutes {
+            status: *status,
+            details: details.clone(),
+            attendance: attendance.clone(),
+            record_pending: record_pending.clone(),
+            quorum: quorum.clone(),
+            floor_speakers: floor_speakers.clone(),
+            items: items.clone(),
+            approved_by: approved_by.clone(),
+            versions: versions.clone(),
+            published_at: *published_at,
+            markdown: markdown.clone(),
+            document: document.clone(),
+            sha256: sha256.clone(),
+            html_sha256: html_sha256.clone(),
+            acks: Map::default(),
+            site_index: site_index.clone(),
+            last_seq: *last_seq,
+        }
     }
 
     /// The reply view with the first page of the published document's HTML form instead of its
@@ -1017,6 +1071,17 @@ impl Aggregate for Minutes {
                 }
             }
             MinutesEvent::MinutesPublished { markdown, sha256, document, html_sha256, published_at } => {
+                if let Some(object) = document.as_ref().filter(|o| o.sha256 != *sha256) {
+                    // The publish command never appends this (`crate::document::out_of_line`); the
+                    // replies serve the document against `sha256` and refuse this one.
+                    tracing::error!(
+                        seq = meta.seq,
+                        object = %object.object,
+                        object_sha256 = %object.sha256,
+                        sha256 = %sha256,
+                        "minutes_published references a document whose hash is not the published one"
+                    );
+                }
                 self.status = Some(MinutesStatus::Published);
                 // A document stored out of line is read back when a reply needs it, not kept here.
                 self.markdown = document.is_none().then(|| markdown.clone());

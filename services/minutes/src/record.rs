@@ -9,10 +9,22 @@
 //!   record it read is filled in, without reading it again.
 //! - **When the service starts** ([`Loader::fill_pending`]): the replay applies `draft_opened`
 //!   without the record (the event does not carry it); before the service announces itself, every
-//!   record still missing is read back and filled in, so a ready instance answers with every site's
-//!   line.
+//!   record still missing is read back once, one after the other, and filled in. **Readiness**
+//!   therefore means: every draft whose record the bucket served at start holds it (with a healthy
+//!   bucket, every draft: a ready instance answers with every site's line). A record the bucket
+//!   could not serve then (unreachable, or the object not visible yet) does not hold the start up:
+//!   it is read again in the background ([`Loader::load`]), and until then that conference's
+//!   minutes answer `unavailable`.
 //! - **When another instance opened the draft** ([`Loader::watch`]): its `draft_opened` reaches
 //!   this instance's projection by a catch-up; a background task reads the record and fills it in.
+//!   The hook is installed before the records pending at start are read, so a draft opened
+//!   meanwhile is not missed (filling in is idempotent).
+//!
+//! A read that fails for a reason that may pass ([`RecordError::is_transient`]) is tried again
+//! without limit, waiting [`FIRST_RETRY`] and twice as long each time up to [`MAX_RETRY`], until it
+//! succeeds or the draft no longer waits for that object; a read that cannot succeed (the bucket
+//! holds other bytes than the reference names) is logged and not tried again. Reads go one at a
+//! time ([`Loader`]'s permit: each is an object of up to tens of MiB).
 //!
 //! Until a draft's record is filled in, what shows or decides on it answers `unavailable` (retry
 //! shortly, [`crate::minutes::Minutes::ensure_record`]); the decisions themselves stay pure (they
@@ -28,6 +40,17 @@ use hoinghi_shared::ConferenceId;
 use tracing::{error, info, warn};
 
 use crate::commands::Store;
+
+/// How long a failed read of a record waits before it is tried again the first time.
+pub const FIRST_RETRY: Duration = Duration::from_millis(200);
+
+/// The longest wait between two reads of a record that keep failing.
+pub const MAX_RETRY: Duration = Duration::from_secs(30);
+
+/// The wait after `delay`: twice as long, at most [`MAX_RETRY`].
+pub fn next_retry(delay: Duration) -> Duration {
+    delay.saturating_mul(2).min(MAX_RETRY)
+}
 
 /// Reads the record `reference` names and checks it.
 ///
@@ -50,12 +73,14 @@ pub struct Loader {
     /// the draft in first (the reaction after its append, or the watch as the event is applied), so
     /// an object is not read twice.
     in_hand: Arc<Mutex<HashMap<StoredObject, FinalRecord>>>,
+    /// One read of the bucket at a time (each object may take tens of MiB while it is checked).
+    reading: Arc<tokio::sync::Semaphore>,
 }
 
 impl Loader {
     /// A loader over the service's store and the records bucket.
     pub fn new(store: Store, records: Records) -> Self {
-        Self { store, records, in_hand: Arc::default() }
+        Self { store, records, in_hand: Arc::default(), reading: Arc::new(tokio::sync::Semaphore::new(1)) }
     }
 
     fn hand(&self) -> std::sync::MutexGuard<'_, HashMap<StoredObject, FinalRecord>> {
@@ -96,34 +121,57 @@ impl Loader {
         self.store.read(|state| state.minutes.get(id).is_some_and(|m| m.record_pending.as_ref() == Some(reference)))
     }
 
-    /// Fills in `reference` from hand, or reads it, trying again while the store is unavailable (a
-    /// few times).
-    async fn load(&self, id: ConferenceId, reference: StoredObject) {
-        if self.fill_in_hand(&id, &reference) || !self.waits_for(&id, &reference) {
-            return;
+    /// Fills in `reference` once: from hand, or read from the bucket (one read at a time). Nothing
+    /// is read when the draft no longer waits for it.
+    ///
+    /// # Errors
+    /// The read's ([`read`]).
+    async fn load_once(&self, id: &ConferenceId, reference: &StoredObject) -> Result<(), RecordError> {
+        if self.fill_in_hand(id, reference) || !self.waits_for(id, reference) {
+            return Ok(());
         }
-        let mut delay = Duration::from_millis(200);
-        for attempt in 1..=5 {
-            match read(&self.records, &reference).await {
-                Ok(record) => {
-                    self.fill(&id, &reference, record);
-                    return;
-                }
-                Err(e) if e.is_transient() && attempt < 5 => {
-                    warn!(conference = %id, error = %e, attempt, "cannot read the attendance record yet; retrying");
+        let _permit = self.reading.acquire().await;
+        // Filled in while this waited for its turn?
+        if self.fill_in_hand(id, reference) || !self.waits_for(id, reference) {
+            return Ok(());
+        }
+        let record = read(&self.records, reference).await?;
+        self.fill(id, reference, record);
+        Ok(())
+    }
+
+    /// Fills in `reference` ([`Self::load_once`]), trying again after a transient failure without
+    /// limit (waiting [`FIRST_RETRY`], then twice as long each time up to [`MAX_RETRY`]) until it
+    /// is filled in or the draft no longer waits for it; a failure that is not transient is logged
+    /// and ends it (the minutes of this conference answer `unavailable`, naming the object).
+    pub async fn load(&self, id: ConferenceId, reference: StoredObject) {
+        let mut delay = FIRST_RETRY;
+        for attempt in 1u64.. {
+            match self.load_once(&id, &reference).await {
+                Ok(()) => return,
+                Err(e) if e.is_transient() => {
+                    warn!(
+                        conference = %id, error = %e, attempt, retry_in_ms = delay.as_millis() as u64,
+                        "cannot read the attendance record of the draft yet; retrying"
+                    );
                     tokio::time::sleep(delay).await;
-                    delay *= 2;
+                    delay = next_retry(delay);
                 }
                 Err(e) => {
-                    // Left missing: the minutes of this conference answer `unavailable`, naming the object.
-                    error!(conference = %id, error = %e, "cannot read the attendance record of the draft");
+                    error!(
+                        conference = %id, error = %e,
+                        "cannot read the attendance record of the draft, and retrying will not help: restore the \
+                         object from a backup of the records bucket, then restart the service"
+                    );
                     return;
                 }
             }
         }
     }
 
-    /// Reads back and fills in every record the replay left missing (before the service is ready).
+    /// Reads back and fills in every record the replay left missing, each once, before the service
+    /// is ready; one the bucket cannot serve now is left to [`Self::load`] in the background (the
+    /// service starts without waiting for it).
     pub async fn fill_pending(&self) {
         let pending: Vec<(ConferenceId, StoredObject)> = self.store.read(|state| {
             state.minutes.iter().filter_map(|(id, m)| m.record_pending.as_ref().map(|r| (*id, r.clone()))).collect()
@@ -133,11 +181,33 @@ impl Loader {
         }
         let started = std::time::Instant::now();
         let count = pending.len();
+        let mut later = 0;
         // One at a time: each is one object of up to tens of MiB, read at the network's pace.
         for (id, reference) in pending {
-            self.load(id, reference).await;
+            match self.load_once(&id, &reference).await {
+                Ok(()) => {}
+                Err(e) if e.is_transient() => {
+                    warn!(conference = %id, error = %e, "cannot read the attendance record yet; retrying in the background");
+                    later += 1;
+                    let loader = self.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(FIRST_RETRY).await;
+                        loader.load(id, reference).await;
+                    });
+                }
+                Err(e) => error!(
+                    conference = %id, error = %e,
+                    "cannot read the attendance record of the draft, and retrying will not help: restore the \
+                     object from a backup of the records bucket, then restart the service"
+                ),
+            }
         }
-        info!(count, ms = started.elapsed().as_millis() as u64, "attendance records read back after the replay");
+        info!(
+            count,
+            in_background = later,
+            ms = started.elapsed().as_millis() as u64,
+            "attendance records read back after the replay"
+        );
     }
 
     /// Fills in, in the background, the record of every `draft_opened` this instance applies from
@@ -152,9 +222,11 @@ impl Loader {
         });
         let loader = self.clone();
         tokio::spawn(async move {
-            // Ends with the store's hook (the service's end).
+            // Ends with the store's hook (the service's end). Each load in its own task, so one
+            // record retried for long holds up no other (their reads still go one at a time).
             while let Some((id, reference)) = rx.recv().await {
-                loader.load(id, reference).await;
+                let loader = loader.clone();
+                tokio::spawn(async move { loader.load(id, reference).await });
             }
         });
     }
@@ -200,6 +272,17 @@ mod tests {
         let bytes = serde_json::to_vec(record).unwrap();
         let sha256 = sha256_hex(&bytes);
         StoredObject { object: object_name("attendance-record", id, &sha256), size: bytes.len() as u64, sha256 }
+    }
+
+    #[test]
+    fn a_failing_read_is_retried_ever_less_often_up_to_thirty_seconds() {
+        // Given the first wait, when each retry fails again
+        let waits: Vec<u64> = std::iter::successors(Some(FIRST_RETRY), |d| Some(next_retry(*d)))
+            .take(12)
+            .map(|d| d.as_millis() as u64)
+            .collect();
+        // Then the wait doubles from 200 ms, and stays at 30 s once it gets there
+        assert_eq!(waits, [200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 30_000, 30_000, 30_000, 30_000]);
     }
 
     #[test]

@@ -15,10 +15,13 @@
 //! - **Written once**: [`Records::put`] first looks the name up; an object already there with the
 //!   same size and digest is not written again (a retried command, or a reaction redelivered,
 //!   never replaces or purges an object an event already references). The object store's own put
-//!   would write fresh chunks and purge the old ones. Two puts of the same new bytes at the same
-//!   moment (two instances) may both write; the later metadata wins, and its purge of the earlier
-//!   chunks is refused to the services (the put answers `Unavailable`, and the retry finds the
-//!   object stored): either way the name holds those bytes.
+//!   would write fresh chunks and purge the old ones. Two first puts of the same new bytes at the
+//!   same moment (two instances) both find no object and both write: the object store's put looks
+//!   the name up once, at its start, so neither sees the other's object and neither purges the
+//!   other's chunks. The metadata written last wins and names its own chunks; the earlier put's
+//!   chunks stay in the bucket unreferenced. That wastes their space (once, for a race that needs
+//!   two instances storing the same record at the same moment), never serves other bytes: both
+//!   chunk sets hold the same bytes, and a read checks them against the reference.
 //! - **Checked on every read**: [`Records::get`] reads every chunk and checks the number of bytes
 //!   and their SHA-256 against the *reference the event carries*, not against the bucket's own
 //!   metadata (which a writer of the bucket could rewrite): a truncated, replaced or corrupted
@@ -72,7 +75,7 @@ pub enum RecordError {
         /// What differs.
         reason: String,
     },
-    /// A kind that is not a lower-case token (`attendance-record`, `minutes`).
+    /// A kind that is not a lower-case token (`attendance-record`, `minutes-document`).
     #[error("invalid object kind {0:?}: lower-case letters, digits and '-' only")]
     InvalidKind(String),
 }
@@ -165,7 +168,7 @@ impl Records {
         Ok(Records { store })
     }
 
-    /// Writes `bytes` as an object of `kind` (`attendance-record`, `minutes`) for `conference`, and
+    /// Writes `bytes` as an object of `kind` (`attendance-record`, `minutes-document`) for `conference`, and
     /// returns the reference an event carries. Content-addressed: the object is named
     /// `<kind>/<conference id>/<sha256 hex>`; if an object of that name already exists with these
     /// bytes' size and digest, nothing is written (so a retried command never replaces or purges).
@@ -192,8 +195,9 @@ impl Records {
                 return Err(RecordError::Mismatch {
                     object: name,
                     reason: format!(
-                        "the bucket holds {} bytes with digest {:?} under this name; it is left as found",
-                        info.size, info.digest
+                        "the bucket holds {} bytes with digest {} under this name; it is left as found",
+                        info.size,
+                        info.digest.as_deref().unwrap_or("none")
                     ),
                 });
             }
@@ -234,17 +238,14 @@ impl Records {
                     object.size
                 )));
             }
-            let capacity = usize::try_from(object.size).unwrap_or(0);
-            let mut bytes = Vec::with_capacity(capacity);
-            found.read_to_end(&mut bytes).await.map_err(|e| {
+            read_bounded(&mut found, object.size).await.map_err(|e| {
                 if e.kind() == std::io::ErrorKind::InvalidData {
                     // The object store's own check of its chunks against its metadata.
                     mismatch(format!("its chunks do not match the bucket's digest: {e}"))
                 } else {
                     RecordError::Unavailable(format!("cannot read {name}: {e}"))
                 }
-            })?;
-            Ok(bytes)
+            })
         };
         let bytes = tokio::time::timeout(READ_TIMEOUT, read)
             .await
@@ -258,6 +259,20 @@ impl Records {
         }
         Ok(bytes)
     }
+}
+
+/// Reads `reader` to its end, but at most `size + 1` bytes: an object with more chunks than its
+/// reference's size is read only one byte past that size (and then refused for its length), never
+/// whole.
+///
+/// # Errors
+/// The reader's.
+async fn read_bounded<R: tokio::io::AsyncRead + Unpin>(reader: R, size: u64) -> std::io::Result<Vec<u8>> {
+    // The capacity the reference announces, within reason (it is checked, not trusted).
+    let capacity = usize::try_from(size).unwrap_or(0).min(64 * 1024 * 1024);
+    let mut bytes = Vec::with_capacity(capacity);
+    reader.take(size.saturating_add(1)).read_to_end(&mut bytes).await?;
+    Ok(bytes)
 }
 
 /// The settings of the bucket's stream, as [`object_store`] creates it with file storage and
@@ -461,6 +476,35 @@ mod tests {
         let three = expected_config(3);
         let fields: Vec<(&str, Action)> = differences(&three, &expected).iter().map(|d| (d.field, d.action)).collect();
         assert_eq!(fields, vec![("num_replicas", Action::Update)]);
+    }
+
+    /// A reader that fails if read: what lies past the bytes a bounded read may take.
+    struct NeverRead;
+
+    impl tokio::io::AsyncRead for NeverRead {
+        fn poll_read(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            _: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Err(std::io::Error::other("read past size + 1")))
+        }
+    }
+
+    #[tokio::test]
+    async fn an_object_longer_than_its_reference_is_read_one_byte_past_its_size_only() {
+        let record = b"0123456789".repeat(100);
+        // Given an object of exactly the size its reference names, it is read whole
+        assert_eq!(read_bounded(&record[..], record.len() as u64).await.unwrap(), record);
+        // Given an object with more bytes than the reference names, followed by bytes that must
+        // not be read
+        let longer = tokio::io::AsyncReadExt::chain(&record[..], NeverRead);
+        // When it is read against a reference of 100 bytes
+        let read = read_bounded(longer, 100).await.unwrap();
+        // Then 101 bytes are read (so its length is refused), and nothing beyond them
+        assert_eq!(read, &record[..101]);
+        // And a shorter object is read as it is (and refused for its length by the caller)
+        assert_eq!(read_bounded(&record[..10], 100).await.unwrap(), &record[..10]);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::future::Future;
 use hoinghi_runtime::aggregate::decide;
 use hoinghi_runtime::host::{json, Host, Incoming, Reply};
 use hoinghi_runtime::store::{Decision, EventStore};
-use hoinghi_shared::api::{DocumentForm, GetMinutes, PageQuery};
+use hoinghi_shared::api::{DocumentForm, GetMinutes, MinutesStatus, PageQuery};
 use hoinghi_shared::events::{MinutesEvent, StoredObject};
 use hoinghi_shared::roles::actor;
 use hoinghi_shared::subjects::minutes as subjects;
@@ -94,8 +94,10 @@ where
 /// `admit` lets the caller read them. With `catch_up`, the state first catches up with the log (a
 /// read); without, it is read as it is (the reply to a command, whose state holds its event).
 ///
-/// A published document stored out of line is read back first (outside the state's lock,
-/// [`Documents::markdown`]), unless the HTML form is asked for.
+/// The whole published document is obtained first, outside the state's lock: the Markdown stored
+/// out of line read back ([`Documents::markdown`], checked against the hash the minutes published),
+/// or the HTML form from the cache or rendered ([`Documents::html`]); then the reply is built
+/// from the state and that text ([`minutes_page`]).
 ///
 /// # Errors
 /// `admit`'s refusal; `not_found` (also for a version never submitted), `invalid` for a bad page
@@ -108,44 +110,75 @@ pub async fn minutes_reply(
     admit: impl Fn(&MinutesState) -> Result<(), ApiError>,
 ) -> Reply {
     let id = &query.conference_id;
-    let stored = |state: &MinutesState| {
+    let published = |state: &MinutesState| {
         admit(state)?;
-        Ok::<_, ApiError>(state.minutes.get(id).and_then(|m| m.document.clone()))
+        Ok::<_, ApiError>(state.minutes.get(id).and_then(Published::of))
     };
-    let object: Option<StoredObject> =
-        if catch_up { ctx.store.query(stored).await? } else { ctx.store.read(stored)? };
+    let published = if catch_up { ctx.store.query(published).await? } else { ctx.store.read(published)? };
     let html = query.form == Some(DocumentForm::Html);
-    let markdown = if html { None } else { ctx.documents.stored_markdown(object.as_ref()).await? };
-    ctx.store.read(|state| minutes_page(state, query, markdown.as_deref(), &ctx.documents))
+    let document = match published {
+        // The version asked for is refused by the page builder; only the published form is rendered.
+        Some(p) if html && query.version.is_none() => {
+            Some(ctx.documents.html(&ctx.store, *id, p.html_sha256.as_deref()).await?)
+        }
+        Some(p) if !html => ctx.documents.stored_markdown(p.object.as_ref(), p.sha256.as_deref()).await?,
+        _ => None,
+    };
+    ctx.store.read(|state| minutes_page(state, query, document.as_deref()))
+}
+
+/// What a reply needs to know of published minutes to obtain their document outside the state's
+/// lock.
+struct Published {
+    /// The Markdown stored out of line (`None`: inline in the state).
+    object: Option<StoredObject>,
+    /// The whole Markdown's SHA-256.
+    sha256: Option<String>,
+    /// The HTML form's SHA-256.
+    html_sha256: Option<String>,
+}
+
+impl Published {
+    /// `minutes`' publication, `None` when they are not published.
+    fn of(minutes: &Minutes) -> Option<Self> {
+        (minutes.status == Some(MinutesStatus::Published)).then(|| Self {
+            object: minutes.document.clone(),
+            sha256: minutes.sha256.clone(),
+            html_sha256: minutes.html_sha256.clone(),
+        })
+    }
 }
 
 /// The reply for a conference's minutes, as [`minutes_reply`], from the state as it is, with
-/// `markdown` the whole published Markdown when it is stored out of line (read back by the
-/// caller).
+/// `document` the whole published document of the form asked for when the caller obtained it
+/// (the Markdown when it is stored out of line, the HTML form always); an inline Markdown is taken
+/// from the state.
 ///
 /// # Errors
 /// As [`minutes_reply`].
-pub fn minutes_page(state: &MinutesState, query: &GetMinutes, markdown: Option<&str>, documents: &Documents) -> Reply {
+pub fn minutes_page(state: &MinutesState, query: &GetMinutes, document: Option<&str>) -> Reply {
     let id = &query.conference_id;
     let minutes = state.minutes.get(id).filter(|m| m.is_opened()).ok_or_else(|| no_minutes(id))?;
     minutes.ensure_record(id)?;
     let range = hoinghi_runtime::input::page(&query.page(), minutes.attendance.len())?;
     let window = DocumentWindow::from(query);
+    let just_published =
+        || ApiError::unavailable(format!("the minutes of conference {id} were published just now; read them again"));
     match (query.version, query.form) {
         (Some(_), Some(DocumentForm::Html)) => {
             Err(ApiError::invalid("the HTML form is that of the published minutes: ask for it without a version"))
         }
         (None, Some(DocumentForm::Html)) => {
-            let html = documents.html(minutes, id)?;
-            json(&minutes.paged_view(*id, range, None, Some(DocumentText::html(&html)), window)?)
+            // Not published: the refusal says so.
+            minutes.publication(id)?;
+            let html = document.ok_or_else(just_published)?;
+            json(&minutes.paged_view(*id, range, None, Some(DocumentText::html(html)), window)?)
         }
         (version, _) => {
-            let text = markdown.or(minutes.markdown.as_deref());
+            let text = document.or(minutes.markdown.as_deref());
             if text.is_none() && minutes.document.is_some() {
                 // Published out of line between the read of the state and now.
-                return Err(ApiError::unavailable(format!(
-                    "the minutes of conference {id} were published just now; read them again"
-                )));
+                return Err(just_published());
             }
             json(&minutes.paged_view(*id, range, version, text.map(DocumentText::markdown), window)?)
         }
