@@ -177,11 +177,6 @@ impl TraceContext {
         Some(Self { trace_id: trace.to_ascii_lowercase(), span_id: span.to_ascii_lowercase() })
     }
 
-    /// The context of incoming headers, or a new trace when there is none.
-    pub fn from_headers(headers: Option<&HeaderMap>) -> Self {
-        Self::carried(headers).unwrap_or_else(Self::new_root)
-    }
-
     /// The valid context the headers carry, if any.
     pub fn carried(headers: Option<&HeaderMap>) -> Option<Self> {
         headers.and_then(|h| h.get(TRACEPARENT)).and_then(|v| Self::parse(v.as_str()))
