@@ -95,6 +95,7 @@ else
 # Written by deploy/up.sh --open: no authentication
 listen: 127.0.0.1:$PORT
 max_payload: 8MB
+max_pending: 256MB
 jetstream {
   # nats-server keeps its files in a "jetstream" directory under store_dir
   store_dir: "$DIR"

@@ -354,6 +354,8 @@ impl Deployment {
         out.push_str(&format!("listen: {}\n", quote(&self.server.listen)));
         out.push_str(hoinghi_shared::sizes::SERVER_MAX_PAYLOAD_CONF);
         out.push('\n');
+        out.push_str(hoinghi_shared::sizes::SERVER_MAX_PENDING_CONF);
+        out.push('\n');
         // One server holds the only copy: every write is flushed to disk before it is acknowledged,
         // so a power cut loses no acknowledged command (docs/RELIABILITY.md, "Durability").
         out.push_str(&format!(

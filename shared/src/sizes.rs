@@ -16,6 +16,13 @@ pub const SERVER_MAX_PAYLOAD: usize = 8 * 1024 * 1024;
 /// The `max_payload` line of a nats-server configuration file.
 pub const SERVER_MAX_PAYLOAD_CONF: &str = "max_payload: 8MB";
 
+/// The `max_pending` line of a nats-server configuration file: how much the server buffers for one
+/// connection before it cuts it as a slow consumer. 256 MB instead of the default 64 MB, so that a
+/// service briefly starved of CPU while a burst of maximum-size requests arrives (16 requests of
+/// 8 MB on one subject: `tests/e2e/large_requests.rs`) is not cut: the server holds the burst and
+/// the service answers it when it runs again.
+pub const SERVER_MAX_PENDING_CONF: &str = "max_pending: 256MB";
+
 /// The most a request of an ordinary subject may carry: ids, a page query, a name.
 pub const DEFAULT_REQUEST_BYTES: usize = 64 * 1024;
 

@@ -49,8 +49,10 @@ async fn a_burst_of_maximum_size_requests_never_disconnects_a_service() {
     let confirm = attendance::site_command(&site, attendance::CONFIRM);
     let record = flow::minute_taker_subject(minutes::RECORD);
     let mut requests = Vec::new();
-    // 24 of them at once: three times the server's 64 MB pending buffer for one connection, the
-    // burst that made the server cut a service as a slow consumer before.
+    // 24 of them at once, 16 on one subject: twice nats-server's default 64 MB pending buffer for
+    // one connection, the burst that made the server cut a service as a slow consumer before (and,
+    // with the buffer at 64 MB, still did when the service was starved of CPU; hoinghi's servers
+    // buffer 256 MB, shared/src/sizes.rs).
     for _ in 0..16 {
         requests.push(api.raw(scheduling::CREATE, huge.clone(), None));
     }

@@ -194,7 +194,7 @@ impl NatsServer {
         let store = self.store_dir();
         std::fs::create_dir_all(&store).context("create the JetStream store directory")?;
         let config = format!(
-            "listen: 127.0.0.1:{port}\nmax_payload: 8MB\njetstream {{\n  store_dir: {store:?}\n  {options}\n}}\n",
+            "listen: 127.0.0.1:{port}\nmax_payload: 8MB\nmax_pending: 256MB\njetstream {{\n  store_dir: {store:?}\n  {options}\n}}\n",
             port = self.port,
             store = store.display().to_string(),
             options = self.jetstream_options,
