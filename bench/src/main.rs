@@ -6,6 +6,9 @@
 //! 2. the workload: register N sites, schedule one conference linking all of them, invite, a storm in
 //!    which every site confirms (with delegates) and checks in, end the session, open, write and
 //!    publish the minutes;
+//!    right after the storm, its own commands again through raw NATS in the contract's shape (two
+//!    connections, the event's envelope and headers, the live change, the roster-line reply), and
+//!    with each element of the contract taken away in turn ([`shape`]);
 //! 3. the reminder fan-out: a second conference of N sites, all but 5 % (at most 1,000 answering)
 //!    silent, one reminder fired by its durable timer and recorded for each silent site, against a
 //!    raw baseline of as many JetStream publishes from one client;
@@ -26,6 +29,7 @@ mod identities;
 mod measure;
 mod presence;
 mod reminders;
+mod shape;
 mod workload;
 
 use std::path::PathBuf;

@@ -70,6 +70,8 @@ pub struct WorkloadReport {
     pub register: Phase,
     /// The storm: every site confirms and checks in.
     pub storm: Phase,
+    /// The storm's commands through raw NATS in the contract's shape, and without each element.
+    pub shapes: Vec<crate::shape::ShapeRun>,
     /// From the invite reply to the roster showing every site invited.
     pub invite_to_roster: Duration,
     /// From the end reply to the minutes draft holding every site's attendance.
@@ -155,6 +157,10 @@ impl Results {
             "events": r.events,
             "steps": r.steps,
             "storm_cpu_us_per_command": r.storm.cpu_us,
+            "contract_shape": crate::shape::json(&r.shapes),
+            "ratio_throughput_shape_vs_js": r.shapes.first().map(|s| round3(s.phase.per_second() / self.js.per_second().max(1e-9))),
+            "ratio_p50_shape_vs_js": r.shapes.first().map(|s| round3(s.phase.percentile(50.0) as f64 / self.js.percentile(50.0).max(1) as f64)),
+            "ratio_throughput_storm_vs_shape": r.shapes.first().map(|s| round3(r.storm.per_second() / s.phase.per_second().max(1e-9))),
             "baseline_js_cpu_us_per_request": self.js.cpu_us,
             "baseline_core_cpu_us_per_request": self.core.cpu_us,
             "reminder_fan_out": r.fan_out,
@@ -184,12 +190,25 @@ impl Results {
             self.js_runs[0], self.js_runs[1]
         ));
         out.push_str(&row("hoinghi storm: confirm + check in", &r.storm));
+        for shape in &r.shapes {
+            out.push_str(&row(shape.what, &shape.phase));
+        }
         out.push_str(&row("hoinghi: register sites", &r.register));
         out.push_str(&format!(
             "\nratio vs JetStream baseline: throughput {:.2} (target ≥ 0.75), p50 {:.2} (target ≤ 1.3)\n",
             self.ratio_throughput(),
             self.ratio_p50()
         ));
+        if let Some(shape) = r.shapes.first() {
+            out.push_str(&format!(
+                "raw NATS in the storm's shape vs JetStream baseline: throughput {:.2}, p50 {:.2} · the storm vs that \
+                 shape: throughput {:.2}, p50 {:.2}\n",
+                shape.phase.per_second() / self.js.per_second().max(1e-9),
+                shape.phase.percentile(50.0) as f64 / self.js.percentile(50.0).max(1) as f64,
+                r.storm.per_second() / shape.phase.per_second().max(1e-9),
+                r.storm.percentile(50.0) as f64 / shape.phase.percentile(50.0).max(1) as f64,
+            ));
+        }
         out.push_str(&format!(
             "create {} ms · invite → roster {} ms · end → draft {} ms · publish {} ms ({} bytes of Markdown)\n",
             r.create.as_millis(),
@@ -224,6 +243,13 @@ impl Results {
             cpu(&self.js),
             cpu(&self.core)
         ));
+        for shape in &r.shapes {
+            out.push_str(&format!(
+                "CPU per request, µs, {}: {}\n",
+                shape.what.trim_start_matches([' ', '…']),
+                cpu(&shape.phase)
+            ));
+        }
         out.push_str(&step_table(self.sites, &r.steps));
         for (service, mib) in &r.peak_rss_mib {
             let restart = r.restart_rebuild_ms.get(service).copied().unwrap_or_default();

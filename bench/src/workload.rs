@@ -38,15 +38,52 @@ pub fn sample_confirm_payload() -> Bytes {
     Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
 }
 
+/// The storm's commands for [`crate::shape`]: its requests in its order, each with the event the
+/// service appends for it (the contract's envelope, encoded now) and the reply the storm got for
+/// its kind.
+fn shape_of_storm(id: ConferenceId, sites: usize, replies: &[Bytes; 2]) -> anyhow::Result<Vec<crate::shape::Command>> {
+    use hoinghi_shared::events::{AttendanceEvent, DomainEvent, EventEnvelope};
+    let mut commands = Vec::with_capacity(sites * 2);
+    for (kind, reply) in replies.iter().enumerate() {
+        for i in 0..sites {
+            let s = site(i);
+            let (event, request) = if kind == 0 {
+                let body = ConfirmAttendance { conference_id: id, delegates: delegates(i), headcount: 12 };
+                let delegates = delegates(i)
+                    .into_iter()
+                    .map(|p| hoinghi_shared::events::Person { name: p.name, title: p.title })
+                    .collect();
+                (AttendanceEvent::AttendanceConfirmed { delegates, headcount: 12 }, serde_json::to_vec(&body)?)
+            } else {
+                (AttendanceEvent::SiteCheckedIn {}, serde_json::to_vec(&ConferenceRef { conference_id: id })?)
+            };
+            let mut head = EventEnvelope::head(&event, format!("site:{s}"));
+            head.conference_id = Some(id);
+            head.site_id = Some(s.clone());
+            head.command_id = Some(uuid::Uuid::new_v4().to_string());
+            head.trace_id = Some(format!("{:032x}", uuid::Uuid::new_v4().as_u128()));
+            commands.push(crate::shape::Command {
+                site: i,
+                request: Bytes::from(request),
+                event_subject: format!("{id}.{s}.{}", event.event_type()),
+                filter: format!("{id}.{s}.*"),
+                event: Bytes::from(head.encode_with(&event)?),
+                reply: reply.clone(),
+            });
+        }
+    }
+    Ok(commands)
+}
+
 /// A storm command: checks the reply is a success (no error header, a body) without parsing it, as
 /// the baselines do, so the client's own JSON work does not take CPU from the system measured.
-async fn command(client: &async_nats::Client, subject: String, payload: Bytes) -> anyhow::Result<()> {
+async fn command(client: &async_nats::Client, subject: String, payload: Bytes) -> anyhow::Result<Bytes> {
     let reply = client.request(subject.clone(), payload).await.with_context(|| format!("request to {subject}"))?;
     if let Some(code) = reply.headers.as_ref().and_then(|h| h.get(SERVICE_ERROR_CODE)) {
         return Err(anyhow!("{subject} answered {}: {}", code.as_str(), String::from_utf8_lossy(&reply.payload)));
     }
     anyhow::ensure!(!reply.payload.is_empty(), "{subject} answered with an empty body");
-    Ok(())
+    Ok(reply.payload)
 }
 
 /// What the fan-out and the session day run against: the stack's API and client, the host and the
@@ -193,7 +230,7 @@ pub async fn run(
         let client = client.clone();
         async move {
             let body = RegisterSite { id: site(i), name: format!("Điểm cầu xã số {i}") };
-            command(&client, scheduling::REGISTER_SITE.into(), Bytes::from(serde_json::to_vec(&body)?)).await
+            command(&client, scheduling::REGISTER_SITE.into(), Bytes::from(serde_json::to_vec(&body)?)).await.map(drop)
         }
     })
     .await?;
@@ -246,14 +283,25 @@ pub async fn run(
     metered.push(("nats-server", server.pid()));
     metered.push(("bench client", Some(std::process::id())));
     let meter = CpuMeter::start(&metered);
+    let samples: [std::sync::OnceLock<Bytes>; 2] = Default::default();
     let storm = drive(sites * 2, concurrency, |i| {
         let client = client.clone();
         let (subject, payload) = requests[i].clone();
-        async move { command(&client, subject, payload).await }
+        let samples = &samples;
+        async move {
+            let reply = command(&client, subject, payload).await?;
+            let _ = samples[i / sites.max(1)].set(reply);
+            Ok(())
+        }
     })
     .await?
     .with_cpu(&meter);
     steps.push(step("storm: confirm + check in", storm.elapsed, &services));
+    // The same commands through raw NATS, in the contract's shape and without each of its elements,
+    // right after the storm so that both meet the same server (its heap, its streams).
+    eprintln!("contract's shape: the storm's commands through raw NATS, and without each element of the contract");
+    let replies = [samples[0].get().cloned().unwrap_or_default(), samples[1].get().cloned().unwrap_or_default()];
+    let shapes = crate::shape::run_all(server, concurrency, shape_of_storm(id, sites, &replies)?).await?;
     let roster = api.roster(id).await?;
     anyhow::ensure!(
         roster.counts.confirmed == sites && roster.counts.checked_in == sites,
@@ -352,6 +400,7 @@ pub async fn run(
     Ok(WorkloadReport {
         register,
         storm,
+        shapes,
         invite_to_roster,
         end_to_draft,
         create,
