@@ -9,13 +9,12 @@
 
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
 use hoinghi_runtime::records::{sha256_hex, Records, INLINE_LIMIT};
-use hoinghi_shared::api::{ConfirmAttendance, MinutesStatus, PageQuery, Person, RosterState, MAX_PAGE};
+use hoinghi_shared::api::{MinutesStatus, PageQuery, Person, RosterState, MAX_PAGE};
 use hoinghi_shared::events::{AttendanceEvent, EventEnvelope, FinalRecord, MinutesEvent, StoredObject};
 use hoinghi_shared::streams::RECORDS_BUCKET;
 use hoinghi_shared::{ConferenceId, ErrorCode, SiteId};
-use hoinghi_tests::{bulk, flow, scenario, Service, Stack};
+use hoinghi_tests::{bulk, flow, Service, Stack};
 
 use crate::common::{conference_event, stack};
 
@@ -64,32 +63,12 @@ async fn a_record_too_large_for_one_event_goes_out_of_line_and_the_draft_holds_e
     let sites: Vec<SiteId> = bulk::site_ids("xa", SITES);
 
     // Given 2,000 sites with long names, linked to a conference and invited
-    api.register_site(&scenario::host(), scenario::HOST.1).await.unwrap();
-    futures::stream::iter(sites.iter().enumerate())
-        .map(|(i, site)| {
-            let api = &api;
-            async move { api.register_site(site, &name(i)).await }
-        })
-        .buffer_unordered(32)
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap();
+    bulk::register_named_sites(&api, &sites, |i, _| name(i), 32).await.unwrap();
     let id = api.create(&bulk::conference("Hội nghị trực tuyến toàn tỉnh", &sites)).await.unwrap().id;
     flow::invite(&api, id).await.unwrap();
 
     // When each site confirms two named delegates, and the session runs and ends
-    futures::stream::iter(sites.iter().enumerate())
-        .map(|(i, site)| {
-            let api = &api;
-            async move {
-                let body = ConfirmAttendance { conference_id: id, delegates: delegates(i), headcount: 2 };
-                api.confirm(site, &body).await
-            }
-        })
-        .buffer_unordered(32)
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap();
+    bulk::confirm_sites(&api, id, sites.iter().enumerate().map(|(i, site)| (site, delegates(i))), 32).await.unwrap();
     api.start(id).await.unwrap();
     api.end(id).await.unwrap();
     flow::wait_roster(&api, id, RosterState::Closed).await.unwrap();

@@ -11,10 +11,9 @@
 use std::process::Command;
 use std::time::Instant;
 
-use futures::{StreamExt, TryStreamExt};
 use hoinghi_shared::api::{
-    ConfirmAttendance, DocumentForm, ExportAttendance, ExportFormat, GetMinutes, MinutesStatus, MinutesView, PageQuery,
-    RecordItem, MAX_PAGE,
+    DocumentForm, ExportAttendance, ExportFormat, GetMinutes, MinutesStatus, MinutesView, PageQuery, RecordItem,
+    MAX_PAGE,
 };
 use hoinghi_shared::document::{Assembler, DEFAULT_DOCUMENT_PAGE};
 use hoinghi_shared::events::{EventEnvelope, MinutesEvent};
@@ -95,23 +94,11 @@ struct Players<'a> {
 async fn publish_large_minutes(players: Players<'_>) -> (ConferenceId, Vec<SiteId>, MinutesView) {
     let api = players.secretariat;
     let sites: Vec<SiteId> = bulk::site_ids("xa", SITES);
-    api.register_site(&scenario::host(), scenario::HOST.1).await.unwrap();
-    futures::stream::iter(sites.iter().enumerate())
-        .map(|(i, site)| async move { api.register_site(site, &site_name(i)).await })
-        .buffer_unordered(32)
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap();
+    bulk::register_named_sites(api, &sites, |i, _| site_name(i), 32).await.unwrap();
     let id = api.create(&bulk::conference("Hội nghị trực tuyến toàn tỉnh", &sites)).await.unwrap().id;
     flow::invite(api, id).await.unwrap();
     let answering = if players.sites_answer { &sites[..] } else { &[] };
-    futures::stream::iter(answering.iter().step_by(3))
-        .map(|site| async move {
-            let body = ConfirmAttendance { conference_id: id, delegates: vec![bulk::delegate(site)], headcount: 2 };
-            api.confirm(site, &body).await
-        })
-        .buffer_unordered(32)
-        .try_collect::<Vec<_>>()
+    bulk::confirm_sites(api, id, answering.iter().step_by(3).map(|site| (site, vec![bulk::delegate(site)])), 32)
         .await
         .unwrap();
     api.start(id).await.unwrap();

@@ -137,10 +137,47 @@ pub fn site_ids(prefix: &str, n: usize) -> Vec<SiteId> {
 /// # Errors
 /// A registration was refused.
 pub async fn register_sites(api: &Api, sites: &[SiteId], concurrency: usize) -> anyhow::Result<()> {
+    register_named_sites(api, sites, |_, site| format!("Điểm cầu {site}"), concurrency).await
+}
+
+/// Registers the scenario's host and `sites`, the `i`-th named `name(i, site)`, `concurrency` at a
+/// time.
+///
+/// # Errors
+/// A registration was refused.
+pub async fn register_named_sites(
+    api: &Api,
+    sites: &[SiteId],
+    name: impl Fn(usize, &SiteId) -> String,
+    concurrency: usize,
+) -> anyhow::Result<()> {
     api.register_site(&scenario::host(), scenario::HOST.1).await.context("register the host")?;
-    futures::stream::iter(sites.iter().cloned())
-        .map(|site| async move {
-            api.register_site(&site, &format!("Điểm cầu {site}")).await.with_context(|| format!("register {site}"))
+    let name = &name;
+    futures::stream::iter(sites.iter().enumerate())
+        .map(|(i, site)| async move {
+            api.register_site(site, &name(i, site)).await.with_context(|| format!("register {site}"))
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect::<Vec<_>>()
+        .await?;
+    Ok(())
+}
+
+/// Confirms attendance for each `(site, delegates)` of `answers` in conference `id` (headcount 2),
+/// `concurrency` at a time.
+///
+/// # Errors
+/// A confirmation was refused.
+pub async fn confirm_sites<'a>(
+    api: &Api,
+    id: ConferenceId,
+    answers: impl IntoIterator<Item = (&'a SiteId, Vec<Person>)>,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    futures::stream::iter(answers)
+        .map(|(site, delegates)| async move {
+            let body = ConfirmAttendance { conference_id: id, delegates, headcount: 2 };
+            api.confirm(site, &body).await.with_context(|| format!("confirm {site}"))
         })
         .buffer_unordered(concurrency.max(1))
         .try_collect::<Vec<_>>()
